@@ -1,0 +1,46 @@
+//! Compiles `payments/v1/*.proto` into prost messages, tonic clients and servers, proto3 JSON
+//! (serde via pbjson) and a file descriptor set for gRPC server reflection.
+
+use std::{env, error::Error, path::PathBuf};
+
+const PROTOS: &[&str] = &[
+    "payments/v1/money.proto",
+    "payments/v1/party.proto",
+    "payments/v1/rails.proto",
+    "payments/v1/payment.proto",
+    "payments/v1/generator_service.proto",
+    "payments/v1/ingest_service.proto",
+    "payments/v1/query_service.proto",
+];
+
+fn main() -> Result<(), Box<dyn Error>> {
+    // A vendored protoc, so a fresh machine needs no system package; PROTOC overrides it.
+    let protoc = match env::var_os("PROTOC") {
+        Some(path) => PathBuf::from(path),
+        None => protoc_bin_vendored::protoc_bin_path()?,
+    };
+    let well_known = protoc_bin_vendored::include_path()?;
+    let includes = [".".to_owned(), well_known.display().to_string()];
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let descriptor_path = out_dir.join("payments_descriptor.bin");
+
+    let mut config = prost_build::Config::new();
+    config.protoc_executable(protoc);
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(&descriptor_path)
+        .compile_well_known_types(true)
+        .extern_path(".google.protobuf", "::pbjson_types")
+        .btree_map(".")
+        .compile_with_config(config, PROTOS, &includes.each_ref().map(String::as_str))?;
+
+    let descriptors = std::fs::read(&descriptor_path)?;
+    pbjson_build::Builder::new()
+        .register_descriptors(&descriptors)?
+        .btree_map(["."])
+        .build(&[".payments.v1"])?;
+
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed={proto}");
+    }
+    Ok(())
+}

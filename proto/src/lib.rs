@@ -1,0 +1,16 @@
+//! The `payments.v1` contracts: prost messages, tonic clients and servers, proto3 JSON
+//! (serde, via pbjson) and the encoded file descriptor set that server reflection serves.
+
+/// Protobuf package `payments.v1`.
+#[allow(missing_docs, clippy::all, clippy::pedantic, clippy::unwrap_used, clippy::expect_used)]
+pub mod v1 {
+    tonic::include_proto!("payments.v1");
+    include!(concat!(env!("OUT_DIR"), "/payments.v1.serde.rs"));
+}
+
+/// The encoded `FileDescriptorSet` of every `payments.v1` file, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/payments_descriptor.bin"));
+
+/// Well-known types (`google.protobuf.Timestamp`) with proto3 JSON support.
+pub use pbjson_types as wkt;

@@ -1,0 +1,20 @@
+//! Payment domain rules shared by every service: validation ([`PaymentValidator`]),
+//! normalization, money and currencies, bank identifiers (ABA, IBAN, BIC), the seed's HBase
+//! row key and the seed system's JSON payment format.
+
+pub mod identifiers;
+pub mod money;
+pub mod names;
+pub mod normalize;
+pub mod row_key;
+pub mod sample;
+pub mod seed_json;
+pub mod time;
+pub mod validation;
+
+pub use normalize::normalize;
+pub use row_key::row_key;
+pub use validation::{FieldViolation, PaymentValidator, ValidationMode, ValidationOutcome};
+
+/// The protobuf types every service speaks.
+pub use payments_proto::v1 as pb;

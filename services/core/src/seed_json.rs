@@ -1,0 +1,28 @@
+//! The seed system's JSON payment (`../shared/fixtures/seed-transactions.json`), read into a
+//! [`pb::Payment`] with its values intact and written back out.
+//!
+//! Amounts become minor units exactly; zone-less timestamps are UTC; `version` is the
+//! schema version; the seed's rail names (`SEPA_CREDIT_TRANSFER`, `CARD_PAYMENT`) map to
+//! the model's types. The seed writes rail fields twice (top level and
+//! `type_specific_data`); the top-level value wins, and a `type_specific_data` value that
+//! differs from it, or has no field of its own, is kept in `metadata.attributes` under
+//! `seed.type_specific_data.<key>` so nothing is lost.
+
+mod read;
+mod write;
+
+pub use read::{from_seed, is_seed_payment};
+pub use write::to_seed;
+
+/// A value of the seed's JSON that cannot be mapped onto the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {description}")]
+pub struct SeedFieldError {
+    /// Path of the seed field, e.g. `amount.value`.
+    pub field: String,
+    /// What is wrong with it.
+    pub description: String,
+}
+
+/// Prefix of the metadata attributes that keep `type_specific_data` values.
+pub const TYPE_SPECIFIC_ATTRIBUTE_PREFIX: &str = "seed.type_specific_data.";

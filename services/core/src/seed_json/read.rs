@@ -1,0 +1,605 @@
+//! Seed JSON → `Payment`.
+
+use super::{SeedFieldError, TYPE_SPECIFIC_ATTRIBUTE_PREFIX};
+use crate::money::decimal_to_minor_units;
+use crate::names::{parse_payment_type, parse_status};
+use crate::pb::{self, payment::Details};
+use crate::time::{parse_instant, to_timestamp};
+use pbjson_types::Timestamp;
+use serde_json::{Map, Value};
+
+type Obj = Map<String, Value>;
+
+/// Whether a JSON object is a seed payment rather than a protobuf-JSON one: the seed
+/// writes `version` and a decimal `amount.value`.
+pub fn is_seed_payment(value: &Value) -> bool {
+    value.get("version").is_some() || value.get("amount").and_then(|a| a.get("value")).is_some()
+}
+
+/// Maps one seed payment onto the model. Every value that cannot be mapped is reported,
+/// each naming its seed field; absent fields stay unset for the validator to judge.
+pub fn from_seed(value: &Value) -> Result<pb::Payment, Vec<SeedFieldError>> {
+    let mut r = Reader::default();
+    let Some(root) = value.as_object() else {
+        return Err(vec![SeedFieldError { field: "$".into(), description: "must be a JSON object".into() }]);
+    };
+    let payment = r.payment(root);
+    if r.errors.is_empty() { Ok(payment) } else { Err(r.errors) }
+}
+
+#[derive(Default)]
+struct Reader {
+    errors: Vec<SeedFieldError>,
+}
+
+impl Reader {
+    fn error(&mut self, field: &str, description: impl Into<String>) {
+        self.errors.push(SeedFieldError { field: field.into(), description: description.into() });
+    }
+
+    /// A string field; numbers are accepted and written as text (seed ids are sometimes numeric).
+    fn string(&mut self, obj: &Obj, key: &str, path: &str) -> String {
+        match obj.get(key) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(other) => {
+                self.error(&join(path, key), format!("must be a string, got {}", kind(other)));
+                String::new()
+            }
+        }
+    }
+
+    fn object<'a>(&mut self, obj: &'a Obj, key: &str, path: &str) -> Option<&'a Obj> {
+        match obj.get(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(o)) => Some(o),
+            Some(other) => {
+                self.error(&join(path, key), format!("must be an object, got {}", kind(other)));
+                None
+            }
+        }
+    }
+
+    fn instant(&mut self, obj: &Obj, key: &str, path: &str) -> Option<Timestamp> {
+        let text = self.string(obj, key, path);
+        if text.is_empty() {
+            return None;
+        }
+        let parsed = parse_instant(&text).map(to_timestamp);
+        if parsed.is_none() {
+            self.error(&join(path, key), format!("{text:?} is not an ISO 8601 date-time"));
+        }
+        parsed
+    }
+
+    fn int(&mut self, obj: &Obj, key: &str, path: &str) -> i64 {
+        match obj.get(key) {
+            None | Some(Value::Null) => 0,
+            Some(v) => v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or_else(|| {
+                self.error(&join(path, key), format!("must be an integer, got {v}"));
+                0
+            }),
+        }
+    }
+
+    fn bool(&mut self, obj: &Obj, key: &str, path: &str) -> bool {
+        match obj.get(key) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                self.error(&join(path, key), format!("must be true or false, got {}", kind(other)));
+                false
+            }
+        }
+    }
+
+    /// A decimal amount in `currency` as minor units.
+    fn money(&mut self, value: Option<&Value>, currency: &str, path: &str) -> Option<pb::Money> {
+        let value = value.filter(|v| !v.is_null())?;
+        let Some(number) = value.as_f64().or_else(|| value.as_str().and_then(|s| s.parse().ok())) else {
+            self.error(path, format!("must be a number, got {}", kind(value)));
+            return None;
+        };
+        match decimal_to_minor_units(number, currency) {
+            Ok(minor_units) => Some(pb::Money { minor_units, currency: currency.to_owned() }),
+            Err(e) => {
+                self.error(path, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// An enum written by its bare name (`HIGH` for `PRIORITY_HIGH`); empty is unspecified.
+    fn enumeration(&mut self, obj: &Obj, key: &str, path: &str, prefix: &str, parse: fn(&str) -> Option<i32>) -> i32 {
+        let text = self.string(obj, key, path);
+        if text.is_empty() {
+            return 0;
+        }
+        let name = format!("{prefix}{}", text.trim().to_ascii_uppercase());
+        parse(&name).unwrap_or_else(|| {
+            self.error(&join(path, key), format!("unknown value {text:?}"));
+            0
+        })
+    }
+
+    fn payment(&mut self, root: &Obj) -> pb::Payment {
+        let type_text = self.string(root, "payment_type", "");
+        let payment_type = if type_text.is_empty() {
+            pb::PaymentType::Unspecified
+        } else {
+            parse_payment_type(&type_text).unwrap_or_else(|| {
+                self.error("payment_type", format!("unknown payment type {type_text:?}"));
+                pb::PaymentType::Unspecified
+            })
+        };
+        let status_text = self.string(root, "status", "");
+        let status = self.status(&status_text, "status");
+        let (amount, exchange_info) = self.amount(root);
+        let mut metadata = self.metadata(root);
+        let details = self.details(payment_type, root, &mut metadata);
+        pb::Payment {
+            payment_id: self.string(root, "payment_id", ""),
+            payment_type: payment_type as i32,
+            schema_version: self.string(root, "version", ""),
+            revision: u32::try_from(self.int(root, "revision", "")).unwrap_or(0),
+            created_at: self.instant(root, "created_at", ""),
+            updated_at: self.instant(root, "updated_at", ""),
+            status,
+            amount,
+            exchange_info,
+            originator: self.party(root, "originator"),
+            beneficiary: self.party(root, "beneficiary"),
+            processing: self.processing(root),
+            references: self.references(root),
+            remittance_info: self.remittance(root),
+            regulatory: self.regulatory(root),
+            metadata,
+            warnings: Vec::new(),
+            details,
+        }
+    }
+
+    fn status(&mut self, text: &str, field: &str) -> i32 {
+        if text.is_empty() {
+            return 0;
+        }
+        parse_status(text).map(|s| s as i32).unwrap_or_else(|| {
+            self.error(field, format!("unknown status {text:?}"));
+            0
+        })
+    }
+
+    fn amount(&mut self, root: &Obj) -> (Option<pb::Money>, Option<pb::ExchangeInfo>) {
+        let Some(amount) = self.object(root, "amount", "") else { return (None, None) };
+        let currency = self.string(amount, "currency", "amount").trim().to_ascii_uppercase();
+        let money = if amount.get("value").is_some_and(|v| !v.is_null()) && currency.is_empty() {
+            self.error("amount.currency", "is required");
+            None
+        } else {
+            self.money(amount.get("value"), &currency, "amount.value")
+        };
+        let exchange = self.object(amount, "exchange_info", "amount").map(|fx| {
+            let path = "amount.exchange_info";
+            let source_currency = first_nonempty([
+                self.string(fx, "source_currency", path),
+                self.string(fx, "from_currency", path),
+            ]);
+            let target_currency =
+                first_nonempty([self.string(fx, "target_currency", path), self.string(fx, "to_currency", path)]);
+            let rate = match fx.get("rate").or_else(|| fx.get("exchange_rate")) {
+                Some(Value::Number(n)) => n.to_string(),
+                Some(Value::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let source_amount = self.money(
+                fx.get("source_amount").or_else(|| fx.get("original_amount")),
+                &source_currency,
+                "amount.exchange_info.source_amount",
+            );
+            pb::ExchangeInfo { source_currency, target_currency, rate, source_amount }
+        });
+        (money, exchange)
+    }
+
+    fn party(&mut self, root: &Obj, side: &str) -> Option<pb::Party> {
+        let obj = self.object(root, side, "")?;
+        let account = self.object(obj, "account_info", side).map(|acc| {
+            let path = format!("{side}.account_info");
+            let routing_info = self.object(acc, "routing_info", &path).map(|r| {
+                let rpath = format!("{path}.routing_info");
+                pb::RoutingInfo {
+                    r#type: self.enumeration(r, "type", &rpath, "ROUTING_TYPE_", |n| {
+                        pb::RoutingType::from_str_name(n).map(|t| t as i32)
+                    }),
+                    value: self.string(r, "value", &rpath),
+                }
+            });
+            pb::Account {
+                account_id: self.string(acc, "account_id", &path),
+                account_type: self.enumeration(acc, "account_type", &path, "ACCOUNT_TYPE_", |n| {
+                    pb::AccountType::from_str_name(n).map(|t| t as i32)
+                }),
+                routing_info,
+                iban: self.string(acc, "iban", &path),
+                bic: first_nonempty([self.string(acc, "bic", &path), self.string(acc, "swift", &path)]),
+            }
+        });
+        let contact = self.object(obj, "contact_info", side);
+        let cpath = format!("{side}.contact_info");
+        let address = contact.and_then(|c| self.object(c, "address", &cpath)).map(|a| {
+            let apath = format!("{cpath}.address");
+            pb::Address {
+                street: self.string(a, "street", &apath),
+                city: self.string(a, "city", &apath),
+                state: self.string(a, "state", &apath),
+                postal_code: self.string(a, "postal_code", &apath),
+                country: self.string(a, "country", &apath),
+            }
+        });
+        let electronic = contact.and_then(|c| self.object(c, "electronic", &cpath));
+        let epath = format!("{cpath}.electronic");
+        Some(pb::Party {
+            party_type: self.enumeration(obj, "party_type", side, "PARTY_TYPE_", |n| {
+                pb::PartyType::from_str_name(n).map(|t| t as i32)
+            }),
+            party_id: self.string(obj, "party_id", side),
+            name: self.string(obj, "name", side),
+            account,
+            address,
+            email: electronic.map(|e| self.string(e, "email", &epath)).unwrap_or_default(),
+            phone: electronic.map(|e| self.string(e, "phone", &epath)).unwrap_or_default(),
+        })
+    }
+
+    fn processing(&mut self, root: &Obj) -> Option<pb::ProcessingInfo> {
+        let p = self.object(root, "processing", "")?;
+        let path = "processing";
+        let tracking = self.object(p, "status_tracking", path);
+        let tpath = "processing.status_tracking";
+        let current = tracking.map(|t| self.string(t, "current_status", tpath)).unwrap_or_default();
+        let current_status = self.status(&current, "processing.status_tracking.current_status");
+        let mut status_history = Vec::new();
+        if let Some(history) = tracking.and_then(|t| t.get("status_history")).and_then(Value::as_array) {
+            for (i, entry) in history.iter().enumerate() {
+                let hpath = format!("{tpath}.status_history[{i}]");
+                let Some(entry) = entry.as_object() else {
+                    self.error(&hpath, "must be an object");
+                    continue;
+                };
+                let status_text = self.string(entry, "status", &hpath);
+                status_history.push(pb::StatusChange {
+                    status: self.status(&status_text, &format!("{hpath}.status")),
+                    changed_at: self.instant(entry, "timestamp", &hpath).or_else(|| self.instant(entry, "changed_at", &hpath)),
+                    reason: self.string(entry, "reason", &hpath),
+                });
+            }
+        }
+        Some(pb::ProcessingInfo {
+            priority: self.enumeration(p, "priority", path, "PRIORITY_", |n| {
+                pb::Priority::from_str_name(n).map(|t| t as i32)
+            }),
+            processing_window: self.enumeration(p, "processing_window", path, "PROCESSING_WINDOW_", |n| {
+                pb::ProcessingWindow::from_str_name(n).map(|t| t as i32)
+            }),
+            submission_date: self.instant(p, "submission_date", path),
+            effective_date: self.instant(p, "effective_date", path),
+            settlement_date: self.instant(p, "settlement_date", path),
+            current_status,
+            status_history,
+        })
+    }
+
+    fn references(&mut self, root: &Obj) -> Option<pb::References> {
+        let r = self.object(root, "references", "")?;
+        let path = "references";
+        Some(pb::References {
+            end_to_end_id: self.string(r, "end_to_end_id", path),
+            transaction_id: self.string(r, "transaction_id", path),
+            instruction_id: self.string(r, "instruction_id", path),
+            mandate_id: self.string(r, "mandate_id", path),
+            check_number: self.string(r, "check_number", path),
+            sender_reference: self.string(r, "sender_reference", path),
+            standing_order_id: self.string(r, "standing_order_id", path),
+        })
+    }
+
+    fn remittance(&mut self, root: &Obj) -> Option<pb::RemittanceInfo> {
+        let r = self.object(root, "remittance_info", "")?;
+        let path = "remittance_info";
+        Some(pb::RemittanceInfo {
+            r#type: self.enumeration(r, "type", path, "REMITTANCE_TYPE_", |n| {
+                pb::RemittanceType::from_str_name(n).map(|t| t as i32)
+            }),
+            purpose_code: self.string(r, "purpose_code", path),
+            description: self.string(r, "description", path),
+            creditor_reference: self.string(r, "creditor_reference", path),
+        })
+    }
+
+    fn regulatory(&mut self, root: &Obj) -> Option<pb::Regulatory> {
+        let r = self.object(root, "regulatory", "")?;
+        let mut compliance_checks = Vec::new();
+        if let Some(checks) = self.object(r, "compliance_checks", "regulatory") {
+            for (name, check) in checks {
+                let path = format!("regulatory.compliance_checks.{name}");
+                let status = match check {
+                    Value::Object(o) => self.string(o, "status", &path),
+                    _ => {
+                        self.error(&path, "must be an object with a status");
+                        String::new()
+                    }
+                };
+                compliance_checks.push(pb::ComplianceCheck { name: name.clone(), status });
+            }
+        }
+        let reporting = self.object(r, "reporting", "regulatory").map(|rep| pb::RegulatoryReporting {
+            authority_name: self.string(rep, "authority_name", "regulatory.reporting"),
+            details: self.string(rep, "details", "regulatory.reporting"),
+        });
+        Some(pb::Regulatory { compliance_checks, reporting })
+    }
+
+    fn metadata(&mut self, root: &Obj) -> Option<pb::Metadata> {
+        let m = self.object(root, "metadata", "")?;
+        let mut attributes = std::collections::BTreeMap::new();
+        for (key, value) in m {
+            if key != "source_system" && key != "business_unit" {
+                attributes.insert(key.clone(), scalar_text(value));
+            }
+        }
+        Some(pb::Metadata {
+            source_system: self.string(m, "source_system", "metadata"),
+            business_unit: self.string(m, "business_unit", "metadata"),
+            attributes,
+        })
+    }
+
+    fn details(&mut self, payment_type: pb::PaymentType, root: &Obj, metadata: &mut Option<pb::Metadata>) -> Option<Details> {
+        let empty = Obj::new();
+        let tsd = self.object(root, "type_specific_data", "").unwrap_or(&empty);
+        let mut rail = Rail { root, tsd, used: Vec::new() };
+        let details = match payment_type {
+            pb::PaymentType::Unspecified => return None,
+            pb::PaymentType::Ach => Details::Ach(self.ach(&mut rail)),
+            pb::PaymentType::Wire => Details::Wire(self.wire(&mut rail)),
+            pb::PaymentType::Rtp => Details::Rtp(self.rtp(&mut rail)),
+            pb::PaymentType::Check => Details::Check(pb::CheckDetails {
+                check_number: self.rail_string(&mut rail, &["check_number"]),
+                check_type: self.rail_string(&mut rail, &["check_type"]),
+                presentation_type: self.rail_string(&mut rail, &["presentation_type"]),
+                capture_type: self.rail_string(&mut rail, &["capture_type"]),
+                memo: self.rail_string(&mut rail, &["memo"]),
+                image_reference: self.rail_string(&mut rail, &["image_data", "image_reference"]),
+            }),
+            pb::PaymentType::Sepa => Details::Sepa(pb::SepaDetails {
+                scheme: self.rail_string(&mut rail, &["scheme"]),
+                instruction_id: self.rail_string(&mut rail, &["instruction_id"]),
+                service_level: self.rail_string(&mut rail, &["service_level"]),
+                local_instrument: self.rail_string(&mut rail, &["local_instrument"]),
+                category_purpose: self.rail_string(&mut rail, &["category_purpose"]),
+            }),
+            pb::PaymentType::Card => Details::Card(pb::CardDetails {
+                card_present: rail.pick(&["card_present"]).map(|(o, k)| self.bool(o, k, "card_present")).unwrap_or(false),
+                entry_mode: self.rail_string(&mut rail, &["entry_mode"]),
+                auth_type: self.rail_string(&mut rail, &["auth_type"]),
+                terminal_id: self.rail_string(&mut rail, &["terminal_id"]),
+                merchant_id: self.rail_string(&mut rail, &["merchant_id"]),
+                pan_last4: self.rail_string(&mut rail, &["pan_last_4", "pan_last4"]),
+                card_type: self.rail_string(&mut rail, &["card_type"]),
+                network: self.rail_string(&mut rail, &["network"]),
+                auth_code: self.rail_string(&mut rail, &["auth_code"]),
+            }),
+            pb::PaymentType::DirectDebit => Details::DirectDebit(self.direct_debit(&mut rail)),
+            pb::PaymentType::StandingOrder => Details::StandingOrder(pb::StandingOrderDetails {
+                frequency: self.rail_string(&mut rail, &["frequency"]),
+                execution_day: rail
+                    .pick(&["execution_day"])
+                    .map(|(o, k)| i32::try_from(self.int(o, k, "execution_day")).unwrap_or(0))
+                    .unwrap_or(0),
+                start_date: self.rail_instant(&mut rail, &["start_date"]),
+                end_date: self.rail_instant(&mut rail, &["end_date"]),
+                next_execution: self.rail_instant(&mut rail, &["next_execution"]),
+                previous_execution: self.rail_instant(&mut rail, &["previous_execution"]),
+                last_execution_status: self.rail_string(&mut rail, &["last_execution_status"]),
+            }),
+            pb::PaymentType::P2p => Details::P2p(pb::P2pDetails {
+                service_provider: self.rail_string(&mut rail, &["service_provider"]),
+                service_type: self.rail_string(&mut rail, &["service_type"]),
+                purpose: self.rail_string(&mut rail, &["purpose"]),
+                message: self.rail_string(&mut rail, &["message"]),
+                device_id: self.rail_string(&mut rail, &["device_id"]),
+                risk_score: rail
+                    .pick(&["risk_score"])
+                    .map(|(o, k)| i32::try_from(self.int(o, k, "risk_score")).unwrap_or(0))
+                    .unwrap_or(0),
+            }),
+        };
+        keep_unused_type_specific(&rail, metadata);
+        Some(details)
+    }
+
+    fn rail_string(&mut self, rail: &mut Rail<'_>, keys: &[&'static str]) -> String {
+        rail.pick(keys).map(|(obj, key)| self.string(obj, key, "")).unwrap_or_default()
+    }
+
+    fn rail_instant(&mut self, rail: &mut Rail<'_>, keys: &[&'static str]) -> Option<Timestamp> {
+        rail.pick(keys).and_then(|(obj, key)| self.instant(obj, key, ""))
+    }
+
+    fn ach(&mut self, rail: &mut Rail<'_>) -> pb::AchDetails {
+        let mut addenda = Vec::new();
+        let mut push = |r: &mut Self, a: &Obj| {
+            addenda.push(pb::AchAddenda {
+                type_code: r.string(a, "type_code", "addenda"),
+                payment_related_info: r.string(a, "payment_related_info", "addenda"),
+            })
+        };
+        match rail.pick(&["addenda"]).and_then(|(o, k)| o.get(k)) {
+            Some(Value::Object(a)) => push(self, a),
+            Some(Value::Array(items)) => {
+                for item in items {
+                    match item.as_object() {
+                        Some(a) => push(self, a),
+                        None => self.error("addenda", "each addenda must be an object"),
+                    }
+                }
+            }
+            _ => {}
+        }
+        pb::AchDetails {
+            sec_code: self.rail_string(rail, &["sec_code"]),
+            batch_id: self.rail_string(rail, &["batch_id"]),
+            addenda,
+            company_entry_description: self.rail_string(rail, &["company_entry_description"]),
+            return_reason_code: self.rail_string(rail, &["return_reason_code"]),
+        }
+    }
+
+    fn wire(&mut self, rail: &mut Rail<'_>) -> pb::WireDetails {
+        let wire_type = rail.pick(&["wire_type"]).map_or(0, |(o, k)| {
+            self.enumeration(o, k, "", "WIRE_SCOPE_", |n| pb::WireScope::from_str_name(n).map(|t| t as i32))
+        });
+        let charges = rail.pick(&["charges"]).and_then(|(o, k)| self.object(o, k, ""));
+        let bearer_from_charges = charges.map(|c| self.string(c, "type", "charges")).unwrap_or_default();
+        let bearer_text = if bearer_from_charges.is_empty() {
+            self.rail_string(rail, &["charges_instruction"])
+        } else {
+            rail.used.push("charges_instruction");
+            bearer_from_charges
+        };
+        let charge_bearer = if bearer_text.is_empty() {
+            0
+        } else {
+            pb::ChargeBearer::from_str_name(&format!("CHARGE_BEARER_{}", bearer_text.to_ascii_uppercase()))
+                .map(|b| b as i32)
+                .unwrap_or_else(|| {
+                    self.error("charges.type", format!("unknown charge bearer {bearer_text:?}"));
+                    0
+                })
+        };
+        let currency = rail.root.get("amount").and_then(|a| a.get("currency")).and_then(Value::as_str).unwrap_or("USD");
+        let charges_currency = charges.and_then(|c| c.get("currency")).and_then(Value::as_str).unwrap_or(currency).to_owned();
+        let charges_money = charges.and_then(|c| self.money(c.get("amount"), &charges_currency, "charges.amount"));
+        let intermediary = match rail.pick(&["intermediary_bank"]).and_then(|(o, k)| o.get(k)) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Object(bank)) => self.string(bank, "bic", "intermediary_bank"),
+            _ => String::new(),
+        };
+        pb::WireDetails {
+            wire_type,
+            message_type: self.rail_string(rail, &["message_type"]),
+            intermediary_bank_bic: intermediary,
+            charge_bearer,
+            charges: charges_money,
+            imad: self.rail_string(rail, &["imad"]),
+        }
+    }
+
+    fn rtp(&mut self, rail: &mut Rail<'_>) -> pb::RtpDetails {
+        let confirmation = rail.pick(&["confirmation"]).and_then(|(o, k)| self.object(o, k, ""));
+        let timing = rail.pick(&["timing"]).and_then(|(o, k)| self.object(o, k, ""));
+        pb::RtpDetails {
+            clearing_system: self.rail_string(rail, &["clearing_system"]),
+            settlement_method: self.rail_string(rail, &["settlement_method"]),
+            processing_mode: self.rail_string(rail, &["processing_mode"]),
+            confirmation_id: confirmation.map(|c| self.string(c, "confirmation_id", "confirmation")).unwrap_or_default(),
+            confirmation_timestamp: confirmation.and_then(|c| self.instant(c, "confirmation_timestamp", "confirmation")),
+            settlement_confirmation: confirmation
+                .map(|c| self.string(c, "settlement_confirmation", "confirmation"))
+                .unwrap_or_default(),
+            submission_timestamp: timing.and_then(|t| self.instant(t, "submission_timestamp", "timing")),
+            settlement_timestamp: timing.and_then(|t| self.instant(t, "settlement_timestamp", "timing")),
+            expiry_timestamp: timing.and_then(|t| self.instant(t, "expiry_timestamp", "timing")),
+        }
+    }
+
+    fn direct_debit(&mut self, rail: &mut Rail<'_>) -> pb::DirectDebitDetails {
+        let currency = rail.root.get("amount").and_then(|a| a.get("currency")).and_then(Value::as_str).unwrap_or("USD").to_owned();
+        let max_amount = rail.pick(&["max_amount"]).and_then(|(o, k)| self.money(o.get(k), &currency, "max_amount"));
+        pb::DirectDebitDetails {
+            scheme_type: self.rail_string(rail, &["scheme_type"]),
+            mandate_id: self.rail_string(rail, &["mandate_id"]),
+            date_of_signature: self.rail_instant(rail, &["date_of_signature"]),
+            max_amount,
+            frequency: self.rail_string(rail, &["frequency"]),
+            sequence_type: self.rail_string(rail, &["sequence_type", "recurring_type"]),
+            collection_date: self.rail_instant(rail, &["collection_date"]),
+            creditor_id: self.rail_string(rail, &["creditor_id"]),
+        }
+    }
+}
+
+/// The rail fields of one seed payment: top level first, then `type_specific_data`.
+struct Rail<'a> {
+    root: &'a Obj,
+    tsd: &'a Obj,
+    /// `type_specific_data` keys whose value went into a model field.
+    used: Vec<&'static str>,
+}
+
+impl<'a> Rail<'a> {
+    /// The object and key holding the first of `keys` present, top level before
+    /// `type_specific_data`; records which `type_specific_data` keys were consumed.
+    fn pick(&mut self, keys: &[&'static str]) -> Option<(&'a Obj, &'static str)> {
+        let present = |o: &Obj, k: &str| o.get(k).is_some_and(|v| !v.is_null());
+        let found = keys
+            .iter()
+            .find(|k| present(self.root, k))
+            .map(|k| (self.root, *k))
+            .or_else(|| keys.iter().find(|k| present(self.tsd, k)).map(|k| (self.tsd, *k)));
+        if let Some((obj, key)) = found {
+            if std::ptr::eq(obj, self.tsd) {
+                self.used.push(key);
+            }
+        }
+        found
+    }
+}
+
+/// Keeps every `type_specific_data` value that is not already in the payment: keys without
+/// a model field, and values that differ from the top-level value that won.
+fn keep_unused_type_specific(rail: &Rail<'_>, metadata: &mut Option<pb::Metadata>) {
+    for (key, value) in rail.tsd {
+        let is_empty = match value {
+            Value::Null => true,
+            Value::Object(o) => o.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            Value::String(s) => s.is_empty(),
+            _ => false,
+        };
+        if is_empty || rail.used.contains(&key.as_str()) || rail.root.get(key) == Some(value) {
+            continue;
+        }
+        metadata
+            .get_or_insert_with(Default::default)
+            .attributes
+            .insert(format!("{TYPE_SPECIFIC_ATTRIBUTE_PREFIX}{key}"), scalar_text(value));
+    }
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn first_nonempty<const N: usize>(values: [String; N]) -> String {
+    values.into_iter().find(|v| !v.is_empty()).unwrap_or_default()
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,81 @@
+//! Timestamps: conversion between protobuf `Timestamp` and `chrono`, and parsing of the
+//! seed's zone-less ISO 8601 strings as UTC.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use pbjson_types::Timestamp;
+
+/// A protobuf timestamp for a UTC instant.
+pub fn to_timestamp(at: DateTime<Utc>) -> Timestamp {
+    Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+}
+
+/// The UTC instant of a protobuf timestamp, or `None` when it is out of range.
+pub fn from_timestamp(ts: &Timestamp) -> Option<DateTime<Utc>> {
+    if !(0..1_000_000_000).contains(&ts.nanos) {
+        return None;
+    }
+    Utc.timestamp_opt(ts.seconds, ts.nanos as u32).single()
+}
+
+/// Microseconds since the Unix epoch (the unit stores index by).
+pub fn timestamp_micros(ts: &Timestamp) -> i64 {
+    ts.seconds.saturating_mul(1_000_000).saturating_add(i64::from(ts.nanos) / 1_000)
+}
+
+/// The timestamp for microseconds since the Unix epoch.
+pub fn timestamp_from_micros(micros: i64) -> Timestamp {
+    Timestamp { seconds: micros.div_euclid(1_000_000), nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32 }
+}
+
+/// Parses an ISO 8601 instant. A value without a zone (as the seed writes them,
+/// `2024-12-21T19:42:17.520914`) is UTC; a bare date is its midnight UTC.
+pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(naive.and_utc());
+        }
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0).map(|n| n.and_utc())
+}
+
+/// Formats an instant as the seed does: ISO 8601 with microseconds and no zone (UTC).
+pub fn format_seed_instant(ts: &Timestamp) -> String {
+    from_timestamp(ts)
+        .map(|at| at.naive_utc().format("%Y-%m-%dT%H:%M:%S%.6f").to_string())
+        .unwrap_or_default()
+}
+
+/// Formats an instant as RFC 3339 UTC with microseconds.
+pub fn format_rfc3339(ts: &Timestamp) -> String {
+    from_timestamp(ts).map(|at| at.to_rfc3339_opts(SecondsFormat::Micros, true)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_less_is_utc() {
+        let at = parse_instant("2024-12-21T19:42:17.520914").map(to_timestamp);
+        assert_eq!(at.as_ref().map(format_rfc3339).as_deref(), Some("2024-12-21T19:42:17.520914Z"));
+        assert_eq!(at.as_ref().map(format_seed_instant).as_deref(), Some("2024-12-21T19:42:17.520914"));
+    }
+
+    #[test]
+    fn zoned_and_dates() {
+        let at = parse_instant("2024-12-21T20:42:17+01:00").map(to_timestamp);
+        assert_eq!(at.map(|t| t.seconds), parse_instant("2024-12-21T19:42:17").map(|t| t.timestamp()));
+        assert!(parse_instant("2024-12-21").is_some());
+        assert!(parse_instant("yesterday").is_none());
+    }
+
+    #[test]
+    fn micros_round_trip() {
+        let ts = Timestamp { seconds: -5, nanos: 250_000_000 };
+        assert_eq!(timestamp_from_micros(timestamp_micros(&ts)), ts);
+    }
+}

@@ -1,0 +1,118 @@
+//! The seed system's fixture (90 payments) maps onto the model with its values intact.
+
+use payments_core::pb::{self, payment::Details};
+use payments_core::seed_json::{from_seed, to_seed};
+use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize};
+use serde_json::Value;
+
+fn fixture() -> Vec<Value> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/seed-transactions.json");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"));
+    doc["transactions"].as_array().cloned().unwrap_or_default()
+}
+
+fn mapped() -> Vec<pb::Payment> {
+    fixture()
+        .iter()
+        .map(|v| {
+            let mut p = from_seed(v).unwrap_or_else(|e| panic!("{}: {e:?}", v["payment_id"]));
+            normalize(&mut p);
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn every_fixture_payment_maps() {
+    assert_eq!(mapped().len(), 90);
+}
+
+#[test]
+fn values_are_intact() {
+    let first = &mapped()[0];
+    assert_eq!(first.payment_id, "ACH-CAEF9452");
+    assert_eq!(first.schema_version, "1.0");
+    assert_eq!(first.amount, Some(pb::Money { minor_units: 90_089_806, currency: "USD".into() }));
+    assert_eq!(payments_core::time::format_rfc3339(first.created_at.as_ref().unwrap_or(&Default::default())), "2024-12-21T19:42:17.520914Z");
+    assert_eq!(first.status(), pb::PaymentStatus::Pending);
+    assert_eq!(first.processing.as_ref().map(|p| p.current_status()), Some(pb::PaymentStatus::Validated));
+    let Some(Details::Ach(ach)) = &first.details else { panic!("ACH details missing") };
+    assert_eq!(ach.sec_code, "CTX");
+    assert_eq!(ach.batch_id, "BATCHB2871EDE");
+    assert_eq!(ach.addenda.len(), 1);
+    assert_eq!(ach.addenda[0].payment_related_info, "Invoice 808833");
+}
+
+#[test]
+fn seed_type_names_map() {
+    let all = mapped();
+    let count = |t: pb::PaymentType| all.iter().filter(|p| p.payment_type() == t).count();
+    assert_eq!(count(pb::PaymentType::Sepa), 10);
+    assert_eq!(count(pb::PaymentType::Card), 10);
+    assert!(all.iter().all(|p| match (&p.details, p.payment_type()) {
+        (Some(Details::Card(c)), pb::PaymentType::Card) => c.pan_last4.len() == 4,
+        (Some(_), _) => true,
+        (None, _) => false,
+    }));
+}
+
+#[test]
+fn conflicting_type_specific_values_are_kept() {
+    let fixture = fixture();
+    let all = mapped();
+    for (raw, p) in fixture.iter().zip(&all) {
+        if let (Some(Details::Check(c)), Some(tsd)) = (&p.details, raw["type_specific_data"]["presentation_type"].as_str()) {
+            assert_eq!(c.presentation_type, raw["presentation_type"].as_str().unwrap_or_default());
+            if tsd != c.presentation_type {
+                let kept = p.metadata.as_ref().and_then(|m| m.attributes.get("seed.type_specific_data.presentation_type"));
+                assert_eq!(kept.map(String::as_str), Some(tsd));
+            }
+        }
+    }
+}
+
+#[test]
+fn strict_rejects_exactly_the_bad_aba_payments_and_lenient_accepts_all() {
+    let strict = PaymentValidator::new(ValidationMode::Strict);
+    let lenient = PaymentValidator::new(ValidationMode::Lenient);
+    let mut rejected = 0;
+    for p in mapped() {
+        let aba_ok = [&p.originator, &p.beneficiary].iter().all(|party| {
+            let value = party.as_ref().and_then(|x| x.account.as_ref()).and_then(|a| a.routing_info.as_ref()).map(|r| r.value.as_str());
+            value.is_some_and(|v| payments_core::identifiers::validate_aba(v).is_ok())
+        });
+        match strict.validate(&p) {
+            ValidationOutcome::Accepted { .. } => assert!(aba_ok, "{} accepted with a bad ABA", p.payment_id),
+            ValidationOutcome::Rejected { violations } => {
+                rejected += 1;
+                assert!(!aba_ok, "{} rejected: {violations:?}", p.payment_id);
+                assert!(violations.iter().all(|v| v.field.ends_with("account.routing_info.value")), "{violations:?}");
+            }
+        }
+        assert!(matches!(lenient.validate(&p), ValidationOutcome::Accepted { .. }), "{}", p.payment_id);
+    }
+    assert_eq!(rejected, 89);
+}
+
+#[test]
+fn seed_json_round_trips() {
+    for p in mapped() {
+        let back = from_seed(&to_seed(&p)).map(|mut q| {
+            normalize(&mut q);
+            q
+        });
+        assert_eq!(back.as_ref(), Ok(&p), "{}", p.payment_id);
+    }
+}
+
+#[test]
+fn bad_values_name_their_field() {
+    let mut raw = fixture()[0].clone();
+    raw["amount"]["value"] = serde_json::json!(10.005);
+    raw["created_at"] = serde_json::json!("last tuesday");
+    raw["payment_type"] = serde_json::json!("BITCOIN");
+    let errors = from_seed(&raw).err().unwrap_or_default();
+    let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, vec!["payment_type", "amount.value", "created_at"]);
+}
