@@ -1,1 +1,59 @@
-//! placeholder
+//! The [`Store`] contract and its backends, chosen by URL.
+//!
+//! - `sqlite://PATH` (embedded default): one file, migrations applied at start-up.
+//!
+//! Every write is an upsert keyed by `payment_id` that keeps the highest `revision`, so
+//! replaying a batch leaves exactly one row per payment. [`conformance`] is the one test
+//! suite every backend runs.
+
+pub mod conformance;
+mod columns;
+mod error;
+mod filter;
+mod sqlite;
+mod stats;
+
+pub use error::{Error, Result};
+pub use filter::{Cursor, Page, PageRequest, PaymentFilter, MAX_PAGE_SIZE};
+pub use stats::{Stats, StatsBucket};
+
+use async_trait::async_trait;
+use payments_core::pb;
+use std::sync::Arc;
+
+/// Where payments are kept and read back.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Upserts a batch atomically: each payment replaces the stored one only when its
+    /// revision is higher. Returns how many rows were inserted or replaced.
+    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64>;
+
+    /// The stored payment with this id, if any.
+    async fn get(&self, payment_id: &str) -> Result<Option<pb::Payment>>;
+
+    /// Payments matching `filter`, ordered by (`created_at`, `payment_id`), one page after
+    /// `page.after`.
+    async fn list(&self, filter: &PaymentFilter, page: &PageRequest) -> Result<Page>;
+
+    /// Counts and totals of the payments matching `filter`.
+    async fn stats(&self, filter: &PaymentFilter) -> Result<Stats>;
+
+    /// Checks that the backend answers.
+    async fn ping(&self) -> Result<()>;
+
+    /// The backend and where it is, without credentials, e.g. `sqlite://payments.db`.
+    fn describe(&self) -> String;
+}
+
+/// Opens the store at `url`, applying migrations; unknown schemes are an error naming the
+/// supported ones.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Arc::new(sqlite::SqliteStore::open(url).await?)),
+        _ => Err(Error::InvalidUrl {
+            url: url.to_owned(),
+            reason: format!("unsupported scheme {scheme:?}; this build supports sqlite://"),
+        }),
+    }
+}

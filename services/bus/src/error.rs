@@ -1,0 +1,28 @@
+//! The bus's errors.
+
+/// What can go wrong on the bus.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The URL names no supported bus, or is malformed.
+    #[error("invalid bus URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The bus is shutting down and accepts no more records.
+    #[error("the bus is closed")]
+    Closed,
+    /// A second consumer group member where the bus supports only one.
+    #[error("topic {topic:?} already has a consumer in group {group:?}; the memory bus allows one")]
+    ConsumerTaken {
+        /// The topic.
+        topic: String,
+        /// The group.
+        group: String,
+    },
+}
+
+/// The bus's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

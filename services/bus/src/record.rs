@@ -1,0 +1,63 @@
+//! Records as producers write them and consumers receive them.
+
+use bytes::Bytes;
+
+/// One record header: a name and a value.
+pub type Header = (String, Bytes);
+
+/// A record to append: key (used for partitioning), value and headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BusRecord {
+    /// Partitioning key (by default the payment id).
+    pub key: Bytes,
+    /// The payload.
+    pub value: Bytes,
+    /// Headers: content type, schema, trace context, dead-letter reasons.
+    pub headers: Vec<Header>,
+}
+
+impl BusRecord {
+    /// The value of the first header named `name`, as UTF-8 text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+}
+
+/// A record as delivered to a consumer, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Topic it was read from.
+    pub topic: String,
+    /// Partition it was read from.
+    pub partition: i32,
+    /// Its offset in that partition.
+    pub offset: i64,
+    /// When the bus accepted it, in milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+    /// The record.
+    pub record: BusRecord,
+}
+
+/// Header names the services agree on.
+pub mod headers {
+    /// MIME type of the value: `application/x-protobuf` or `application/json`.
+    pub const CONTENT_TYPE: &str = "content-type";
+    /// Fully qualified message name of a protobuf value: `payments.v1.Payment`.
+    pub const SCHEMA: &str = "schema";
+    /// Validation mode ingest accepted the payment in (`strict` or `lenient`).
+    pub const VALIDATION_MODE: &str = "validation-mode";
+    /// W3C trace context of the producer.
+    pub const TRACEPARENT: &str = "traceparent";
+    /// Why a record was dead-lettered.
+    pub const DLQ_REASON: &str = "dlq-reason";
+    /// Which stage dead-lettered it (`decode`, `validate`).
+    pub const DLQ_STAGE: &str = "dlq-stage";
+    /// Topic, partition and offset it came from: `topic/partition/offset`.
+    pub const DLQ_SOURCE: &str = "dlq-source";
+    /// When it was dead-lettered (RFC 3339).
+    pub const DLQ_TIME: &str = "dlq-time";
+    /// Protobuf content type.
+    pub const PROTOBUF: &str = "application/x-protobuf";
+    /// Schema name of a payment.
+    pub const PAYMENT_SCHEMA: &str = "payments.v1.Payment";
+}

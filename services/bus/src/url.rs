@@ -1,0 +1,62 @@
+//! Bus URLs.
+
+use crate::{Error, Result};
+
+/// Default number of uncommitted records a memory topic holds before producers wait.
+pub const DEFAULT_MEMORY_CAPACITY: usize = 65_536;
+
+/// A parsed bus URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusUrl {
+    /// `memory://[?capacity=N]`.
+    Memory {
+        /// Uncommitted records a topic holds before producers wait.
+        capacity: usize,
+    },
+}
+
+/// Parses a bus URL, naming the supported schemes when the scheme is unknown.
+pub fn parse_bus_url(url: &str) -> Result<BusUrl> {
+    let invalid = |reason: String| Error::InvalidUrl { url: url.to_owned(), reason };
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| invalid("expected scheme://…, e.g. memory://".into()))?;
+    match scheme {
+        "memory" => {
+            let mut capacity = DEFAULT_MEMORY_CAPACITY;
+            let query = rest.split_once('?').map(|(_, q)| q).unwrap_or("");
+            for pair in query.split('&').filter(|p| !p.is_empty()) {
+                match pair.split_once('=') {
+                    Some(("capacity", n)) => {
+                        capacity = n
+                            .parse()
+                            .ok()
+                            .filter(|c| *c > 0)
+                            .ok_or_else(|| invalid(format!("capacity must be a positive integer, got {n:?}")))?;
+                    }
+                    _ => return Err(invalid(format!("unknown option {pair:?} (memory:// takes capacity=N)"))),
+                }
+            }
+            Ok(BusUrl::Memory { capacity })
+        }
+        other => Err(invalid(format!("unsupported scheme {other:?}; this build supports memory://"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_memory() {
+        assert_eq!(parse_bus_url("memory://").ok(), Some(BusUrl::Memory { capacity: DEFAULT_MEMORY_CAPACITY }));
+        assert_eq!(parse_bus_url("memory://?capacity=8").ok(), Some(BusUrl::Memory { capacity: 8 }));
+    }
+
+    #[test]
+    fn rejects_bad_urls_clearly() {
+        let err = parse_bus_url("nats://x").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("unsupported scheme \"nats\""), "{err}");
+        assert!(parse_bus_url("memory://?capacity=0").is_err());
+        assert!(parse_bus_url("memory://?size=3").is_err());
+        assert!(parse_bus_url("memory").is_err());
+    }
+}

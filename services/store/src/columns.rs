@@ -1,0 +1,58 @@
+//! The flat columns every backend indexes, derived from a payment in one place.
+
+use payments_core::pb;
+use payments_core::time::timestamp_micros;
+use prost::Message;
+
+/// A payment flattened for storage.
+#[derive(Debug, Clone)]
+pub struct PaymentColumns {
+    /// `payment_id`.
+    pub payment_id: String,
+    /// Lifecycle revision.
+    pub revision: i64,
+    /// Rail (protobuf enum value).
+    pub payment_type: i32,
+    /// Status (protobuf enum value).
+    pub status: i32,
+    /// `created_at` in microseconds since the epoch.
+    pub created_micros: i64,
+    /// Originator party id.
+    pub originator_id: String,
+    /// Beneficiary party id.
+    pub beneficiary_id: String,
+    /// Amount in minor units.
+    pub amount_minor: i64,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// The seed's row key with the payment id.
+    pub row_key: String,
+    /// The whole payment, protobuf-encoded.
+    pub body: Vec<u8>,
+}
+
+impl PaymentColumns {
+    /// Flattens `payment`.
+    pub fn new(payment: &pb::Payment) -> Self {
+        let amount = payment.amount.as_ref();
+        Self {
+            payment_id: payment.payment_id.clone(),
+            revision: i64::from(payment.revision),
+            payment_type: payment.payment_type,
+            status: payment.status,
+            created_micros: payment.created_at.as_ref().map(timestamp_micros).unwrap_or_default(),
+            originator_id: payment.originator.as_ref().map(|p| p.party_id.clone()).unwrap_or_default(),
+            beneficiary_id: payment.beneficiary.as_ref().map(|p| p.party_id.clone()).unwrap_or_default(),
+            amount_minor: amount.map(|a| a.minor_units).unwrap_or_default(),
+            currency: amount.map(|a| a.currency.clone()).unwrap_or_default(),
+            row_key: payments_core::row_key(payment),
+            body: payment.encode_to_vec(),
+        }
+    }
+}
+
+/// Decodes a stored body, naming the row when it is corrupt.
+pub fn decode_body(payment_id: &str, body: &[u8]) -> crate::Result<pb::Payment> {
+    pb::Payment::decode(body)
+        .map_err(|e| crate::Error::Corrupt { payment_id: payment_id.to_owned(), reason: e.to_string() })
+}
