@@ -1,1 +1,16 @@
-//! placeholder
+//! The payment generator: a deterministic model of corporate customers, banks and rails
+//! ([`PaymentGenerator`]), the gRPC `GeneratorService`, and rate-controlled traffic runs.
+
+pub mod amounts;
+pub mod calendar;
+pub mod config;
+pub mod generator;
+pub mod population;
+pub mod rails;
+pub mod rng;
+pub mod service;
+pub mod traffic;
+
+pub use generator::{GeneratorConfig, PaymentGenerator};
+pub use service::GeneratorGrpc;
+pub use traffic::{PaymentSink, TrafficCounters, TrafficRun};

@@ -1,0 +1,52 @@
+//! Amounts per rail: log-normal around a typical value, with round-number spikes and each
+//! rail's limits, in minor units.
+
+use crate::rng::DetRng;
+use payments_core::pb::PaymentType;
+
+/// Typical amount (median, in major units), spread (log-space sigma) and ceiling per rail.
+fn profile(rail: PaymentType) -> (f64, f64, f64) {
+    match rail {
+        PaymentType::Ach => (4_500.0, 1.4, 1_000_000.0), // same-day ACH limit
+        PaymentType::Wire => (85_000.0, 1.6, 50_000_000.0),
+        PaymentType::Rtp => (2_500.0, 1.2, 1_000_000.0),
+        PaymentType::Check => (3_000.0, 1.3, 2_000_000.0),
+        PaymentType::Sepa => (6_000.0, 1.5, 100_000.0), // SCT Inst ceiling
+        PaymentType::Card => (85.0, 1.1, 25_000.0),
+        PaymentType::DirectDebit => (900.0, 1.0, 50_000.0),
+        PaymentType::StandingOrder => (2_500.0, 0.9, 250_000.0),
+        PaymentType::P2p => (150.0, 1.0, 5_000.0),
+        PaymentType::Unspecified => (100.0, 1.0, 10_000.0),
+    }
+}
+
+/// An amount in cents (minor units of a two-decimal currency) for `rail`.
+pub fn draw_minor_units(rng: &mut DetRng, rail: PaymentType) -> i64 {
+    let (median, sigma, ceiling) = profile(rail);
+    let mut major = (median.ln() + sigma * rng.normal()).exp().clamp(1.0, ceiling);
+    let spike = rng.unit();
+    if spike < 0.06 && major >= 1_000.0 {
+        major = (major / 1_000.0).round() * 1_000.0;
+    } else if spike < 0.12 && major >= 100.0 {
+        major = (major / 100.0).round() * 100.0;
+    }
+    if rail == PaymentType::StandingOrder {
+        major = (major / 50.0).round().max(1.0) * 50.0;
+    }
+    ((major * 100.0).round() as i64).clamp(100, (ceiling * 100.0) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn within_rail_limits() {
+        let mut rng = DetRng::new(3);
+        for _ in 0..20_000 {
+            let ach = draw_minor_units(&mut rng, PaymentType::Ach);
+            assert!((100..=100_000_000).contains(&ach));
+            assert!(draw_minor_units(&mut rng, PaymentType::Sepa) <= 10_000_000);
+        }
+    }
+}

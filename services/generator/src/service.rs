@@ -1,0 +1,78 @@
+//! `payments.v1.GeneratorService` over gRPC.
+
+use crate::generator::{GeneratorConfig, PaymentGenerator, default_start};
+use payments_core::pb::{self, generator_service_server::GeneratorService};
+use payments_core::time::from_timestamp;
+use payments_runtime::status::invalid_field;
+use std::pin::Pin;
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+/// Most payments one Generate call streams.
+pub const MAX_GENERATE_COUNT: u64 = 10_000_000;
+
+/// Serves `Generate`: generation runs on a blocking thread and streams through a bounded
+/// channel, so a slow client slows generation instead of filling memory.
+#[derive(Debug, Clone)]
+pub struct GeneratorGrpc {
+    customers: usize,
+}
+
+impl GeneratorGrpc {
+    /// A service whose generators hold `customers` customers.
+    pub fn new(customers: usize) -> Self {
+        Self { customers }
+    }
+
+    /// The tonic server for this service.
+    pub fn into_server(self) -> pb::generator_service_server::GeneratorServiceServer<Self> {
+        pb::generator_service_server::GeneratorServiceServer::new(self)
+    }
+}
+
+/// Checks a request and turns it into a generator configuration.
+pub fn config_from_request(request: &pb::GenerateRequest, customers: usize) -> Result<GeneratorConfig, Status> {
+    if request.count == 0 || request.count > MAX_GENERATE_COUNT {
+        return Err(invalid_field("count", format!("must be between 1 and {MAX_GENERATE_COUNT}, got {}", request.count)));
+    }
+    let mut types = Vec::with_capacity(request.types.len());
+    for (i, t) in request.types.iter().enumerate() {
+        match pb::PaymentType::try_from(*t) {
+            Ok(pb::PaymentType::Unspecified) | Err(_) => {
+                return Err(invalid_field(&format!("types[{i}]"), format!("{t} is not a payment type")));
+            }
+            Ok(t) => types.push(t),
+        }
+    }
+    let start = match &request.start_time {
+        None => default_start(),
+        Some(ts) => from_timestamp(ts).ok_or_else(|| invalid_field("start_time", "is not a valid timestamp"))?,
+    };
+    Ok(GeneratorConfig { seed: request.seed, types, start, customers, ..Default::default() })
+}
+
+type PaymentStream = Pin<Box<dyn Stream<Item = Result<pb::Payment, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl GeneratorService for GeneratorGrpc {
+    type GenerateStream = PaymentStream;
+
+    async fn generate(&self, request: Request<pb::GenerateRequest>) -> Result<Response<Self::GenerateStream>, Status> {
+        let request = request.into_inner();
+        let config = config_from_request(&request, self.customers)?;
+        let count = request.count;
+        tracing::info!(count, seed = request.seed, "generate started");
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        tokio::task::spawn_blocking(move || {
+            let generator = PaymentGenerator::new(config);
+            for i in 0..count {
+                if tx.blocking_send(Ok(generator.payment(i))).is_err() {
+                    tracing::info!(sent = i, "generate cancelled by client");
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}

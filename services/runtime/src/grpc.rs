@@ -1,0 +1,107 @@
+//! gRPC serving: `grpc.health.v1` and server reflection registered in one place, then the
+//! services, then a graceful stop.
+
+use crate::Shutdown;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::server::NamedService;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// Largest request or response message accepted (4 MiB).
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The health status of every registered service, flipped together.
+#[derive(Clone)]
+pub struct HealthRegistry {
+    reporter: HealthReporter,
+    services: Vec<&'static str>,
+}
+
+impl HealthRegistry {
+    /// Names of the services registered.
+    pub fn services(&self) -> &[&'static str] {
+        &self.services
+    }
+
+    /// Marks every service (and the server as a whole, `""`) SERVING or NOT_SERVING.
+    pub async fn set_serving(&self, serving: bool) {
+        let status = if serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+        for name in self.services.iter().copied().chain([""]) {
+            self.reporter.set_service_status(name, status).await;
+        }
+    }
+}
+
+/// The gRPC services of one server, with health and reflection already in.
+pub struct GrpcRoutes {
+    routes: Routes,
+    health: HealthRegistry,
+}
+
+impl GrpcRoutes {
+    /// Routes holding `grpc.health.v1.Health` and gRPC server reflection (v1 and v1alpha)
+    /// for the `payments.v1` and health descriptors.
+    pub fn new() -> Result<Self, tonic_reflection::server::Error> {
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(payments_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let routes = Routes::new(health_service)
+            .add_service(reflection().build_v1()?)
+            .add_service(reflection().build_v1alpha()?);
+        Ok(Self { routes, health: HealthRegistry { reporter, services: Vec::new() } })
+    }
+
+    /// Adds a service; its health starts NOT_SERVING until [`HealthRegistry::set_serving`].
+    pub fn add<S>(mut self, service: S) -> Self
+    where
+        S: tower_service::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        self.health.services.push(S::NAME);
+        self.routes = self.routes.add_service(service);
+        self
+    }
+
+    /// The health registry, to flip on readiness and drain.
+    pub fn health(&self) -> HealthRegistry {
+        self.health.clone()
+    }
+
+    /// Serves on `listener` until `shutdown`: marks every service SERVING, and on shutdown
+    /// NOT_SERVING, stops accepting, and lets in-flight calls finish.
+    pub async fn serve(self, listener: TcpListener, shutdown: Shutdown) -> Result<(), tonic::transport::Error> {
+        let health = self.health.clone();
+        health.set_serving(true).await;
+        let drain = async move {
+            shutdown.cancelled().await;
+            health.set_serving(false).await;
+        };
+        tonic::transport::Server::builder()
+            // Keep idle connections alive through proxies and detect dead peers.
+            .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+            .add_routes(self.routes)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
+            .await
+    }
+}
+
+/// Binds a TCP listener, naming the address in the error.
+pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
