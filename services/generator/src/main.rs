@@ -4,7 +4,6 @@ use anyhow::Context;
 use clap::Parser;
 use payments_generator::{GeneratorGrpc, config::GeneratorArgs};
 use payments_runtime::{GrpcRoutes, grpc::bind, http, shutdown};
-use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -15,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
     let (grpc_listener, grpc_addr) = bind(&args.grpc_addr).await?;
     let (http_listener, http_addr) = bind(&args.http_addr).await?;
     let routes = GrpcRoutes::new()?.add(GeneratorGrpc::new(args.customers).into_server());
-    let probes = http::probe_routes(Arc::new(|| Box::pin(async { Ok(()) })), stop.clone());
+    let probes = http::probe_routes(http::readiness(|| async { Ok(()) }), stop.clone());
     tracing::info!(%grpc_addr, %http_addr, "payments-generator listening");
     let http_task = tokio::spawn(http::serve(http_listener, probes, stop.clone()));
     routes.serve(grpc_listener, stop).await.context("grpc server")?;

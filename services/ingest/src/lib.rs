@@ -1,1 +1,9 @@
-//! placeholder
+//! Ingest: validates payments and acknowledges each only once the bus holds it.
+//! [`Ingestor`] is the logic; [`IngestGrpc`] serves it as `payments.v1.IngestService`.
+
+pub mod config;
+mod ingestor;
+mod service;
+
+pub use ingestor::{IngestError, Ingestor, RecordKey, Submitted};
+pub use service::IngestGrpc;

@@ -1,1 +1,11 @@
-//! placeholder
+//! The processor: consumes the bus, decodes (protobuf, or the seed's JSON from legacy
+//! producers), validates, normalizes and batch-upserts payments into every sink, sending
+//! what it cannot process to the dead-letter topic. Offsets are committed only after every
+//! sink has written the batch (at-least-once; upserts make replays harmless).
+
+pub mod config;
+mod decode;
+mod processor;
+
+pub use decode::{DecodeError, decode_payment};
+pub use processor::{Processor, ProcessorConfig, ProcessorCounters, ProcessorError};

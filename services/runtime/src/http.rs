@@ -37,3 +37,12 @@ pub fn probe_routes(ready: ReadinessCheck, shutdown: Shutdown) -> Router {
 pub async fn serve(listener: TcpListener, router: Router, shutdown: Shutdown) -> std::io::Result<()> {
     axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
 }
+
+/// Wraps an async closure as a [`ReadinessCheck`].
+pub fn readiness<F, Fut>(check: F) -> ReadinessCheck
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    Arc::new(move || Box::pin(check()))
+}

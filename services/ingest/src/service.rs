@@ -1,0 +1,131 @@
+//! `payments.v1.IngestService` over gRPC.
+
+use crate::{IngestError, Ingestor};
+use payments_bus::BusRecord;
+use payments_core::ValidationMode;
+use payments_core::pb::{self, ingest_service_server::IngestService};
+use payments_runtime::status::{invalid_field, invalid_payment, unavailable};
+use tonic::{Request, Response, Status, Streaming};
+
+/// Records buffered from a submission stream before they are published together.
+const PUBLISH_BATCH: usize = 512;
+
+/// Serves IngestService over an [`Ingestor`].
+#[derive(Clone)]
+pub struct IngestGrpc {
+    ingestor: Ingestor,
+}
+
+impl IngestGrpc {
+    /// A service over `ingestor`.
+    pub fn new(ingestor: Ingestor) -> Self {
+        Self { ingestor }
+    }
+
+    /// The tonic server for this service, with message size limits.
+    pub fn into_server(self) -> pb::ingest_service_server::IngestServiceServer<Self> {
+        pb::ingest_service_server::IngestServiceServer::new(self)
+            .max_decoding_message_size(payments_runtime::grpc::MAX_MESSAGE_BYTES)
+    }
+}
+
+fn to_status(error: IngestError) -> Status {
+    match error {
+        IngestError::Invalid { payment_id, violations } => invalid_payment(&payment_id, &violations),
+        IngestError::Bus(e) => unavailable("bus", e),
+    }
+}
+
+#[tonic::async_trait]
+impl IngestService for IngestGrpc {
+    async fn submit_payment(
+        &self,
+        request: Request<pb::SubmitPaymentRequest>,
+    ) -> Result<Response<pb::SubmitPaymentResponse>, Status> {
+        let request = request.into_inner();
+        let payment = request.payment.ok_or_else(|| invalid_field("payment", "is required"))?;
+        let submitted = self
+            .ingestor
+            .submit(payment, ValidationMode::from_proto(request.validation_mode))
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::SubmitPaymentResponse {
+            payment_id: submitted.payment_id,
+            warnings: submitted.warnings.iter().map(|w| w.to_warning()).collect(),
+        }))
+    }
+
+    async fn submit_payments(
+        &self,
+        request: Request<Streaming<pb::SubmitPaymentsRequest>>,
+    ) -> Result<Response<pb::SubmitPaymentsResponse>, Status> {
+        let mut stream = request.into_inner();
+        let mut summary = pb::SubmitPaymentsResponse::default();
+        let mut pending: Vec<BusRecord> = Vec::with_capacity(PUBLISH_BATCH);
+        let mut pending_warned = 0;
+        loop {
+            let message = match stream.message().await {
+                Ok(Some(message)) => message,
+                Ok(None) => break,
+                Err(status) => {
+                    // The client broke the stream: publish nothing more and say so.
+                    tracing::warn!(received = summary.received, %status, "submission stream broken by client");
+                    return Err(status);
+                }
+            };
+            let index = summary.received;
+            summary.received += 1;
+            let Some(payment) = message.payment else {
+                summary.rejections.push(pb::RejectedRecord {
+                    index,
+                    payment_id: String::new(),
+                    violations: vec![pb::FieldViolation { field: "payment".into(), description: "is required".into() }],
+                });
+                continue;
+            };
+            match self.ingestor.prepare(payment, ValidationMode::from_proto(message.validation_mode)) {
+                Ok((submitted, record)) => {
+                    pending.push(record);
+                    pending_warned += u64::from(!submitted.warnings.is_empty());
+                }
+                Err(IngestError::Invalid { payment_id, violations }) => {
+                    summary.rejections.push(pb::RejectedRecord {
+                        index,
+                        payment_id,
+                        violations: violations.iter().map(|v| v.to_proto()).collect(),
+                    });
+                }
+                Err(e) => return Err(to_status(e)),
+            }
+            if pending.len() >= PUBLISH_BATCH {
+                self.flush(&mut pending, &mut pending_warned, &mut summary).await?;
+            }
+        }
+        self.flush(&mut pending, &mut pending_warned, &mut summary).await?;
+        summary.rejected = summary.rejections.len() as u64;
+        tracing::info!(received = summary.received, accepted = summary.accepted, rejected = summary.rejected, "submission stream done");
+        Ok(Response::new(summary))
+    }
+}
+
+impl IngestGrpc {
+    /// Publishes the buffered records and counts them as accepted once the bus holds them.
+    async fn flush(
+        &self,
+        pending: &mut Vec<BusRecord>,
+        warned: &mut u64,
+        summary: &mut pb::SubmitPaymentsResponse,
+    ) -> Result<(), Status> {
+        let n = pending.len() as u64;
+        if let Err(e) = self.ingestor.publish(std::mem::take(pending)).await {
+            return Err(Status::unavailable(format!(
+                "bus unavailable after {} of {} records were accepted: {e}",
+                summary.accepted, summary.received
+            )));
+        }
+        summary.accepted += n;
+        summary.accepted_with_warnings += *warned;
+        *warned = 0;
+        Ok(())
+    }
+}

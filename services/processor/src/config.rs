@@ -1,0 +1,57 @@
+//! Command-line flags of `payments-processor` (each with an environment variable).
+
+use clap::Parser;
+
+/// Consumes payments from the bus and upserts them into every sink.
+#[derive(Debug, Parser)]
+#[command(name = "payments-processor", version)]
+pub struct ProcessorArgs {
+    /// Address to serve gRPC health and reflection on.
+    #[arg(long, env = "PAYMENTS_GRPC_ADDR", default_value = "127.0.0.1:50055")]
+    pub grpc_addr: String,
+    /// Address to serve /livez and /readyz on.
+    #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8085")]
+    pub http_addr: String,
+    /// Bus URL. `memory://` is in-process: only useful inside `paymentsctl up`.
+    #[arg(long, env = "PAYMENTS_BUS", default_value = "memory://")]
+    pub bus: String,
+    /// Topic to consume.
+    #[arg(long, env = "PAYMENTS_TOPIC", default_value = payments_bus::PAYMENTS_TOPIC)]
+    pub topic: String,
+    /// Consumer group.
+    #[arg(long, env = "PAYMENTS_GROUP", default_value = "payments-processor")]
+    pub group: String,
+    /// Store URL to write to; repeat (or comma-separate) to fan out to several.
+    #[arg(long = "sink", env = "PAYMENTS_SINKS", value_delimiter = ',', default_value = "sqlite://payments.db")]
+    pub sinks: Vec<String>,
+    /// Most records per batch.
+    #[arg(long, env = "PAYMENTS_BATCH_SIZE", default_value_t = 2_000)]
+    pub batch_size: usize,
+    /// Longest a record waits for its batch to fill, in milliseconds.
+    #[arg(long, env = "PAYMENTS_LINGER_MS", default_value_t = 20)]
+    pub linger_ms: u64,
+    /// Validation mode for records (ingest's lenient acceptances stay lenient).
+    #[arg(long, env = "PAYMENTS_VALIDATION", value_enum, default_value_t = Validation::Strict)]
+    pub validation: Validation,
+    /// Seconds to finish in-flight work after SIGTERM.
+    #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
+    pub shutdown_grace: u64,
+}
+
+/// `--validation` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Validation {
+    /// Content-rule failures go to the dead-letter topic.
+    Strict,
+    /// Content-rule failures are stored as warnings.
+    Lenient,
+}
+
+impl From<Validation> for payments_core::ValidationMode {
+    fn from(v: Validation) -> Self {
+        match v {
+            Validation::Strict => Self::Strict,
+            Validation::Lenient => Self::Lenient,
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! [`Processor`]: the consume → validate → upsert → commit loop.
+
+use crate::decode::decode_payment;
+use bytes::Bytes;
+use payments_bus::{BusRecord, Consumer, Delivery, Producer, headers};
+use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
+use payments_runtime::Shutdown;
+use payments_store::Store;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How the processor batches and validates.
+#[derive(Debug, Clone)]
+pub struct ProcessorConfig {
+    /// Most records written per batch.
+    pub batch_size: usize,
+    /// Longest a record waits for its batch to fill.
+    pub linger: Duration,
+    /// Validation mode; records that ingest accepted leniently are always lenient.
+    pub validation: ValidationMode,
+    /// Where undecodable or invalid records go.
+    pub dead_letter_topic: String,
+}
+
+impl Default for ProcessorConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 2_000,
+            linger: Duration::from_millis(20),
+            validation: ValidationMode::Strict,
+            dead_letter_topic: payments_bus::DEAD_LETTER_TOPIC.to_owned(),
+        }
+    }
+}
+
+/// Live counters.
+#[derive(Debug, Default)]
+pub struct ProcessorCounters {
+    /// Records read from the bus.
+    pub consumed: AtomicU64,
+    /// Payments written to every sink.
+    pub stored: AtomicU64,
+    /// Records sent to the dead-letter topic.
+    pub dead_lettered: AtomicU64,
+    /// Batches written.
+    pub batches: AtomicU64,
+    /// Sink write attempts that failed (and were retried).
+    pub sink_failures: AtomicU64,
+}
+
+/// Consumes one topic and writes to every sink.
+pub struct Processor {
+    consumer: Box<dyn Consumer>,
+    sinks: Vec<Arc<dyn Store>>,
+    dead_letters: Arc<dyn Producer>,
+    config: ProcessorConfig,
+    counters: Arc<ProcessorCounters>,
+}
+
+/// Why the processor stopped before draining.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessorError {
+    /// The bus failed (reading, committing or dead-lettering).
+    #[error("bus: {0}")]
+    Bus(#[from] payments_bus::Error),
+    /// A sink kept failing until the shutdown grace period ran out; the batch was not
+    /// committed and will be redelivered.
+    #[error("sink {sink} kept failing until shutdown: {error}")]
+    SinkGaveUp {
+        /// The sink.
+        sink: String,
+        /// Its last error.
+        error: payments_store::Error,
+    },
+}
+
+/// One batch after decoding and validation.
+#[derive(Default)]
+struct Prepared {
+    payments: Vec<pb::Payment>,
+    dead: Vec<BusRecord>,
+}
+
+impl Processor {
+    /// A processor reading from `consumer`, writing to `sinks`, dead-lettering through
+    /// `dead_letters`.
+    pub fn new(
+        consumer: Box<dyn Consumer>,
+        sinks: Vec<Arc<dyn Store>>,
+        dead_letters: Arc<dyn Producer>,
+        config: ProcessorConfig,
+    ) -> Self {
+        Self { consumer, sinks, dead_letters, config, counters: Arc::default() }
+    }
+
+    /// Its live counters.
+    pub fn counters(&self) -> Arc<ProcessorCounters> {
+        self.counters.clone()
+    }
+
+    /// Runs until `drain` is cancelled and everything already on the bus is stored;
+    /// gives up (with an error) only when `abort` is cancelled while a sink keeps failing.
+    pub async fn run(mut self, drain: Shutdown, abort: Shutdown) -> Result<(), ProcessorError> {
+        tracing::info!(sinks = self.sinks.len(), batch_size = self.config.batch_size, "processor started");
+        loop {
+            let batch = self.next_batch(&drain).await?;
+            if batch.is_empty() {
+                if drain.is_cancelled() && self.consumer.lag() == 0 {
+                    break;
+                }
+                continue;
+            }
+            self.process(batch, &abort).await?;
+        }
+        tracing::info!(
+            stored = self.counters.stored.load(Ordering::Relaxed),
+            dead_lettered = self.counters.dead_lettered.load(Ordering::Relaxed),
+            "processor drained"
+        );
+        Ok(())
+    }
+
+    /// Collects up to `batch_size` records, waiting at most `linger` after the first.
+    async fn next_batch(&mut self, drain: &Shutdown) -> Result<Vec<Delivery>, ProcessorError> {
+        let wait = if drain.is_cancelled() { Duration::from_millis(5) } else { Duration::from_millis(100) };
+        let mut batch = self.consumer.poll(self.config.batch_size, wait).await?;
+        if batch.is_empty() {
+            return Ok(batch);
+        }
+        let deadline = Instant::now() + self.config.linger;
+        while batch.len() < self.config.batch_size {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let more = self.consumer.poll(self.config.batch_size - batch.len(), left).await?;
+            if more.is_empty() {
+                break;
+            }
+            batch.extend(more);
+        }
+        Ok(batch)
+    }
+
+    async fn process(&mut self, batch: Vec<Delivery>, abort: &Shutdown) -> Result<(), ProcessorError> {
+        self.counters.consumed.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let prepared = self.prepare(&batch);
+        self.write_everywhere(&prepared.payments, abort).await?;
+        if !prepared.dead.is_empty() {
+            let n = prepared.dead.len() as u64;
+            self.dead_letters.send_batch(&self.config.dead_letter_topic, prepared.dead).await?;
+            self.counters.dead_lettered.fetch_add(n, Ordering::Relaxed);
+        }
+        if let Some(last) = batch.last() {
+            self.consumer.commit(last).await?;
+        }
+        self.counters.stored.fetch_add(prepared.payments.len() as u64, Ordering::Relaxed);
+        self.counters.batches.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn prepare(&self, batch: &[Delivery]) -> Prepared {
+        let mut out = Prepared { payments: Vec::with_capacity(batch.len()), dead: Vec::new() };
+        for delivery in batch {
+            let mut payment = match decode_payment(&delivery.record) {
+                Ok(p) => p,
+                Err(e) => {
+                    out.dead.push(dead_letter(delivery, "decode", &e.to_string()));
+                    continue;
+                }
+            };
+            let ingest_lenient = delivery.record.header(headers::VALIDATION_MODE) == Some("lenient");
+            let mode = if ingest_lenient { ValidationMode::Lenient } else { self.config.validation };
+            normalize(&mut payment);
+            match PaymentValidator::new(mode).validate(&payment) {
+                ValidationOutcome::Accepted { warnings } => {
+                    if payment.warnings.is_empty() && !warnings.is_empty() {
+                        payment.warnings = warnings.iter().map(|w| w.to_warning()).collect();
+                    }
+                    out.payments.push(payment);
+                }
+                ValidationOutcome::Rejected { violations } => {
+                    let reason: Vec<String> = violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect();
+                    out.dead.push(dead_letter(delivery, "validate", &reason.join("; ")));
+                }
+            }
+        }
+        out
+    }
+
+    /// Writes the batch to every sink, retrying each with backoff until it succeeds; the
+    /// batch is not committed until all have written it.
+    async fn write_everywhere(&self, payments: &[pb::Payment], abort: &Shutdown) -> Result<(), ProcessorError> {
+        if payments.is_empty() {
+            return Ok(());
+        }
+        for sink in &self.sinks {
+            let mut backoff = Duration::from_millis(50);
+            loop {
+                match sink.upsert_batch(payments).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        self.counters.sink_failures.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(sink = %sink.describe(), error = %e, retry_in_ms = backoff.as_millis() as u64, "sink write failed; retrying");
+                        tokio::select! {
+                            () = abort.cancelled() => return Err(ProcessorError::SinkGaveUp { sink: sink.describe(), error: e }),
+                            () = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The dead-letter record for `delivery`: its key, value and headers, plus why, where
+/// from and when.
+fn dead_letter(delivery: &Delivery, stage: &str, reason: &str) -> BusRecord {
+    tracing::warn!(topic = %delivery.topic, partition = delivery.partition, offset = delivery.offset, stage, reason, "record sent to dead-letter topic");
+    let mut record = delivery.record.clone();
+    let text = |s: String| Bytes::from(s);
+    record.headers.push((headers::DLQ_REASON.into(), text(reason.to_owned())));
+    record.headers.push((headers::DLQ_STAGE.into(), text(stage.to_owned())));
+    record.headers.push((
+        headers::DLQ_SOURCE.into(),
+        text(format!("{}/{}/{}", delivery.topic, delivery.partition, delivery.offset)),
+    ));
+    record.headers.push((headers::DLQ_TIME.into(), text(chrono::Utc::now().to_rfc3339())));
+    record
+}
+
+#[cfg(test)]
+#[path = "processor_tests.rs"]
+mod tests;
