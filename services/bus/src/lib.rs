@@ -39,7 +39,7 @@ pub trait Producer: Send + Sync {
 
 /// Reads records from one topic as a member of a consumer group.
 #[async_trait]
-pub trait Consumer: Send {
+pub trait Consumer: Send + Sync {
     /// Up to `max` records after the last one delivered; waits at most `wait` for the first
     /// one and returns an empty batch when none arrived.
     async fn poll(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery>>;

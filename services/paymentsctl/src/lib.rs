@@ -1,1 +1,8 @@
-//! placeholder
+//! `paymentsctl`: the command-line interface of the payments system. `up` runs all four
+//! services in one process ([`stack`]); the other commands are clients of a running one.
+
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod input;
+pub mod stack;

@@ -1,1 +1,11 @@
-//! placeholder
+//! The query service: `payments.v1.QueryService` over gRPC ([`QueryGrpc`]) and the seed
+//! API's HTTP/JSON routes ([`http_routes`]), both reading one [`payments_store::Store`].
+
+pub mod config;
+mod filter;
+mod grpc;
+mod http;
+
+pub use filter::{filter_from_proto, page_from_proto};
+pub use grpc::QueryGrpc;
+pub use http::http_routes;

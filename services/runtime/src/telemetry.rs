@@ -1,5 +1,6 @@
 //! Logging: structured `tracing` output, text for people or JSON for collectors.
 
+use std::io::IsTerminal;
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 /// Installs the global subscriber for `service`. `RUST_LOG` sets the filter (default
@@ -12,7 +13,9 @@ pub fn init(service: &'static str) {
     let result = if json {
         registry.with(fmt::layer().json().with_writer(std::io::stderr)).try_init()
     } else {
-        registry.with(fmt::layer().with_target(false).with_writer(std::io::stderr)).try_init()
+        registry
+            .with(fmt::layer().with_target(false).with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr))
+            .try_init()
     };
     if result.is_ok() {
         tracing::debug!(service, "logging initialised");

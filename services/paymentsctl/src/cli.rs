@@ -1,0 +1,245 @@
+//! The command line: every flag has an environment variable.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// The payments system: realistic synthetic B2B payments through gRPC services.
+///
+/// `paymentsctl up` runs everything in one process on embedded defaults; the other
+/// commands talk to a running server (`--server`, default 127.0.0.1:50051).
+#[derive(Debug, Parser)]
+#[command(name = "paymentsctl", version, propagate_version = true)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run generator, ingest, processor and query in one process (Ctrl-C drains and exits).
+    Up(UpArgs),
+    /// Generate payments locally to stdout or a file (deterministic for a seed).
+    Generate(GenerateArgs),
+    /// Submit payments from files (seed JSON, seed documents, protobuf JSON lines).
+    Submit(SubmitArgs),
+    /// Show one stored payment as protobuf JSON.
+    Get(GetArgs),
+    /// List stored payments matching a filter.
+    List(ListArgs),
+    /// Counts and totals by type, currency and status.
+    Stats(StatsArgs),
+    /// Submit generated payments and wait until all are queryable; print throughput and latency.
+    Bench(BenchArgs),
+}
+
+/// Where the server is.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArg {
+    /// gRPC address of a running payments server.
+    #[arg(long, env = "PAYMENTS_SERVER", default_value = "127.0.0.1:50051")]
+    pub server: String,
+}
+
+/// `paymentsctl up`.
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    /// gRPC address for generator, ingest and query (with health and reflection).
+    #[arg(long, env = "PAYMENTS_GRPC_ADDR", default_value = "127.0.0.1:50051")]
+    pub grpc_addr: String,
+    /// HTTP address for the seed's routes, /health, /livez and /readyz.
+    #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: String,
+    /// Bus URL.
+    #[arg(long, env = "PAYMENTS_BUS", default_value = "memory://")]
+    pub bus: String,
+    /// Store URL.
+    #[arg(long, env = "PAYMENTS_STORE", default_value = "sqlite://payments.db")]
+    pub store: String,
+    /// Run steady generated traffic at this many payments per second.
+    #[arg(long, env = "PAYMENTS_RATE")]
+    pub rate: Option<u64>,
+    /// Seed of the traffic run (default: from the clock, so each run makes new payments).
+    #[arg(long, env = "PAYMENTS_SEED")]
+    pub seed: Option<u64>,
+    /// Processor validation: lenient stores content-rule failures as warnings.
+    #[arg(long, env = "PAYMENTS_VALIDATION", value_enum, default_value_t = Validation::Strict)]
+    pub validation: Validation,
+    /// Seconds the drain may take after Ctrl-C or SIGTERM.
+    #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
+    pub shutdown_grace: u64,
+}
+
+/// Validation modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Validation {
+    /// Any failed rule rejects.
+    Strict,
+    /// Content-rule failures are stored as warnings.
+    Lenient,
+}
+
+impl From<Validation> for payments_core::ValidationMode {
+    fn from(v: Validation) -> Self {
+        match v {
+            Validation::Strict => Self::Strict,
+            Validation::Lenient => Self::Lenient,
+        }
+    }
+}
+
+/// Output formats of `generate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerateFormat {
+    /// One protobuf-JSON payment per line.
+    Jsonl,
+    /// The seed's `{"transactions": [...]}` document.
+    SeedJson,
+}
+
+/// `paymentsctl generate`.
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// How many payments.
+    #[arg(long, default_value_t = 10)]
+    pub count: u64,
+    /// Random seed: the same seed gives the same payments.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Rails to draw from (ach, wire, rtp, check, sepa, card, direct-debit, standing-order, p2p); repeat or comma-separate.
+    #[arg(long = "type", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GenerateFormat::Jsonl)]
+    pub format: GenerateFormat,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Simulated start time (RFC 3339 or YYYY-MM-DD; default 2025-01-06T09:00:00Z).
+    #[arg(long)]
+    pub start: Option<String>,
+}
+
+/// `paymentsctl submit`.
+#[derive(Debug, Clone, Args)]
+pub struct SubmitArgs {
+    /// Files to submit (`-` reads standard input).
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Accept content-rule failures (check digits, dates) and store them as warnings.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArg,
+}
+
+/// `paymentsctl get`.
+#[derive(Debug, Clone, Args)]
+pub struct GetArgs {
+    /// The payment id.
+    pub payment_id: String,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArg,
+}
+
+/// Filter flags shared by `list` and `stats`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// Created at or after (RFC 3339, or YYYY-MM-DD for midnight UTC).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Created before (RFC 3339, or YYYY-MM-DD for midnight UTC).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Rails (repeat or comma-separate).
+    #[arg(long = "type", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Originator (customer) party id.
+    #[arg(long)]
+    pub originator: Option<String>,
+    /// Beneficiary party id.
+    #[arg(long)]
+    pub beneficiary: Option<String>,
+    /// Statuses (repeat or comma-separate).
+    #[arg(long = "status", value_delimiter = ',')]
+    pub statuses: Vec<String>,
+    /// Smallest amount, in major units of --currency (default USD), e.g. 1000.50.
+    #[arg(long)]
+    pub min_amount: Option<f64>,
+    /// Largest amount, in major units of --currency (default USD).
+    #[arg(long)]
+    pub max_amount: Option<f64>,
+    /// ISO 4217 currency of the amount.
+    #[arg(long)]
+    pub currency: Option<String>,
+}
+
+/// Output formats of `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns.
+    Table,
+    /// One protobuf-JSON payment per line.
+    Jsonl,
+}
+
+/// `paymentsctl list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Filter.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Payments per page (1-1000).
+    #[arg(long, default_value_t = 50)]
+    pub page_size: i32,
+    /// Continue from a previous page's token.
+    #[arg(long, default_value = "")]
+    pub page_token: String,
+    /// Follow every page to the end.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArg,
+}
+
+/// `paymentsctl stats`.
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// Filter.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Print the response as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArg,
+}
+
+/// `paymentsctl bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Payments to submit.
+    #[arg(long, default_value_t = 100_000)]
+    pub count: u64,
+    /// Concurrent submission streams.
+    #[arg(long, default_value_t = 2)]
+    pub streams: usize,
+    /// Payments per submission stream call.
+    #[arg(long, default_value_t = 5_000)]
+    pub chunk: usize,
+    /// Benchmark this running server; without it, an embedded stack (memory bus, fresh
+    /// temporary SQLite file) is started in this process on free ports.
+    #[arg(long, env = "PAYMENTS_SERVER")]
+    pub server: Option<String>,
+    /// Seed of the generated payments (default: from the clock).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}

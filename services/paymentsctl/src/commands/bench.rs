@@ -1,0 +1,183 @@
+//! `paymentsctl bench`: end-to-end throughput and submit-to-queryable latency.
+//!
+//! Generates `--count` payments, submits them through IngestService on `--streams`
+//! concurrent client streams, and waits until the query service counts them all. Every
+//! 100th payment is a latency sample: from the moment its stream sends it to the moment
+//! `GetPayment` first finds it.
+
+use crate::cli::BenchArgs;
+use crate::client;
+use crate::commands::query::describe_status;
+use crate::stack::{RunningStack, StackConfig};
+use anyhow::Context;
+use payments_core::pb;
+use payments_generator::{GeneratorConfig, PaymentGenerator};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_stream::StreamExt;
+
+/// One payment in this many is a latency sample.
+const SAMPLE_EVERY: usize = 100;
+/// Longest the bench waits for the last payment to become queryable.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+type Samples = Arc<Mutex<VecDeque<(String, Instant)>>>;
+
+/// Runs the benchmark and prints its figures.
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.count > 0, "--count must be at least 1");
+    anyhow::ensure!(args.streams > 0 && args.chunk > 0, "--streams and --chunk must be at least 1");
+    let temp_dir = std::env::temp_dir().join(format!("paymentsctl-bench-{}-{}", std::process::id(), super::clock_seed()));
+    let (server, stack) = match &args.server {
+        Some(server) => (server.clone(), None),
+        None => {
+            std::fs::create_dir_all(&temp_dir).with_context(|| format!("creating {}", temp_dir.display()))?;
+            let config = StackConfig {
+                grpc_addr: "127.0.0.1:0".into(),
+                http_addr: "127.0.0.1:0".into(),
+                store: format!("sqlite://{}/bench.db", temp_dir.display()),
+                ..Default::default()
+            };
+            let stack = RunningStack::start(config).await?;
+            eprintln!("embedded stack on {} (memory bus, {}/bench.db)", stack.grpc_addr, temp_dir.display());
+            (stack.grpc_addr.to_string(), Some(stack))
+        }
+    };
+    let result = measure(&args, &server).await;
+    if let Some(stack) = stack {
+        stack.shutdown().await?;
+        let _ = std::fs::remove_dir_all(&temp_dir);
+    }
+    result
+}
+
+async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
+    let seed = args.seed.unwrap_or_else(super::clock_seed);
+    eprintln!("generating {} payments (seed {seed})", args.count);
+    let generator = PaymentGenerator::new(GeneratorConfig { seed, ..Default::default() });
+    let now = chrono::Utc::now();
+    let payments: Arc<Vec<pb::Payment>> = Arc::new((0..args.count).map(|i| generator.payment_at(i, now)).collect());
+    let channel = client::connect(server).await?;
+    let mut query = client::query(channel.clone());
+    let baseline = stats_count(&mut query).await?;
+
+    let samples: Samples = Arc::default();
+    let submitted = Arc::new(AtomicU64::new(0));
+    let next_chunk = Arc::new(AtomicUsize::new(0));
+    let chunks = payments.len().div_ceil(args.chunk);
+    let started = Instant::now();
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = tokio::spawn(sample_latencies(client::query(channel.clone()), samples.clone(), done.clone()));
+    let mut workers = Vec::new();
+    for _ in 0..args.streams {
+        let (payments, samples, submitted, next_chunk, chunk) =
+            (payments.clone(), samples.clone(), submitted.clone(), next_chunk.clone(), args.chunk);
+        let mut ingest = client::ingest(channel.clone());
+        workers.push(tokio::spawn(async move {
+            loop {
+                let c = next_chunk.fetch_add(1, Ordering::Relaxed);
+                if c >= chunks {
+                    return anyhow::Ok(());
+                }
+                let range = c * chunk..((c + 1) * chunk).min(payments.len());
+                let batch = payments.clone();
+                let samples = samples.clone();
+                let requests = tokio_stream::iter(range.clone()).map(move |i| {
+                    let payment = batch[i].clone();
+                    if i % SAMPLE_EVERY == 0 {
+                        if let Ok(mut queue) = samples.lock() {
+                            queue.push_back((payment.payment_id.clone(), Instant::now()));
+                        }
+                    }
+                    pb::SubmitPaymentsRequest { payment: Some(payment), validation_mode: pb::ValidationMode::Strict as i32 }
+                });
+                let summary = ingest
+                    .submit_payments(requests)
+                    .await
+                    .map_err(|s| anyhow::anyhow!("submission failed: {}", describe_status(&s)))?
+                    .into_inner();
+                anyhow::ensure!(summary.rejected == 0, "{} generated payments were rejected", summary.rejected);
+                submitted.fetch_add(summary.accepted, Ordering::Relaxed);
+            }
+        }));
+    }
+    let target = baseline + args.count as i64;
+    let mut last_report = Instant::now();
+    let mut workers_done = false;
+    let mut submit_elapsed = Duration::ZERO;
+    loop {
+        if !workers_done && workers.iter().all(|w| w.is_finished()) {
+            for w in workers.drain(..) {
+                w.await.context("submission worker")??;
+            }
+            workers_done = true;
+            submit_elapsed = started.elapsed();
+        }
+        let stored = stats_count(&mut query).await? - baseline;
+        if workers_done && stored + baseline >= target {
+            break;
+        }
+        if last_report.elapsed() >= Duration::from_secs(1) {
+            eprintln!("  {:>6.1}s submitted {:>8}  queryable {:>8} / {}", started.elapsed().as_secs_f64(), submitted.load(Ordering::Relaxed), stored, args.count);
+            last_report = Instant::now();
+        }
+        anyhow::ensure!(started.elapsed() < SETTLE_TIMEOUT, "only {stored} of {} payments queryable after {SETTLE_TIMEOUT:?}", args.count);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let total = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let mut latencies = sampler.await.context("latency sampler")??;
+    latencies.sort_unstable();
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+    println!("bench: {} payments, {} streams x {} per call", args.count, args.streams, args.chunk);
+    println!("  submitted in   {:>8.2}s  ({:.0} payments/s)", submit_elapsed.as_secs_f64(), args.count as f64 / submit_elapsed.as_secs_f64());
+    println!("  queryable in   {:>8.2}s  ({:.0} payments/s end to end)", total.as_secs_f64(), args.count as f64 / total.as_secs_f64());
+    println!(
+        "  submit-to-queryable latency over {} samples: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        latencies.len(),
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+async fn stats_count(query: &mut pb::query_service_client::QueryServiceClient<tonic::transport::Channel>) -> anyhow::Result<i64> {
+    Ok(query
+        .get_stats(pb::GetStatsRequest { filter: None })
+        .await
+        .map_err(|s| anyhow::anyhow!("GetStats failed: {}", describe_status(&s)))?
+        .into_inner()
+        .total_count)
+}
+
+/// Polls `GetPayment` for the oldest pending sample until it is found.
+async fn sample_latencies(
+    mut query: pb::query_service_client::QueryServiceClient<tonic::transport::Channel>,
+    samples: Samples,
+    done: Arc<AtomicBool>,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut latencies = Vec::new();
+    loop {
+        let next = samples.lock().ok().and_then(|q| q.front().cloned());
+        let Some((id, sent)) = next else {
+            if done.load(Ordering::Relaxed) {
+                return Ok(latencies);
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            continue;
+        };
+        match query.get_payment(pb::GetPaymentRequest { payment_id: id.clone() }).await {
+            Ok(_) => {
+                latencies.push(sent.elapsed());
+                if let Ok(mut q) = samples.lock() {
+                    q.pop_front();
+                }
+            }
+            Err(status) if status.code() == tonic::Code::NotFound => tokio::time::sleep(Duration::from_micros(500)).await,
+            Err(status) => anyhow::bail!("GetPayment {id}: {}", describe_status(&status)),
+        }
+    }
+}

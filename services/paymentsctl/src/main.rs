@@ -1,0 +1,29 @@
+//! `paymentsctl`: parses the command line and runs the subcommand.
+
+use clap::Parser;
+use paymentsctl::cli::{Cli, Command};
+use paymentsctl::commands;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    payments_runtime::telemetry::init("paymentsctl");
+    let result = match cli.command {
+        Command::Up(args) => commands::up::run(args).await,
+        Command::Generate(args) => commands::generate::run(args),
+        Command::Submit(args) => commands::submit::run(args).await,
+        Command::Get(args) => commands::query::get(args).await,
+        Command::List(args) => commands::query::list(args).await,
+        Command::Stats(args) => commands::query::stats(args).await,
+        Command::Bench(args) => commands::bench::run(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // `{:#}` prints the whole cause chain on one line, without a backtrace.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Command-line flags of `payments-query` (each with an environment variable).
+
+use clap::Parser;
+
+/// Serves `payments.v1.QueryService` over gRPC and the seed API's routes over HTTP.
+#[derive(Debug, Parser)]
+#[command(name = "payments-query", version)]
+pub struct QueryArgs {
+    /// Address to serve gRPC on.
+    #[arg(long, env = "PAYMENTS_GRPC_ADDR", default_value = "127.0.0.1:50056")]
+    pub grpc_addr: String,
+    /// Address to serve HTTP (seed routes, /livez, /readyz) on.
+    #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8086")]
+    pub http_addr: String,
+    /// Store URL to read.
+    #[arg(long, env = "PAYMENTS_STORE", default_value = "sqlite://payments.db")]
+    pub store: String,
+}
