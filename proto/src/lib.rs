@@ -2,7 +2,13 @@
 //! (serde, via pbjson) and the encoded file descriptor set that server reflection serves.
 
 /// Protobuf package `payments.v1`.
-#[allow(missing_docs, clippy::all, clippy::pedantic, clippy::unwrap_used, clippy::expect_used)]
+#[allow(
+    missing_docs,
+    clippy::all,
+    clippy::pedantic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 pub mod v1 {
     tonic::include_proto!("payments.v1");
     include!(concat!(env!("OUT_DIR"), "/payments.v1.serde.rs"));

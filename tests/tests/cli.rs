@@ -10,7 +10,10 @@ use std::time::Duration;
 mod common;
 
 fn paymentsctl(args: &[&str]) -> std::process::Output {
-    Command::new(common::paymentsctl()).args(args).output().expect("running paymentsctl")
+    Command::new(common::paymentsctl())
+        .args(args)
+        .output()
+        .expect("running paymentsctl")
 }
 
 #[test]
@@ -19,10 +22,16 @@ fn help_explains_every_command() {
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for command in ["up", "generate", "submit", "get", "list", "stats", "bench"] {
-        assert!(help.contains(command), "{command} missing from --help:\n{help}");
+        assert!(
+            help.contains(command),
+            "{command} missing from --help:\n{help}"
+        );
     }
     let up = String::from_utf8_lossy(&paymentsctl(&["up", "--help"]).stdout).into_owned();
-    assert!(up.contains("--rate") && up.contains("PAYMENTS_STORE"), "{up}");
+    assert!(
+        up.contains("--rate") && up.contains("PAYMENTS_STORE"),
+        "{up}"
+    );
 }
 
 #[test]
@@ -34,21 +43,54 @@ fn generate_is_deterministic_and_seed_json_reads_back() {
     assert_eq!(a.stdout, b.stdout, "same seed, same bytes");
     assert_ne!(a.stdout, c.stdout);
     assert_eq!(String::from_utf8_lossy(&a.stdout).lines().count(), 50);
-    let seed = paymentsctl(&["generate", "--count", "5", "--seed", "7", "--format", "seed-json", "--type", "sepa,wire"]);
+    let seed = paymentsctl(&[
+        "generate",
+        "--count",
+        "5",
+        "--seed",
+        "7",
+        "--format",
+        "seed-json",
+        "--type",
+        "sepa,wire",
+    ]);
     let doc: serde_json::Value = serde_json::from_slice(&seed.stdout).unwrap();
-    let types: Vec<&str> = doc["transactions"].as_array().unwrap().iter().map(|t| t["payment_type"].as_str().unwrap()).collect();
-    assert!(types.iter().all(|t| *t == "SEPA_CREDIT_TRANSFER" || *t == "WIRE"), "{types:?}");
+    let types: Vec<&str> = doc["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["payment_type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types
+            .iter()
+            .all(|t| *t == "SEPA_CREDIT_TRANSFER" || *t == "WIRE"),
+        "{types:?}"
+    );
 }
 
 #[test]
 fn errors_are_clear() {
     let bad_type = paymentsctl(&["generate", "--type", "bitcoin"]);
     assert!(!bad_type.status.success());
-    assert!(String::from_utf8_lossy(&bad_type.stderr).contains("--type \"bitcoin\" is not a payment type"));
+    assert!(
+        String::from_utf8_lossy(&bad_type.stderr)
+            .contains("--type \"bitcoin\" is not a payment type")
+    );
     let unreachable = paymentsctl(&["stats", "--server", "127.0.0.1:1"]);
     assert!(!unreachable.status.success());
-    assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the payments server"));
-    let bad_store = paymentsctl(&["up", "--store", "oracle://x", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"]);
+    assert!(
+        String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the payments server")
+    );
+    let bad_store = paymentsctl(&[
+        "up",
+        "--store",
+        "oracle://x",
+        "--grpc-addr",
+        "127.0.0.1:0",
+        "--http-addr",
+        "127.0.0.1:0",
+    ]);
     assert!(!bad_store.status.success());
     assert!(String::from_utf8_lossy(&bad_store.stderr).contains("unsupported scheme \"oracle\""));
 }
@@ -58,7 +100,15 @@ fn ctrl_c_during_a_traffic_run_exits_zero_and_every_acknowledged_payment_is_stor
     let dir = common::temp_dir("ctrl-c");
     let db = dir.join("payments.db");
     let mut child = Command::new(common::paymentsctl())
-        .args(["up", "--rate", "2000", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
+        .args([
+            "up",
+            "--rate",
+            "2000",
+            "--grpc-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+        ])
         .arg("--store")
         .arg(format!("sqlite://{}", db.display()))
         .stdout(Stdio::piped())
@@ -70,21 +120,39 @@ fn ctrl_c_during_a_traffic_run_exits_zero_and_every_acknowledged_payment_is_stor
     stdout.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "payments is up");
     std::thread::sleep(Duration::from_secs(3));
-    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let status = child.wait().unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     assert!(status.success(), "exit status {status:?}\n{rest}");
-    let summary = rest.lines().find(|l| l.starts_with("drained:")).unwrap_or_else(|| panic!("no drain summary in\n{rest}"));
-    let acknowledged: u64 = summary.split("ingest acknowledged ").nth(1).and_then(|s| s.split(';').next()).unwrap().parse().unwrap();
-    assert!(acknowledged >= 2_000, "a 3 s run at 2000/s acknowledged only {acknowledged}");
+    let summary = rest
+        .lines()
+        .find(|l| l.starts_with("drained:"))
+        .unwrap_or_else(|| panic!("no drain summary in\n{rest}"));
+    let acknowledged: u64 = summary
+        .split("ingest acknowledged ")
+        .nth(1)
+        .and_then(|s| s.split(';').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        acknowledged >= 2_000,
+        "a 3 s run at 2000/s acknowledged only {acknowledged}"
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let stored = rt.block_on(async {
         let store = payments_store_open(&format!("sqlite://{}", db.display())).await;
         store.stats(&Default::default()).await.unwrap().total_count
     });
-    assert_eq!(stored as u64, acknowledged, "every acknowledged payment is stored, once");
+    assert_eq!(
+        stored as u64, acknowledged,
+        "every acknowledged payment is stored, once"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -10,7 +10,10 @@ mod common;
 
 fn submit(server: &str, lenient: bool) -> std::process::Output {
     let mut cmd = std::process::Command::new(common::paymentsctl());
-    cmd.arg("submit").arg("--server").arg(server).arg(common::seed_fixture());
+    cmd.arg("submit")
+        .arg("--server")
+        .arg(server)
+        .arg(common::seed_fixture());
     if lenient {
         cmd.arg("--lenient");
     }
@@ -19,7 +22,11 @@ fn submit(server: &str, lenient: bool) -> std::process::Output {
 
 async fn wait_for_count(query: &mut QueryServiceClient<tonic::transport::Channel>, n: i64) {
     for _ in 0..200 {
-        let stats = query.get_stats(pb::GetStatsRequest { filter: None }).await.unwrap().into_inner();
+        let stats = query
+            .get_stats(pb::GetStatsRequest { filter: None })
+            .await
+            .unwrap()
+            .into_inner();
         if stats.total_count >= n {
             assert_eq!(stats.total_count, n);
             return;
@@ -33,13 +40,30 @@ async fn wait_for_count(query: &mut QueryServiceClient<tonic::transport::Channel
 async fn strict_submit_rejects_exactly_the_bad_check_digits_naming_the_field() {
     let (stack, dir) = common::start_stack("seed-strict").await;
     let server = stack.grpc_addr.to_string();
-    let out = tokio::task::spawn_blocking(move || submit(&server, false)).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || submit(&server, false))
+        .await
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "strict submit of the seed must fail: {stdout}");
-    let rejected: Vec<&str> = stdout.lines().filter(|l| l.starts_with("rejected ")).collect();
+    assert!(
+        !out.status.success(),
+        "strict submit of the seed must fail: {stdout}"
+    );
+    let rejected: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("rejected "))
+        .collect();
     assert_eq!(rejected.len(), 89, "{stdout}");
-    assert!(rejected.iter().all(|l| l.contains("account.routing_info.value: ABA routing number check digit mismatch")), "{stdout}");
-    assert!(stdout.contains("1 accepted (0 with warnings), 89 rejected"), "{stdout}");
+    assert!(
+        rejected
+            .iter()
+            .all(|l| l
+                .contains("account.routing_info.value: ABA routing number check digit mismatch")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 accepted (0 with warnings), 89 rejected"),
+        "{stdout}"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("--lenient"));
     let mut query = QueryServiceClient::new(common::channel(stack.grpc_addr).await);
     wait_for_count(&mut query, 1).await;
@@ -51,29 +75,58 @@ async fn strict_submit_rejects_exactly_the_bad_check_digits_naming_the_field() {
 async fn lenient_submit_accepts_all_90_and_seed_queries_return_them() {
     let (stack, dir) = common::start_stack("seed-lenient").await;
     let server = stack.grpc_addr.to_string();
-    let out = tokio::task::spawn_blocking(move || submit(&server, true)).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || submit(&server, true))
+        .await
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("submitted 90 payments: 90 accepted (89 with warnings), 0 rejected"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("submitted 90 payments: 90 accepted (89 with warnings), 0 rejected"),
+        "{stdout}"
+    );
 
     let mut query = QueryServiceClient::new(common::channel(stack.grpc_addr).await);
     wait_for_count(&mut query, 90).await;
 
     // The seed's time-range query over gRPC: 2024-12-21, the fixture's day.
-    let day = |d: &str| payments_proto::wkt::Timestamp { seconds: chrono_free_midnight(d), nanos: 0 };
-    let filter = pb::PaymentFilter { created_from: Some(day("2024-12-21")), created_to: Some(day("2024-12-22")), ..Default::default() };
+    let day = |d: &str| payments_proto::wkt::Timestamp {
+        seconds: chrono_free_midnight(d),
+        nanos: 0,
+    };
+    let filter = pb::PaymentFilter {
+        created_from: Some(day("2024-12-21")),
+        created_to: Some(day("2024-12-22")),
+        ..Default::default()
+    };
     let page = query
-        .list_payments(pb::ListPaymentsRequest { filter: Some(filter), page_size: 1000, page_token: String::new() })
+        .list_payments(pb::ListPaymentsRequest {
+            filter: Some(filter),
+            page_size: 1000,
+            page_token: String::new(),
+        })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(page.payments.len(), 90);
     assert!(page.next_page_token.is_empty());
-    let with_warnings = page.payments.iter().filter(|p| !p.warnings.is_empty()).count();
+    let with_warnings = page
+        .payments
+        .iter()
+        .filter(|p| !p.warnings.is_empty())
+        .count();
     assert_eq!(with_warnings, 89, "stored payments carry their warnings");
 
     // The same over HTTP, in the seed's shapes.
-    let (status, body) = common::http(stack.http_addr, "POST", "/payments/time-range", Some(r#"{"start_date":"2024-12-21","end_date":"2024-12-21"}"#));
+    let (status, body) = common::http(
+        stack.http_addr,
+        "POST",
+        "/payments/time-range",
+        Some(r#"{"start_date":"2024-12-21","end_date":"2024-12-21"}"#),
+    );
     assert_eq!(status, 200, "{body}");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
     assert_eq!(rows.len(), 90);
@@ -88,18 +141,38 @@ async fn lenient_submit_accepts_all_90_and_seed_queries_return_them() {
         ..Default::default()
     };
     let page = query
-        .list_payments(pb::ListPaymentsRequest { filter: Some(filter), page_size: 10, page_token: String::new() })
+        .list_payments(pb::ListPaymentsRequest {
+            filter: Some(filter),
+            page_size: 10,
+            page_token: String::new(),
+        })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(page.payments.iter().map(|p| p.payment_id.as_str()).collect::<Vec<_>>(), vec!["ACH-CAEF9452"]);
-    let (status, body) = common::http(stack.http_addr, "POST", "/payments/type-customer", Some(r#"{"payment_type":"ACH","customer_id":"CUST88C031C3"}"#));
+    assert_eq!(
+        page.payments
+            .iter()
+            .map(|p| p.payment_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["ACH-CAEF9452"]
+    );
+    let (status, body) = common::http(
+        stack.http_addr,
+        "POST",
+        "/payments/type-customer",
+        Some(r#"{"payment_type":"ACH","customer_id":"CUST88C031C3"}"#),
+    );
     assert_eq!(status, 200, "{body}");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["originator_name"], "Turner, Reyes and Vazquez");
     let sepa = r#"{"start_date":"2024-12-01","end_date":"2024-12-31","payment_type":"SEPA_CREDIT_TRANSFER","customer_id":"nobody"}"#;
-    let (status, body) = common::http(stack.http_addr, "POST", "/payments/date-type-customer", Some(sepa));
+    let (status, body) = common::http(
+        stack.http_addr,
+        "POST",
+        "/payments/date-type-customer",
+        Some(sepa),
+    );
     assert_eq!((status, body.as_str()), (200, "[]"));
 
     stack.shutdown().await.unwrap();
@@ -111,15 +184,37 @@ async fn http_routes_report_bad_bodies_field_by_field() {
     let (stack, dir) = common::start_stack("seed-http").await;
     let (status, body) = common::http(stack.http_addr, "GET", "/health", None);
     assert_eq!((status, body.as_str()), (200, r#"{"status":"healthy"}"#));
-    let (status, body) = common::http(stack.http_addr, "POST", "/payments/date-type-customer", Some(r#"{"start_date":"21/12/2024","payment_type":"BTC"}"#));
+    let (status, body) = common::http(
+        stack.http_addr,
+        "POST",
+        "/payments/date-type-customer",
+        Some(r#"{"start_date":"21/12/2024","payment_type":"BTC"}"#),
+    );
     assert_eq!(status, 422);
     let detail: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let fields: Vec<&str> = detail["detail"].as_array().unwrap().iter().map(|d| d["loc"][1].as_str().unwrap()).collect();
-    assert_eq!(fields, vec!["start_date", "end_date", "payment_type", "customer_id"]);
-    let (status, _) = common::http(stack.http_addr, "POST", "/payments/time-range", Some("{not json"));
+    let fields: Vec<&str> = detail["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["loc"][1].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["start_date", "end_date", "payment_type", "customer_id"]
+    );
+    let (status, _) = common::http(
+        stack.http_addr,
+        "POST",
+        "/payments/time-range",
+        Some("{not json"),
+    );
     assert_eq!(status, 422);
     for probe in ["/livez", "/readyz"] {
-        assert_eq!(common::http(stack.http_addr, "GET", probe, None).0, 200, "{probe}");
+        assert_eq!(
+            common::http(stack.http_addr, "GET", probe, None).0,
+            200,
+            "{probe}"
+        );
     }
     stack.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(dir);

@@ -63,7 +63,9 @@ impl Bus {
     /// supported ones.
     pub fn connect(url: &str) -> Result<Self> {
         match parse_bus_url(url)? {
-            BusUrl::Memory { capacity } => Ok(Self { inner: Arc::new(memory::MemoryBus::new(capacity)) }),
+            BusUrl::Memory { capacity } => Ok(Self {
+                inner: Arc::new(memory::MemoryBus::new(capacity)),
+            }),
         }
     }
 

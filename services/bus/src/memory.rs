@@ -52,17 +52,25 @@ impl TopicState {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves plain data behind; keep using it.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl MemoryBus {
     /// A bus whose topics hold at most `capacity` uncommitted records each.
     pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), topics: Mutex::new(HashMap::new()) }
+        Self {
+            capacity: capacity.max(1),
+            topics: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Uncommitted records a topic holds before producers wait.
@@ -92,7 +100,10 @@ impl MemoryBus {
         {
             let mut state = lock(&topic.state);
             if let Some(existing) = &state.consumer {
-                return Err(Error::ConsumerTaken { topic: topic.name.clone(), group: existing.clone() });
+                return Err(Error::ConsumerTaken {
+                    topic: topic.name.clone(),
+                    group: existing.clone(),
+                });
             }
             state.consumer = Some(group.to_owned());
             state.position = state.committed.max(state.base);
@@ -220,7 +231,11 @@ mod tests {
     use bytes::Bytes;
 
     fn record(n: u32) -> BusRecord {
-        BusRecord { key: Bytes::from(n.to_string()), value: Bytes::from(vec![n as u8]), headers: vec![] }
+        BusRecord {
+            key: Bytes::from(n.to_string()),
+            value: Bytes::from(vec![n as u8]),
+            headers: vec![],
+        }
     }
 
     #[tokio::test]
@@ -229,7 +244,10 @@ mod tests {
         bus.send_batch("t", (0..5).map(record).collect()).await?;
         let mut consumer = bus.consumer("t", "g")?;
         let batch = consumer.poll(3, Duration::from_millis(10)).await?;
-        assert_eq!(batch.iter().map(|d| d.offset).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(
+            batch.iter().map(|d| d.offset).collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
         assert_eq!(consumer.lag(), 5);
         consumer.commit(&batch[2]).await?;
         assert_eq!(consumer.lag(), 2);
@@ -241,7 +259,11 @@ mod tests {
     async fn full_topic_applies_back_pressure_and_never_drops() -> Result<()> {
         let bus = Arc::new(MemoryBus::new(4));
         let producer = bus.clone();
-        let send = tokio::spawn(async move { producer.send_batch("t", (0..10).map(record).collect()).await });
+        let send = tokio::spawn(async move {
+            producer
+                .send_batch("t", (0..10).map(record).collect())
+                .await
+        });
         let mut consumer = bus.consumer("t", "g")?;
         let mut seen = Vec::new();
         while seen.len() < 10 {
@@ -266,18 +288,25 @@ mod tests {
             let mut first = bus.consumer("t", "g")?;
             let batch = first.poll(10, Duration::from_millis(10)).await?;
             first.commit(&batch[0]).await?;
-            assert!(matches!(bus.consumer("t", "g"), Err(Error::ConsumerTaken { .. })));
+            assert!(matches!(
+                bus.consumer("t", "g"),
+                Err(Error::ConsumerTaken { .. })
+            ));
         }
         let mut second = bus.consumer("t", "g")?;
         let again = second.poll(10, Duration::from_millis(10)).await?;
-        assert_eq!(again.iter().map(|d| d.offset).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            again.iter().map(|d| d.offset).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         Ok(())
     }
 
     #[tokio::test]
     async fn unread_dead_letter_topic_keeps_latest() -> Result<()> {
         let bus = MemoryBus::new(2);
-        bus.send_batch("x.dlq", (0..5).map(record).collect()).await?;
+        bus.send_batch("x.dlq", (0..5).map(record).collect())
+            .await?;
         let kept: Vec<i64> = bus.snapshot("x.dlq").iter().map(|d| d.offset).collect();
         assert_eq!(kept, vec![3, 4]);
         Ok(())
@@ -287,7 +316,12 @@ mod tests {
     async fn poll_times_out_empty() -> Result<()> {
         let bus = MemoryBus::new(2);
         let mut consumer = bus.consumer("t", "g")?;
-        assert!(consumer.poll(10, Duration::from_millis(5)).await?.is_empty());
+        assert!(
+            consumer
+                .poll(10, Duration::from_millis(5))
+                .await?
+                .is_empty()
+        );
         Ok(())
     }
 }

@@ -19,7 +19,10 @@ pub struct BusRecord {
 impl BusRecord {
     /// The value of the first header named `name`, as UTF-8 text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).and_then(|(_, v)| std::str::from_utf8(v).ok())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
     }
 }
 

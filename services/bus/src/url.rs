@@ -17,8 +17,13 @@ pub enum BusUrl {
 
 /// Parses a bus URL, naming the supported schemes when the scheme is unknown.
 pub fn parse_bus_url(url: &str) -> Result<BusUrl> {
-    let invalid = |reason: String| Error::InvalidUrl { url: url.to_owned(), reason };
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| invalid("expected scheme://…, e.g. memory://".into()))?;
+    let invalid = |reason: String| Error::InvalidUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| invalid("expected scheme://…, e.g. memory://".into()))?;
     match scheme {
         "memory" => {
             let mut capacity = DEFAULT_MEMORY_CAPACITY;
@@ -26,18 +31,22 @@ pub fn parse_bus_url(url: &str) -> Result<BusUrl> {
             for pair in query.split('&').filter(|p| !p.is_empty()) {
                 match pair.split_once('=') {
                     Some(("capacity", n)) => {
-                        capacity = n
-                            .parse()
-                            .ok()
-                            .filter(|c| *c > 0)
-                            .ok_or_else(|| invalid(format!("capacity must be a positive integer, got {n:?}")))?;
+                        capacity = n.parse().ok().filter(|c| *c > 0).ok_or_else(|| {
+                            invalid(format!("capacity must be a positive integer, got {n:?}"))
+                        })?;
                     }
-                    _ => return Err(invalid(format!("unknown option {pair:?} (memory:// takes capacity=N)"))),
+                    _ => {
+                        return Err(invalid(format!(
+                            "unknown option {pair:?} (memory:// takes capacity=N)"
+                        )));
+                    }
                 }
             }
             Ok(BusUrl::Memory { capacity })
         }
-        other => Err(invalid(format!("unsupported scheme {other:?}; this build supports memory://"))),
+        other => Err(invalid(format!(
+            "unsupported scheme {other:?}; this build supports memory://"
+        ))),
     }
 }
 
@@ -47,13 +56,24 @@ mod tests {
 
     #[test]
     fn parses_memory() {
-        assert_eq!(parse_bus_url("memory://").ok(), Some(BusUrl::Memory { capacity: DEFAULT_MEMORY_CAPACITY }));
-        assert_eq!(parse_bus_url("memory://?capacity=8").ok(), Some(BusUrl::Memory { capacity: 8 }));
+        assert_eq!(
+            parse_bus_url("memory://").ok(),
+            Some(BusUrl::Memory {
+                capacity: DEFAULT_MEMORY_CAPACITY
+            })
+        );
+        assert_eq!(
+            parse_bus_url("memory://?capacity=8").ok(),
+            Some(BusUrl::Memory { capacity: 8 })
+        );
     }
 
     #[test]
     fn rejects_bad_urls_clearly() {
-        let err = parse_bus_url("nats://x").err().map(|e| e.to_string()).unwrap_or_default();
+        let err = parse_bus_url("nats://x")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("unsupported scheme \"nats\""), "{err}");
         assert!(parse_bus_url("memory://?capacity=0").is_err());
         assert!(parse_bus_url("memory://?size=3").is_err());

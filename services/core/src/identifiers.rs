@@ -30,18 +30,33 @@ const ABA_WEIGHTS: [u32; 9] = [3, 7, 1, 3, 7, 1, 3, 7, 1];
 pub fn validate_aba(value: &str) -> Result<(), IdentifierError> {
     let bytes = value.as_bytes();
     if bytes.len() != 9 {
-        return Err(IdentifierError::Length { expected: "9".into(), actual: bytes.len() });
+        return Err(IdentifierError::Length {
+            expected: "9".into(),
+            actual: bytes.len(),
+        });
     }
     if !bytes.iter().all(u8::is_ascii_digit) {
         return Err(IdentifierError::Charset("must be digits only"));
     }
-    let sum: u32 = bytes.iter().zip(ABA_WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    if sum % 10 == 0 { Ok(()) } else { Err(IdentifierError::CheckDigit) }
+    let sum: u32 = bytes
+        .iter()
+        .zip(ABA_WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    if sum.is_multiple_of(10) {
+        Ok(())
+    } else {
+        Err(IdentifierError::CheckDigit)
+    }
 }
 
 /// Returns the check digit that completes eight ABA digits (`prefix` holds values 0..=9).
 pub fn aba_check_digit(prefix: [u8; 8]) -> u8 {
-    let sum: u32 = prefix.iter().zip(ABA_WEIGHTS).map(|(d, w)| u32::from(*d) * w).sum();
+    let sum: u32 = prefix
+        .iter()
+        .zip(ABA_WEIGHTS)
+        .map(|(d, w)| u32::from(*d) * w)
+        .sum();
     ((10 - sum % 10) % 10) as u8
 }
 
@@ -93,7 +108,11 @@ fn iban_mod97(country: &str, check: &str, bban: &str) -> Option<u32> {
     let mut rem: u32 = 0;
     for c in bban.chars().chain(country.chars()).chain(check.chars()) {
         let v = c.to_digit(36)?;
-        rem = if v < 10 { (rem * 10 + v) % 97 } else { (rem * 100 + v) % 97 };
+        rem = if v < 10 {
+            (rem * 10 + v) % 97
+        } else {
+            (rem * 100 + v) % 97
+        };
     }
     Some(rem)
 }
@@ -101,16 +120,27 @@ fn iban_mod97(country: &str, check: &str, bban: &str) -> Option<u32> {
 /// Checks an IBAN (electronic form, no spaces): known country, that country's length,
 /// alphanumeric, and ISO 7064 mod-97 check digits.
 pub fn validate_iban(value: &str) -> Result<(), IdentifierError> {
-    if !value.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
-        return Err(IdentifierError::Charset("must be upper-case letters and digits, no spaces"));
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    {
+        return Err(IdentifierError::Charset(
+            "must be upper-case letters and digits, no spaces",
+        ));
     }
     if value.len() < 4 {
-        return Err(IdentifierError::Length { expected: "15 to 34".into(), actual: value.len() });
+        return Err(IdentifierError::Length {
+            expected: "15 to 34".into(),
+            actual: value.len(),
+        });
     }
     let (country, rest) = value.split_at(2);
     let expected = iban_length(country).ok_or_else(|| IdentifierError::Country(country.into()))?;
     if value.len() != expected {
-        return Err(IdentifierError::Length { expected: expected.to_string(), actual: value.len() });
+        return Err(IdentifierError::Length {
+            expected: expected.to_string(),
+            actual: value.len(),
+        });
     }
     let (check, bban) = rest.split_at(2);
     match iban_mod97(country, check, bban) {
@@ -130,14 +160,21 @@ pub fn iban_from_bban(country: &str, bban: &str) -> Option<String> {
 pub fn validate_bic(value: &str) -> Result<(), IdentifierError> {
     let b = value.as_bytes();
     if b.len() != 8 && b.len() != 11 {
-        return Err(IdentifierError::Length { expected: "8 or 11".into(), actual: b.len() });
+        return Err(IdentifierError::Length {
+            expected: "8 or 11".into(),
+            actual: b.len(),
+        });
     }
     let alnum = |c: &u8| c.is_ascii_uppercase() || c.is_ascii_digit();
     if !b[..6].iter().all(u8::is_ascii_uppercase) {
-        return Err(IdentifierError::Charset("bank and country code must be 6 upper-case letters"));
+        return Err(IdentifierError::Charset(
+            "bank and country code must be 6 upper-case letters",
+        ));
     }
     if !b[6..].iter().all(alnum) {
-        return Err(IdentifierError::Charset("location and branch must be upper-case letters or digits"));
+        return Err(IdentifierError::Charset(
+            "location and branch must be upper-case letters or digits",
+        ));
     }
     Ok(())
 }
@@ -156,8 +193,14 @@ mod tests {
         assert_eq!(validate_aba("021000021"), Ok(())); // JPMorgan Chase
         assert_eq!(validate_aba("011000015"), Ok(())); // Federal Reserve Boston
         assert_eq!(validate_aba("021000022"), Err(IdentifierError::CheckDigit));
-        assert!(matches!(validate_aba("12345678"), Err(IdentifierError::Length { .. })));
-        assert!(matches!(validate_aba("02100002A"), Err(IdentifierError::Charset(_))));
+        assert!(matches!(
+            validate_aba("12345678"),
+            Err(IdentifierError::Length { .. })
+        ));
+        assert!(matches!(
+            validate_aba("02100002A"),
+            Err(IdentifierError::Charset(_))
+        ));
     }
 
     #[test]
@@ -169,15 +212,30 @@ mod tests {
     fn iban_known_numbers() {
         assert_eq!(validate_iban("DE89370400440532013000"), Ok(()));
         assert_eq!(validate_iban("GB82WEST12345698765432"), Ok(()));
-        assert_eq!(validate_iban("DE89370400440532013001"), Err(IdentifierError::CheckDigit));
-        assert!(matches!(validate_iban("DE8937040044053201300"), Err(IdentifierError::Length { .. })));
-        assert!(matches!(validate_iban("XX89370400440532013000"), Err(IdentifierError::Country(_))));
-        assert!(matches!(validate_iban("de89370400440532013000"), Err(IdentifierError::Charset(_))));
+        assert_eq!(
+            validate_iban("DE89370400440532013001"),
+            Err(IdentifierError::CheckDigit)
+        );
+        assert!(matches!(
+            validate_iban("DE8937040044053201300"),
+            Err(IdentifierError::Length { .. })
+        ));
+        assert!(matches!(
+            validate_iban("XX89370400440532013000"),
+            Err(IdentifierError::Country(_))
+        ));
+        assert!(matches!(
+            validate_iban("de89370400440532013000"),
+            Err(IdentifierError::Charset(_))
+        ));
     }
 
     #[test]
     fn iban_builder_round_trips() {
-        assert_eq!(iban_from_bban("DE", "370400440532013000").as_deref(), Some("DE89370400440532013000"));
+        assert_eq!(
+            iban_from_bban("DE", "370400440532013000").as_deref(),
+            Some("DE89370400440532013000")
+        );
     }
 
     #[test]

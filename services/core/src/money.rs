@@ -67,8 +67,8 @@ pub enum AmountError {
 /// Converts a decimal amount given as a JSON number (as the seed writes amounts) into
 /// minor units of `currency`, rejecting values with more decimals than the currency has.
 pub fn decimal_to_minor_units(value: f64, currency: &str) -> Result<i64, AmountError> {
-    let exponent =
-        minor_unit_exponent(currency).ok_or_else(|| AmountError::UnknownCurrency(currency.into()))?;
+    let exponent = minor_unit_exponent(currency)
+        .ok_or_else(|| AmountError::UnknownCurrency(currency.into()))?;
     let scaled = value * 10f64.powi(exponent as i32);
     if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
         return Err(AmountError::OutOfRange(value.to_string()));
@@ -131,9 +131,18 @@ mod tests {
         assert_eq!(decimal_to_minor_units(0.29, "USD"), Ok(29));
         assert_eq!(decimal_to_minor_units(1500.0, "JPY"), Ok(1500));
         assert_eq!(decimal_to_minor_units(1.234, "BHD"), Ok(1234));
-        assert!(matches!(decimal_to_minor_units(1.5, "JPY"), Err(AmountError::TooPrecise { .. })));
-        assert!(matches!(decimal_to_minor_units(1.001, "USD"), Err(AmountError::TooPrecise { .. })));
-        assert!(matches!(decimal_to_minor_units(1.0, "ABC"), Err(AmountError::UnknownCurrency(_))));
+        assert!(matches!(
+            decimal_to_minor_units(1.5, "JPY"),
+            Err(AmountError::TooPrecise { .. })
+        ));
+        assert!(matches!(
+            decimal_to_minor_units(1.001, "USD"),
+            Err(AmountError::TooPrecise { .. })
+        ));
+        assert!(matches!(
+            decimal_to_minor_units(1.0, "ABC"),
+            Err(AmountError::UnknownCurrency(_))
+        ));
     }
 
     #[test]
@@ -143,6 +152,9 @@ mod tests {
         assert_eq!(format_minor_units(-5, "USD"), "-0.05");
         assert_eq!(format_minor_units(1500, "JPY"), "1500");
         assert_eq!(format_minor_units(1234, "BHD"), "1.234");
-        assert_eq!(minor_units_to_json_number(90_089_806, "USD").to_string(), "900898.06");
+        assert_eq!(
+            minor_units_to_json_number(90_089_806, "USD").to_string(),
+            "900898.06"
+        );
     }
 }

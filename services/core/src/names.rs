@@ -61,7 +61,10 @@ pub fn parse_payment_type(text: &str) -> Option<PaymentType> {
 
 /// The seed's name for a status (`COMPLETED`).
 pub fn status_name(status: PaymentStatus) -> &'static str {
-    status.as_str_name().strip_prefix("PAYMENT_STATUS_").unwrap_or("UNSPECIFIED")
+    status
+        .as_str_name()
+        .strip_prefix("PAYMENT_STATUS_")
+        .unwrap_or("UNSPECIFIED")
 }
 
 /// Parses a status as `completed`, `COMPLETED` or `PAYMENT_STATUS_COMPLETED`.
@@ -88,7 +91,10 @@ mod tests {
             assert_eq!(parse_payment_type(t.as_str_name()), Some(t));
         }
         assert_eq!(parse_payment_type("sepa"), Some(PaymentType::Sepa));
-        assert_eq!(parse_payment_type("direct-debit"), Some(PaymentType::DirectDebit));
+        assert_eq!(
+            parse_payment_type("direct-debit"),
+            Some(PaymentType::DirectDebit)
+        );
         assert_eq!(parse_payment_type("unspecified"), None);
         assert_eq!(parse_payment_type("bitcoin"), None);
     }

@@ -34,7 +34,10 @@ pub fn normalize(payment: &mut pb::Payment) {
         upper_in_place(&mut fx.source_currency);
         upper_in_place(&mut fx.target_currency);
     }
-    for party in [payment.originator.as_mut(), payment.beneficiary.as_mut()].into_iter().flatten() {
+    for party in [payment.originator.as_mut(), payment.beneficiary.as_mut()]
+        .into_iter()
+        .flatten()
+    {
         normalize_party(party);
     }
 }
@@ -46,24 +49,32 @@ fn normalize_party(party: &mut pb::Party) {
     if let Some(account) = party.account.as_mut() {
         compact_upper(&mut account.iban);
         compact_upper(&mut account.bic);
-        if let Some(routing) = account.routing_info.as_mut() {
-            if routing.r#type != pb::RoutingType::Aba as i32 {
-                compact_upper(&mut routing.value);
-            }
+        if let Some(routing) = account.routing_info.as_mut()
+            && routing.r#type != pb::RoutingType::Aba as i32
+        {
+            compact_upper(&mut routing.value);
         }
     }
 }
 
 fn upper_in_place(s: &mut String) {
-    if s.bytes().any(|b| b.is_ascii_lowercase() || b.is_ascii_whitespace()) {
+    if s.bytes()
+        .any(|b| b.is_ascii_lowercase() || b.is_ascii_whitespace())
+    {
         *s = s.trim().to_ascii_uppercase();
     }
 }
 
 /// Upper case without any whitespace (IBANs are often written in groups of four).
 fn compact_upper(s: &mut String) {
-    if s.bytes().any(|b| b.is_ascii_lowercase() || b.is_ascii_whitespace()) {
-        *s = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    if s.bytes()
+        .any(|b| b.is_ascii_lowercase() || b.is_ascii_whitespace())
+    {
+        *s = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
     }
 }
 
@@ -74,10 +85,19 @@ mod tests {
     #[test]
     fn fills_defaults_and_is_idempotent() {
         let mut p = pb::Payment {
-            created_at: Some(pbjson_types::Timestamp { seconds: 10, nanos: 0 }),
-            amount: Some(pb::Money { minor_units: 5, currency: " usd".into() }),
+            created_at: Some(pbjson_types::Timestamp {
+                seconds: 10,
+                nanos: 0,
+            }),
+            amount: Some(pb::Money {
+                minor_units: 5,
+                currency: " usd".into(),
+            }),
             originator: Some(pb::Party {
-                account: Some(pb::Account { iban: "de89 3704 0044 0532 0130 00".into(), ..Default::default() }),
+                account: Some(pb::Account {
+                    iban: "de89 3704 0044 0532 0130 00".into(),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
             ..Default::default()
@@ -88,7 +108,11 @@ mod tests {
         assert_eq!(p.updated_at, p.created_at);
         assert_eq!(p.schema_version, "1.0");
         assert_eq!(p.amount.as_ref().map(|a| a.currency.as_str()), Some("USD"));
-        let iban = p.originator.as_ref().and_then(|o| o.account.as_ref()).map(|a| a.iban.clone());
+        let iban = p
+            .originator
+            .as_ref()
+            .and_then(|o| o.account.as_ref())
+            .map(|a| a.iban.clone());
         assert_eq!(iban.as_deref(), Some("DE89370400440532013000"));
         let once = p.clone();
         normalize(&mut p);

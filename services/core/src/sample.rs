@@ -6,8 +6,14 @@ use pbjson_types::Timestamp;
 /// A valid ACH payment with id `payment_id`, created `seconds` after the Unix epoch (plus
 /// 2025-01-06T09:00:00Z), passing every rule in strict mode.
 pub fn ach_payment(payment_id: &str, offset_seconds: i64) -> pb::Payment {
-    let created = Timestamp { seconds: 1_736_154_000 + offset_seconds, nanos: 0 };
-    let later = |days: i64| Timestamp { seconds: created.seconds + days * 86_400, nanos: 0 };
+    let created = Timestamp {
+        seconds: 1_736_154_000 + offset_seconds,
+        nanos: 0,
+    };
+    let later = |days: i64| Timestamp {
+        seconds: created.seconds + days * 86_400,
+        nanos: 0,
+    };
     let party = |id: &str, name: &str, aba: &str| pb::Party {
         party_type: pb::PartyType::Corporate as i32,
         party_id: id.into(),
@@ -15,7 +21,10 @@ pub fn ach_payment(payment_id: &str, offset_seconds: i64) -> pb::Payment {
         account: Some(pb::Account {
             account_id: "000123456789".into(),
             account_type: pb::AccountType::Checking as i32,
-            routing_info: Some(pb::RoutingInfo { r#type: pb::RoutingType::Aba as i32, value: aba.into() }),
+            routing_info: Some(pb::RoutingInfo {
+                r#type: pb::RoutingType::Aba as i32,
+                value: aba.into(),
+            }),
             iban: String::new(),
             bic: String::new(),
         }),
@@ -37,7 +46,10 @@ pub fn ach_payment(payment_id: &str, offset_seconds: i64) -> pb::Payment {
         created_at: Some(created),
         updated_at: Some(created),
         status: pb::PaymentStatus::Received as i32,
-        amount: Some(pb::Money { minor_units: 1_250_00, currency: "USD".into() }),
+        amount: Some(pb::Money {
+            minor_units: 125_000,
+            currency: "USD".into(),
+        }),
         exchange_info: None,
         originator: Some(party("CUST0001", "Acme Manufacturing Inc", "021000021")),
         beneficiary: Some(party("CUST0002", "Globex Supply LLC", "011000015")),
@@ -50,11 +62,17 @@ pub fn ach_payment(payment_id: &str, offset_seconds: i64) -> pb::Payment {
             current_status: pb::PaymentStatus::Received as i32,
             status_history: Vec::new(),
         }),
-        references: Some(pb::References { end_to_end_id: format!("E2E-{payment_id}"), ..Default::default() }),
+        references: Some(pb::References {
+            end_to_end_id: format!("E2E-{payment_id}"),
+            ..Default::default()
+        }),
         remittance_info: None,
         regulatory: None,
         metadata: None,
         warnings: Vec::new(),
-        details: Some(Details::Ach(pb::AchDetails { sec_code: "CCD".into(), ..Default::default() })),
+        details: Some(Details::Ach(pb::AchDetails {
+            sec_code: "CCD".into(),
+            ..Default::default()
+        })),
     }
 }

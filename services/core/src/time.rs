@@ -6,7 +6,10 @@ use pbjson_types::Timestamp;
 
 /// A protobuf timestamp for a UTC instant.
 pub fn to_timestamp(at: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+    Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
 }
 
 /// The UTC instant of a protobuf timestamp, or `None` when it is out of range.
@@ -19,12 +22,17 @@ pub fn from_timestamp(ts: &Timestamp) -> Option<DateTime<Utc>> {
 
 /// Microseconds since the Unix epoch (the unit stores index by).
 pub fn timestamp_micros(ts: &Timestamp) -> i64 {
-    ts.seconds.saturating_mul(1_000_000).saturating_add(i64::from(ts.nanos) / 1_000)
+    ts.seconds
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(ts.nanos) / 1_000)
 }
 
 /// The timestamp for microseconds since the Unix epoch.
 pub fn timestamp_from_micros(micros: i64) -> Timestamp {
-    Timestamp { seconds: micros.div_euclid(1_000_000), nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32 }
+    Timestamp {
+        seconds: micros.div_euclid(1_000_000),
+        nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32,
+    }
 }
 
 /// Parses an ISO 8601 instant. A value without a zone (as the seed writes them,
@@ -39,7 +47,10 @@ pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
             return Some(naive.and_utc());
         }
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0).map(|n| n.and_utc())
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)
+        .map(|n| n.and_utc())
 }
 
 /// Formats an instant as the seed does: ISO 8601 with microseconds and no zone (UTC).
@@ -51,7 +62,9 @@ pub fn format_seed_instant(ts: &Timestamp) -> String {
 
 /// Formats an instant as RFC 3339 UTC with microseconds.
 pub fn format_rfc3339(ts: &Timestamp) -> String {
-    from_timestamp(ts).map(|at| at.to_rfc3339_opts(SecondsFormat::Micros, true)).unwrap_or_default()
+    from_timestamp(ts)
+        .map(|at| at.to_rfc3339_opts(SecondsFormat::Micros, true))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -61,21 +74,33 @@ mod tests {
     #[test]
     fn zone_less_is_utc() {
         let at = parse_instant("2024-12-21T19:42:17.520914").map(to_timestamp);
-        assert_eq!(at.as_ref().map(format_rfc3339).as_deref(), Some("2024-12-21T19:42:17.520914Z"));
-        assert_eq!(at.as_ref().map(format_seed_instant).as_deref(), Some("2024-12-21T19:42:17.520914"));
+        assert_eq!(
+            at.as_ref().map(format_rfc3339).as_deref(),
+            Some("2024-12-21T19:42:17.520914Z")
+        );
+        assert_eq!(
+            at.as_ref().map(format_seed_instant).as_deref(),
+            Some("2024-12-21T19:42:17.520914")
+        );
     }
 
     #[test]
     fn zoned_and_dates() {
         let at = parse_instant("2024-12-21T20:42:17+01:00").map(to_timestamp);
-        assert_eq!(at.map(|t| t.seconds), parse_instant("2024-12-21T19:42:17").map(|t| t.timestamp()));
+        assert_eq!(
+            at.map(|t| t.seconds),
+            parse_instant("2024-12-21T19:42:17").map(|t| t.timestamp())
+        );
         assert!(parse_instant("2024-12-21").is_some());
         assert!(parse_instant("yesterday").is_none());
     }
 
     #[test]
     fn micros_round_trip() {
-        let ts = Timestamp { seconds: -5, nanos: 250_000_000 };
+        let ts = Timestamp {
+            seconds: -5,
+            nanos: 250_000_000,
+        };
         assert_eq!(timestamp_from_micros(timestamp_micros(&ts)), ts);
     }
 }

@@ -24,7 +24,11 @@ pub enum ValidationMode {
 impl ValidationMode {
     /// The mode a request asked for; unspecified (or unknown) is strict.
     pub fn from_proto(mode: i32) -> Self {
-        if mode == pb::ValidationMode::Lenient as i32 { Self::Lenient } else { Self::Strict }
+        if mode == pb::ValidationMode::Lenient as i32 {
+            Self::Lenient
+        } else {
+            Self::Strict
+        }
     }
 
     /// The protobuf value of this mode.
@@ -67,12 +71,18 @@ pub struct FieldViolation {
 impl FieldViolation {
     /// The violation as the warning stored with a leniently accepted payment.
     pub fn to_warning(&self) -> pb::ValidationWarning {
-        pb::ValidationWarning { field: self.field.clone(), description: self.description.clone() }
+        pb::ValidationWarning {
+            field: self.field.clone(),
+            description: self.description.clone(),
+        }
     }
 
     /// The violation as the API's `FieldViolation` message.
     pub fn to_proto(&self) -> pb::FieldViolation {
-        pb::FieldViolation { field: self.field.clone(), description: self.description.clone() }
+        pb::FieldViolation {
+            field: self.field.clone(),
+            description: self.description.clone(),
+        }
     }
 }
 
@@ -118,7 +128,9 @@ impl PaymentValidator {
         let v = findings.0;
         let structural = v.iter().any(|f| f.severity == Severity::Structural);
         match self.mode {
-            _ if v.is_empty() => ValidationOutcome::Accepted { warnings: Vec::new() },
+            _ if v.is_empty() => ValidationOutcome::Accepted {
+                warnings: Vec::new(),
+            },
             ValidationMode::Lenient if !structural => ValidationOutcome::Accepted { warnings: v },
             _ => ValidationOutcome::Rejected { violations: v },
         }
@@ -135,8 +147,17 @@ impl Findings {
     fn content(&mut self, field: impl Into<String>, description: impl Into<String>) {
         self.push(field, description, Severity::Content);
     }
-    fn push(&mut self, field: impl Into<String>, description: impl Into<String>, severity: Severity) {
-        self.0.push(FieldViolation { field: field.into(), description: description.into(), severity });
+    fn push(
+        &mut self,
+        field: impl Into<String>,
+        description: impl Into<String>,
+        severity: Severity,
+    ) {
+        self.0.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+            severity,
+        });
     }
     /// An enum field must hold a value its enum declares (protobuf lets any i32 through).
     fn known_enum(&mut self, field: &str, value: i32, known: bool) {
@@ -151,15 +172,26 @@ fn check_payment(p: &pb::Payment, f: &mut Findings) {
     match pb::PaymentType::try_from(p.payment_type) {
         Ok(pb::PaymentType::Unspecified) => f.structural("payment_type", "is required"),
         Ok(_) => {}
-        Err(_) => f.structural("payment_type", format!("unknown payment type {}", p.payment_type)),
+        Err(_) => f.structural(
+            "payment_type",
+            format!("unknown payment type {}", p.payment_type),
+        ),
     }
-    f.known_enum("status", p.status, pb::PaymentStatus::try_from(p.status).is_ok());
+    f.known_enum(
+        "status",
+        p.status,
+        pb::PaymentStatus::try_from(p.status).is_ok(),
+    );
     if p.created_at.is_none() {
         f.structural("created_at", "is required");
     }
     check_instant("created_at", p.created_at.as_ref(), f);
     check_instant("updated_at", p.updated_at.as_ref(), f);
-    check_order(("created_at", p.created_at.as_ref()), ("updated_at", p.updated_at.as_ref()), f);
+    check_order(
+        ("created_at", p.created_at.as_ref()),
+        ("updated_at", p.updated_at.as_ref()),
+        f,
+    );
     match &p.amount {
         None => f.structural("amount", "is required"),
         Some(amount) => check_money("amount", amount, true, f),
@@ -173,7 +205,11 @@ fn check_payment(p: &pb::Payment, f: &mut Findings) {
         check_processing(processing, f);
     }
     if let Some(remittance) = &p.remittance_info {
-        f.known_enum("remittance_info.type", remittance.r#type, pb::RemittanceType::try_from(remittance.r#type).is_ok());
+        f.known_enum(
+            "remittance_info.type",
+            remittance.r#type,
+            pb::RemittanceType::try_from(remittance.r#type).is_ok(),
+        );
     }
     check_details(p, f);
 }
@@ -182,34 +218,58 @@ fn check_payment_id(id: &str, f: &mut Findings) {
     if id.is_empty() {
         f.structural("payment_id", "is required");
     } else if id.len() > MAX_PAYMENT_ID_LEN {
-        f.structural("payment_id", format!("must be at most {MAX_PAYMENT_ID_LEN} characters, got {}", id.len()));
-    } else if !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':')) {
-        f.structural("payment_id", "may hold only letters, digits, '-', '_', '.' and ':'");
+        f.structural(
+            "payment_id",
+            format!(
+                "must be at most {MAX_PAYMENT_ID_LEN} characters, got {}",
+                id.len()
+            ),
+        );
+    } else if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    {
+        f.structural(
+            "payment_id",
+            "may hold only letters, digits, '-', '_', '.' and ':'",
+        );
     }
 }
 
 fn check_instant(field: &str, ts: Option<&Timestamp>, f: &mut Findings) {
-    if let Some(ts) = ts {
-        if from_timestamp(ts).is_none() {
-            f.structural(field, "is not a valid timestamp");
-        }
+    if let Some(ts) = ts
+        && from_timestamp(ts).is_none()
+    {
+        f.structural(field, "is not a valid timestamp");
     }
 }
 
 /// `later` must not be before `earlier` when both are set.
-fn check_order(earlier: (&str, Option<&Timestamp>), later: (&str, Option<&Timestamp>), f: &mut Findings) {
-    if let (Some(a), Some(b)) = (earlier.1.and_then(from_timestamp), later.1.and_then(from_timestamp)) {
-        if b < a {
-            f.content(later.0, format!("is before {} ({b} < {a})", earlier.0));
-        }
+fn check_order(
+    earlier: (&str, Option<&Timestamp>),
+    later: (&str, Option<&Timestamp>),
+    f: &mut Findings,
+) {
+    if let (Some(a), Some(b)) = (
+        earlier.1.and_then(from_timestamp),
+        later.1.and_then(from_timestamp),
+    ) && b < a
+    {
+        f.content(later.0, format!("is before {} ({b} < {a})", earlier.0));
     }
 }
 
 fn check_money(field: &str, money: &pb::Money, positive: bool, f: &mut Findings) {
     if positive && money.minor_units <= 0 {
-        f.structural(format!("{field}.minor_units"), format!("must be greater than zero, got {}", money.minor_units));
+        f.structural(
+            format!("{field}.minor_units"),
+            format!("must be greater than zero, got {}", money.minor_units),
+        );
     } else if money.minor_units < 0 {
-        f.structural(format!("{field}.minor_units"), format!("must not be negative, got {}", money.minor_units));
+        f.structural(
+            format!("{field}.minor_units"),
+            format!("must not be negative, got {}", money.minor_units),
+        );
     }
     check_currency(&format!("{field}.currency"), &money.currency, f);
 }
@@ -225,8 +285,16 @@ fn check_currency(field: &str, code: &str, f: &mut Findings) {
 fn check_exchange(fx: &pb::ExchangeInfo, f: &mut Findings) {
     check_currency("exchange_info.source_currency", &fx.source_currency, f);
     check_currency("exchange_info.target_currency", &fx.target_currency, f);
-    if !fx.rate.is_empty() && !fx.rate.parse::<f64>().is_ok_and(|r| r.is_finite() && r > 0.0) {
-        f.content("exchange_info.rate", format!("{:?} is not a positive decimal", fx.rate));
+    if !fx.rate.is_empty()
+        && !fx
+            .rate
+            .parse::<f64>()
+            .is_ok_and(|r| r.is_finite() && r > 0.0)
+    {
+        f.content(
+            "exchange_info.rate",
+            format!("{:?} is not a positive decimal", fx.rate),
+        );
     }
     if let Some(source) = &fx.source_amount {
         check_money("exchange_info.source_amount", source, true, f);
@@ -244,14 +312,22 @@ fn check_party(side: &str, party: Option<&pb::Party>, f: &mut Findings) {
     if party.name.trim().is_empty() {
         f.content(format!("{side}.name"), "is required");
     }
-    f.known_enum(&format!("{side}.party_type"), party.party_type, pb::PartyType::try_from(party.party_type).is_ok());
+    f.known_enum(
+        &format!("{side}.party_type"),
+        party.party_type,
+        pb::PartyType::try_from(party.party_type).is_ok(),
+    );
     if let Some(account) = &party.account {
         check_account(side, account, f);
     }
-    if let Some(address) = &party.address {
-        if !address.country.is_empty() && !is_country_code(&address.country) {
-            f.content(format!("{side}.address.country"), format!("{:?} is not an ISO 3166-1 alpha-2 code", address.country));
-        }
+    if let Some(address) = &party.address
+        && !address.country.is_empty()
+        && !is_country_code(&address.country)
+    {
+        f.content(
+            format!("{side}.address.country"),
+            format!("{:?} is not an ISO 3166-1 alpha-2 code", address.country),
+        );
     }
 }
 
@@ -261,13 +337,23 @@ fn is_country_code(code: &str) -> bool {
 
 fn check_account(side: &str, account: &pb::Account, f: &mut Findings) {
     let at = |field: &str| format!("{side}.account.{field}");
-    f.known_enum(&at("account_type"), account.account_type, pb::AccountType::try_from(account.account_type).is_ok());
+    f.known_enum(
+        &at("account_type"),
+        account.account_type,
+        pb::AccountType::try_from(account.account_type).is_ok(),
+    );
     if let Some(routing) = &account.routing_info {
         let field = at("routing_info.value");
         let result = match pb::RoutingType::try_from(routing.r#type) {
-            Ok(pb::RoutingType::Aba) => validate_aba(&routing.value).map_err(|e| describe("ABA routing number", e)),
-            Ok(pb::RoutingType::Swift) => validate_bic(&routing.value).map_err(|e| describe("BIC", e)),
-            Ok(pb::RoutingType::Iban) => validate_iban(&routing.value).map_err(|e| describe("IBAN", e)),
+            Ok(pb::RoutingType::Aba) => {
+                validate_aba(&routing.value).map_err(|e| describe("ABA routing number", e))
+            }
+            Ok(pb::RoutingType::Swift) => {
+                validate_bic(&routing.value).map_err(|e| describe("BIC", e))
+            }
+            Ok(pb::RoutingType::Iban) => {
+                validate_iban(&routing.value).map_err(|e| describe("IBAN", e))
+            }
             Ok(pb::RoutingType::Unspecified) if routing.value.is_empty() => Ok(()),
             Ok(pb::RoutingType::Unspecified) => {
                 Err("routing_info.type is required when a value is given".to_owned())
@@ -281,15 +367,15 @@ fn check_account(side: &str, account: &pb::Account, f: &mut Findings) {
             f.content(field, description);
         }
     }
-    if !account.iban.is_empty() {
-        if let Err(e) = validate_iban(&account.iban) {
-            f.content(at("iban"), describe("IBAN", e));
-        }
+    if !account.iban.is_empty()
+        && let Err(e) = validate_iban(&account.iban)
+    {
+        f.content(at("iban"), describe("IBAN", e));
     }
-    if !account.bic.is_empty() {
-        if let Err(e) = validate_bic(&account.bic) {
-            f.content(at("bic"), describe("BIC", e));
-        }
+    if !account.bic.is_empty()
+        && let Err(e) = validate_bic(&account.bic)
+    {
+        f.content(at("bic"), describe("BIC", e));
     }
 }
 
@@ -298,13 +384,21 @@ fn describe(what: &str, error: IdentifierError) -> String {
 }
 
 fn check_processing(p: &pb::ProcessingInfo, f: &mut Findings) {
-    f.known_enum("processing.priority", p.priority, pb::Priority::try_from(p.priority).is_ok());
+    f.known_enum(
+        "processing.priority",
+        p.priority,
+        pb::Priority::try_from(p.priority).is_ok(),
+    );
     f.known_enum(
         "processing.processing_window",
         p.processing_window,
         pb::ProcessingWindow::try_from(p.processing_window).is_ok(),
     );
-    f.known_enum("processing.current_status", p.current_status, pb::PaymentStatus::try_from(p.current_status).is_ok());
+    f.known_enum(
+        "processing.current_status",
+        p.current_status,
+        pb::PaymentStatus::try_from(p.current_status).is_ok(),
+    );
     for (name, ts) in [
         ("processing.submission_date", &p.submission_date),
         ("processing.effective_date", &p.effective_date),
@@ -324,7 +418,11 @@ fn check_processing(p: &pb::ProcessingInfo, f: &mut Findings) {
     );
     for (i, change) in p.status_history.iter().enumerate() {
         let known = pb::PaymentStatus::try_from(change.status).is_ok();
-        f.known_enum(&format!("processing.status_history[{i}].status"), change.status, known);
+        f.known_enum(
+            &format!("processing.status_history[{i}].status"),
+            change.status,
+            known,
+        );
     }
 }
 
@@ -349,21 +447,30 @@ fn check_details(p: &pb::Payment, f: &mut Findings) {
         f.structural("details", "rail-specific details do not match payment_type");
     }
     match details {
-        Details::Card(card) => {
-            if !card.pan_last4.is_empty() && !(card.pan_last4.len() == 4 && card.pan_last4.bytes().all(|b| b.is_ascii_digit())) {
-                f.structural("card.pan_last4", "must be exactly the last 4 digits of the card number");
-            }
+        Details::Card(card) if !is_last_four(&card.pan_last4) => {
+            f.structural(
+                "card.pan_last4",
+                "must be exactly the last 4 digits of the card number",
+            );
         }
         Details::Wire(wire) => {
-            f.known_enum("wire.wire_type", wire.wire_type, pb::WireScope::try_from(wire.wire_type).is_ok());
-            f.known_enum("wire.charge_bearer", wire.charge_bearer, pb::ChargeBearer::try_from(wire.charge_bearer).is_ok());
+            f.known_enum(
+                "wire.wire_type",
+                wire.wire_type,
+                pb::WireScope::try_from(wire.wire_type).is_ok(),
+            );
+            f.known_enum(
+                "wire.charge_bearer",
+                wire.charge_bearer,
+                pb::ChargeBearer::try_from(wire.charge_bearer).is_ok(),
+            );
             if let Some(charges) = &wire.charges {
                 check_money("wire.charges", charges, false, f);
             }
-            if !wire.intermediary_bank_bic.is_empty() {
-                if let Err(e) = validate_bic(&wire.intermediary_bank_bic) {
-                    f.content("wire.intermediary_bank_bic", describe("BIC", e));
-                }
+            if !wire.intermediary_bank_bic.is_empty()
+                && let Err(e) = validate_bic(&wire.intermediary_bank_bic)
+            {
+                f.content("wire.intermediary_bank_bic", describe("BIC", e));
             }
         }
         Details::DirectDebit(dd) => {
@@ -373,6 +480,11 @@ fn check_details(p: &pb::Payment, f: &mut Findings) {
         }
         _ => {}
     }
+}
+
+/// Empty, or exactly four digits.
+fn is_last_four(digits: &str) -> bool {
+    digits.is_empty() || (digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -3,8 +3,12 @@ use crate::sample::ach_payment;
 
 fn fields(outcome: &ValidationOutcome) -> Vec<&str> {
     match outcome {
-        ValidationOutcome::Accepted { warnings } => warnings.iter().map(|w| w.field.as_str()).collect(),
-        ValidationOutcome::Rejected { violations } => violations.iter().map(|v| v.field.as_str()).collect(),
+        ValidationOutcome::Accepted { warnings } => {
+            warnings.iter().map(|w| w.field.as_str()).collect()
+        }
+        ValidationOutcome::Rejected { violations } => {
+            violations.iter().map(|v| v.field.as_str()).collect()
+        }
     }
 }
 
@@ -18,13 +22,19 @@ fn lenient() -> PaymentValidator {
 
 #[test]
 fn sample_payment_is_valid() {
-    assert_eq!(strict().validate(&ach_payment("P-1", 0)), ValidationOutcome::Accepted { warnings: vec![] });
+    assert_eq!(
+        strict().validate(&ach_payment("P-1", 0)),
+        ValidationOutcome::Accepted { warnings: vec![] }
+    );
 }
 
 #[test]
 fn malformed_payment_names_every_bad_field_once() {
     let mut p = ach_payment("P-2", 0);
-    p.amount = Some(pb::Money { minor_units: -5, currency: "XYZ".into() });
+    p.amount = Some(pb::Money {
+        minor_units: -5,
+        currency: "XYZ".into(),
+    });
     p.originator = None;
     if let Some(account) = p.beneficiary.as_mut().and_then(|b| b.account.as_mut()) {
         account.iban = "DE89370400440532013001".into();
@@ -33,22 +43,41 @@ fn malformed_payment_names_every_bad_field_once() {
     assert!(matches!(outcome, ValidationOutcome::Rejected { .. }));
     assert_eq!(
         fields(&outcome),
-        vec!["amount.minor_units", "amount.currency", "originator", "beneficiary.account.iban"]
+        vec![
+            "amount.minor_units",
+            "amount.currency",
+            "originator",
+            "beneficiary.account.iban"
+        ]
     );
 }
 
 #[test]
 fn bad_check_digit_is_content_rule() {
     let mut p = ach_payment("P-3", 0);
-    if let Some(r) = p.originator.as_mut().and_then(|o| o.account.as_mut()).and_then(|a| a.routing_info.as_mut()) {
+    if let Some(r) = p
+        .originator
+        .as_mut()
+        .and_then(|o| o.account.as_mut())
+        .and_then(|a| a.routing_info.as_mut())
+    {
         r.value = "021000022".into();
     }
     let strict_outcome = strict().validate(&p);
     assert!(matches!(strict_outcome, ValidationOutcome::Rejected { .. }));
-    assert_eq!(fields(&strict_outcome), vec!["originator.account.routing_info.value"]);
+    assert_eq!(
+        fields(&strict_outcome),
+        vec!["originator.account.routing_info.value"]
+    );
     let lenient_outcome = lenient().validate(&p);
-    assert!(matches!(lenient_outcome, ValidationOutcome::Accepted { .. }));
-    assert_eq!(fields(&lenient_outcome), vec!["originator.account.routing_info.value"]);
+    assert!(matches!(
+        lenient_outcome,
+        ValidationOutcome::Accepted { .. }
+    ));
+    assert_eq!(
+        fields(&lenient_outcome),
+        vec!["originator.account.routing_info.value"]
+    );
 }
 
 #[test]
@@ -62,7 +91,10 @@ fn structural_failures_reject_in_lenient_mode() {
     ] {
         let mut p = ach_payment("P-4", 0);
         mutate(&mut p);
-        assert!(matches!(lenient().validate(&p), ValidationOutcome::Rejected { .. }), "{p:?}");
+        assert!(
+            matches!(lenient().validate(&p), ValidationOutcome::Rejected { .. }),
+            "{p:?}"
+        );
     }
 }
 
@@ -70,16 +102,28 @@ fn structural_failures_reject_in_lenient_mode() {
 fn dates_must_be_in_order() {
     let mut p = ach_payment("P-5", 0);
     if let Some(proc_info) = p.processing.as_mut() {
-        proc_info.settlement_date = Some(pbjson_types::Timestamp { seconds: 0, nanos: 0 });
+        proc_info.settlement_date = Some(pbjson_types::Timestamp {
+            seconds: 0,
+            nanos: 0,
+        });
     }
-    assert_eq!(fields(&strict().validate(&p)), vec!["processing.settlement_date"]);
+    assert_eq!(
+        fields(&strict().validate(&p)),
+        vec!["processing.settlement_date"]
+    );
 }
 
 #[test]
 fn details_must_match_type_and_card_never_holds_a_pan() {
     let mut p = ach_payment("P-6", 0);
-    p.details = Some(Details::Card(pb::CardDetails { pan_last4: "4111111111111111".into(), ..Default::default() }));
-    assert_eq!(fields(&lenient().validate(&p)), vec!["details", "card.pan_last4"]);
+    p.details = Some(Details::Card(pb::CardDetails {
+        pan_last4: "4111111111111111".into(),
+        ..Default::default()
+    }));
+    assert_eq!(
+        fields(&lenient().validate(&p)),
+        vec!["details", "card.pan_last4"]
+    );
 }
 
 #[test]
@@ -93,5 +137,8 @@ fn bad_bic_and_country() {
             addr.country = "USA".into();
         }
     }
-    assert_eq!(fields(&strict().validate(&p)), vec!["beneficiary.account.bic", "beneficiary.address.country"]);
+    assert_eq!(
+        fields(&strict().validate(&p)),
+        vec!["beneficiary.account.bic", "beneficiary.address.country"]
+    );
 }

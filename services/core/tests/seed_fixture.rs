@@ -6,7 +6,10 @@ use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normali
 use serde_json::Value;
 
 fn fixture() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/seed-transactions.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/seed-transactions.json"
+    );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"));
     doc["transactions"].as_array().cloned().unwrap_or_default()
@@ -33,11 +36,27 @@ fn values_are_intact() {
     let first = &mapped()[0];
     assert_eq!(first.payment_id, "ACH-CAEF9452");
     assert_eq!(first.schema_version, "1.0");
-    assert_eq!(first.amount, Some(pb::Money { minor_units: 90_089_806, currency: "USD".into() }));
-    assert_eq!(payments_core::time::format_rfc3339(first.created_at.as_ref().unwrap_or(&Default::default())), "2024-12-21T19:42:17.520914Z");
+    assert_eq!(
+        first.amount,
+        Some(pb::Money {
+            minor_units: 90_089_806,
+            currency: "USD".into()
+        })
+    );
+    assert_eq!(
+        payments_core::time::format_rfc3339(
+            first.created_at.as_ref().unwrap_or(&Default::default())
+        ),
+        "2024-12-21T19:42:17.520914Z"
+    );
     assert_eq!(first.status(), pb::PaymentStatus::Pending);
-    assert_eq!(first.processing.as_ref().map(|p| p.current_status()), Some(pb::PaymentStatus::Validated));
-    let Some(Details::Ach(ach)) = &first.details else { panic!("ACH details missing") };
+    assert_eq!(
+        first.processing.as_ref().map(|p| p.current_status()),
+        Some(pb::PaymentStatus::Validated)
+    );
+    let Some(Details::Ach(ach)) = &first.details else {
+        panic!("ACH details missing")
+    };
     assert_eq!(ach.sec_code, "CTX");
     assert_eq!(ach.batch_id, "BATCHB2871EDE");
     assert_eq!(ach.addenda.len(), 1);
@@ -62,10 +81,19 @@ fn conflicting_type_specific_values_are_kept() {
     let fixture = fixture();
     let all = mapped();
     for (raw, p) in fixture.iter().zip(&all) {
-        if let (Some(Details::Check(c)), Some(tsd)) = (&p.details, raw["type_specific_data"]["presentation_type"].as_str()) {
-            assert_eq!(c.presentation_type, raw["presentation_type"].as_str().unwrap_or_default());
+        if let (Some(Details::Check(c)), Some(tsd)) = (
+            &p.details,
+            raw["type_specific_data"]["presentation_type"].as_str(),
+        ) {
+            assert_eq!(
+                c.presentation_type,
+                raw["presentation_type"].as_str().unwrap_or_default()
+            );
             if tsd != c.presentation_type {
-                let kept = p.metadata.as_ref().and_then(|m| m.attributes.get("seed.type_specific_data.presentation_type"));
+                let kept = p.metadata.as_ref().and_then(|m| {
+                    m.attributes
+                        .get("seed.type_specific_data.presentation_type")
+                });
                 assert_eq!(kept.map(String::as_str), Some(tsd));
             }
         }
@@ -79,18 +107,33 @@ fn strict_rejects_exactly_the_bad_aba_payments_and_lenient_accepts_all() {
     let mut rejected = 0;
     for p in mapped() {
         let aba_ok = [&p.originator, &p.beneficiary].iter().all(|party| {
-            let value = party.as_ref().and_then(|x| x.account.as_ref()).and_then(|a| a.routing_info.as_ref()).map(|r| r.value.as_str());
+            let value = party
+                .as_ref()
+                .and_then(|x| x.account.as_ref())
+                .and_then(|a| a.routing_info.as_ref())
+                .map(|r| r.value.as_str());
             value.is_some_and(|v| payments_core::identifiers::validate_aba(v).is_ok())
         });
         match strict.validate(&p) {
-            ValidationOutcome::Accepted { .. } => assert!(aba_ok, "{} accepted with a bad ABA", p.payment_id),
+            ValidationOutcome::Accepted { .. } => {
+                assert!(aba_ok, "{} accepted with a bad ABA", p.payment_id)
+            }
             ValidationOutcome::Rejected { violations } => {
                 rejected += 1;
                 assert!(!aba_ok, "{} rejected: {violations:?}", p.payment_id);
-                assert!(violations.iter().all(|v| v.field.ends_with("account.routing_info.value")), "{violations:?}");
+                assert!(
+                    violations
+                        .iter()
+                        .all(|v| v.field.ends_with("account.routing_info.value")),
+                    "{violations:?}"
+                );
             }
         }
-        assert!(matches!(lenient.validate(&p), ValidationOutcome::Accepted { .. }), "{}", p.payment_id);
+        assert!(
+            matches!(lenient.validate(&p), ValidationOutcome::Accepted { .. }),
+            "{}",
+            p.payment_id
+        );
     }
     assert_eq!(rejected, 89);
 }

@@ -1,12 +1,18 @@
 //! Generator throughput on one core: `cargo bench -p payments-generator --bench generate`.
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use payments_generator::{GeneratorConfig, PaymentGenerator};
 use prost::Message;
 use std::hint::black_box;
 
 fn generate(c: &mut Criterion) {
-    let generator = PaymentGenerator::new(GeneratorConfig { seed: 42, ..Default::default() });
+    let generator = PaymentGenerator::new(GeneratorConfig {
+        seed: 42,
+        ..Default::default()
+    });
     let mut group = c.benchmark_group("generator");
     group.throughput(Throughput::Elements(1));
     let mut i = 0u64;

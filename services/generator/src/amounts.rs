@@ -23,7 +23,9 @@ fn profile(rail: PaymentType) -> (f64, f64, f64) {
 /// An amount in cents (minor units of a two-decimal currency) for `rail`.
 pub fn draw_minor_units(rng: &mut DetRng, rail: PaymentType) -> i64 {
     let (median, sigma, ceiling) = profile(rail);
-    let mut major = (median.ln() + sigma * rng.normal()).exp().clamp(1.0, ceiling);
+    let mut major = (median.ln() + sigma * rng.normal())
+        .exp()
+        .clamp(1.0, ceiling);
     let spike = rng.unit();
     if spike < 0.06 && major >= 1_000.0 {
         major = (major / 1_000.0).round() * 1_000.0;

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 /// Default simulated start: Monday 2025-01-06 09:00 UTC.
 pub fn default_start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 /// What to generate.
@@ -34,7 +36,13 @@ pub struct GeneratorConfig {
 
 impl Default for GeneratorConfig {
     fn default() -> Self {
-        Self { seed: 0, types: Vec::new(), start: default_start(), spacing_micros: 10_000, customers: 2_000 }
+        Self {
+            seed: 0,
+            types: Vec::new(),
+            start: default_start(),
+            spacing_micros: 10_000,
+            customers: 2_000,
+        }
     }
 }
 
@@ -58,9 +66,17 @@ const STATUSES: &[(pb::PaymentStatus, f64)] = &[
 impl PaymentGenerator {
     /// A generator for `config`.
     pub fn new(config: GeneratorConfig) -> Self {
-        let types = if config.types.is_empty() { PAYMENT_TYPES.to_vec() } else { config.types.clone() };
+        let types = if config.types.is_empty() {
+            PAYMENT_TYPES.to_vec()
+        } else {
+            config.types.clone()
+        };
         let population = Arc::new(Population::new(config.seed, config.customers));
-        Self { config, types, population }
+        Self {
+            config,
+            types,
+            population,
+        }
     }
 
     /// Its configuration.
@@ -79,16 +95,34 @@ impl PaymentGenerator {
     pub fn payment_at(&self, index: u64, created: DateTime<Utc>) -> pb::Payment {
         let mut rng = DetRng::for_index(self.config.seed, 1, index);
         let rail = *rng.pick(&self.types);
-        let european_rail = matches!(rail, pb::PaymentType::Sepa) || (rail == pb::PaymentType::DirectDebit && rng.chance(0.5));
+        let european_rail = matches!(rail, pb::PaymentType::Sepa)
+            || (rail == pb::PaymentType::DirectDebit && rng.chance(0.5));
         let cross_border = rail == pb::PaymentType::Wire && rng.chance(0.3);
         let originator = self.customer(&mut rng, european_rail, None);
-        let beneficiary = self.customer(&mut rng, european_rail || cross_border, Some(&originator.party.party_id));
+        let beneficiary = self.customer(
+            &mut rng,
+            european_rail || cross_border,
+            Some(&originator.party.party_id),
+        );
         let currency = if european_rail { "EUR" } else { "USD" };
-        let amount = pb::Money { minor_units: draw_minor_units(&mut rng, rail), currency: currency.into() };
+        let amount = pb::Money {
+            minor_units: draw_minor_units(&mut rng, rail),
+            currency: currency.into(),
+        };
         let status = weighted_status(&mut rng);
         let processing = processing(&mut rng, rail, created, status);
-        let beneficiary_bic = beneficiary.party.account.as_ref().map(|a| a.bic.as_str()).unwrap_or_default();
-        let cx = RailContext { created, amount: &amount, cross_border, beneficiary_bic };
+        let beneficiary_bic = beneficiary
+            .party
+            .account
+            .as_ref()
+            .map(|a| a.bic.as_str())
+            .unwrap_or_default();
+        let cx = RailContext {
+            created,
+            amount: &amount,
+            cross_border,
+            beneficiary_bic,
+        };
         let details = details(&mut rng, rail, &cx);
         let exchange_info = cross_border.then(|| pb::ExchangeInfo {
             source_currency: "USD".into(),
@@ -117,20 +151,33 @@ impl PaymentGenerator {
             }),
             remittance_info: Some(pb::RemittanceInfo {
                 r#type: pb::RemittanceType::Structured as i32,
-                purpose_code: (*rng.pick(&["SUPP", "SUPP", "SUPP", "TRAD", "SALA", "TAXS", "RENT"])).into(),
+                purpose_code: (*rng
+                    .pick(&["SUPP", "SUPP", "SUPP", "TRAD", "SALA", "TAXS", "RENT"]))
+                .into(),
                 description: format!("Invoice {}", rng.digits(6)),
                 creditor_reference: String::new(),
             }),
             regulatory: Some(pb::Regulatory {
                 compliance_checks: vec![
-                    pb::ComplianceCheck { name: "aml_check".into(), status: "CLEARED".into() },
-                    pb::ComplianceCheck { name: "sanctions_check".into(), status: "CLEARED".into() },
+                    pb::ComplianceCheck {
+                        name: "aml_check".into(),
+                        status: "CLEARED".into(),
+                    },
+                    pb::ComplianceCheck {
+                        name: "sanctions_check".into(),
+                        status: "CLEARED".into(),
+                    },
                 ],
                 reporting: None,
             }),
             metadata: Some(pb::Metadata {
                 source_system: "PAYMENTS_GENERATOR".into(),
-                business_unit: if european_rail { "EUROPEAN_PAYMENTS" } else { "TREASURY" }.into(),
+                business_unit: if european_rail {
+                    "EUROPEAN_PAYMENTS"
+                } else {
+                    "TREASURY"
+                }
+                .into(),
                 attributes: Default::default(),
             }),
             warnings: Vec::new(),
@@ -140,7 +187,11 @@ impl PaymentGenerator {
 
     /// A customer of the right region; heavy-tailed, so some customers pay far more often.
     fn customer(&self, rng: &mut DetRng, european: bool, not: Option<&str>) -> &Customer {
-        let pool = if european && !self.population.eu.is_empty() { &self.population.eu } else { &self.population.us };
+        let pool = if european && !self.population.eu.is_empty() {
+            &self.population.eu
+        } else {
+            &self.population.us
+        };
         loop {
             // Squaring a uniform skews picks towards the front of the pool.
             let u = rng.unit();
@@ -163,23 +214,39 @@ fn weighted_status(rng: &mut DetRng) -> pb::PaymentStatus {
     pb::PaymentStatus::Completed
 }
 
-fn processing(rng: &mut DetRng, rail: pb::PaymentType, created: DateTime<Utc>, status: pb::PaymentStatus) -> pb::ProcessingInfo {
+fn processing(
+    rng: &mut DetRng,
+    rail: pb::PaymentType,
+    created: DateTime<Utc>,
+    status: pb::PaymentStatus,
+) -> pb::ProcessingInfo {
     use pb::PaymentType as T;
     let submitted = created + Duration::milliseconds(rng.below(2_000) as i64);
     let (window, value_days, settle_days) = match rail {
         T::Rtp | T::P2p => (pb::ProcessingWindow::Instant, None, None),
         T::Wire => (pb::ProcessingWindow::SameDay, Some(0), Some(0)),
         T::Ach if rng.chance(0.4) => (pb::ProcessingWindow::SameDay, Some(0), Some(0)),
-        T::Ach | T::DirectDebit | T::StandingOrder => (pb::ProcessingWindow::NextDay, Some(1), Some(1)),
+        T::Ach | T::DirectDebit | T::StandingOrder => {
+            (pb::ProcessingWindow::NextDay, Some(1), Some(1))
+        }
         T::Sepa => (pb::ProcessingWindow::NextDay, Some(1), Some(1)),
         T::Check => (pb::ProcessingWindow::Standard, Some(1), Some(2)),
         T::Card => (pb::ProcessingWindow::Standard, Some(0), Some(2)),
         T::Unspecified => (pb::ProcessingWindow::Standard, Some(1), Some(1)),
     };
-    let effective = value_days.map_or(submitted, |d| add_business_days(submitted, d).max(submitted));
-    let settlement = settle_days.map_or(effective, |d| add_business_days(submitted, d).max(effective));
+    let effective = value_days.map_or(submitted, |d| {
+        add_business_days(submitted, d).max(submitted)
+    });
+    let settlement = settle_days.map_or(effective, |d| {
+        add_business_days(submitted, d).max(effective)
+    });
     pb::ProcessingInfo {
-        priority: *rng.pick(&[pb::Priority::Normal, pb::Priority::Normal, pb::Priority::High, pb::Priority::Low]) as i32,
+        priority: *rng.pick(&[
+            pb::Priority::Normal,
+            pb::Priority::Normal,
+            pb::Priority::High,
+            pb::Priority::Low,
+        ]) as i32,
         processing_window: window as i32,
         submission_date: Some(to_timestamp(submitted)),
         effective_date: Some(to_timestamp(effective)),
@@ -201,19 +268,35 @@ mod tests {
 
     #[test]
     fn every_generated_payment_passes_strict_validation() {
-        let generator = PaymentGenerator::new(GeneratorConfig { seed: 11, ..Default::default() });
+        let generator = PaymentGenerator::new(GeneratorConfig {
+            seed: 11,
+            ..Default::default()
+        });
         let validator = PaymentValidator::new(ValidationMode::Strict);
         for i in 0..5_000 {
             let p = generator.payment(i);
-            assert_eq!(validator.validate(&p), ValidationOutcome::Accepted { warnings: vec![] }, "{p:?}");
+            assert_eq!(
+                validator.validate(&p),
+                ValidationOutcome::Accepted { warnings: vec![] },
+                "{p:?}"
+            );
         }
     }
 
     #[test]
     fn same_seed_same_bytes_other_seed_other_bytes() {
-        let a = PaymentGenerator::new(GeneratorConfig { seed: 5, ..Default::default() });
-        let b = PaymentGenerator::new(GeneratorConfig { seed: 5, ..Default::default() });
-        let c = PaymentGenerator::new(GeneratorConfig { seed: 6, ..Default::default() });
+        let a = PaymentGenerator::new(GeneratorConfig {
+            seed: 5,
+            ..Default::default()
+        });
+        let b = PaymentGenerator::new(GeneratorConfig {
+            seed: 5,
+            ..Default::default()
+        });
+        let c = PaymentGenerator::new(GeneratorConfig {
+            seed: 6,
+            ..Default::default()
+        });
         for i in 0..200 {
             assert_eq!(a.payment(i).encode_to_vec(), b.payment(i).encode_to_vec());
             assert_ne!(a.payment(i).payment_id, c.payment(i).payment_id);
@@ -222,10 +305,15 @@ mod tests {
 
     #[test]
     fn types_are_honoured_and_all_rails_appear() {
-        let only = PaymentGenerator::new(GeneratorConfig { seed: 1, types: vec![pb::PaymentType::Sepa], ..Default::default() });
+        let only = PaymentGenerator::new(GeneratorConfig {
+            seed: 1,
+            types: vec![pb::PaymentType::Sepa],
+            ..Default::default()
+        });
         assert!((0..100).all(|i| only.payment(i).payment_type() == pb::PaymentType::Sepa));
         let all = PaymentGenerator::new(GeneratorConfig::default());
-        let seen: std::collections::HashSet<_> = (0..500).map(|i| all.payment(i).payment_type).collect();
+        let seen: std::collections::HashSet<_> =
+            (0..500).map(|i| all.payment(i).payment_type).collect();
         assert_eq!(seen.len(), 9);
     }
 }

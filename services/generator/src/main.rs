@@ -13,11 +13,17 @@ async fn main() -> anyhow::Result<()> {
     shutdown::cancel_on_signal(stop.clone());
     let (grpc_listener, grpc_addr) = bind(&args.grpc_addr).await?;
     let (http_listener, http_addr) = bind(&args.http_addr).await?;
-    let routes = GrpcRoutes::new()?.add(GeneratorGrpc::new(args.customers).into_server());
+    let routes = GrpcRoutes::new()?.add_service(GeneratorGrpc::new(args.customers).into_server());
     let probes = http::probe_routes(http::readiness(|| async { Ok(()) }), stop.clone());
     tracing::info!(%grpc_addr, %http_addr, "payments-generator listening");
     let http_task = tokio::spawn(http::serve(http_listener, probes, stop.clone()));
-    routes.serve(grpc_listener, stop).await.context("grpc server")?;
-    http_task.await.context("http task")?.context("http server")?;
+    routes
+        .serve(grpc_listener, stop)
+        .await
+        .context("grpc server")?;
+    http_task
+        .await
+        .context("http task")?
+        .context("http server")?;
     Ok(())
 }

@@ -6,33 +6,108 @@ use payments_core::identifiers::{aba_check_digit, iban_from_bban, iban_length};
 use payments_core::pb;
 
 const NAME_STEMS: &[&str] = &[
-    "Northwind", "Bluewater", "Summit", "Ironclad", "Evergreen", "Redwood", "Harborview", "Granite",
-    "Silverline", "Keystone", "Meridian", "Pinnacle", "Riverside", "Oakridge", "Cascade", "Lakeshore",
-    "Frontier", "Beacon", "Crestview", "Highland", "Sterling", "Brightwater", "Foxglove", "Westbrook",
-    "Copperfield", "Stonebridge", "Maplewood", "Clearwater", "Eastgate", "Ashford", "Kingsley", "Halvorsen",
+    "Northwind",
+    "Bluewater",
+    "Summit",
+    "Ironclad",
+    "Evergreen",
+    "Redwood",
+    "Harborview",
+    "Granite",
+    "Silverline",
+    "Keystone",
+    "Meridian",
+    "Pinnacle",
+    "Riverside",
+    "Oakridge",
+    "Cascade",
+    "Lakeshore",
+    "Frontier",
+    "Beacon",
+    "Crestview",
+    "Highland",
+    "Sterling",
+    "Brightwater",
+    "Foxglove",
+    "Westbrook",
+    "Copperfield",
+    "Stonebridge",
+    "Maplewood",
+    "Clearwater",
+    "Eastgate",
+    "Ashford",
+    "Kingsley",
+    "Halvorsen",
 ];
 const NAME_TRADES: &[&str] = &[
-    "Logistics", "Manufacturing", "Foods", "Industrial Supply", "Healthcare", "Software", "Construction",
-    "Energy", "Textiles", "Pharmaceuticals", "Freight", "Packaging", "Electronics", "Metals", "Retail Group",
-    "Agriculture", "Chemicals", "Hospitality", "Consulting", "Automotive Parts",
+    "Logistics",
+    "Manufacturing",
+    "Foods",
+    "Industrial Supply",
+    "Healthcare",
+    "Software",
+    "Construction",
+    "Energy",
+    "Textiles",
+    "Pharmaceuticals",
+    "Freight",
+    "Packaging",
+    "Electronics",
+    "Metals",
+    "Retail Group",
+    "Agriculture",
+    "Chemicals",
+    "Hospitality",
+    "Consulting",
+    "Automotive Parts",
 ];
 const US_SUFFIXES: &[&str] = &["Inc", "LLC", "Corp", "Co", "Holdings Inc", "Partners LP"];
 const US_PLACES: &[(&str, &str, &str)] = &[
-    ("New York", "NY", "100"), ("Chicago", "IL", "606"), ("Houston", "TX", "770"), ("Phoenix", "AZ", "850"),
-    ("Philadelphia", "PA", "191"), ("San Jose", "CA", "951"), ("Columbus", "OH", "432"), ("Charlotte", "NC", "282"),
-    ("Denver", "CO", "802"), ("Seattle", "WA", "981"), ("Boston", "MA", "021"), ("Atlanta", "GA", "303"),
-    ("Minneapolis", "MN", "554"), ("Nashville", "TN", "372"), ("Portland", "OR", "972"), ("Kansas City", "MO", "641"),
+    ("New York", "NY", "100"),
+    ("Chicago", "IL", "606"),
+    ("Houston", "TX", "770"),
+    ("Phoenix", "AZ", "850"),
+    ("Philadelphia", "PA", "191"),
+    ("San Jose", "CA", "951"),
+    ("Columbus", "OH", "432"),
+    ("Charlotte", "NC", "282"),
+    ("Denver", "CO", "802"),
+    ("Seattle", "WA", "981"),
+    ("Boston", "MA", "021"),
+    ("Atlanta", "GA", "303"),
+    ("Minneapolis", "MN", "554"),
+    ("Nashville", "TN", "372"),
+    ("Portland", "OR", "972"),
+    ("Kansas City", "MO", "641"),
 ];
 const STREETS: &[&str] = &[
-    "Main St", "Market St", "Commerce Dr", "Industrial Pkwy", "Harbor Blvd", "Park Ave", "Lake St", "Oak Ave",
-    "Enterprise Way", "Corporate Center Dr", "Riverside Dr", "Elm St",
+    "Main St",
+    "Market St",
+    "Commerce Dr",
+    "Industrial Pkwy",
+    "Harbor Blvd",
+    "Park Ave",
+    "Lake St",
+    "Oak Ave",
+    "Enterprise Way",
+    "Corporate Center Dr",
+    "Riverside Dr",
+    "Elm St",
 ];
 /// Synthetic US banks: (name, Federal Reserve district prefix of the routing number).
 const US_BANKS: &[(&str, &str)] = &[
-    ("First Harbor Bank", "02"), ("Great Plains National Bank", "10"), ("Pacific Crest Bank", "12"),
-    ("Liberty Trust Bank", "01"), ("Lone Star Commerce Bank", "11"), ("Heartland Savings Bank", "07"),
-    ("Peachtree National Bank", "06"), ("Cumberland Valley Bank", "03"), ("Lakes Region Bank", "09"),
-    ("Gateway Commercial Bank", "08"), ("Capitol Federal Trust", "05"), ("Buckeye State Bank", "04"),
+    ("First Harbor Bank", "02"),
+    ("Great Plains National Bank", "10"),
+    ("Pacific Crest Bank", "12"),
+    ("Liberty Trust Bank", "01"),
+    ("Lone Star Commerce Bank", "11"),
+    ("Heartland Savings Bank", "07"),
+    ("Peachtree National Bank", "06"),
+    ("Cumberland Valley Bank", "03"),
+    ("Lakes Region Bank", "09"),
+    ("Gateway Commercial Bank", "08"),
+    ("Capitol Federal Trust", "05"),
+    ("Buckeye State Bank", "04"),
 ];
 /// European banks: (name, BIC, country, city).
 const EU_BANKS: &[(&str, &str, &str, &str)] = &[
@@ -51,10 +126,25 @@ const EU_BANKS: &[(&str, &str, &str, &str)] = &[
     ("Nordea Bank", "NDEAFIHH", "FI", "Helsinki"),
 ];
 const EU_SUFFIXES: &[(&str, &str)] = &[
-    ("DE", "GmbH"), ("FR", "SAS"), ("NL", "B.V."), ("ES", "S.L."), ("IT", "S.p.A."), ("BE", "NV"),
-    ("IE", "Ltd"), ("AT", "GmbH"), ("FI", "Oy"),
+    ("DE", "GmbH"),
+    ("FR", "SAS"),
+    ("NL", "B.V."),
+    ("ES", "S.L."),
+    ("IT", "S.p.A."),
+    ("BE", "NV"),
+    ("IE", "Ltd"),
+    ("AT", "GmbH"),
+    ("FI", "Oy"),
 ];
-const EU_STREETS: &[&str] = &["Hauptstrasse", "Rue de la Paix", "Keizersgracht", "Calle Mayor", "Via Roma", "Avenue Louise", "Grafton Street"];
+const EU_STREETS: &[&str] = &[
+    "Hauptstrasse",
+    "Rue de la Paix",
+    "Keizersgracht",
+    "Calle Mayor",
+    "Via Roma",
+    "Avenue Louise",
+    "Grafton Street",
+];
 
 /// A bank a customer holds an account at.
 #[derive(Debug, Clone)]
@@ -90,7 +180,7 @@ pub struct Population {
 impl Population {
     /// Builds `size` customers (about three quarters in the US) deterministically from `seed`.
     pub fn new(seed: u64, size: usize) -> Self {
-        let mut rng = DetRng::new(seed ^ 0x5EED_0F_C0FFEE);
+        let mut rng = DetRng::new(seed ^ 0x5EED_0FC0_FFEE);
         let us_banks: Vec<Bank> = US_BANKS
             .iter()
             .map(|(name, district)| {
@@ -102,9 +192,22 @@ impl Population {
                     *d = rng.below(10) as u8;
                 }
                 let check = aba_check_digit(digits);
-                let aba: String = digits.iter().chain([&check]).map(|d| char::from(b'0' + d)).collect();
-                let bic = format!("{}US{}", bank_code(name), ["33", "3N", "44", "6S"][rng.below(4) as usize]);
-                Bank { name, aba, bic, country: "US" }
+                let aba: String = digits
+                    .iter()
+                    .chain([&check])
+                    .map(|d| char::from(b'0' + d))
+                    .collect();
+                let bic = format!(
+                    "{}US{}",
+                    bank_code(name),
+                    ["33", "3N", "44", "6S"][rng.below(4) as usize]
+                );
+                Bank {
+                    name,
+                    aba,
+                    bic,
+                    country: "US",
+                }
             })
             .collect();
         let size = size.max(8);
@@ -113,24 +216,46 @@ impl Population {
         let mut eu = Vec::with_capacity(eu_count);
         for i in 0..size {
             let european = i % 4 == 3;
-            let customer = if european { eu_customer(&mut rng) } else { us_customer(&mut rng, &us_banks) };
-            if european { eu.push(customer) } else { us.push(customer) }
+            let customer = if european {
+                eu_customer(&mut rng)
+            } else {
+                us_customer(&mut rng, &us_banks)
+            };
+            if european {
+                eu.push(customer)
+            } else {
+                us.push(customer)
+            }
         }
         Self { us, eu }
     }
 }
 
 fn bank_code(name: &str) -> String {
-    let letters: String = name.split_whitespace().filter_map(|w| w.chars().next()).collect();
-    format!("{:X<4}", letters.to_ascii_uppercase()).chars().take(4).collect()
+    let letters: String = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .collect();
+    format!("{:X<4}", letters.to_ascii_uppercase())
+        .chars()
+        .take(4)
+        .collect()
 }
 
 fn company_name(rng: &mut DetRng, suffix: &str) -> String {
-    format!("{} {} {suffix}", rng.pick(NAME_STEMS), rng.pick(NAME_TRADES))
+    format!(
+        "{} {} {suffix}",
+        rng.pick(NAME_STEMS),
+        rng.pick(NAME_TRADES)
+    )
 }
 
 fn email_domain(name: &str) -> String {
-    let stem: String = name.split_whitespace().next().unwrap_or("corp").to_ascii_lowercase();
+    let stem: String = name
+        .split_whitespace()
+        .next()
+        .unwrap_or("corp")
+        .to_ascii_lowercase();
     format!("{stem}.example")
 }
 
@@ -146,8 +271,15 @@ fn us_customer(rng: &mut DetRng, banks: &[Bank]) -> Customer {
         name,
         account: Some(pb::Account {
             account_id: rng.digits(12),
-            account_type: if rng.chance(0.85) { pb::AccountType::Checking } else { pb::AccountType::Savings } as i32,
-            routing_info: Some(pb::RoutingInfo { r#type: pb::RoutingType::Aba as i32, value: bank.aba.clone() }),
+            account_type: if rng.chance(0.85) {
+                pb::AccountType::Checking
+            } else {
+                pb::AccountType::Savings
+            } as i32,
+            routing_info: Some(pb::RoutingInfo {
+                r#type: pb::RoutingType::Aba as i32,
+                value: bank.aba.clone(),
+            }),
             iban: String::new(),
             bic: bank.bic.clone(),
         }),
@@ -160,12 +292,19 @@ fn us_customer(rng: &mut DetRng, banks: &[Bank]) -> Customer {
         }),
         phone: format!("+1-{}-555-{:04}", 200 + rng.below(700), rng.below(10_000)),
     };
-    Customer { party, european: false }
+    Customer {
+        party,
+        european: false,
+    }
 }
 
 fn eu_customer(rng: &mut DetRng) -> Customer {
     let (_, bic, country, city) = *rng.pick(EU_BANKS);
-    let suffix = EU_SUFFIXES.iter().find(|(c, _)| *c == country).map(|(_, s)| *s).unwrap_or("SA");
+    let suffix = EU_SUFFIXES
+        .iter()
+        .find(|(c, _)| *c == country)
+        .map(|(_, s)| *s)
+        .unwrap_or("SA");
     let name = company_name(rng, suffix);
     let bban_len = iban_length(country).unwrap_or(22) - 4;
     let bban = rng.digits(bban_len);
@@ -178,7 +317,10 @@ fn eu_customer(rng: &mut DetRng) -> Customer {
         account: Some(pb::Account {
             account_id: iban.clone(),
             account_type: pb::AccountType::Checking as i32,
-            routing_info: Some(pb::RoutingInfo { r#type: pb::RoutingType::Iban as i32, value: iban.clone() }),
+            routing_info: Some(pb::RoutingInfo {
+                r#type: pb::RoutingType::Iban as i32,
+                value: iban.clone(),
+            }),
             iban,
             bic: bic.into(),
         }),
@@ -191,7 +333,10 @@ fn eu_customer(rng: &mut DetRng) -> Customer {
         }),
         phone: format!("+{} {}", 30 + rng.below(20), rng.digits(9)),
     };
-    Customer { party, european: true }
+    Customer {
+        party,
+        european: true,
+    }
 }
 
 #[cfg(test)]
@@ -204,13 +349,19 @@ mod tests {
         let population = Population::new(1, 400);
         for c in population.us.iter().chain(&population.eu) {
             let account = c.party.account.as_ref();
-            let routing = account.and_then(|a| a.routing_info.as_ref()).map(|r| r.value.as_str()).unwrap_or_default();
+            let routing = account
+                .and_then(|a| a.routing_info.as_ref())
+                .map(|r| r.value.as_str())
+                .unwrap_or_default();
             if c.european {
                 assert_eq!(validate_iban(routing), Ok(()), "{routing}");
             } else {
                 assert_eq!(validate_aba(routing), Ok(()), "{routing}");
             }
-            assert_eq!(validate_bic(account.map(|a| a.bic.as_str()).unwrap_or_default()), Ok(()));
+            assert_eq!(
+                validate_bic(account.map(|a| a.bic.as_str()).unwrap_or_default()),
+                Ok(())
+            );
         }
         assert_eq!(population.us.len() + population.eu.len(), 400);
     }

@@ -1,9 +1,9 @@
 //! Rail-specific fields, consistent with each other and with the payment.
 
 use crate::rng::DetRng;
+use chrono::{DateTime, Duration, Utc};
 use payments_core::pb::{self, payment::Details};
 use payments_core::time::to_timestamp;
-use chrono::{DateTime, Duration, Utc};
 
 /// What a rail needs to know about the payment it decorates.
 pub struct RailContext<'a> {
@@ -27,23 +27,48 @@ pub fn details(rng: &mut DetRng, rail: pb::PaymentType, cx: &RailContext<'_>) ->
             sec_code: (*rng.pick(&["CCD", "CCD", "CCD", "CTX", "PPD"])).into(),
             batch_id: format!("BATCH{}", rng.hex(8)),
             addenda: if rng.chance(0.4) {
-                vec![pb::AchAddenda { type_code: "05".into(), payment_related_info: format!("INV-{}", rng.digits(6)) }]
+                vec![pb::AchAddenda {
+                    type_code: "05".into(),
+                    payment_related_info: format!("INV-{}", rng.digits(6)),
+                }]
             } else {
                 Vec::new()
             },
-            company_entry_description: (*rng.pick(&["PAYABLES", "PAYROLL", "VENDOR PMT", "INVOICE"])).into(),
+            company_entry_description: (*rng.pick(&[
+                "PAYABLES",
+                "PAYROLL",
+                "VENDOR PMT",
+                "INVOICE",
+            ]))
+            .into(),
             return_reason_code: String::new(),
         }),
         T::Wire => Details::Wire(pb::WireDetails {
-            wire_type: if cx.cross_border { pb::WireScope::International } else { pb::WireScope::Domestic } as i32,
+            wire_type: if cx.cross_border {
+                pb::WireScope::International
+            } else {
+                pb::WireScope::Domestic
+            } as i32,
             message_type: if cx.cross_border { "MT103" } else { "pacs.008" }.into(),
-            intermediary_bank_bic: if cx.cross_border && rng.chance(0.3) { "CHASUS33".into() } else { String::new() },
-            charge_bearer: *rng.pick(&[pb::ChargeBearer::Our, pb::ChargeBearer::Sha, pb::ChargeBearer::Sha]) as i32,
+            intermediary_bank_bic: if cx.cross_border && rng.chance(0.3) {
+                "CHASUS33".into()
+            } else {
+                String::new()
+            },
+            charge_bearer: *rng.pick(&[
+                pb::ChargeBearer::Our,
+                pb::ChargeBearer::Sha,
+                pb::ChargeBearer::Sha,
+            ]) as i32,
             charges: Some(pb::Money {
                 minor_units: if cx.cross_border { 4_500 } else { 2_500 },
                 currency: cx.amount.currency.clone(),
             }),
-            imad: if cx.cross_border { String::new() } else { format!("{}QMGFT{}", cx.created.format("%Y%m%d"), rng.digits(8)) },
+            imad: if cx.cross_border {
+                String::new()
+            } else {
+                format!("{}QMGFT{}", cx.created.format("%Y%m%d"), rng.digits(8))
+            },
         }),
         T::Rtp => Details::Rtp(pb::RtpDetails {
             clearing_system: (*rng.pick(&["TCH_RTP", "TCH_RTP", "FEDNOW"])).into(),
@@ -86,10 +111,18 @@ pub fn details(rng: &mut DetRng, rail: pb::PaymentType, cx: &RailContext<'_>) ->
             auth_code: rng.hex(6),
         }),
         T::DirectDebit => Details::DirectDebit(pb::DirectDebitDetails {
-            scheme_type: if cx.amount.currency == "EUR" { "SEPA_DIRECT_DEBIT" } else { "ACH_DEBIT" }.into(),
+            scheme_type: if cx.amount.currency == "EUR" {
+                "SEPA_DIRECT_DEBIT"
+            } else {
+                "ACH_DEBIT"
+            }
+            .into(),
             mandate_id: format!("MNDT{}", rng.hex(8)),
             date_of_signature: ts(-Duration::days(30 + rng.below(700) as i64)),
-            max_amount: Some(pb::Money { minor_units: cx.amount.minor_units * 2, currency: cx.amount.currency.clone() }),
+            max_amount: Some(pb::Money {
+                minor_units: cx.amount.minor_units * 2,
+                currency: cx.amount.currency.clone(),
+            }),
             frequency: "MONTHLY".into(),
             sequence_type: (*rng.pick(&["RCUR", "RCUR", "RCUR", "FRST"])).into(),
             collection_date: ts(Duration::days(2)),

@@ -32,24 +32,43 @@ impl GeneratorGrpc {
 }
 
 /// Checks a request and turns it into a generator configuration.
-pub fn config_from_request(request: &pb::GenerateRequest, customers: usize) -> Result<GeneratorConfig, Status> {
+pub fn config_from_request(
+    request: &pb::GenerateRequest,
+    customers: usize,
+) -> Result<GeneratorConfig, Status> {
     if request.count == 0 || request.count > MAX_GENERATE_COUNT {
-        return Err(invalid_field("count", format!("must be between 1 and {MAX_GENERATE_COUNT}, got {}", request.count)));
+        return Err(invalid_field(
+            "count",
+            format!(
+                "must be between 1 and {MAX_GENERATE_COUNT}, got {}",
+                request.count
+            ),
+        ));
     }
     let mut types = Vec::with_capacity(request.types.len());
     for (i, t) in request.types.iter().enumerate() {
         match pb::PaymentType::try_from(*t) {
             Ok(pb::PaymentType::Unspecified) | Err(_) => {
-                return Err(invalid_field(&format!("types[{i}]"), format!("{t} is not a payment type")));
+                return Err(invalid_field(
+                    &format!("types[{i}]"),
+                    format!("{t} is not a payment type"),
+                ));
             }
             Ok(t) => types.push(t),
         }
     }
     let start = match &request.start_time {
         None => default_start(),
-        Some(ts) => from_timestamp(ts).ok_or_else(|| invalid_field("start_time", "is not a valid timestamp"))?,
+        Some(ts) => from_timestamp(ts)
+            .ok_or_else(|| invalid_field("start_time", "is not a valid timestamp"))?,
     };
-    Ok(GeneratorConfig { seed: request.seed, types, start, customers, ..Default::default() })
+    Ok(GeneratorConfig {
+        seed: request.seed,
+        types,
+        start,
+        customers,
+        ..Default::default()
+    })
 }
 
 type PaymentStream = Pin<Box<dyn Stream<Item = Result<pb::Payment, Status>> + Send>>;
@@ -58,7 +77,10 @@ type PaymentStream = Pin<Box<dyn Stream<Item = Result<pb::Payment, Status>> + Se
 impl GeneratorService for GeneratorGrpc {
     type GenerateStream = PaymentStream;
 
-    async fn generate(&self, request: Request<pb::GenerateRequest>) -> Result<Response<Self::GenerateStream>, Status> {
+    async fn generate(
+        &self,
+        request: Request<pb::GenerateRequest>,
+    ) -> Result<Response<Self::GenerateStream>, Status> {
         let request = request.into_inner();
         let config = config_from_request(&request, self.customers)?;
         let count = request.count;

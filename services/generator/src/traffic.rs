@@ -43,7 +43,12 @@ const TICK: Duration = Duration::from_millis(10);
 impl TrafficRun {
     /// Runs until `count` payments were sent or `shutdown`; every payment generated is
     /// submitted (a batch in flight at shutdown completes first).
-    pub async fn run(self, sink: Arc<dyn PaymentSink>, counters: Arc<TrafficCounters>, shutdown: Shutdown) {
+    pub async fn run(
+        self,
+        sink: Arc<dyn PaymentSink>,
+        counters: Arc<TrafficCounters>,
+        shutdown: Shutdown,
+    ) {
         let started = Instant::now();
         let mut sent: u64 = 0;
         let mut ticker = tokio::time::interval(TICK);
@@ -64,13 +69,17 @@ impl TrafficRun {
                 continue;
             }
             let now = chrono::Utc::now();
-            let batch: Vec<pb::Payment> = (sent..target).map(|i| self.generator.payment_at(i, now)).collect();
+            let batch: Vec<pb::Payment> = (sent..target)
+                .map(|i| self.generator.payment_at(i, now))
+                .collect();
             let n = batch.len() as u64;
             counters.generated.fetch_add(n, Ordering::Relaxed);
             match sink.submit(batch).await {
                 Ok(accepted) => {
                     counters.accepted.fetch_add(accepted, Ordering::Relaxed);
-                    counters.failed.fetch_add(n - accepted.min(n), Ordering::Relaxed);
+                    counters
+                        .failed
+                        .fetch_add(n - accepted.min(n), Ordering::Relaxed);
                 }
                 Err(reason) => {
                     counters.failed.fetch_add(n, Ordering::Relaxed);

@@ -2,7 +2,9 @@
 
 use bytes::Bytes;
 use payments_bus::{BusRecord, Producer, headers};
-use payments_core::{FieldViolation, PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
+use payments_core::{
+    FieldViolation, PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb,
+};
 use prost::Message;
 use std::sync::Arc;
 
@@ -23,9 +25,15 @@ impl RecordKey {
         match self {
             Self::PaymentId => Bytes::copy_from_slice(payment.payment_id.as_bytes()),
             Self::Originator => Bytes::copy_from_slice(
-                payment.originator.as_ref().map(|o| o.party_id.as_bytes()).unwrap_or_default(),
+                payment
+                    .originator
+                    .as_ref()
+                    .map(|o| o.party_id.as_bytes())
+                    .unwrap_or_default(),
             ),
-            Self::PaymentType => Bytes::from_static(payment.payment_type().as_str_name().as_bytes()),
+            Self::PaymentType => {
+                Bytes::from_static(payment.payment_type().as_str_name().as_bytes())
+            }
         }
     }
 }
@@ -66,16 +74,27 @@ pub struct Ingestor {
 impl Ingestor {
     /// An ingestor publishing to `topic` through `producer`, keyed by `key`.
     pub fn new(producer: Arc<dyn Producer>, topic: impl Into<String>, key: RecordKey) -> Self {
-        Self { producer, topic: topic.into(), key }
+        Self {
+            producer,
+            topic: topic.into(),
+            key,
+        }
     }
 
     /// Normalizes and validates `payment`; on success returns the bus record to publish.
-    pub fn prepare(&self, mut payment: pb::Payment, mode: ValidationMode) -> Result<(Submitted, BusRecord), IngestError> {
+    pub fn prepare(
+        &self,
+        mut payment: pb::Payment,
+        mode: ValidationMode,
+    ) -> Result<(Submitted, BusRecord), IngestError> {
         normalize(&mut payment);
         let warnings = match PaymentValidator::new(mode).validate(&payment) {
             ValidationOutcome::Accepted { warnings } => warnings,
             ValidationOutcome::Rejected { violations } => {
-                return Err(IngestError::Invalid { payment_id: payment.payment_id, violations });
+                return Err(IngestError::Invalid {
+                    payment_id: payment.payment_id,
+                    violations,
+                });
             }
         };
         payment.warnings = warnings.iter().map(FieldViolation::to_warning).collect();
@@ -83,16 +102,35 @@ impl Ingestor {
             key: self.key.of(&payment),
             value: Bytes::from(payment.encode_to_vec()),
             headers: vec![
-                (headers::CONTENT_TYPE.into(), Bytes::from_static(headers::PROTOBUF.as_bytes())),
-                (headers::SCHEMA.into(), Bytes::from_static(headers::PAYMENT_SCHEMA.as_bytes())),
-                (headers::VALIDATION_MODE.into(), Bytes::from_static(mode.as_str().as_bytes())),
+                (
+                    headers::CONTENT_TYPE.into(),
+                    Bytes::from_static(headers::PROTOBUF.as_bytes()),
+                ),
+                (
+                    headers::SCHEMA.into(),
+                    Bytes::from_static(headers::PAYMENT_SCHEMA.as_bytes()),
+                ),
+                (
+                    headers::VALIDATION_MODE.into(),
+                    Bytes::from_static(mode.as_str().as_bytes()),
+                ),
             ],
         };
-        Ok((Submitted { payment_id: payment.payment_id, warnings }, record))
+        Ok((
+            Submitted {
+                payment_id: payment.payment_id,
+                warnings,
+            },
+            record,
+        ))
     }
 
     /// Validates and publishes one payment; returns once the bus holds it.
-    pub async fn submit(&self, payment: pb::Payment, mode: ValidationMode) -> Result<Submitted, IngestError> {
+    pub async fn submit(
+        &self,
+        payment: pb::Payment,
+        mode: ValidationMode,
+    ) -> Result<Submitted, IngestError> {
         let (submitted, record) = self.prepare(payment, mode)?;
         self.producer.send(&self.topic, record).await?;
         Ok(submitted)
@@ -119,14 +157,22 @@ mod tests {
     async fn accepted_payment_reaches_the_bus_with_headers() -> anyhow::Result<()> {
         let bus = Bus::connect("memory://")?;
         let ingestor = Ingestor::new(bus.producer(), "t", RecordKey::PaymentId);
-        let submitted = ingestor.submit(ach_payment("P-1", 0), ValidationMode::Strict).await?;
+        let submitted = ingestor
+            .submit(ach_payment("P-1", 0), ValidationMode::Strict)
+            .await?;
         assert_eq!(submitted.payment_id, "P-1");
         let mut consumer = bus.consumer("t", "g")?;
         let got = consumer.poll(10, Duration::from_millis(50)).await?;
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].record.key.as_ref(), b"P-1");
-        assert_eq!(got[0].record.header(headers::SCHEMA), Some("payments.v1.Payment"));
-        assert_eq!(got[0].record.header(headers::VALIDATION_MODE), Some("strict"));
+        assert_eq!(
+            got[0].record.header(headers::SCHEMA),
+            Some("payments.v1.Payment")
+        );
+        assert_eq!(
+            got[0].record.header(headers::VALIDATION_MODE),
+            Some("strict")
+        );
         Ok(())
     }
 
@@ -137,9 +183,16 @@ mod tests {
         let mut bad = ach_payment("P-2", 0);
         bad.amount = None;
         let err = ingestor.submit(bad, ValidationMode::Lenient).await;
-        assert!(matches!(err, Err(IngestError::Invalid { ref violations, .. }) if violations[0].field == "amount"));
+        assert!(
+            matches!(err, Err(IngestError::Invalid { ref violations, .. }) if violations[0].field == "amount")
+        );
         let mut consumer = bus.consumer("t", "g")?;
-        assert!(consumer.poll(10, Duration::from_millis(20)).await?.is_empty());
+        assert!(
+            consumer
+                .poll(10, Duration::from_millis(20))
+                .await?
+                .is_empty()
+        );
         Ok(())
     }
 
@@ -148,7 +201,12 @@ mod tests {
         let bus = Bus::connect("memory://")?;
         let ingestor = Ingestor::new(bus.producer(), "t", RecordKey::Originator);
         let mut p = ach_payment("P-3", 0);
-        if let Some(r) = p.originator.as_mut().and_then(|o| o.account.as_mut()).and_then(|a| a.routing_info.as_mut()) {
+        if let Some(r) = p
+            .originator
+            .as_mut()
+            .and_then(|o| o.account.as_mut())
+            .and_then(|a| a.routing_info.as_mut())
+        {
             r.value = "123456789".into();
         }
         let submitted = ingestor.submit(p, ValidationMode::Lenient).await?;
@@ -156,7 +214,10 @@ mod tests {
         let mut consumer = bus.consumer("t", "g")?;
         let got = consumer.poll(10, Duration::from_millis(50)).await?;
         let stored = pb::Payment::decode(got[0].record.value.as_ref())?;
-        assert_eq!(stored.warnings[0].field, "originator.account.routing_info.value");
+        assert_eq!(
+            stored.warnings[0].field,
+            "originator.account.routing_info.value"
+        );
         assert_eq!(got[0].record.key.as_ref(), b"CUST0001");
         Ok(())
     }

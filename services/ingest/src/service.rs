@@ -31,7 +31,10 @@ impl IngestGrpc {
 
 fn to_status(error: IngestError) -> Status {
     match error {
-        IngestError::Invalid { payment_id, violations } => invalid_payment(&payment_id, &violations),
+        IngestError::Invalid {
+            payment_id,
+            violations,
+        } => invalid_payment(&payment_id, &violations),
         IngestError::Bus(e) => unavailable("bus", e),
     }
 }
@@ -43,7 +46,9 @@ impl IngestService for IngestGrpc {
         request: Request<pb::SubmitPaymentRequest>,
     ) -> Result<Response<pb::SubmitPaymentResponse>, Status> {
         let request = request.into_inner();
-        let payment = request.payment.ok_or_else(|| invalid_field("payment", "is required"))?;
+        let payment = request
+            .payment
+            .ok_or_else(|| invalid_field("payment", "is required"))?;
         let submitted = self
             .ingestor
             .submit(payment, ValidationMode::from_proto(request.validation_mode))
@@ -79,16 +84,25 @@ impl IngestService for IngestGrpc {
                 summary.rejections.push(pb::RejectedRecord {
                     index,
                     payment_id: String::new(),
-                    violations: vec![pb::FieldViolation { field: "payment".into(), description: "is required".into() }],
+                    violations: vec![pb::FieldViolation {
+                        field: "payment".into(),
+                        description: "is required".into(),
+                    }],
                 });
                 continue;
             };
-            match self.ingestor.prepare(payment, ValidationMode::from_proto(message.validation_mode)) {
+            match self
+                .ingestor
+                .prepare(payment, ValidationMode::from_proto(message.validation_mode))
+            {
                 Ok((submitted, record)) => {
                     pending.push(record);
                     pending_warned += u64::from(!submitted.warnings.is_empty());
                 }
-                Err(IngestError::Invalid { payment_id, violations }) => {
+                Err(IngestError::Invalid {
+                    payment_id,
+                    violations,
+                }) => {
                     summary.rejections.push(pb::RejectedRecord {
                         index,
                         payment_id,
@@ -98,12 +112,19 @@ impl IngestService for IngestGrpc {
                 Err(e) => return Err(to_status(e)),
             }
             if pending.len() >= PUBLISH_BATCH {
-                self.flush(&mut pending, &mut pending_warned, &mut summary).await?;
+                self.flush(&mut pending, &mut pending_warned, &mut summary)
+                    .await?;
             }
         }
-        self.flush(&mut pending, &mut pending_warned, &mut summary).await?;
+        self.flush(&mut pending, &mut pending_warned, &mut summary)
+            .await?;
         summary.rejected = summary.rejections.len() as u64;
-        tracing::info!(received = summary.received, accepted = summary.accepted, rejected = summary.rejected, "submission stream done");
+        tracing::info!(
+            received = summary.received,
+            accepted = summary.accepted,
+            rejected = summary.rejected,
+            "submission stream done"
+        );
         Ok(Response::new(summary))
     }
 }

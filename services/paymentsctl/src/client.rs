@@ -9,13 +9,18 @@ use tonic::transport::{Channel, Endpoint};
 
 /// The server's address as a URL: `127.0.0.1:50051` becomes `http://127.0.0.1:50051`.
 pub fn server_url(server: &str) -> String {
-    if server.contains("://") { server.to_owned() } else { format!("http://{server}") }
+    if server.contains("://") {
+        server.to_owned()
+    } else {
+        format!("http://{server}")
+    }
 }
 
 /// Connects to `server`, with an error that says what to do when nothing answers.
 pub async fn connect(server: &str) -> anyhow::Result<Channel> {
     let url = server_url(server);
-    let endpoint = Endpoint::from_shared(url.clone()).with_context(|| format!("invalid server address {server:?}"))?;
+    let endpoint = Endpoint::from_shared(url.clone())
+        .with_context(|| format!("invalid server address {server:?}"))?;
     endpoint
         .connect_timeout(std::time::Duration::from_secs(5))
         .connect()

@@ -30,24 +30,27 @@ pub fn read_payments(path: &str) -> anyhow::Result<Vec<InputRecord>> {
 /// Parses `text` (named `name` in origins); see [`read_payments`].
 pub fn parse_payments(name: &str, text: &str) -> Vec<InputRecord> {
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        if let Ok(doc) = serde_json::from_str::<Value>(text) {
-            let items = match doc {
-                Value::Array(items) => Some(items),
-                Value::Object(mut obj) => match obj.remove("transactions") {
-                    Some(Value::Array(items)) => Some(items),
-                    Some(_) => None,
-                    None => Some(vec![Value::Object(obj)]),
-                },
-                _ => None,
-            };
-            if let Some(items) = items {
-                return items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| InputRecord { origin: format!("{name}#{i}"), payment: payment_from_json(v) })
-                    .collect();
-            }
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && let Ok(doc) = serde_json::from_str::<Value>(text)
+    {
+        let items = match doc {
+            Value::Array(items) => Some(items),
+            Value::Object(mut obj) => match obj.remove("transactions") {
+                Some(Value::Array(items)) => Some(items),
+                Some(_) => None,
+                None => Some(vec![Value::Object(obj)]),
+            },
+            _ => None,
+        };
+        if let Some(items) = items {
+            return items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| InputRecord {
+                    origin: format!("{name}#{i}"),
+                    payment: payment_from_json(v),
+                })
+                .collect();
         }
     }
     text.lines()
@@ -65,9 +68,16 @@ pub fn parse_payments(name: &str, text: &str) -> Vec<InputRecord> {
 /// A JSON payment in the seed's format or in protobuf JSON.
 pub fn payment_from_json(value: &Value) -> Result<pb::Payment, String> {
     if is_seed_payment(value) {
-        from_seed(value).map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+        from_seed(value).map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
     } else {
-        serde_json::from_value(value.clone()).map_err(|e| format!("not a payment (seed or protobuf JSON): {e}"))
+        serde_json::from_value(value.clone())
+            .map_err(|e| format!("not a payment (seed or protobuf JSON): {e}"))
     }
 }
 
@@ -79,14 +89,21 @@ mod tests {
     fn reads_documents_arrays_and_lines() {
         let p = payments_core::sample::ach_payment("P-1", 0);
         let proto = serde_json::to_string(&p).unwrap_or_default();
-        let seed = serde_json::to_string(&payments_core::seed_json::to_seed(&p)).unwrap_or_default();
+        let seed =
+            serde_json::to_string(&payments_core::seed_json::to_seed(&p)).unwrap_or_default();
         let doc = format!("{{\"transactions\": [{seed}, {proto}]}}");
         let got = parse_payments("doc", &doc);
         assert_eq!(got.len(), 2);
-        assert!(got.iter().all(|r| r.payment.as_ref().is_ok_and(|x| x.payment_id == "P-1")));
+        assert!(
+            got.iter()
+                .all(|r| r.payment.as_ref().is_ok_and(|x| x.payment_id == "P-1"))
+        );
         let lines = format!("{proto}\n\nnot json\n{seed}\n");
         let got = parse_payments("f", &lines);
-        assert_eq!(got.iter().map(|r| r.origin.as_str()).collect::<Vec<_>>(), vec!["f:1", "f:3", "f:4"]);
+        assert_eq!(
+            got.iter().map(|r| r.origin.as_str()).collect::<Vec<_>>(),
+            vec!["f:1", "f:3", "f:4"]
+        );
         assert!(got[1].payment.is_err());
         assert!(got[2].payment.is_ok());
         assert_eq!(parse_payments("a", &format!("[{proto}]")).len(), 1);

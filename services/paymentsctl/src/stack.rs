@@ -5,7 +5,9 @@ use anyhow::Context;
 use async_trait::async_trait;
 use payments_bus::Bus;
 use payments_core::{ValidationMode, pb};
-use payments_generator::{GeneratorConfig, GeneratorGrpc, PaymentGenerator, PaymentSink, TrafficCounters, TrafficRun};
+use payments_generator::{
+    GeneratorConfig, GeneratorGrpc, PaymentGenerator, PaymentSink, TrafficCounters, TrafficRun,
+};
 use payments_ingest::{IngestError, IngestGrpc, Ingestor, RecordKey};
 use payments_processor::{Processor, ProcessorConfig, ProcessorCounters};
 use payments_query::{QueryGrpc, http_routes};
@@ -94,8 +96,15 @@ impl PaymentSink for InProcessIngest {
         for payment in payments {
             match self.0.prepare(payment, ValidationMode::Strict) {
                 Ok((_, record)) => records.push(record),
-                Err(IngestError::Invalid { payment_id, violations }) => {
-                    tracing::warn!(payment_id, violations = violations.len(), "generated payment rejected");
+                Err(IngestError::Invalid {
+                    payment_id,
+                    violations,
+                }) => {
+                    tracing::warn!(
+                        payment_id,
+                        violations = violations.len(),
+                        "generated payment rejected"
+                    );
                 }
                 Err(e) => return Err(e.to_string()),
             }
@@ -109,8 +118,11 @@ impl PaymentSink for InProcessIngest {
 impl RunningStack {
     /// Starts every part and returns once all listen.
     pub async fn start(config: StackConfig) -> anyhow::Result<Self> {
-        let bus = Bus::connect(&config.bus).with_context(|| format!("connecting to bus {}", config.bus))?;
-        let store = payments_store::open(&config.store).await.with_context(|| format!("opening store {}", config.store))?;
+        let bus = Bus::connect(&config.bus)
+            .with_context(|| format!("connecting to bus {}", config.bus))?;
+        let store = payments_store::open(&config.store)
+            .await
+            .with_context(|| format!("opening store {}", config.store))?;
         let (grpc_listener, grpc_addr) = bind(&config.grpc_addr).await?;
         let (http_listener, http_addr) = bind(&config.http_addr).await?;
 
@@ -118,37 +130,68 @@ impl RunningStack {
             bus.consumer(payments_bus::PAYMENTS_TOPIC, "payments-processor")?,
             vec![store.clone()],
             bus.producer(),
-            ProcessorConfig { batch_size: config.batch_size, linger: config.linger, validation: config.validation, ..Default::default() },
+            ProcessorConfig {
+                batch_size: config.batch_size,
+                linger: config.linger,
+                validation: config.validation,
+                ..Default::default()
+            },
         );
         let processor_counters = processor.counters();
         let (drain, abort) = (Shutdown::new(), Shutdown::new());
         let processor_task = tokio::spawn(processor.run(drain.clone(), abort.clone()));
 
-        let ingestor = Ingestor::new(bus.producer(), payments_bus::PAYMENTS_TOPIC, RecordKey::PaymentId);
+        let ingestor = Ingestor::new(
+            bus.producer(),
+            payments_bus::PAYMENTS_TOPIC,
+            RecordKey::PaymentId,
+        );
         let routes = GrpcRoutes::new()?
-            .add(GeneratorGrpc::new(config.customers).into_server())
-            .add(IngestGrpc::new(ingestor.clone()).into_server())
-            .add(QueryGrpc::new(store.clone()).into_server());
+            .add_service(GeneratorGrpc::new(config.customers).into_server())
+            .add_service(IngestGrpc::new(ingestor.clone()).into_server())
+            .add_service(QueryGrpc::new(store.clone()).into_server());
         let ready_store = store.clone();
         let ready = http::readiness(move || {
             let store = ready_store.clone();
             async move { store.ping().await.map_err(|e| e.to_string()) }
         });
         let stop_servers = Shutdown::new();
-        let router = http_routes(store.clone()).merge(http::probe_routes(ready, stop_servers.clone()));
+        let router =
+            http_routes(store.clone()).merge(http::probe_routes(ready, stop_servers.clone()));
         let grpc_stop = stop_servers.clone();
         let http_stop = stop_servers.clone();
         let server_tasks = vec![
-            tokio::spawn(async move { routes.serve(grpc_listener, grpc_stop).await.context("grpc server") }),
-            tokio::spawn(async move { http::serve(http_listener, router, http_stop).await.context("http server") }),
+            tokio::spawn(async move {
+                routes
+                    .serve(grpc_listener, grpc_stop)
+                    .await
+                    .context("grpc server")
+            }),
+            tokio::spawn(async move {
+                http::serve(http_listener, router, http_stop)
+                    .await
+                    .context("http server")
+            }),
         ];
 
         let traffic = Arc::new(TrafficCounters::default());
         let stop_traffic = Shutdown::new();
         let traffic_task = config.rate.filter(|r| *r > 0).map(|rate| {
-            let generator = PaymentGenerator::new(GeneratorConfig { seed: config.seed, customers: config.customers, ..Default::default() });
-            let run = TrafficRun { rate, count: None, generator };
-            tokio::spawn(run.run(Arc::new(InProcessIngest(ingestor)), traffic.clone(), stop_traffic.clone()))
+            let generator = PaymentGenerator::new(GeneratorConfig {
+                seed: config.seed,
+                customers: config.customers,
+                ..Default::default()
+            });
+            let run = TrafficRun {
+                rate,
+                count: None,
+                generator,
+            };
+            tokio::spawn(run.run(
+                Arc::new(InProcessIngest(ingestor)),
+                traffic.clone(),
+                stop_traffic.clone(),
+            ))
         });
         Ok(Self {
             grpc_addr,
@@ -196,7 +239,10 @@ impl RunningStack {
             Ok(result) => result,
             Err(_) => {
                 abort.cancel();
-                anyhow::bail!("drain did not finish within the {}s grace period", grace.as_secs())
+                anyhow::bail!(
+                    "drain did not finish within the {}s grace period",
+                    grace.as_secs()
+                )
             }
         }
     }

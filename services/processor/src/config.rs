@@ -22,7 +22,12 @@ pub struct ProcessorArgs {
     #[arg(long, env = "PAYMENTS_GROUP", default_value = "payments-processor")]
     pub group: String,
     /// Store URL to write to; repeat (or comma-separate) to fan out to several.
-    #[arg(long = "sink", env = "PAYMENTS_SINKS", value_delimiter = ',', default_value = "sqlite://payments.db")]
+    #[arg(
+        long = "sink",
+        env = "PAYMENTS_SINKS",
+        value_delimiter = ',',
+        default_value = "sqlite://payments.db"
+    )]
     pub sinks: Vec<String>,
     /// Most records per batch.
     #[arg(long, env = "PAYMENTS_BATCH_SIZE", default_value_t = 2_000)]

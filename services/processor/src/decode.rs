@@ -40,10 +40,17 @@ fn decode_protobuf(value: &[u8]) -> Result<pb::Payment, DecodeError> {
 }
 
 fn decode_json(value: &[u8]) -> Result<pb::Payment, DecodeError> {
-    let json: serde_json::Value = serde_json::from_slice(value).map_err(|e| DecodeError::Json(e.to_string()))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(value).map_err(|e| DecodeError::Json(e.to_string()))?;
     if is_seed_payment(&json) {
         from_seed(&json).map_err(|errors| {
-            DecodeError::Json(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+            DecodeError::Json(
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
         })
     } else {
         serde_json::from_value(json).map_err(|e| DecodeError::Json(e.to_string()))
@@ -60,28 +67,46 @@ mod tests {
         BusRecord {
             key: Bytes::new(),
             value: Bytes::from(value),
-            headers: content_type.map(|ct| vec![(headers::CONTENT_TYPE.to_owned(), Bytes::from(ct.to_owned()))]).unwrap_or_default(),
+            headers: content_type
+                .map(|ct| vec![(headers::CONTENT_TYPE.to_owned(), Bytes::from(ct.to_owned()))])
+                .unwrap_or_default(),
         }
     }
 
     #[test]
     fn protobuf_json_and_seed_json_decode() -> Result<(), DecodeError> {
         let p = ach_payment("P-1", 0);
-        assert_eq!(decode_payment(&record(p.encode_to_vec(), Some(headers::PROTOBUF)))?, p);
+        assert_eq!(
+            decode_payment(&record(p.encode_to_vec(), Some(headers::PROTOBUF)))?,
+            p
+        );
         let json = serde_json::to_vec(&p).map_err(|e| DecodeError::Json(e.to_string()))?;
         assert_eq!(decode_payment(&record(json, None))?, p);
-        let seed = serde_json::to_vec(&payments_core::seed_json::to_seed(&p)).map_err(|e| DecodeError::Json(e.to_string()))?;
+        let seed = serde_json::to_vec(&payments_core::seed_json::to_seed(&p))
+            .map_err(|e| DecodeError::Json(e.to_string()))?;
         assert_eq!(decode_payment(&record(seed, None))?.payment_id, "P-1");
         Ok(())
     }
 
     #[test]
     fn garbage_and_truncation_are_errors() {
-        assert!(matches!(decode_payment(&record(vec![0xff, 0x00, 0x13], Some(headers::PROTOBUF))), Err(DecodeError::Protobuf(_))));
+        assert!(matches!(
+            decode_payment(&record(vec![0xff, 0x00, 0x13], Some(headers::PROTOBUF))),
+            Err(DecodeError::Protobuf(_))
+        ));
         let mut bytes = ach_payment("P-2", 0).encode_to_vec();
         bytes.truncate(bytes.len() / 2);
-        assert!(matches!(decode_payment(&record(bytes, None)), Err(DecodeError::Protobuf(_))));
-        assert!(matches!(decode_payment(&record(b"{not json".to_vec(), None)), Err(DecodeError::Json(_))));
-        assert!(matches!(decode_payment(&record(vec![1], Some("text/csv"))), Err(DecodeError::ContentType(_))));
+        assert!(matches!(
+            decode_payment(&record(bytes, None)),
+            Err(DecodeError::Protobuf(_))
+        ));
+        assert!(matches!(
+            decode_payment(&record(b"{not json".to_vec(), None)),
+            Err(DecodeError::Json(_))
+        ));
+        assert!(matches!(
+            decode_payment(&record(vec![1], Some("text/csv"))),
+            Err(DecodeError::ContentType(_))
+        ));
     }
 }

@@ -14,7 +14,11 @@ async fn main() -> anyhow::Result<()> {
     let bus = Bus::connect(&args.bus).with_context(|| format!("connecting to bus {}", args.bus))?;
     let mut sinks = Vec::new();
     for url in &args.sinks {
-        sinks.push(payments_store::open(url).await.with_context(|| format!("opening sink {url}"))?);
+        sinks.push(
+            payments_store::open(url)
+                .await
+                .with_context(|| format!("opening sink {url}"))?,
+        );
     }
     let stop = payments_runtime::Shutdown::new();
     shutdown::cancel_on_signal(stop.clone());
@@ -26,18 +30,29 @@ async fn main() -> anyhow::Result<()> {
         validation: args.validation.into(),
         ..Default::default()
     };
-    let processor = Processor::new(bus.consumer(&args.topic, &args.group)?, sinks.clone(), bus.producer(), config);
+    let processor = Processor::new(
+        bus.consumer(&args.topic, &args.group)?,
+        sinks.clone(),
+        bus.producer(),
+        config,
+    );
     let ready = http::readiness(move || {
         let sinks = sinks.clone();
         async move {
             for sink in &sinks {
-                sink.ping().await.map_err(|e| format!("{}: {e}", sink.describe()))?;
+                sink.ping()
+                    .await
+                    .map_err(|e| format!("{}: {e}", sink.describe()))?;
             }
             Ok(())
         }
     });
     tracing::info!(%grpc_addr, %http_addr, bus = %bus.describe(), topic = %args.topic, "payments-processor listening");
-    let http_task = tokio::spawn(http::serve(http_listener, http::probe_routes(ready, stop.clone()), stop.clone()));
+    let http_task = tokio::spawn(http::serve(
+        http_listener,
+        http::probe_routes(ready, stop.clone()),
+        stop.clone(),
+    ));
     let grpc_task = tokio::spawn(GrpcRoutes::new()?.serve(grpc_listener, stop.clone()));
     let abort = payments_runtime::Shutdown::new();
     let grace = Duration::from_secs(args.shutdown_grace);
@@ -49,7 +64,13 @@ async fn main() -> anyhow::Result<()> {
         abort_later.cancel();
     });
     processor.run(stop, abort).await?;
-    grpc_task.await.context("grpc task")?.context("grpc server")?;
-    http_task.await.context("http task")?.context("http server")?;
+    grpc_task
+        .await
+        .context("grpc task")?
+        .context("grpc server")?;
+    http_task
+        .await
+        .context("http task")?
+        .context("http server")?;
     Ok(())
 }

@@ -92,7 +92,13 @@ impl Processor {
         dead_letters: Arc<dyn Producer>,
         config: ProcessorConfig,
     ) -> Self {
-        Self { consumer, sinks, dead_letters, config, counters: Arc::default() }
+        Self {
+            consumer,
+            sinks,
+            dead_letters,
+            config,
+            counters: Arc::default(),
+        }
     }
 
     /// Its live counters.
@@ -103,7 +109,11 @@ impl Processor {
     /// Runs until `drain` is cancelled and everything already on the bus is stored;
     /// gives up (with an error) only when `abort` is cancelled while a sink keeps failing.
     pub async fn run(mut self, drain: Shutdown, abort: Shutdown) -> Result<(), ProcessorError> {
-        tracing::info!(sinks = self.sinks.len(), batch_size = self.config.batch_size, "processor started");
+        tracing::info!(
+            sinks = self.sinks.len(),
+            batch_size = self.config.batch_size,
+            "processor started"
+        );
         loop {
             let batch = self.next_batch(&drain).await?;
             if batch.is_empty() {
@@ -124,7 +134,11 @@ impl Processor {
 
     /// Collects up to `batch_size` records, waiting at most `linger` after the first.
     async fn next_batch(&mut self, drain: &Shutdown) -> Result<Vec<Delivery>, ProcessorError> {
-        let wait = if drain.is_cancelled() { Duration::from_millis(5) } else { Duration::from_millis(100) };
+        let wait = if drain.is_cancelled() {
+            Duration::from_millis(5)
+        } else {
+            Duration::from_millis(100)
+        };
         let mut batch = self.consumer.poll(self.config.batch_size, wait).await?;
         if batch.is_empty() {
             return Ok(batch);
@@ -135,7 +149,10 @@ impl Processor {
             if left.is_zero() {
                 break;
             }
-            let more = self.consumer.poll(self.config.batch_size - batch.len(), left).await?;
+            let more = self
+                .consumer
+                .poll(self.config.batch_size - batch.len(), left)
+                .await?;
             if more.is_empty() {
                 break;
             }
@@ -144,35 +161,54 @@ impl Processor {
         Ok(batch)
     }
 
-    async fn process(&mut self, batch: Vec<Delivery>, abort: &Shutdown) -> Result<(), ProcessorError> {
-        self.counters.consumed.fetch_add(batch.len() as u64, Ordering::Relaxed);
+    async fn process(
+        &mut self,
+        batch: Vec<Delivery>,
+        abort: &Shutdown,
+    ) -> Result<(), ProcessorError> {
+        self.counters
+            .consumed
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         let prepared = self.prepare(&batch);
         self.write_everywhere(&prepared.payments, abort).await?;
         if !prepared.dead.is_empty() {
             let n = prepared.dead.len() as u64;
-            self.dead_letters.send_batch(&self.config.dead_letter_topic, prepared.dead).await?;
+            self.dead_letters
+                .send_batch(&self.config.dead_letter_topic, prepared.dead)
+                .await?;
             self.counters.dead_lettered.fetch_add(n, Ordering::Relaxed);
         }
         if let Some(last) = batch.last() {
             self.consumer.commit(last).await?;
         }
-        self.counters.stored.fetch_add(prepared.payments.len() as u64, Ordering::Relaxed);
+        self.counters
+            .stored
+            .fetch_add(prepared.payments.len() as u64, Ordering::Relaxed);
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     fn prepare(&self, batch: &[Delivery]) -> Prepared {
-        let mut out = Prepared { payments: Vec::with_capacity(batch.len()), dead: Vec::new() };
+        let mut out = Prepared {
+            payments: Vec::with_capacity(batch.len()),
+            dead: Vec::new(),
+        };
         for delivery in batch {
             let mut payment = match decode_payment(&delivery.record) {
                 Ok(p) => p,
                 Err(e) => {
-                    out.dead.push(dead_letter(delivery, "decode", &e.to_string()));
+                    out.dead
+                        .push(dead_letter(delivery, "decode", &e.to_string()));
                     continue;
                 }
             };
-            let ingest_lenient = delivery.record.header(headers::VALIDATION_MODE) == Some("lenient");
-            let mode = if ingest_lenient { ValidationMode::Lenient } else { self.config.validation };
+            let ingest_lenient =
+                delivery.record.header(headers::VALIDATION_MODE) == Some("lenient");
+            let mode = if ingest_lenient {
+                ValidationMode::Lenient
+            } else {
+                self.config.validation
+            };
             normalize(&mut payment);
             match PaymentValidator::new(mode).validate(&payment) {
                 ValidationOutcome::Accepted { warnings } => {
@@ -182,8 +218,12 @@ impl Processor {
                     out.payments.push(payment);
                 }
                 ValidationOutcome::Rejected { violations } => {
-                    let reason: Vec<String> = violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect();
-                    out.dead.push(dead_letter(delivery, "validate", &reason.join("; ")));
+                    let reason: Vec<String> = violations
+                        .iter()
+                        .map(|v| format!("{}: {}", v.field, v.description))
+                        .collect();
+                    out.dead
+                        .push(dead_letter(delivery, "validate", &reason.join("; ")));
                 }
             }
         }
@@ -192,7 +232,11 @@ impl Processor {
 
     /// Writes the batch to every sink, retrying each with backoff until it succeeds; the
     /// batch is not committed until all have written it.
-    async fn write_everywhere(&self, payments: &[pb::Payment], abort: &Shutdown) -> Result<(), ProcessorError> {
+    async fn write_everywhere(
+        &self,
+        payments: &[pb::Payment],
+        abort: &Shutdown,
+    ) -> Result<(), ProcessorError> {
         if payments.is_empty() {
             return Ok(());
         }
@@ -223,13 +267,23 @@ fn dead_letter(delivery: &Delivery, stage: &str, reason: &str) -> BusRecord {
     tracing::warn!(topic = %delivery.topic, partition = delivery.partition, offset = delivery.offset, stage, reason, "record sent to dead-letter topic");
     let mut record = delivery.record.clone();
     let text = |s: String| Bytes::from(s);
-    record.headers.push((headers::DLQ_REASON.into(), text(reason.to_owned())));
-    record.headers.push((headers::DLQ_STAGE.into(), text(stage.to_owned())));
+    record
+        .headers
+        .push((headers::DLQ_REASON.into(), text(reason.to_owned())));
+    record
+        .headers
+        .push((headers::DLQ_STAGE.into(), text(stage.to_owned())));
     record.headers.push((
         headers::DLQ_SOURCE.into(),
-        text(format!("{}/{}/{}", delivery.topic, delivery.partition, delivery.offset)),
+        text(format!(
+            "{}/{}/{}",
+            delivery.topic, delivery.partition, delivery.offset
+        )),
     ));
-    record.headers.push((headers::DLQ_TIME.into(), text(chrono::Utc::now().to_rfc3339())));
+    record.headers.push((
+        headers::DLQ_TIME.into(),
+        text(chrono::Utc::now().to_rfc3339()),
+    ));
     record
 }
 

@@ -10,7 +10,8 @@ async fn setup(dir: &std::path::Path) -> anyhow::Result<(Bus, Arc<dyn Store>)> {
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("payments-processor-{name}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("payments-processor-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     dir
@@ -20,7 +21,10 @@ fn proto_record(p: &pb::Payment) -> BusRecord {
     BusRecord {
         key: Bytes::from(p.payment_id.clone()),
         value: Bytes::from(p.encode_to_vec()),
-        headers: vec![(headers::CONTENT_TYPE.into(), Bytes::from_static(headers::PROTOBUF.as_bytes()))],
+        headers: vec![(
+            headers::CONTENT_TYPE.into(),
+            Bytes::from_static(headers::PROTOBUF.as_bytes()),
+        )],
     }
 }
 
@@ -30,17 +34,28 @@ async fn bad_records_go_to_the_dlq_and_good_ones_around_them_are_stored() -> any
     let (bus, store) = setup(&dir).await?;
     let producer = bus.producer();
     let mut invalid = ach_payment("BAD-1", 5);
-    invalid.amount = Some(pb::Money { minor_units: -1, currency: "USD".into() });
+    invalid.amount = Some(pb::Money {
+        minor_units: -1,
+        currency: "USD".into(),
+    });
     let mut truncated = ach_payment("BAD-2", 6).encode_to_vec();
     truncated.truncate(20);
     let records = vec![
         proto_record(&ach_payment("GOOD-1", 1)),
-        BusRecord { value: Bytes::from_static(b"\xff\xfe garbage"), ..Default::default() },
+        BusRecord {
+            value: Bytes::from_static(b"\xff\xfe garbage"),
+            ..Default::default()
+        },
         proto_record(&invalid),
-        BusRecord { value: Bytes::from(truncated), ..Default::default() },
+        BusRecord {
+            value: Bytes::from(truncated),
+            ..Default::default()
+        },
         proto_record(&ach_payment("GOOD-2", 2)),
     ];
-    producer.send_batch(payments_bus::PAYMENTS_TOPIC, records).await?;
+    producer
+        .send_batch(payments_bus::PAYMENTS_TOPIC, records)
+        .await?;
     let mut dlq = bus.consumer(payments_bus::DEAD_LETTER_TOPIC, "test")?;
     let processor = Processor::new(
         bus.consumer(payments_bus::PAYMENTS_TOPIC, "processor")?,
@@ -58,29 +73,67 @@ async fn bad_records_go_to_the_dlq_and_good_ones_around_them_are_stored() -> any
     assert_eq!(counters.stored.load(Ordering::Relaxed), 2);
     let dead = dlq.poll(10, Duration::from_millis(50)).await?;
     assert_eq!(dead.len(), 3);
-    let stages: Vec<_> = dead.iter().map(|d| d.record.header(headers::DLQ_STAGE).unwrap_or_default().to_owned()).collect();
+    let stages: Vec<_> = dead
+        .iter()
+        .map(|d| {
+            d.record
+                .header(headers::DLQ_STAGE)
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(stages, vec!["decode", "validate", "decode"]);
-    assert_eq!(dead[0].record.header(headers::DLQ_SOURCE), Some("payment-transactions/0/1"));
-    assert!(dead[1].record.header(headers::DLQ_REASON).unwrap_or_default().contains("amount.minor_units"));
+    assert_eq!(
+        dead[0].record.header(headers::DLQ_SOURCE),
+        Some("payment-transactions/0/1")
+    );
+    assert!(
+        dead[1]
+            .record
+            .header(headers::DLQ_REASON)
+            .unwrap_or_default()
+            .contains("amount.minor_units")
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
 #[tokio::test]
-async fn strict_processor_honours_ingest_lenient_header_and_legacy_seed_json() -> anyhow::Result<()> {
+async fn strict_processor_honours_ingest_lenient_header_and_legacy_seed_json() -> anyhow::Result<()>
+{
     let dir = temp_dir("lenient");
     let (bus, store) = setup(&dir).await?;
     let mut p = ach_payment("LEN-1", 0);
-    if let Some(r) = p.originator.as_mut().and_then(|o| o.account.as_mut()).and_then(|a| a.routing_info.as_mut()) {
+    if let Some(r) = p
+        .originator
+        .as_mut()
+        .and_then(|o| o.account.as_mut())
+        .and_then(|a| a.routing_info.as_mut())
+    {
         r.value = "123456789".into();
     }
     let mut lenient = proto_record(&p);
-    lenient.headers.push((headers::VALIDATION_MODE.into(), Bytes::from_static(b"lenient")));
+    lenient.headers.push((
+        headers::VALIDATION_MODE.into(),
+        Bytes::from_static(b"lenient"),
+    ));
     let mut legacy_payment = ach_payment("LEGACY-1", 1);
     legacy_payment.payment_id = "LEGACY-1".into();
-    let legacy = BusRecord { value: Bytes::from(serde_json::to_vec(&payments_core::seed_json::to_seed(&legacy_payment))?), ..Default::default() };
-    bus.producer().send_batch(payments_bus::PAYMENTS_TOPIC, vec![lenient, legacy]).await?;
-    let processor = Processor::new(bus.consumer(payments_bus::PAYMENTS_TOPIC, "p")?, vec![store.clone()], bus.producer(), ProcessorConfig::default());
+    let legacy = BusRecord {
+        value: Bytes::from(serde_json::to_vec(&payments_core::seed_json::to_seed(
+            &legacy_payment,
+        ))?),
+        ..Default::default()
+    };
+    bus.producer()
+        .send_batch(payments_bus::PAYMENTS_TOPIC, vec![lenient, legacy])
+        .await?;
+    let processor = Processor::new(
+        bus.consumer(payments_bus::PAYMENTS_TOPIC, "p")?,
+        vec![store.clone()],
+        bus.producer(),
+        ProcessorConfig::default(),
+    );
     let drain = Shutdown::new();
     drain.cancel();
     processor.run(drain, Shutdown::new()).await?;

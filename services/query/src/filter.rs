@@ -11,19 +11,25 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 
 /// Checks an API filter and converts it; each bad field is named.
 pub fn filter_from_proto(filter: Option<&pb::PaymentFilter>) -> Result<PaymentFilter, Status> {
-    let Some(f) = filter else { return Ok(PaymentFilter::default()) };
-    let instant = |field: &str, ts: &Option<pbjson_types::Timestamp>| -> Result<Option<i64>, Status> {
-        match ts {
-            None => Ok(None),
-            Some(t) if from_timestamp(t).is_some() => Ok(Some(timestamp_micros(t))),
-            Some(_) => Err(invalid_field(field, "is not a valid timestamp")),
-        }
+    let Some(f) = filter else {
+        return Ok(PaymentFilter::default());
     };
+    let instant =
+        |field: &str, ts: &Option<pbjson_types::Timestamp>| -> Result<Option<i64>, Status> {
+            match ts {
+                None => Ok(None),
+                Some(t) if from_timestamp(t).is_some() => Ok(Some(timestamp_micros(t))),
+                Some(_) => Err(invalid_field(field, "is not a valid timestamp")),
+            }
+        };
     let mut payment_types = Vec::with_capacity(f.payment_types.len());
     for (i, t) in f.payment_types.iter().enumerate() {
         match pb::PaymentType::try_from(*t) {
             Ok(pb::PaymentType::Unspecified) | Err(_) => {
-                return Err(invalid_field(&format!("filter.payment_types[{i}]"), format!("{t} is not a payment type")));
+                return Err(invalid_field(
+                    &format!("filter.payment_types[{i}]"),
+                    format!("{t} is not a payment type"),
+                ));
             }
             Ok(t) => payment_types.push(t),
         }
@@ -32,7 +38,10 @@ pub fn filter_from_proto(filter: Option<&pb::PaymentFilter>) -> Result<PaymentFi
     for (i, s) in f.statuses.iter().enumerate() {
         match pb::PaymentStatus::try_from(*s) {
             Ok(pb::PaymentStatus::Unspecified) | Err(_) => {
-                return Err(invalid_field(&format!("filter.statuses[{i}]"), format!("{s} is not a status")));
+                return Err(invalid_field(
+                    &format!("filter.statuses[{i}]"),
+                    format!("{s} is not a status"),
+                ));
             }
             Ok(s) => statuses.push(s),
         }
@@ -48,15 +57,21 @@ pub fn filter_from_proto(filter: Option<&pb::PaymentFilter>) -> Result<PaymentFi
         max_amount_minor_units: f.max_amount_minor_units,
         currency: Some(f.currency.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()),
     };
-    if let (Some(from), Some(to)) = (out.created_from_micros, out.created_to_micros) {
-        if to < from {
-            return Err(invalid_field("filter.created_to", "is before filter.created_from"));
-        }
+    if let (Some(from), Some(to)) = (out.created_from_micros, out.created_to_micros)
+        && to < from
+    {
+        return Err(invalid_field(
+            "filter.created_to",
+            "is before filter.created_from",
+        ));
     }
-    if let (Some(min), Some(max)) = (out.min_amount_minor_units, out.max_amount_minor_units) {
-        if max < min {
-            return Err(invalid_field("filter.max_amount_minor_units", "is less than filter.min_amount_minor_units"));
-        }
+    if let (Some(min), Some(max)) = (out.min_amount_minor_units, out.max_amount_minor_units)
+        && max < min
+    {
+        return Err(invalid_field(
+            "filter.max_amount_minor_units",
+            "is less than filter.min_amount_minor_units",
+        ));
     }
     Ok(out)
 }
@@ -66,13 +81,21 @@ pub fn filter_from_proto(filter: Option<&pb::PaymentFilter>) -> Result<PaymentFi
 pub fn page_from_proto(page_size: i32, page_token: &str) -> Result<PageRequest, Status> {
     let size = match page_size {
         0 => DEFAULT_PAGE_SIZE,
-        n if n < 0 => return Err(invalid_field("page_size", format!("must not be negative, got {n}"))),
+        n if n < 0 => {
+            return Err(invalid_field(
+                "page_size",
+                format!("must not be negative, got {n}"),
+            ));
+        }
         n => (n as u32).min(MAX_PAGE_SIZE),
     };
     let after = if page_token.is_empty() {
         None
     } else {
-        Some(Cursor::from_token(page_token).ok_or_else(|| invalid_field("page_token", "is not a token this service issued"))?)
+        Some(
+            Cursor::from_token(page_token)
+                .ok_or_else(|| invalid_field("page_token", "is not a token this service issued"))?,
+        )
     };
     Ok(PageRequest { size, after })
 }
@@ -83,12 +106,24 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let f = pb::PaymentFilter { payment_types: vec![1, 77], ..Default::default() };
-        let err = filter_from_proto(Some(&f)).err().map(|s| s.message().to_owned()).unwrap_or_default();
+        let f = pb::PaymentFilter {
+            payment_types: vec![1, 77],
+            ..Default::default()
+        };
+        let err = filter_from_proto(Some(&f))
+            .err()
+            .map(|s| s.message().to_owned())
+            .unwrap_or_default();
         assert!(err.starts_with("filter.payment_types[1]"), "{err}");
         assert!(page_from_proto(-1, "").is_err());
         assert!(page_from_proto(10, "nonsense").is_err());
-        assert_eq!(page_from_proto(0, "").map(|p| p.size).ok(), Some(DEFAULT_PAGE_SIZE));
-        assert_eq!(page_from_proto(5_000, "").map(|p| p.size).ok(), Some(MAX_PAGE_SIZE));
+        assert_eq!(
+            page_from_proto(0, "").map(|p| p.size).ok(),
+            Some(DEFAULT_PAGE_SIZE)
+        );
+        assert_eq!(
+            page_from_proto(5_000, "").map(|p| p.size).ok(),
+            Some(MAX_PAGE_SIZE)
+        );
     }
 }

@@ -39,7 +39,14 @@ pub fn stats_to_proto(stats: Stats) -> pb::GetStatsResponse {
             .map(|b| pb::StatsBucket {
                 key: b.key,
                 count: b.count,
-                totals: b.totals.into_iter().map(|(currency, minor_units)| pb::Money { minor_units, currency }).collect(),
+                totals: b
+                    .totals
+                    .into_iter()
+                    .map(|(currency, minor_units)| pb::Money {
+                        minor_units,
+                        currency,
+                    })
+                    .collect(),
             })
             .collect()
     };
@@ -53,13 +60,18 @@ pub fn stats_to_proto(stats: Stats) -> pb::GetStatsResponse {
 
 #[tonic::async_trait]
 impl QueryService for QueryGrpc {
-    async fn get_payment(&self, request: Request<pb::GetPaymentRequest>) -> Result<Response<pb::GetPaymentResponse>, Status> {
+    async fn get_payment(
+        &self,
+        request: Request<pb::GetPaymentRequest>,
+    ) -> Result<Response<pb::GetPaymentResponse>, Status> {
         let id = request.into_inner().payment_id;
         if id.is_empty() {
             return Err(invalid_field("payment_id", "is required"));
         }
         match self.store.get(&id).await.map_err(store_error)? {
-            Some(payment) => Ok(Response::new(pb::GetPaymentResponse { payment: Some(payment) })),
+            Some(payment) => Ok(Response::new(pb::GetPaymentResponse {
+                payment: Some(payment),
+            })),
             None => Err(Status::not_found(format!("payment {id:?} is not stored"))),
         }
     }
@@ -78,7 +90,10 @@ impl QueryService for QueryGrpc {
         }))
     }
 
-    async fn get_stats(&self, request: Request<pb::GetStatsRequest>) -> Result<Response<pb::GetStatsResponse>, Status> {
+    async fn get_stats(
+        &self,
+        request: Request<pb::GetStatsRequest>,
+    ) -> Result<Response<pb::GetStatsResponse>, Status> {
         let filter = filter_from_proto(request.into_inner().filter.as_ref())?;
         let stats = self.store.stats(&filter).await.map_err(store_error)?;
         Ok(Response::new(stats_to_proto(stats)))

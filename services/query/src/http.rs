@@ -27,7 +27,10 @@ pub const MAX_SEED_RESULTS: usize = 10_000;
 /// The seed-compatible routes over `store`.
 pub fn http_routes(store: Arc<dyn Store>) -> Router {
     Router::new()
-        .route("/health", get(|| async { Json(json!({"status": "healthy"})) }))
+        .route(
+            "/health",
+            get(|| async { Json(json!({"status": "healthy"})) }),
+        )
         .route("/payments/time-range", post(time_range))
         .route("/payments/type-customer", post(type_customer))
         .route("/payments/date-type-customer", post(date_type_customer))
@@ -40,15 +43,27 @@ struct BodyErrors(Vec<(String, String)>);
 
 impl IntoResponse for BodyErrors {
     fn into_response(self) -> Response {
-        let detail: Vec<Value> =
-            self.0.into_iter().map(|(field, msg)| json!({"loc": ["body", field], "msg": msg, "type": "value_error"})).collect();
-        (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": detail }))).into_response()
+        let detail: Vec<Value> = self
+            .0
+            .into_iter()
+            .map(|(field, msg)| json!({"loc": ["body", field], "msg": msg, "type": "value_error"}))
+            .collect();
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "detail": detail })),
+        )
+            .into_response()
     }
 }
 
 /// The request body as JSON (any content type), or a 422 saying why not.
 fn parse_body(body: &[u8]) -> Result<Value, BodyErrors> {
-    serde_json::from_slice(body).map_err(|e| BodyErrors(vec![("$".to_owned(), format!("body is not valid JSON: {e}"))]))
+    serde_json::from_slice(body).map_err(|e| {
+        BodyErrors(vec![(
+            "$".to_owned(),
+            format!("body is not valid JSON: {e}"),
+        )])
+    })
 }
 
 /// Reads the fields the seed's request models declare, collecting every error.
@@ -88,7 +103,10 @@ impl<'a> BodyReader<'a> {
         let text = self.text(field)?;
         let parsed = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
         if parsed.is_none() {
-            self.errors.push((field.into(), format!("{text:?} is not a date in YYYY-MM-DD format")));
+            self.errors.push((
+                field.into(),
+                format!("{text:?} is not a date in YYYY-MM-DD format"),
+            ));
         }
         parsed
     }
@@ -97,22 +115,38 @@ impl<'a> BodyReader<'a> {
         let text = self.text(field)?;
         let parsed = parse_payment_type(&text);
         if parsed.is_none() {
-            self.errors.push((field.into(), format!("{text:?} is not a payment type (e.g. ACH, WIRE, SEPA_CREDIT_TRANSFER)")));
+            self.errors.push((
+                field.into(),
+                format!("{text:?} is not a payment type (e.g. ACH, WIRE, SEPA_CREDIT_TRANSFER)"),
+            ));
         }
         parsed
     }
 
     fn finish(self) -> Result<(), BodyErrors> {
-        if self.errors.is_empty() { Ok(()) } else { Err(BodyErrors(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(BodyErrors(self.errors))
+        }
     }
 }
 
-fn day_range(filter: &mut PaymentFilter, r: &mut BodyReader<'_>, start: Option<NaiveDate>, end: Option<NaiveDate>) {
+fn day_range(
+    filter: &mut PaymentFilter,
+    r: &mut BodyReader<'_>,
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+) {
     if let (Some(start), Some(end)) = (start, end) {
         if end < start {
-            r.errors.push(("end_date".into(), "is before start_date".into()));
+            r.errors
+                .push(("end_date".into(), "is before start_date".into()));
         }
-        let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros());
+        let midnight = |d: NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc().timestamp_micros())
+        };
         filter.created_from_micros = midnight(start);
         filter.created_to_micros = midnight(end + Duration::days(1));
     }
@@ -165,7 +199,10 @@ async fn respond(store: &dyn Store, reader: BodyReader<'_>, filter: PaymentFilte
         return errors.into_response();
     }
     let mut out = Vec::new();
-    let mut page = PageRequest { size: 1000, after: None };
+    let mut page = PageRequest {
+        size: 1000,
+        after: None,
+    };
     let truncated = loop {
         match store.list(&filter, &page).await {
             Ok(got) => {
@@ -178,20 +215,28 @@ async fn respond(store: &dyn Store, reader: BodyReader<'_>, filter: PaymentFilte
             }
             Err(e) => {
                 tracing::warn!(error = %e, "seed route query failed");
-                return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"detail": e.to_string()}))).into_response();
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({"detail": e.to_string()})),
+                )
+                    .into_response();
             }
         }
     };
     out.truncate(MAX_SEED_RESULTS);
     let mut response = Json(out).into_response();
     if truncated {
-        response.headers_mut().insert("x-truncated", axum::http::HeaderValue::from_static("true"));
+        response
+            .headers_mut()
+            .insert("x-truncated", axum::http::HeaderValue::from_static("true"));
     }
     response
 }
 
 fn id_and_name(party: Option<&pb::Party>) -> (&str, &str) {
-    party.map(|x| (x.party_id.as_str(), x.name.as_str())).unwrap_or_default()
+    party
+        .map(|x| (x.party_id.as_str(), x.name.as_str()))
+        .unwrap_or_default()
 }
 
 /// The seed's `PaymentResponse`.
@@ -199,7 +244,12 @@ fn seed_response(p: &pb::Payment) -> Value {
     let (amount, currency) = p
         .amount
         .as_ref()
-        .map(|a| (minor_units_to_json_number(a.minor_units, &a.currency), a.currency.as_str()))
+        .map(|a| {
+            (
+                minor_units_to_json_number(a.minor_units, &a.currency),
+                a.currency.as_str(),
+            )
+        })
         .unwrap_or((0.0, ""));
     let (originator_id, originator_name) = id_and_name(p.originator.as_ref());
     let (beneficiary_id, beneficiary_name) = id_and_name(p.beneficiary.as_ref());
@@ -217,10 +267,21 @@ fn seed_response(p: &pb::Payment) -> Value {
     })
 }
 
-async fn get_payment(State(store): State<Arc<dyn Store>>, Path(payment_id): Path<String>) -> Response {
+async fn get_payment(
+    State(store): State<Arc<dyn Store>>,
+    Path(payment_id): Path<String>,
+) -> Response {
     match store.get(&payment_id).await {
         Ok(Some(payment)) => Json(payment).into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, Json(json!({"detail": format!("payment {payment_id:?} is not stored")}))).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"detail": e.to_string()}))).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"detail": format!("payment {payment_id:?} is not stored")})),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"detail": e.to_string()})),
+        )
+            .into_response(),
     }
 }

@@ -9,12 +9,14 @@ use payments_runtime::{GrpcRoutes, grpc::bind, http, shutdown};
 async fn main() -> anyhow::Result<()> {
     let args = QueryArgs::parse();
     payments_runtime::telemetry::init("payments-query");
-    let store = payments_store::open(&args.store).await.with_context(|| format!("opening store {}", args.store))?;
+    let store = payments_store::open(&args.store)
+        .await
+        .with_context(|| format!("opening store {}", args.store))?;
     let stop = payments_runtime::Shutdown::new();
     shutdown::cancel_on_signal(stop.clone());
     let (grpc_listener, grpc_addr) = bind(&args.grpc_addr).await?;
     let (http_listener, http_addr) = bind(&args.http_addr).await?;
-    let routes = GrpcRoutes::new()?.add(QueryGrpc::new(store.clone()).into_server());
+    let routes = GrpcRoutes::new()?.add_service(QueryGrpc::new(store.clone()).into_server());
     let ready_store = store.clone();
     let ready = http::readiness(move || {
         let store = ready_store.clone();
@@ -23,7 +25,13 @@ async fn main() -> anyhow::Result<()> {
     let router = http_routes(store).merge(http::probe_routes(ready, stop.clone()));
     tracing::info!(%grpc_addr, %http_addr, "payments-query listening");
     let http_task = tokio::spawn(http::serve(http_listener, router, stop.clone()));
-    routes.serve(grpc_listener, stop).await.context("grpc server")?;
-    http_task.await.context("http task")?.context("http server")?;
+    routes
+        .serve(grpc_listener, stop)
+        .await
+        .context("grpc server")?;
+    http_task
+        .await
+        .context("http task")?
+        .context("http server")?;
     Ok(())
 }

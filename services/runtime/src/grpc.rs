@@ -28,7 +28,11 @@ impl HealthRegistry {
 
     /// Marks every service (and the server as a whole, `""`) SERVING or NOT_SERVING.
     pub async fn set_serving(&self, serving: bool) {
-        let status = if serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+        let status = if serving {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
         for name in self.services.iter().copied().chain([""]) {
             self.reporter.set_service_status(name, status).await;
         }
@@ -54,14 +58,22 @@ impl GrpcRoutes {
         let routes = Routes::new(health_service)
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?);
-        Ok(Self { routes, health: HealthRegistry { reporter, services: Vec::new() } })
+        Ok(Self {
+            routes,
+            health: HealthRegistry {
+                reporter,
+                services: Vec::new(),
+            },
+        })
     }
 
     /// Adds a service; its health starts NOT_SERVING until [`HealthRegistry::set_serving`].
-    pub fn add<S>(mut self, service: S) -> Self
+    pub fn add_service<S>(mut self, service: S) -> Self
     where
-        S: tower_service::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>
-            + NamedService
+        S: tower_service::Service<
+                http::Request<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + NamedService
             + Clone
             + Send
             + Sync
@@ -81,7 +93,11 @@ impl GrpcRoutes {
 
     /// Serves on `listener` until `shutdown`: marks every service SERVING, and on shutdown
     /// NOT_SERVING, stops accepting, and lets in-flight calls finish.
-    pub async fn serve(self, listener: TcpListener, shutdown: Shutdown) -> Result<(), tonic::transport::Error> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: Shutdown,
+    ) -> Result<(), tonic::transport::Error> {
         let health = self.health.clone();
         health.set_serving(true).await;
         let drain = async move {

@@ -10,32 +10,44 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Answers whether the service can take traffic; `Err` says what is not ready.
-pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+pub type ReadinessCheck =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
 
 /// `/livez` (200 while the process runs) and `/readyz` (200 when `ready` passes and no
 /// drain has begun, else 503 with the reason).
 pub fn probe_routes(ready: ReadinessCheck, shutdown: Shutdown) -> Router {
-    Router::new().route("/livez", get(|| async { "ok\n" })).route(
-        "/readyz",
-        get(move || {
-            let ready = ready.clone();
-            let shutdown = shutdown.clone();
-            async move {
-                if shutdown.is_cancelled() {
-                    return (StatusCode::SERVICE_UNAVAILABLE, "draining\n".to_owned());
+    Router::new()
+        .route("/livez", get(|| async { "ok\n" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let ready = ready.clone();
+                let shutdown = shutdown.clone();
+                async move {
+                    if shutdown.is_cancelled() {
+                        return (StatusCode::SERVICE_UNAVAILABLE, "draining\n".to_owned());
+                    }
+                    match ready().await {
+                        Ok(()) => (StatusCode::OK, "ok\n".to_owned()),
+                        Err(reason) => (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            format!("not ready: {reason}\n"),
+                        ),
+                    }
                 }
-                match ready().await {
-                    Ok(()) => (StatusCode::OK, "ok\n".to_owned()),
-                    Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}\n")),
-                }
-            }
-        }),
-    )
+            }),
+        )
 }
 
 /// Serves `router` on `listener` until `shutdown`, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: Shutdown) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
 }
 
 /// Wraps an async closure as a [`ReadinessCheck`].

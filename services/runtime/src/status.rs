@@ -11,11 +11,22 @@ pub fn invalid_payment(payment_id: &str, violations: &[FieldViolation]) -> Statu
     for v in violations {
         details.add_bad_request_violation(v.field.clone(), v.description.clone());
     }
-    let listed: Vec<String> = violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect();
-    let subject = if payment_id.is_empty() { "payment".to_owned() } else { format!("payment {payment_id:?}") };
+    let listed: Vec<String> = violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect();
+    let subject = if payment_id.is_empty() {
+        "payment".to_owned()
+    } else {
+        format!("payment {payment_id:?}")
+    };
     Status::with_error_details(
         Code::InvalidArgument,
-        format!("{subject} is invalid ({} violation(s)): {}", violations.len(), listed.join("; ")),
+        format!(
+            "{subject} is invalid ({} violation(s)): {}",
+            violations.len(),
+            listed.join("; ")
+        ),
         details,
     )
 }
@@ -25,7 +36,11 @@ pub fn invalid_field(field: &str, description: impl Into<String>) -> Status {
     let description = description.into();
     let mut details = ErrorDetails::new();
     details.add_bad_request_violation(field, description.clone());
-    Status::with_error_details(Code::InvalidArgument, format!("{field}: {description}"), details)
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("{field}: {description}"),
+        details,
+    )
 }
 
 /// `UNAVAILABLE` for a dependency (bus, store) that failed; the client may retry.
@@ -40,7 +55,11 @@ mod tests {
 
     #[test]
     fn bad_request_lists_every_field() {
-        let v = |field: &str| FieldViolation { field: field.into(), description: "bad".into(), severity: Severity::Content };
+        let v = |field: &str| FieldViolation {
+            field: field.into(),
+            description: "bad".into(),
+            severity: Severity::Content,
+        };
         let status = invalid_payment("P-1", &[v("amount.currency"), v("originator")]);
         assert_eq!(status.code(), Code::InvalidArgument);
         let fields: Vec<String> = status

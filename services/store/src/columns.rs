@@ -40,9 +40,21 @@ impl PaymentColumns {
             revision: i64::from(payment.revision),
             payment_type: payment.payment_type,
             status: payment.status,
-            created_micros: payment.created_at.as_ref().map(timestamp_micros).unwrap_or_default(),
-            originator_id: payment.originator.as_ref().map(|p| p.party_id.clone()).unwrap_or_default(),
-            beneficiary_id: payment.beneficiary.as_ref().map(|p| p.party_id.clone()).unwrap_or_default(),
+            created_micros: payment
+                .created_at
+                .as_ref()
+                .map(timestamp_micros)
+                .unwrap_or_default(),
+            originator_id: payment
+                .originator
+                .as_ref()
+                .map(|p| p.party_id.clone())
+                .unwrap_or_default(),
+            beneficiary_id: payment
+                .beneficiary
+                .as_ref()
+                .map(|p| p.party_id.clone())
+                .unwrap_or_default(),
             amount_minor: amount.map(|a| a.minor_units).unwrap_or_default(),
             currency: amount.map(|a| a.currency.clone()).unwrap_or_default(),
             row_key: payments_core::row_key(payment),
@@ -53,6 +65,8 @@ impl PaymentColumns {
 
 /// Decodes a stored body, naming the row when it is corrupt.
 pub fn decode_body(payment_id: &str, body: &[u8]) -> crate::Result<pb::Payment> {
-    pb::Payment::decode(body)
-        .map_err(|e| crate::Error::Corrupt { payment_id: payment_id.to_owned(), reason: e.to_string() })
+    pb::Payment::decode(body).map_err(|e| crate::Error::Corrupt {
+        payment_id: payment_id.to_owned(),
+        reason: e.to_string(),
+    })
 }

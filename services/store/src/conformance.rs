@@ -44,7 +44,10 @@ fn ok<T, E: std::fmt::Display>(case: &str, result: Result<T, E>) -> T {
 
 async fn all(store: &dyn Store, filter: &PaymentFilter) -> Vec<pb::Payment> {
     let mut out = Vec::new();
-    let mut page = PageRequest { size: 1000, after: None };
+    let mut page = PageRequest {
+        size: 1000,
+        after: None,
+    };
     loop {
         let got = ok("listing", store.list(filter, &page).await);
         out.extend(got.payments);
@@ -56,13 +59,23 @@ async fn all(store: &dyn Store, filter: &PaymentFilter) -> Vec<pb::Payment> {
 }
 
 fn batch(prefix: &str, n: usize) -> Vec<pb::Payment> {
-    (0..n).map(|i| ach_payment(&format!("{prefix}-{i:05}"), i as i64)).collect()
+    (0..n)
+        .map(|i| ach_payment(&format!("{prefix}-{i:05}"), i as i64))
+        .collect()
 }
 
 async fn replays_are_idempotent(store: &dyn Store) {
     let payments = batch("REPLAY", 10);
-    assert_eq!(ok("first write", store.upsert_batch(&payments).await), 10, "replay: first write");
-    assert_eq!(ok("replay", store.upsert_batch(&payments).await), 0, "replay: a replay must change nothing");
+    assert_eq!(
+        ok("first write", store.upsert_batch(&payments).await),
+        10,
+        "replay: first write"
+    );
+    assert_eq!(
+        ok("replay", store.upsert_batch(&payments).await),
+        0,
+        "replay: a replay must change nothing"
+    );
     let stored = all(store, &PaymentFilter::default()).await;
     assert_eq!(stored.len(), 10, "replay: exactly one row per payment");
     assert_eq!(stored, payments, "replay: rows equal what was written");
@@ -81,31 +94,67 @@ async fn higher_revision_wins(store: &dyn Store) {
     ok("rev 2", store.upsert_batch(std::slice::from_ref(&v2)).await);
     ok("rev 1", store.upsert_batch(std::slice::from_ref(&v1)).await);
     let got = ok("get", store.get("REV-1").await);
-    assert_eq!(got.as_ref().map(|p| p.revision), Some(2), "revision: an older revision must not replace a newer one");
+    assert_eq!(
+        got.as_ref().map(|p| p.revision),
+        Some(2),
+        "revision: an older revision must not replace a newer one"
+    );
     // Out of order inside one batch too.
     ok("rev 3 then 1", store.upsert_batch(&[v3.clone(), v1]).await);
-    assert_eq!(ok("get", store.get("REV-1").await), Some(v3), "revision: the highest revision wins within a batch");
-    assert_eq!(ok("get missing", store.get("NO-SUCH-PAYMENT").await), None, "get: a missing id is None");
+    assert_eq!(
+        ok("get", store.get("REV-1").await),
+        Some(v3),
+        "revision: the highest revision wins within a batch"
+    );
+    assert_eq!(
+        ok("get missing", store.get("NO-SUCH-PAYMENT").await),
+        None,
+        "get: a missing id is None"
+    );
 }
 
 async fn money_round_trips_exactly(store: &dyn Store) {
-    let cases = [(9_007_199_254_740_993_i64, "USD"), (1, "USD"), (123_456, "JPY"), (1_234, "BHD"), (i64::MAX / 4, "EUR")];
+    let cases = [
+        (9_007_199_254_740_993_i64, "USD"),
+        (1, "USD"),
+        (123_456, "JPY"),
+        (1_234, "BHD"),
+        (i64::MAX / 4, "EUR"),
+    ];
     let payments: Vec<_> = cases
         .iter()
         .enumerate()
         .map(|(i, (minor_units, currency))| {
             let mut p = ach_payment(&format!("MONEY-{i}"), i as i64);
-            p.amount = Some(pb::Money { minor_units: *minor_units, currency: (*currency).into() });
+            p.amount = Some(pb::Money {
+                minor_units: *minor_units,
+                currency: (*currency).into(),
+            });
             p
         })
         .collect();
     ok("money write", store.upsert_batch(&payments).await);
     for p in &payments {
-        assert_eq!(ok("money get", store.get(&p.payment_id).await).as_ref(), Some(p), "money: exact round trip");
+        assert_eq!(
+            ok("money get", store.get(&p.payment_id).await).as_ref(),
+            Some(p),
+            "money: exact round trip"
+        );
     }
-    let filter = PaymentFilter { min_amount_minor_units: Some(9_007_199_254_740_993), ..Default::default() };
-    let big: Vec<_> = all(store, &filter).await.into_iter().map(|p| p.payment_id).collect();
-    assert_eq!(big, vec!["MONEY-0", "MONEY-4"], "money: amount filters compare exact integers");
+    let filter = PaymentFilter {
+        min_amount_minor_units: Some(9_007_199_254_740_993),
+        ..Default::default()
+    };
+    let big: Vec<_> = all(store, &filter)
+        .await
+        .into_iter()
+        .map(|p| p.payment_id)
+        .collect();
+    assert_eq!(
+        big,
+        vec!["MONEY-0", "MONEY-4"],
+        "money: amount filters compare exact integers"
+    );
 }
 
 async fn unicode_round_trips(store: &dyn Store) {
@@ -114,16 +163,38 @@ async fn unicode_round_trips(store: &dyn Store) {
         o.name = "Société Générale – 東京支店 🚀".into();
         o.party_id = "CÜST-ß-東".into();
     }
-    ok("unicode write", store.upsert_batch(std::slice::from_ref(&p)).await);
-    assert_eq!(ok("unicode get", store.get("UNICODE-1").await).as_ref(), Some(&p), "unicode: names round-trip");
-    let filter = PaymentFilter { originator_id: Some("CÜST-ß-東".into()), ..Default::default() };
-    assert_eq!(all(store, &filter).await.len(), 1, "unicode: filter by a unicode party id");
+    ok(
+        "unicode write",
+        store.upsert_batch(std::slice::from_ref(&p)).await,
+    );
+    assert_eq!(
+        ok("unicode get", store.get("UNICODE-1").await).as_ref(),
+        Some(&p),
+        "unicode: names round-trip"
+    );
+    let filter = PaymentFilter {
+        originator_id: Some("CÜST-ß-東".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        all(store, &filter).await.len(),
+        1,
+        "unicode: filter by a unicode party id"
+    );
 }
+
+/// A filter, its name, and which of the 40 indexed payments it must select.
+type FilterCase = (&'static str, PaymentFilter, Box<dyn Fn(usize) -> bool>);
 
 async fn filters_select_exactly(store: &dyn Store) {
     let mut payments = batch("FILTER", 40);
     for (i, p) in payments.iter_mut().enumerate() {
-        p.payment_type = [pb::PaymentType::Ach, pb::PaymentType::Wire, pb::PaymentType::Rtp, pb::PaymentType::Sepa][i % 4] as i32;
+        p.payment_type = [
+            pb::PaymentType::Ach,
+            pb::PaymentType::Wire,
+            pb::PaymentType::Rtp,
+            pb::PaymentType::Sepa,
+        ][i % 4] as i32;
         p.details = None;
         p.status = [pb::PaymentStatus::Received, pb::PaymentStatus::Completed][i % 2] as i32;
         if let Some(o) = p.originator.as_mut() {
@@ -132,30 +203,82 @@ async fn filters_select_exactly(store: &dyn Store) {
         if let Some(b) = p.beneficiary.as_mut() {
             b.party_id = format!("BENE-{}", i % 3);
         }
-        p.amount = Some(pb::Money { minor_units: 100 * (i as i64 + 1), currency: if i % 4 == 3 { "EUR" } else { "USD" }.into() });
+        p.amount = Some(pb::Money {
+            minor_units: 100 * (i as i64 + 1),
+            currency: if i % 4 == 3 { "EUR" } else { "USD" }.into(),
+        });
     }
     ok("filter write", store.upsert_batch(&payments).await);
-    let base = payments[0].created_at.map(|t| payments_core::time::timestamp_micros(&t)).unwrap_or_default();
-    let cases: Vec<(&str, PaymentFilter, Box<dyn Fn(usize) -> bool>)> = vec![
+    let base = payments[0]
+        .created_at
+        .map(|t| payments_core::time::timestamp_micros(&t))
+        .unwrap_or_default();
+    let cases: Vec<FilterCase> = vec![
         ("everything", PaymentFilter::default(), Box::new(|_| true)),
-        ("type", PaymentFilter { payment_types: vec![pb::PaymentType::Wire], ..Default::default() }, Box::new(|i| i % 4 == 1)),
+        (
+            "type",
+            PaymentFilter {
+                payment_types: vec![pb::PaymentType::Wire],
+                ..Default::default()
+            },
+            Box::new(|i| i % 4 == 1),
+        ),
         (
             "types",
-            PaymentFilter { payment_types: vec![pb::PaymentType::Ach, pb::PaymentType::Sepa], ..Default::default() },
+            PaymentFilter {
+                payment_types: vec![pb::PaymentType::Ach, pb::PaymentType::Sepa],
+                ..Default::default()
+            },
             Box::new(|i| i % 4 == 0 || i % 4 == 3),
         ),
-        ("status", PaymentFilter { statuses: vec![pb::PaymentStatus::Completed], ..Default::default() }, Box::new(|i| i % 2 == 1)),
-        ("originator", PaymentFilter { originator_id: Some("ORIG-2".into()), ..Default::default() }, Box::new(|i| i % 5 == 2)),
-        ("beneficiary", PaymentFilter { beneficiary_id: Some("BENE-0".into()), ..Default::default() }, Box::new(|i| i % 3 == 0)),
+        (
+            "status",
+            PaymentFilter {
+                statuses: vec![pb::PaymentStatus::Completed],
+                ..Default::default()
+            },
+            Box::new(|i| i % 2 == 1),
+        ),
+        (
+            "originator",
+            PaymentFilter {
+                originator_id: Some("ORIG-2".into()),
+                ..Default::default()
+            },
+            Box::new(|i| i % 5 == 2),
+        ),
+        (
+            "beneficiary",
+            PaymentFilter {
+                beneficiary_id: Some("BENE-0".into()),
+                ..Default::default()
+            },
+            Box::new(|i| i % 3 == 0),
+        ),
         (
             "amount range",
-            PaymentFilter { min_amount_minor_units: Some(500), max_amount_minor_units: Some(1000), ..Default::default() },
+            PaymentFilter {
+                min_amount_minor_units: Some(500),
+                max_amount_minor_units: Some(1000),
+                ..Default::default()
+            },
             Box::new(|i| (4..=9).contains(&i)),
         ),
-        ("currency", PaymentFilter { currency: Some("EUR".into()), ..Default::default() }, Box::new(|i| i % 4 == 3)),
+        (
+            "currency",
+            PaymentFilter {
+                currency: Some("EUR".into()),
+                ..Default::default()
+            },
+            Box::new(|i| i % 4 == 3),
+        ),
         (
             "time range",
-            PaymentFilter { created_from_micros: Some(base + 10_000_000), created_to_micros: Some(base + 20_000_000), ..Default::default() },
+            PaymentFilter {
+                created_from_micros: Some(base + 10_000_000),
+                created_to_micros: Some(base + 20_000_000),
+                ..Default::default()
+            },
             Box::new(|i| (10..20).contains(&i)),
         ),
         (
@@ -171,8 +294,15 @@ async fn filters_select_exactly(store: &dyn Store) {
         ),
     ];
     for (name, filter, expected) in cases {
-        let got: Vec<_> = all(store, &filter).await.into_iter().map(|p| p.payment_id).collect();
-        let want: Vec<_> = (0..40).filter(|i| expected(*i)).map(|i| format!("FILTER-{i:05}")).collect();
+        let got: Vec<_> = all(store, &filter)
+            .await
+            .into_iter()
+            .map(|p| p.payment_id)
+            .collect();
+        let want: Vec<_> = (0..40)
+            .filter(|i| expected(*i))
+            .map(|i| format!("FILTER-{i:05}"))
+            .collect();
         assert_eq!(got, want, "filter {name}");
     }
 }
@@ -187,11 +317,18 @@ async fn pagination_has_no_gaps_or_repeats(store: &dyn Store) {
     }
     ok("page write", store.upsert_batch(&payments).await);
     let mut seen = Vec::new();
-    let mut page = PageRequest { size: 7, after: None };
+    let mut page = PageRequest {
+        size: 7,
+        after: None,
+    };
     loop {
         let got = ok("page", store.list(&PaymentFilter::default(), &page).await);
         assert!(got.payments.len() <= 7, "pagination: page size respected");
-        seen.extend(got.payments.iter().map(|p| (p.created_at.map(|t| t.seconds), p.payment_id.clone())));
+        seen.extend(
+            got.payments
+                .iter()
+                .map(|p| (p.created_at.map(|t| t.seconds), p.payment_id.clone())),
+        );
         match got.next {
             Some(next) => page.after = Some(next),
             None => break,
@@ -200,12 +337,19 @@ async fn pagination_has_no_gaps_or_repeats(store: &dyn Store) {
     let unique: HashSet<_> = seen.iter().map(|(_, id)| id.clone()).collect();
     assert_eq!(seen.len(), 250, "pagination: every payment once");
     assert_eq!(unique.len(), 250, "pagination: no repeats");
-    assert!(seen.windows(2).all(|w| w[0] < w[1]), "pagination: ordered by created_at, payment_id");
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "pagination: ordered by created_at, payment_id"
+    );
 }
 
 async fn large_batches(store: &dyn Store) {
     let payments = batch("LARGE", 5_000);
-    assert_eq!(ok("large write", store.upsert_batch(&payments).await), 5_000, "large batch: all rows written");
+    assert_eq!(
+        ok("large write", store.upsert_batch(&payments).await),
+        5_000,
+        "large batch: all rows written"
+    );
     let stats = ok("large stats", store.stats(&PaymentFilter::default()).await);
     assert_eq!(stats.total_count, 5_000, "large batch: all rows stored");
 }
@@ -216,23 +360,50 @@ async fn stats_count_and_sum(store: &dyn Store) {
         if i >= 4 {
             p.payment_type = pb::PaymentType::Wire as i32;
             p.details = None;
-            p.amount = Some(pb::Money { minor_units: 1_000, currency: "EUR".into() });
+            p.amount = Some(pb::Money {
+                minor_units: 1_000,
+                currency: "EUR".into(),
+            });
         }
     }
     ok("stats write", store.upsert_batch(&payments).await);
     let stats = ok("stats", store.stats(&PaymentFilter::default()).await);
     assert_eq!(stats.total_count, 6);
-    let by_type: Vec<_> = stats.by_type.iter().map(|b| (b.key.as_str(), b.count, b.totals.clone())).collect();
+    let by_type: Vec<_> = stats
+        .by_type
+        .iter()
+        .map(|b| (b.key.as_str(), b.count, b.totals.clone()))
+        .collect();
     assert_eq!(
         by_type,
         vec![
-            ("PAYMENT_TYPE_ACH", 4, [("USD".to_owned(), 4 * 125_000)].into()),
+            (
+                "PAYMENT_TYPE_ACH",
+                4,
+                [("USD".to_owned(), 4 * 125_000)].into()
+            ),
             ("PAYMENT_TYPE_WIRE", 2, [("EUR".to_owned(), 2_000)].into()),
         ],
         "stats by type"
     );
-    let by_currency: Vec<_> = stats.by_currency.iter().map(|b| (b.key.as_str(), b.count)).collect();
-    assert_eq!(by_currency, vec![("EUR", 2), ("USD", 4)], "stats by currency");
-    let filtered = ok("stats filtered", store.stats(&PaymentFilter { currency: Some("EUR".into()), ..Default::default() }).await);
+    let by_currency: Vec<_> = stats
+        .by_currency
+        .iter()
+        .map(|b| (b.key.as_str(), b.count))
+        .collect();
+    assert_eq!(
+        by_currency,
+        vec![("EUR", 2), ("USD", 4)],
+        "stats by currency"
+    );
+    let filtered = ok(
+        "stats filtered",
+        store
+            .stats(&PaymentFilter {
+                currency: Some("EUR".into()),
+                ..Default::default()
+            })
+            .await,
+    );
     assert_eq!(filtered.total_count, 2, "stats honour the filter");
 }

@@ -46,7 +46,11 @@ impl Cursor {
     /// Parses a page token made by [`Cursor::to_token`].
     pub fn from_token(token: &str) -> Option<Self> {
         let (micros, id) = token.split_once('.')?;
-        Some(Self { created_micros: micros.parse().ok()?, payment_id: id.to_owned() }).filter(|c| !c.payment_id.is_empty())
+        Some(Self {
+            created_micros: micros.parse().ok()?,
+            payment_id: id.to_owned(),
+        })
+        .filter(|c| !c.payment_id.is_empty())
     }
 }
 
@@ -74,7 +78,10 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_ids_with_dots() {
-        let c = Cursor { created_micros: -12, payment_id: "A.B-1".into() };
+        let c = Cursor {
+            created_micros: -12,
+            payment_id: "A.B-1".into(),
+        };
         assert_eq!(Cursor::from_token(&c.to_token()), Some(c));
         assert_eq!(Cursor::from_token("garbage"), None);
         assert_eq!(Cursor::from_token("12."), None);

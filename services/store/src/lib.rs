@@ -6,15 +6,15 @@
 //! replaying a batch leaves exactly one row per payment. [`conformance`] is the one test
 //! suite every backend runs.
 
-pub mod conformance;
 mod columns;
+pub mod conformance;
 mod error;
 mod filter;
 mod sqlite;
 mod stats;
 
 pub use error::{Error, Result};
-pub use filter::{Cursor, Page, PageRequest, PaymentFilter, MAX_PAGE_SIZE};
+pub use filter::{Cursor, MAX_PAGE_SIZE, Page, PageRequest, PaymentFilter};
 pub use stats::{Stats, StatsBucket};
 
 use async_trait::async_trait;

@@ -35,8 +35,15 @@ impl Stats {
         let mut total_count = 0;
         for (rail, status, currency, count, sum) in rows {
             total_count += count;
-            for (map, key) in [(&mut by_type, &rail), (&mut by_currency, &currency), (&mut by_status, &status)] {
-                let bucket = map.entry(key.clone()).or_insert_with(|| StatsBucket { key: key.clone(), ..Default::default() });
+            for (map, key) in [
+                (&mut by_type, &rail),
+                (&mut by_currency, &currency),
+                (&mut by_status, &status),
+            ] {
+                let bucket = map.entry(key.clone()).or_insert_with(|| StatsBucket {
+                    key: key.clone(),
+                    ..Default::default()
+                });
                 bucket.count += count;
                 *bucket.totals.entry(currency.clone()).or_default() += sum;
             }

@@ -10,8 +10,14 @@ use std::path::PathBuf;
 
 /// A fresh, empty directory for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("payments-e2e-{name}-{}-{nanos}", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!(
+        "payments-e2e-{name}-{}-{nanos}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).expect("creating a temp dir");
     dir
 }
@@ -25,12 +31,21 @@ pub async fn start_stack(name: &str) -> (RunningStack, PathBuf) {
         store: format!("sqlite://{}/payments.db", dir.display()),
         ..Default::default()
     };
-    (RunningStack::start(config).await.expect("starting the stack"), dir)
+    (
+        RunningStack::start(config)
+            .await
+            .expect("starting the stack"),
+        dir,
+    )
 }
 
 /// A gRPC channel to `addr`.
 pub async fn channel(addr: SocketAddr) -> tonic::transport::Channel {
-    tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("endpoint").connect().await.expect("connecting")
+    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connecting")
 }
 
 /// POSTs JSON (or GETs when `body` is `None`) over HTTP/1.1 and returns status and body.
@@ -44,9 +59,18 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (
     )
     .expect("writing the request");
     let mut response = String::new();
-    stream.read_to_string(&mut response).expect("reading the response");
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    stream
+        .read_to_string(&mut response)
+        .expect("reading the response");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, dechunk(&body))
 }
 
@@ -55,8 +79,12 @@ fn dechunk(body: &str) -> String {
     let mut out = String::new();
     let mut rest = body;
     loop {
-        let Some((size_line, after)) = rest.split_once("\r\n") else { return body.to_owned() };
-        let Ok(size) = usize::from_str_radix(size_line.trim(), 16) else { return body.to_owned() };
+        let Some((size_line, after)) = rest.split_once("\r\n") else {
+            return body.to_owned();
+        };
+        let Ok(size) = usize::from_str_radix(size_line.trim(), 16) else {
+            return body.to_owned();
+        };
         if size == 0 {
             return out;
         }
@@ -70,13 +98,20 @@ pub fn paymentsctl() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
     let bin = dir.join("paymentsctl");
-    assert!(bin.exists(), "{} is missing: build it with `cargo build -p paymentsctl` (cargo test --workspace does)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p paymentsctl` (cargo test --workspace does)",
+        bin.display()
+    );
     bin
 }
 
 /// The seed system's fixture of 90 payments.
 pub fn seed_fixture() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed-transactions.json"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/seed-transactions.json"
+    ))
 }
 
 /// Whether tests run in CI, where a missing tool fails instead of skipping.

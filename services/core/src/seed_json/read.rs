@@ -21,10 +21,17 @@ pub fn is_seed_payment(value: &Value) -> bool {
 pub fn from_seed(value: &Value) -> Result<pb::Payment, Vec<SeedFieldError>> {
     let mut r = Reader::default();
     let Some(root) = value.as_object() else {
-        return Err(vec![SeedFieldError { field: "$".into(), description: "must be a JSON object".into() }]);
+        return Err(vec![SeedFieldError {
+            field: "$".into(),
+            description: "must be a JSON object".into(),
+        }]);
     };
     let payment = r.payment(root);
-    if r.errors.is_empty() { Ok(payment) } else { Err(r.errors) }
+    if r.errors.is_empty() {
+        Ok(payment)
+    } else {
+        Err(r.errors)
+    }
 }
 
 #[derive(Default)]
@@ -34,7 +41,10 @@ struct Reader {
 
 impl Reader {
     fn error(&mut self, field: &str, description: impl Into<String>) {
-        self.errors.push(SeedFieldError { field: field.into(), description: description.into() });
+        self.errors.push(SeedFieldError {
+            field: field.into(),
+            description: description.into(),
+        });
     }
 
     /// A string field; numbers are accepted and written as text (seed ids are sometimes numeric).
@@ -44,7 +54,10 @@ impl Reader {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
             Some(other) => {
-                self.error(&join(path, key), format!("must be a string, got {}", kind(other)));
+                self.error(
+                    &join(path, key),
+                    format!("must be a string, got {}", kind(other)),
+                );
                 String::new()
             }
         }
@@ -55,7 +68,10 @@ impl Reader {
             None | Some(Value::Null) => None,
             Some(Value::Object(o)) => Some(o),
             Some(other) => {
-                self.error(&join(path, key), format!("must be an object, got {}", kind(other)));
+                self.error(
+                    &join(path, key),
+                    format!("must be an object, got {}", kind(other)),
+                );
                 None
             }
         }
@@ -68,7 +84,10 @@ impl Reader {
         }
         let parsed = parse_instant(&text).map(to_timestamp);
         if parsed.is_none() {
-            self.error(&join(path, key), format!("{text:?} is not an ISO 8601 date-time"));
+            self.error(
+                &join(path, key),
+                format!("{text:?} is not an ISO 8601 date-time"),
+            );
         }
         parsed
     }
@@ -76,10 +95,13 @@ impl Reader {
     fn int(&mut self, obj: &Obj, key: &str, path: &str) -> i64 {
         match obj.get(key) {
             None | Some(Value::Null) => 0,
-            Some(v) => v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or_else(|| {
-                self.error(&join(path, key), format!("must be an integer, got {v}"));
-                0
-            }),
+            Some(v) => v
+                .as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .unwrap_or_else(|| {
+                    self.error(&join(path, key), format!("must be an integer, got {v}"));
+                    0
+                }),
         }
     }
 
@@ -88,7 +110,10 @@ impl Reader {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
             Some(other) => {
-                self.error(&join(path, key), format!("must be true or false, got {}", kind(other)));
+                self.error(
+                    &join(path, key),
+                    format!("must be true or false, got {}", kind(other)),
+                );
                 false
             }
         }
@@ -97,12 +122,18 @@ impl Reader {
     /// A decimal amount in `currency` as minor units.
     fn money(&mut self, value: Option<&Value>, currency: &str, path: &str) -> Option<pb::Money> {
         let value = value.filter(|v| !v.is_null())?;
-        let Some(number) = value.as_f64().or_else(|| value.as_str().and_then(|s| s.parse().ok())) else {
+        let Some(number) = value
+            .as_f64()
+            .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+        else {
             self.error(path, format!("must be a number, got {}", kind(value)));
             return None;
         };
         match decimal_to_minor_units(number, currency) {
-            Ok(minor_units) => Some(pb::Money { minor_units, currency: currency.to_owned() }),
+            Ok(minor_units) => Some(pb::Money {
+                minor_units,
+                currency: currency.to_owned(),
+            }),
             Err(e) => {
                 self.error(path, e.to_string());
                 None
@@ -111,7 +142,14 @@ impl Reader {
     }
 
     /// An enum written by its bare name (`HIGH` for `PRIORITY_HIGH`); empty is unspecified.
-    fn enumeration(&mut self, obj: &Obj, key: &str, path: &str, prefix: &str, parse: fn(&str) -> Option<i32>) -> i32 {
+    fn enumeration(
+        &mut self,
+        obj: &Obj,
+        key: &str,
+        path: &str,
+        prefix: &str,
+        parse: fn(&str) -> Option<i32>,
+    ) -> i32 {
         let text = self.string(obj, key, path);
         if text.is_empty() {
             return 0;
@@ -129,7 +167,10 @@ impl Reader {
             pb::PaymentType::Unspecified
         } else {
             parse_payment_type(&type_text).unwrap_or_else(|| {
-                self.error("payment_type", format!("unknown payment type {type_text:?}"));
+                self.error(
+                    "payment_type",
+                    format!("unknown payment type {type_text:?}"),
+                );
                 pb::PaymentType::Unspecified
             })
         };
@@ -171,8 +212,13 @@ impl Reader {
     }
 
     fn amount(&mut self, root: &Obj) -> (Option<pb::Money>, Option<pb::ExchangeInfo>) {
-        let Some(amount) = self.object(root, "amount", "") else { return (None, None) };
-        let currency = self.string(amount, "currency", "amount").trim().to_ascii_uppercase();
+        let Some(amount) = self.object(root, "amount", "") else {
+            return (None, None);
+        };
+        let currency = self
+            .string(amount, "currency", "amount")
+            .trim()
+            .to_ascii_uppercase();
         let money = if amount.get("value").is_some_and(|v| !v.is_null()) && currency.is_empty() {
             self.error("amount.currency", "is required");
             None
@@ -185,19 +231,27 @@ impl Reader {
                 self.string(fx, "source_currency", path),
                 self.string(fx, "from_currency", path),
             ]);
-            let target_currency =
-                first_nonempty([self.string(fx, "target_currency", path), self.string(fx, "to_currency", path)]);
+            let target_currency = first_nonempty([
+                self.string(fx, "target_currency", path),
+                self.string(fx, "to_currency", path),
+            ]);
             let rate = match fx.get("rate").or_else(|| fx.get("exchange_rate")) {
                 Some(Value::Number(n)) => n.to_string(),
                 Some(Value::String(s)) => s.clone(),
                 _ => String::new(),
             };
             let source_amount = self.money(
-                fx.get("source_amount").or_else(|| fx.get("original_amount")),
+                fx.get("source_amount")
+                    .or_else(|| fx.get("original_amount")),
                 &source_currency,
                 "amount.exchange_info.source_amount",
             );
-            pb::ExchangeInfo { source_currency, target_currency, rate, source_amount }
+            pb::ExchangeInfo {
+                source_currency,
+                target_currency,
+                rate,
+                source_amount,
+            }
         });
         (money, exchange)
     }
@@ -222,21 +276,26 @@ impl Reader {
                 }),
                 routing_info,
                 iban: self.string(acc, "iban", &path),
-                bic: first_nonempty([self.string(acc, "bic", &path), self.string(acc, "swift", &path)]),
+                bic: first_nonempty([
+                    self.string(acc, "bic", &path),
+                    self.string(acc, "swift", &path),
+                ]),
             }
         });
         let contact = self.object(obj, "contact_info", side);
         let cpath = format!("{side}.contact_info");
-        let address = contact.and_then(|c| self.object(c, "address", &cpath)).map(|a| {
-            let apath = format!("{cpath}.address");
-            pb::Address {
-                street: self.string(a, "street", &apath),
-                city: self.string(a, "city", &apath),
-                state: self.string(a, "state", &apath),
-                postal_code: self.string(a, "postal_code", &apath),
-                country: self.string(a, "country", &apath),
-            }
-        });
+        let address = contact
+            .and_then(|c| self.object(c, "address", &cpath))
+            .map(|a| {
+                let apath = format!("{cpath}.address");
+                pb::Address {
+                    street: self.string(a, "street", &apath),
+                    city: self.string(a, "city", &apath),
+                    state: self.string(a, "state", &apath),
+                    postal_code: self.string(a, "postal_code", &apath),
+                    country: self.string(a, "country", &apath),
+                }
+            });
         let electronic = contact.and_then(|c| self.object(c, "electronic", &cpath));
         let epath = format!("{cpath}.electronic");
         Some(pb::Party {
@@ -247,8 +306,12 @@ impl Reader {
             name: self.string(obj, "name", side),
             account,
             address,
-            email: electronic.map(|e| self.string(e, "email", &epath)).unwrap_or_default(),
-            phone: electronic.map(|e| self.string(e, "phone", &epath)).unwrap_or_default(),
+            email: electronic
+                .map(|e| self.string(e, "email", &epath))
+                .unwrap_or_default(),
+            phone: electronic
+                .map(|e| self.string(e, "phone", &epath))
+                .unwrap_or_default(),
         })
     }
 
@@ -257,10 +320,15 @@ impl Reader {
         let path = "processing";
         let tracking = self.object(p, "status_tracking", path);
         let tpath = "processing.status_tracking";
-        let current = tracking.map(|t| self.string(t, "current_status", tpath)).unwrap_or_default();
+        let current = tracking
+            .map(|t| self.string(t, "current_status", tpath))
+            .unwrap_or_default();
         let current_status = self.status(&current, "processing.status_tracking.current_status");
         let mut status_history = Vec::new();
-        if let Some(history) = tracking.and_then(|t| t.get("status_history")).and_then(Value::as_array) {
+        if let Some(history) = tracking
+            .and_then(|t| t.get("status_history"))
+            .and_then(Value::as_array)
+        {
             for (i, entry) in history.iter().enumerate() {
                 let hpath = format!("{tpath}.status_history[{i}]");
                 let Some(entry) = entry.as_object() else {
@@ -270,7 +338,9 @@ impl Reader {
                 let status_text = self.string(entry, "status", &hpath);
                 status_history.push(pb::StatusChange {
                     status: self.status(&status_text, &format!("{hpath}.status")),
-                    changed_at: self.instant(entry, "timestamp", &hpath).or_else(|| self.instant(entry, "changed_at", &hpath)),
+                    changed_at: self
+                        .instant(entry, "timestamp", &hpath)
+                        .or_else(|| self.instant(entry, "changed_at", &hpath)),
                     reason: self.string(entry, "reason", &hpath),
                 });
             }
@@ -279,9 +349,13 @@ impl Reader {
             priority: self.enumeration(p, "priority", path, "PRIORITY_", |n| {
                 pb::Priority::from_str_name(n).map(|t| t as i32)
             }),
-            processing_window: self.enumeration(p, "processing_window", path, "PROCESSING_WINDOW_", |n| {
-                pb::ProcessingWindow::from_str_name(n).map(|t| t as i32)
-            }),
+            processing_window: self.enumeration(
+                p,
+                "processing_window",
+                path,
+                "PROCESSING_WINDOW_",
+                |n| pb::ProcessingWindow::from_str_name(n).map(|t| t as i32),
+            ),
             submission_date: self.instant(p, "submission_date", path),
             effective_date: self.instant(p, "effective_date", path),
             settlement_date: self.instant(p, "settlement_date", path),
@@ -330,14 +404,22 @@ impl Reader {
                         String::new()
                     }
                 };
-                compliance_checks.push(pb::ComplianceCheck { name: name.clone(), status });
+                compliance_checks.push(pb::ComplianceCheck {
+                    name: name.clone(),
+                    status,
+                });
             }
         }
-        let reporting = self.object(r, "reporting", "regulatory").map(|rep| pb::RegulatoryReporting {
-            authority_name: self.string(rep, "authority_name", "regulatory.reporting"),
-            details: self.string(rep, "details", "regulatory.reporting"),
-        });
-        Some(pb::Regulatory { compliance_checks, reporting })
+        let reporting =
+            self.object(r, "reporting", "regulatory")
+                .map(|rep| pb::RegulatoryReporting {
+                    authority_name: self.string(rep, "authority_name", "regulatory.reporting"),
+                    details: self.string(rep, "details", "regulatory.reporting"),
+                });
+        Some(pb::Regulatory {
+            compliance_checks,
+            reporting,
+        })
     }
 
     fn metadata(&mut self, root: &Obj) -> Option<pb::Metadata> {
@@ -355,10 +437,21 @@ impl Reader {
         })
     }
 
-    fn details(&mut self, payment_type: pb::PaymentType, root: &Obj, metadata: &mut Option<pb::Metadata>) -> Option<Details> {
+    fn details(
+        &mut self,
+        payment_type: pb::PaymentType,
+        root: &Obj,
+        metadata: &mut Option<pb::Metadata>,
+    ) -> Option<Details> {
         let empty = Obj::new();
-        let tsd = self.object(root, "type_specific_data", "").unwrap_or(&empty);
-        let mut rail = Rail { root, tsd, used: Vec::new() };
+        let tsd = self
+            .object(root, "type_specific_data", "")
+            .unwrap_or(&empty);
+        let mut rail = Rail {
+            root,
+            tsd,
+            used: Vec::new(),
+        };
         let details = match payment_type {
             pb::PaymentType::Unspecified => return None,
             pb::PaymentType::Ach => Details::Ach(self.ach(&mut rail)),
@@ -380,7 +473,10 @@ impl Reader {
                 category_purpose: self.rail_string(&mut rail, &["category_purpose"]),
             }),
             pb::PaymentType::Card => Details::Card(pb::CardDetails {
-                card_present: rail.pick(&["card_present"]).map(|(o, k)| self.bool(o, k, "card_present")).unwrap_or(false),
+                card_present: rail
+                    .pick(&["card_present"])
+                    .map(|(o, k)| self.bool(o, k, "card_present"))
+                    .unwrap_or(false),
                 entry_mode: self.rail_string(&mut rail, &["entry_mode"]),
                 auth_type: self.rail_string(&mut rail, &["auth_type"]),
                 terminal_id: self.rail_string(&mut rail, &["terminal_id"]),
@@ -420,11 +516,14 @@ impl Reader {
     }
 
     fn rail_string(&mut self, rail: &mut Rail<'_>, keys: &[&'static str]) -> String {
-        rail.pick(keys).map(|(obj, key)| self.string(obj, key, "")).unwrap_or_default()
+        rail.pick(keys)
+            .map(|(obj, key)| self.string(obj, key, ""))
+            .unwrap_or_default()
     }
 
     fn rail_instant(&mut self, rail: &mut Rail<'_>, keys: &[&'static str]) -> Option<Timestamp> {
-        rail.pick(keys).and_then(|(obj, key)| self.instant(obj, key, ""))
+        rail.pick(keys)
+            .and_then(|(obj, key)| self.instant(obj, key, ""))
     }
 
     fn ach(&mut self, rail: &mut Rail<'_>) -> pb::AchDetails {
@@ -458,10 +557,16 @@ impl Reader {
 
     fn wire(&mut self, rail: &mut Rail<'_>) -> pb::WireDetails {
         let wire_type = rail.pick(&["wire_type"]).map_or(0, |(o, k)| {
-            self.enumeration(o, k, "", "WIRE_SCOPE_", |n| pb::WireScope::from_str_name(n).map(|t| t as i32))
+            self.enumeration(o, k, "", "WIRE_SCOPE_", |n| {
+                pb::WireScope::from_str_name(n).map(|t| t as i32)
+            })
         });
-        let charges = rail.pick(&["charges"]).and_then(|(o, k)| self.object(o, k, ""));
-        let bearer_from_charges = charges.map(|c| self.string(c, "type", "charges")).unwrap_or_default();
+        let charges = rail
+            .pick(&["charges"])
+            .and_then(|(o, k)| self.object(o, k, ""));
+        let bearer_from_charges = charges
+            .map(|c| self.string(c, "type", "charges"))
+            .unwrap_or_default();
         let bearer_text = if bearer_from_charges.is_empty() {
             self.rail_string(rail, &["charges_instruction"])
         } else {
@@ -471,17 +576,36 @@ impl Reader {
         let charge_bearer = if bearer_text.is_empty() {
             0
         } else {
-            pb::ChargeBearer::from_str_name(&format!("CHARGE_BEARER_{}", bearer_text.to_ascii_uppercase()))
-                .map(|b| b as i32)
-                .unwrap_or_else(|| {
-                    self.error("charges.type", format!("unknown charge bearer {bearer_text:?}"));
-                    0
-                })
+            pb::ChargeBearer::from_str_name(&format!(
+                "CHARGE_BEARER_{}",
+                bearer_text.to_ascii_uppercase()
+            ))
+            .map(|b| b as i32)
+            .unwrap_or_else(|| {
+                self.error(
+                    "charges.type",
+                    format!("unknown charge bearer {bearer_text:?}"),
+                );
+                0
+            })
         };
-        let currency = rail.root.get("amount").and_then(|a| a.get("currency")).and_then(Value::as_str).unwrap_or("USD");
-        let charges_currency = charges.and_then(|c| c.get("currency")).and_then(Value::as_str).unwrap_or(currency).to_owned();
-        let charges_money = charges.and_then(|c| self.money(c.get("amount"), &charges_currency, "charges.amount"));
-        let intermediary = match rail.pick(&["intermediary_bank"]).and_then(|(o, k)| o.get(k)) {
+        let currency = rail
+            .root
+            .get("amount")
+            .and_then(|a| a.get("currency"))
+            .and_then(Value::as_str)
+            .unwrap_or("USD");
+        let charges_currency = charges
+            .and_then(|c| c.get("currency"))
+            .and_then(Value::as_str)
+            .unwrap_or(currency)
+            .to_owned();
+        let charges_money =
+            charges.and_then(|c| self.money(c.get("amount"), &charges_currency, "charges.amount"));
+        let intermediary = match rail
+            .pick(&["intermediary_bank"])
+            .and_then(|(o, k)| o.get(k))
+        {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Object(bank)) => self.string(bank, "bic", "intermediary_bank"),
             _ => String::new(),
@@ -497,26 +621,43 @@ impl Reader {
     }
 
     fn rtp(&mut self, rail: &mut Rail<'_>) -> pb::RtpDetails {
-        let confirmation = rail.pick(&["confirmation"]).and_then(|(o, k)| self.object(o, k, ""));
-        let timing = rail.pick(&["timing"]).and_then(|(o, k)| self.object(o, k, ""));
+        let confirmation = rail
+            .pick(&["confirmation"])
+            .and_then(|(o, k)| self.object(o, k, ""));
+        let timing = rail
+            .pick(&["timing"])
+            .and_then(|(o, k)| self.object(o, k, ""));
         pb::RtpDetails {
             clearing_system: self.rail_string(rail, &["clearing_system"]),
             settlement_method: self.rail_string(rail, &["settlement_method"]),
             processing_mode: self.rail_string(rail, &["processing_mode"]),
-            confirmation_id: confirmation.map(|c| self.string(c, "confirmation_id", "confirmation")).unwrap_or_default(),
-            confirmation_timestamp: confirmation.and_then(|c| self.instant(c, "confirmation_timestamp", "confirmation")),
+            confirmation_id: confirmation
+                .map(|c| self.string(c, "confirmation_id", "confirmation"))
+                .unwrap_or_default(),
+            confirmation_timestamp: confirmation
+                .and_then(|c| self.instant(c, "confirmation_timestamp", "confirmation")),
             settlement_confirmation: confirmation
                 .map(|c| self.string(c, "settlement_confirmation", "confirmation"))
                 .unwrap_or_default(),
-            submission_timestamp: timing.and_then(|t| self.instant(t, "submission_timestamp", "timing")),
-            settlement_timestamp: timing.and_then(|t| self.instant(t, "settlement_timestamp", "timing")),
+            submission_timestamp: timing
+                .and_then(|t| self.instant(t, "submission_timestamp", "timing")),
+            settlement_timestamp: timing
+                .and_then(|t| self.instant(t, "settlement_timestamp", "timing")),
             expiry_timestamp: timing.and_then(|t| self.instant(t, "expiry_timestamp", "timing")),
         }
     }
 
     fn direct_debit(&mut self, rail: &mut Rail<'_>) -> pb::DirectDebitDetails {
-        let currency = rail.root.get("amount").and_then(|a| a.get("currency")).and_then(Value::as_str).unwrap_or("USD").to_owned();
-        let max_amount = rail.pick(&["max_amount"]).and_then(|(o, k)| self.money(o.get(k), &currency, "max_amount"));
+        let currency = rail
+            .root
+            .get("amount")
+            .and_then(|a| a.get("currency"))
+            .and_then(Value::as_str)
+            .unwrap_or("USD")
+            .to_owned();
+        let max_amount = rail
+            .pick(&["max_amount"])
+            .and_then(|(o, k)| self.money(o.get(k), &currency, "max_amount"));
         pb::DirectDebitDetails {
             scheme_type: self.rail_string(rail, &["scheme_type"]),
             mandate_id: self.rail_string(rail, &["mandate_id"]),
@@ -547,11 +688,15 @@ impl<'a> Rail<'a> {
             .iter()
             .find(|k| present(self.root, k))
             .map(|k| (self.root, *k))
-            .or_else(|| keys.iter().find(|k| present(self.tsd, k)).map(|k| (self.tsd, *k)));
-        if let Some((obj, key)) = found {
-            if std::ptr::eq(obj, self.tsd) {
-                self.used.push(key);
-            }
+            .or_else(|| {
+                keys.iter()
+                    .find(|k| present(self.tsd, k))
+                    .map(|k| (self.tsd, *k))
+            });
+        if let Some((obj, key)) = found
+            && std::ptr::eq(obj, self.tsd)
+        {
+            self.used.push(key);
         }
         found
     }
@@ -574,7 +719,10 @@ fn keep_unused_type_specific(rail: &Rail<'_>, metadata: &mut Option<pb::Metadata
         metadata
             .get_or_insert_with(Default::default)
             .attributes
-            .insert(format!("{TYPE_SPECIFIC_ATTRIBUTE_PREFIX}{key}"), scalar_text(value));
+            .insert(
+                format!("{TYPE_SPECIFIC_ATTRIBUTE_PREFIX}{key}"),
+                scalar_text(value),
+            );
     }
 }
 
@@ -586,11 +734,18 @@ fn scalar_text(value: &Value) -> String {
 }
 
 fn first_nonempty<const N: usize>(values: [String; N]) -> String {
-    values.into_iter().find(|v| !v.is_empty()).unwrap_or_default()
+    values
+        .into_iter()
+        .find(|v| !v.is_empty())
+        .unwrap_or_default()
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 fn kind(value: &Value) -> &'static str {

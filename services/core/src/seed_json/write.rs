@@ -12,10 +12,17 @@ use serde_json::{Map, Value, json};
 /// The seed's JSON for `payment`. Amounts are JSON numbers in major units, as the seed
 /// writes them; timestamps are zone-less UTC with microseconds.
 pub fn to_seed(payment: &pb::Payment) -> Value {
-    let currency = payment.amount.as_ref().map(|a| a.currency.as_str()).unwrap_or_default();
+    let currency = payment
+        .amount
+        .as_ref()
+        .map(|a| a.currency.as_str())
+        .unwrap_or_default();
     let mut root = Map::new();
     root.insert("payment_id".into(), json!(payment.payment_id));
-    root.insert("payment_type".into(), json!(seed_type_name(payment.payment_type())));
+    root.insert(
+        "payment_type".into(),
+        json!(seed_type_name(payment.payment_type())),
+    );
     root.insert("version".into(), json!(payment.schema_version));
     root.insert("revision".into(), json!(payment.revision));
     root.insert("created_at".into(), instant(payment.created_at.as_ref()));
@@ -38,7 +45,10 @@ pub fn to_seed(payment: &pb::Payment) -> Value {
     root.insert("beneficiary".into(), party(payment.beneficiary.as_ref()));
     root.insert("processing".into(), processing(payment.processing.as_ref()));
     root.insert("references".into(), references(payment.references.as_ref()));
-    root.insert("remittance_info".into(), remittance(payment.remittance_info.as_ref()));
+    root.insert(
+        "remittance_info".into(),
+        remittance(payment.remittance_info.as_ref()),
+    );
     root.insert("regulatory".into(), regulatory(payment.regulatory.as_ref()));
     let (metadata, tsd_extra) = metadata(payment.metadata.as_ref());
     root.insert("metadata".into(), metadata);
@@ -50,7 +60,11 @@ pub fn to_seed(payment: &pb::Payment) -> Value {
     if !payment.warnings.is_empty() {
         root.insert(
             "warnings".into(),
-            payment.warnings.iter().map(|w| json!({"field": w.field, "description": w.description})).collect(),
+            payment
+                .warnings
+                .iter()
+                .map(|w| json!({"field": w.field, "description": w.description}))
+                .collect(),
         );
     }
     Value::Object(root)
@@ -134,9 +148,11 @@ fn references(r: Option<&pb::References>) -> Value {
 fn remittance(r: Option<&pb::RemittanceInfo>) -> Value {
     let Some(r) = r else { return Value::Null };
     let mut out = json!({"type": bare_name(r.r#type().as_str_name(), "REMITTANCE_TYPE_")});
-    for (key, value) in
-        [("purpose_code", &r.purpose_code), ("description", &r.description), ("creditor_reference", &r.creditor_reference)]
-    {
+    for (key, value) in [
+        ("purpose_code", &r.purpose_code),
+        ("description", &r.description),
+        ("creditor_reference", &r.creditor_reference),
+    ] {
         if !value.is_empty() {
             out[key] = json!(value);
         }
@@ -160,13 +176,18 @@ fn regulatory(r: Option<&pb::Regulatory>) -> Value {
 
 /// The seed's metadata, and the kept `type_specific_data` values to put back.
 fn metadata(m: Option<&pb::Metadata>) -> (Value, Map<String, Value>) {
-    let Some(m) = m else { return (Value::Null, Map::new()) };
+    let Some(m) = m else {
+        return (Value::Null, Map::new());
+    };
     let mut out = json!({"source_system": m.source_system, "business_unit": m.business_unit});
     let mut tsd = Map::new();
     for (key, value) in &m.attributes {
         match key.strip_prefix(TYPE_SPECIFIC_ATTRIBUTE_PREFIX) {
             Some(tsd_key) => {
-                tsd.insert(tsd_key.to_owned(), serde_json::from_str(value).unwrap_or_else(|_| json!(value)));
+                tsd.insert(
+                    tsd_key.to_owned(),
+                    serde_json::from_str(value).unwrap_or_else(|_| json!(value)),
+                );
             }
             None => out[key] = json!(value),
         }
@@ -175,7 +196,9 @@ fn metadata(m: Option<&pb::Metadata>) -> (Value, Map<String, Value>) {
 }
 
 fn money(m: Option<&pb::Money>) -> Value {
-    m.map_or(Value::Null, |m| json!(minor_units_to_json_number(m.minor_units, &m.currency)))
+    m.map_or(Value::Null, |m| {
+        json!(minor_units_to_json_number(m.minor_units, &m.currency))
+    })
 }
 
 fn details(d: Option<&Details>, currency: &str) -> Map<String, Value> {

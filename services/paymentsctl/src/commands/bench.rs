@@ -28,12 +28,20 @@ type Samples = Arc<Mutex<VecDeque<(String, Instant)>>>;
 /// Runs the benchmark and prints its figures.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.count > 0, "--count must be at least 1");
-    anyhow::ensure!(args.streams > 0 && args.chunk > 0, "--streams and --chunk must be at least 1");
-    let temp_dir = std::env::temp_dir().join(format!("paymentsctl-bench-{}-{}", std::process::id(), super::clock_seed()));
+    anyhow::ensure!(
+        args.streams > 0 && args.chunk > 0,
+        "--streams and --chunk must be at least 1"
+    );
+    let temp_dir = std::env::temp_dir().join(format!(
+        "paymentsctl-bench-{}-{}",
+        std::process::id(),
+        super::clock_seed()
+    ));
     let (server, stack) = match &args.server {
         Some(server) => (server.clone(), None),
         None => {
-            std::fs::create_dir_all(&temp_dir).with_context(|| format!("creating {}", temp_dir.display()))?;
+            std::fs::create_dir_all(&temp_dir)
+                .with_context(|| format!("creating {}", temp_dir.display()))?;
             let config = StackConfig {
                 grpc_addr: "127.0.0.1:0".into(),
                 http_addr: "127.0.0.1:0".into(),
@@ -41,7 +49,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let stack = RunningStack::start(config).await?;
-            eprintln!("embedded stack on {} (memory bus, {}/bench.db)", stack.grpc_addr, temp_dir.display());
+            eprintln!(
+                "embedded stack on {} (memory bus, {}/bench.db)",
+                stack.grpc_addr,
+                temp_dir.display()
+            );
             (stack.grpc_addr.to_string(), Some(stack))
         }
     };
@@ -56,9 +68,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
     let seed = args.seed.unwrap_or_else(super::clock_seed);
     eprintln!("generating {} payments (seed {seed})", args.count);
-    let generator = PaymentGenerator::new(GeneratorConfig { seed, ..Default::default() });
+    let generator = PaymentGenerator::new(GeneratorConfig {
+        seed,
+        ..Default::default()
+    });
     let now = chrono::Utc::now();
-    let payments: Arc<Vec<pb::Payment>> = Arc::new((0..args.count).map(|i| generator.payment_at(i, now)).collect());
+    let payments: Arc<Vec<pb::Payment>> = Arc::new(
+        (0..args.count)
+            .map(|i| generator.payment_at(i, now))
+            .collect(),
+    );
     let channel = client::connect(server).await?;
     let mut query = client::query(channel.clone());
     let baseline = stats_count(&mut query).await?;
@@ -69,11 +88,20 @@ async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
     let chunks = payments.len().div_ceil(args.chunk);
     let started = Instant::now();
     let done = Arc::new(AtomicBool::new(false));
-    let sampler = tokio::spawn(sample_latencies(client::query(channel.clone()), samples.clone(), done.clone()));
+    let sampler = tokio::spawn(sample_latencies(
+        client::query(channel.clone()),
+        samples.clone(),
+        done.clone(),
+    ));
     let mut workers = Vec::new();
     for _ in 0..args.streams {
-        let (payments, samples, submitted, next_chunk, chunk) =
-            (payments.clone(), samples.clone(), submitted.clone(), next_chunk.clone(), args.chunk);
+        let (payments, samples, submitted, next_chunk, chunk) = (
+            payments.clone(),
+            samples.clone(),
+            submitted.clone(),
+            next_chunk.clone(),
+            args.chunk,
+        );
         let mut ingest = client::ingest(channel.clone());
         workers.push(tokio::spawn(async move {
             loop {
@@ -86,19 +114,26 @@ async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
                 let samples = samples.clone();
                 let requests = tokio_stream::iter(range.clone()).map(move |i| {
                     let payment = batch[i].clone();
-                    if i % SAMPLE_EVERY == 0 {
-                        if let Ok(mut queue) = samples.lock() {
-                            queue.push_back((payment.payment_id.clone(), Instant::now()));
-                        }
+                    if i % SAMPLE_EVERY == 0
+                        && let Ok(mut queue) = samples.lock()
+                    {
+                        queue.push_back((payment.payment_id.clone(), Instant::now()));
                     }
-                    pb::SubmitPaymentsRequest { payment: Some(payment), validation_mode: pb::ValidationMode::Strict as i32 }
+                    pb::SubmitPaymentsRequest {
+                        payment: Some(payment),
+                        validation_mode: pb::ValidationMode::Strict as i32,
+                    }
                 });
                 let summary = ingest
                     .submit_payments(requests)
                     .await
                     .map_err(|s| anyhow::anyhow!("submission failed: {}", describe_status(&s)))?
                     .into_inner();
-                anyhow::ensure!(summary.rejected == 0, "{} generated payments were rejected", summary.rejected);
+                anyhow::ensure!(
+                    summary.rejected == 0,
+                    "{} generated payments were rejected",
+                    summary.rejected
+                );
                 submitted.fetch_add(summary.accepted, Ordering::Relaxed);
             }
         }));
@@ -120,20 +155,46 @@ async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
             break;
         }
         if last_report.elapsed() >= Duration::from_secs(1) {
-            eprintln!("  {:>6.1}s submitted {:>8}  queryable {:>8} / {}", started.elapsed().as_secs_f64(), submitted.load(Ordering::Relaxed), stored, args.count);
+            eprintln!(
+                "  {:>6.1}s submitted {:>8}  queryable {:>8} / {}",
+                started.elapsed().as_secs_f64(),
+                submitted.load(Ordering::Relaxed),
+                stored,
+                args.count
+            );
             last_report = Instant::now();
         }
-        anyhow::ensure!(started.elapsed() < SETTLE_TIMEOUT, "only {stored} of {} payments queryable after {SETTLE_TIMEOUT:?}", args.count);
+        anyhow::ensure!(
+            started.elapsed() < SETTLE_TIMEOUT,
+            "only {stored} of {} payments queryable after {SETTLE_TIMEOUT:?}",
+            args.count
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let total = started.elapsed();
     done.store(true, Ordering::Relaxed);
     let mut latencies = sampler.await.context("latency sampler")??;
     latencies.sort_unstable();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
-    println!("bench: {} payments, {} streams x {} per call", args.count, args.streams, args.chunk);
-    println!("  submitted in   {:>8.2}s  ({:.0} payments/s)", submit_elapsed.as_secs_f64(), args.count as f64 / submit_elapsed.as_secs_f64());
-    println!("  queryable in   {:>8.2}s  ({:.0} payments/s end to end)", total.as_secs_f64(), args.count as f64 / total.as_secs_f64());
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "bench: {} payments, {} streams x {} per call",
+        args.count, args.streams, args.chunk
+    );
+    println!(
+        "  submitted in   {:>8.2}s  ({:.0} payments/s)",
+        submit_elapsed.as_secs_f64(),
+        args.count as f64 / submit_elapsed.as_secs_f64()
+    );
+    println!(
+        "  queryable in   {:>8.2}s  ({:.0} payments/s end to end)",
+        total.as_secs_f64(),
+        args.count as f64 / total.as_secs_f64()
+    );
     println!(
         "  submit-to-queryable latency over {} samples: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         latencies.len(),
@@ -144,7 +205,9 @@ async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn stats_count(query: &mut pb::query_service_client::QueryServiceClient<tonic::transport::Channel>) -> anyhow::Result<i64> {
+async fn stats_count(
+    query: &mut pb::query_service_client::QueryServiceClient<tonic::transport::Channel>,
+) -> anyhow::Result<i64> {
     Ok(query
         .get_stats(pb::GetStatsRequest { filter: None })
         .await
@@ -169,14 +232,21 @@ async fn sample_latencies(
             tokio::time::sleep(Duration::from_millis(1)).await;
             continue;
         };
-        match query.get_payment(pb::GetPaymentRequest { payment_id: id.clone() }).await {
+        match query
+            .get_payment(pb::GetPaymentRequest {
+                payment_id: id.clone(),
+            })
+            .await
+        {
             Ok(_) => {
                 latencies.push(sent.elapsed());
                 if let Ok(mut q) = samples.lock() {
                     q.pop_front();
                 }
             }
-            Err(status) if status.code() == tonic::Code::NotFound => tokio::time::sleep(Duration::from_micros(500)).await,
+            Err(status) if status.code() == tonic::Code::NotFound => {
+                tokio::time::sleep(Duration::from_micros(500)).await
+            }
             Err(status) => anyhow::bail!("GetPayment {id}: {}", describe_status(&status)),
         }
     }

@@ -9,28 +9,42 @@ use payments_core::time::{parse_instant, to_timestamp};
 
 /// Builds the filter, naming the flag at fault.
 pub fn to_proto(args: &FilterArgs) -> anyhow::Result<pb::PaymentFilter> {
-    let instant = |flag: &str, value: &Option<String>| -> anyhow::Result<Option<pbjson_types::Timestamp>> {
-        value
-            .as_deref()
-            .map(|v| parse_instant(v).map(to_timestamp).with_context(|| format!("{flag} {v:?} is not RFC 3339 or YYYY-MM-DD")))
-            .transpose()
-    };
+    let instant =
+        |flag: &str, value: &Option<String>| -> anyhow::Result<Option<pbjson_types::Timestamp>> {
+            value
+                .as_deref()
+                .map(|v| {
+                    parse_instant(v)
+                        .map(to_timestamp)
+                        .with_context(|| format!("{flag} {v:?} is not RFC 3339 or YYYY-MM-DD"))
+                })
+                .transpose()
+        };
     let currency = args.currency.as_deref().map(str::to_ascii_uppercase);
     let amount_currency = currency.clone().unwrap_or_else(|| "USD".to_owned());
     let amount = |flag: &str, value: Option<f64>| -> anyhow::Result<Option<i64>> {
         value
-            .map(|v| decimal_to_minor_units(v, &amount_currency).with_context(|| format!("{flag} {v}")))
+            .map(|v| {
+                decimal_to_minor_units(v, &amount_currency).with_context(|| format!("{flag} {v}"))
+            })
             .transpose()
     };
     let statuses = args
         .statuses
         .iter()
-        .map(|s| parse_status(s).map(|x| x as i32).with_context(|| format!("--status {s:?} is not a status (e.g. completed, pending, failed)")))
+        .map(|s| {
+            parse_status(s).map(|x| x as i32).with_context(|| {
+                format!("--status {s:?} is not a status (e.g. completed, pending, failed)")
+            })
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(pb::PaymentFilter {
         created_from: instant("--from", &args.from)?,
         created_to: instant("--to", &args.to)?,
-        payment_types: super::generate::parse_types(&args.types)?.into_iter().map(|t| t as i32).collect(),
+        payment_types: super::generate::parse_types(&args.types)?
+            .into_iter()
+            .map(|t| t as i32)
+            .collect(),
         originator_id: args.originator.clone().unwrap_or_default(),
         beneficiary_id: args.beneficiary.clone().unwrap_or_default(),
         statuses,

@@ -22,13 +22,20 @@ pub fn parse_types(names: &[String]) -> anyhow::Result<Vec<payments_core::pb::Pa
 
 /// Writes `--count` payments in `--format`.
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
-    let mut config = GeneratorConfig { seed: args.seed, types: parse_types(&args.types)?, ..Default::default() };
+    let mut config = GeneratorConfig {
+        seed: args.seed,
+        types: parse_types(&args.types)?,
+        ..Default::default()
+    };
     if let Some(start) = &args.start {
-        config.start = parse_instant(start).with_context(|| format!("--start {start:?} is not RFC 3339 or YYYY-MM-DD"))?;
+        config.start = parse_instant(start)
+            .with_context(|| format!("--start {start:?} is not RFC 3339 or YYYY-MM-DD"))?;
     }
     let generator = PaymentGenerator::new(config);
     let sink: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 20, sink);

@@ -14,7 +14,11 @@ use tonic_types::StatusExt;
 pub fn describe_status(status: &Status) -> String {
     let mut text = format!("{:?}: {}", status.code(), status.message());
     if let Some(bad) = status.get_details_bad_request() {
-        let fields: Vec<String> = bad.field_violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect();
+        let fields: Vec<String> = bad
+            .field_violations
+            .iter()
+            .map(|v| format!("{}: {}", v.field, v.description))
+            .collect();
         if !fields.is_empty() && !status.message().contains(&fields[0]) {
             text.push_str(&format!(" [{}]", fields.join("; ")));
         }
@@ -30,7 +34,9 @@ fn fail(status: Status) -> anyhow::Error {
 pub async fn get(args: GetArgs) -> anyhow::Result<()> {
     let channel = client::connect(&args.server.server).await?;
     let response = client::query(channel)
-        .get_payment(pb::GetPaymentRequest { payment_id: args.payment_id })
+        .get_payment(pb::GetPaymentRequest {
+            payment_id: args.payment_id,
+        })
         .await
         .map_err(fail)?
         .into_inner();
@@ -46,11 +52,19 @@ pub async fn list(args: ListArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let mut shown = 0usize;
     if args.format == ListFormat::Table {
-        writeln!(out, "{:<26} {:<21} {:<10} {:>18} {:<3} {:<14} {:<14} CREATED", "PAYMENT_ID", "TYPE", "STATUS", "AMOUNT", "CCY", "ORIGINATOR", "BENEFICIARY")?;
+        writeln!(
+            out,
+            "{:<26} {:<21} {:<10} {:>18} {:<3} {:<14} {:<14} CREATED",
+            "PAYMENT_ID", "TYPE", "STATUS", "AMOUNT", "CCY", "ORIGINATOR", "BENEFICIARY"
+        )?;
     }
     loop {
         let page = query
-            .list_payments(pb::ListPaymentsRequest { filter: Some(filter.clone()), page_size: args.page_size, page_token: token })
+            .list_payments(pb::ListPaymentsRequest {
+                filter: Some(filter.clone()),
+                page_size: args.page_size,
+                page_token: token,
+            })
             .await
             .map_err(fail)?
             .into_inner();
@@ -61,9 +75,16 @@ pub async fn list(args: ListArgs) -> anyhow::Result<()> {
                     let (amount, currency) = p
                         .amount
                         .as_ref()
-                        .map(|a| (format_minor_units(a.minor_units, &a.currency), a.currency.as_str()))
+                        .map(|a| {
+                            (
+                                format_minor_units(a.minor_units, &a.currency),
+                                a.currency.as_str(),
+                            )
+                        })
                         .unwrap_or_default();
-                    let party = |x: &Option<pb::Party>| x.as_ref().map(|p| p.party_id.clone()).unwrap_or_default();
+                    let party = |x: &Option<pb::Party>| {
+                        x.as_ref().map(|p| p.party_id.clone()).unwrap_or_default()
+                    };
                     writeln!(
                         out,
                         "{:<26} {:<21} {:<10} {:>18} {:<3} {:<14} {:<14} {}",
@@ -74,7 +95,10 @@ pub async fn list(args: ListArgs) -> anyhow::Result<()> {
                         currency,
                         party(&p.originator),
                         party(&p.beneficiary),
-                        p.created_at.as_ref().map(format_rfc3339).unwrap_or_default()
+                        p.created_at
+                            .as_ref()
+                            .map(format_rfc3339)
+                            .unwrap_or_default()
                     )?;
                 }
             }
@@ -98,7 +122,9 @@ pub async fn stats(args: StatsArgs) -> anyhow::Result<()> {
     let filter = super::filter::to_proto(&args.filter)?;
     let channel = client::connect(&args.server.server).await?;
     let stats = client::query(channel)
-        .get_stats(pb::GetStatsRequest { filter: Some(filter) })
+        .get_stats(pb::GetStatsRequest {
+            filter: Some(filter),
+        })
         .await
         .map_err(fail)?
         .into_inner();
@@ -107,11 +133,24 @@ pub async fn stats(args: StatsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("{} payments", stats.total_count);
-    for (title, buckets) in [("by type", &stats.by_type), ("by currency", &stats.by_currency), ("by status", &stats.by_status)] {
+    for (title, buckets) in [
+        ("by type", &stats.by_type),
+        ("by currency", &stats.by_currency),
+        ("by status", &stats.by_status),
+    ] {
         println!("\n{title}:");
         for b in buckets {
-            let totals: Vec<String> =
-                b.totals.iter().map(|m| format!("{} {}", format_minor_units(m.minor_units, &m.currency), m.currency)).collect();
+            let totals: Vec<String> = b
+                .totals
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {}",
+                        format_minor_units(m.minor_units, &m.currency),
+                        m.currency
+                    )
+                })
+                .collect();
             println!("  {:<28} {:>9}  {}", b.key, b.count, totals.join(", "));
         }
     }

@@ -26,32 +26,65 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let mode = if args.lenient { pb::ValidationMode::Lenient } else { pb::ValidationMode::Strict } as i32;
+    let mode = if args.lenient {
+        pb::ValidationMode::Lenient
+    } else {
+        pb::ValidationMode::Strict
+    } as i32;
     let total = payments.len() as u64;
     let channel = client::connect(&args.server.server).await?;
-    let requests = tokio_stream::iter(
-        payments.into_iter().map(move |payment| pb::SubmitPaymentsRequest { payment: Some(payment), validation_mode: mode }),
-    );
+    let requests =
+        tokio_stream::iter(
+            payments
+                .into_iter()
+                .map(move |payment| pb::SubmitPaymentsRequest {
+                    payment: Some(payment),
+                    validation_mode: mode,
+                }),
+        );
     let summary = client::ingest(channel)
         .submit_payments(requests)
         .await
         .map_err(|status| anyhow::anyhow!("submission failed: {}", describe_status(&status)))?
         .into_inner();
     for rejection in &summary.rejections {
-        let origin = origins.get(rejection.index as usize).map(String::as_str).unwrap_or("?");
-        let fields: Vec<String> = rejection.violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect();
-        println!("rejected {origin} {}: {}", rejection.payment_id, fields.join("; "));
+        let origin = origins
+            .get(rejection.index as usize)
+            .map(String::as_str)
+            .unwrap_or("?");
+        let fields: Vec<String> = rejection
+            .violations
+            .iter()
+            .map(|v| format!("{}: {}", v.field, v.description))
+            .collect();
+        println!(
+            "rejected {origin} {}: {}",
+            rejection.payment_id,
+            fields.join("; ")
+        );
     }
     println!(
         "submitted {total} payments: {} accepted ({} with warnings), {} rejected{}",
         summary.accepted,
         summary.accepted_with_warnings,
         summary.rejected,
-        if unreadable > 0 { format!(", {unreadable} unreadable") } else { String::new() }
+        if unreadable > 0 {
+            format!(", {unreadable} unreadable")
+        } else {
+            String::new()
+        }
     );
     if summary.rejected > 0 || unreadable > 0 {
-        let hint = if args.lenient { "" } else { " (--lenient accepts content-rule failures as warnings)" };
-        anyhow::bail!("{} of {} records not accepted{hint}", summary.rejected + unreadable, total + unreadable);
+        let hint = if args.lenient {
+            ""
+        } else {
+            " (--lenient accepts content-rule failures as warnings)"
+        };
+        anyhow::bail!(
+            "{} of {} records not accepted{hint}",
+            summary.rejected + unreadable,
+            total + unreadable
+        );
     }
     Ok(())
 }

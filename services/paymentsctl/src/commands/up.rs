@@ -22,8 +22,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let grpc = stack.grpc_addr;
     let http = stack.http_addr;
     println!("payments is up");
-    println!("  gRPC   {grpc}  payments.v1.GeneratorService, IngestService, QueryService; grpc.health.v1.Health; reflection");
-    println!("  HTTP   http://{http}  /health /livez /readyz  POST /payments/time-range /payments/type-customer /payments/date-type-customer");
+    println!(
+        "  gRPC   {grpc}  payments.v1.GeneratorService, IngestService, QueryService; grpc.health.v1.Health; reflection"
+    );
+    println!(
+        "  HTTP   http://{http}  /health /livez /readyz  POST /payments/time-range /payments/type-customer /payments/date-type-customer"
+    );
     println!("  bus    {}", stack.bus());
     println!("  store  {}", args.store);
     match args.rate {
@@ -37,7 +41,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     tracing::info!(signal, "shutdown requested; draining");
     let (processor, traffic) = (stack.processor.clone(), stack.traffic.clone());
     stack.shutdown().await?;
-    let load = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
+    let load =
+        |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
     println!(
         "drained: traffic generated {} and ingest acknowledged {}; processor wrote {} and dead-lettered {}; bye",
         load(&traffic.generated),

@@ -6,7 +6,9 @@ mod write;
 use crate::{Error, Page, PageRequest, PaymentFilter, Result, Stats, Store};
 use async_trait::async_trait;
 use payments_core::pb;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -22,7 +24,10 @@ impl SqliteStore {
     /// Opens (creating when missing) the database at `url` and applies migrations.
     pub async fn open(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| Error::InvalidUrl { url: url.to_owned(), reason: e.to_string() })?
+            .map_err(|e| Error::InvalidUrl {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -32,8 +37,14 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| Error::Backend(format!("opening {url}: {e}")))?;
-        MIGRATOR.run(&pool).await.map_err(|e| Error::Migration(e.to_string()))?;
-        Ok(Self { pool, url: url.to_owned() })
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Migration(e.to_string()))?;
+        Ok(Self {
+            pool,
+            url: url.to_owned(),
+        })
     }
 }
 

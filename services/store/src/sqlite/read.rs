@@ -11,11 +11,16 @@ pub async fn get(pool: &SqlitePool, payment_id: &str) -> Result<Option<pb::Payme
         .bind(payment_id)
         .fetch_optional(pool)
         .await?;
-    row.map(|r| decode_body(payment_id, r.get::<&[u8], _>(0))).transpose()
+    row.map(|r| decode_body(payment_id, r.get::<&[u8], _>(0)))
+        .transpose()
 }
 
 /// Appends ` WHERE …` for `filter` (and the cursor) to `query`.
-fn push_where<'a>(query: &mut QueryBuilder<'a, Sqlite>, filter: &'a PaymentFilter, after: Option<&'a Cursor>) {
+fn push_where<'a>(
+    query: &mut QueryBuilder<'a, Sqlite>,
+    filter: &'a PaymentFilter,
+    after: Option<&'a Cursor>,
+) {
     query.push(" WHERE 1 = 1");
     if let Some(from) = filter.created_from_micros {
         query.push(" AND created_at >= ").push_bind(from);
@@ -69,7 +74,9 @@ pub async fn list(pool: &SqlitePool, filter: &PaymentFilter, page: &PageRequest)
     let size = page.size.clamp(1, MAX_PAGE_SIZE);
     let mut query = QueryBuilder::new("SELECT payment_id, created_at, body FROM payments");
     push_where(&mut query, filter, page.after.as_ref());
-    query.push(" ORDER BY created_at, payment_id LIMIT ").push_bind(i64::from(size) + 1);
+    query
+        .push(" ORDER BY created_at, payment_id LIMIT ")
+        .push_bind(i64::from(size) + 1);
     let rows = query.build().fetch_all(pool).await?;
     let has_more = rows.len() > size as usize;
     let mut payments = Vec::with_capacity(rows.len().min(size as usize));
@@ -77,9 +84,15 @@ pub async fn list(pool: &SqlitePool, filter: &PaymentFilter, page: &PageRequest)
     for row in rows.iter().take(size as usize) {
         let id: String = row.get(0);
         payments.push(decode_body(&id, row.get::<&[u8], _>(2))?);
-        next = Some(Cursor { created_micros: row.get(1), payment_id: id });
+        next = Some(Cursor {
+            created_micros: row.get(1),
+            payment_id: id,
+        });
     }
-    Ok(Page { payments, next: if has_more { next } else { None } })
+    Ok(Page {
+        payments,
+        next: if has_more { next } else { None },
+    })
 }
 
 /// Counts and totals by rail, currency and status.
@@ -91,8 +104,20 @@ pub async fn stats(pool: &SqlitePool, filter: &PaymentFilter) -> Result<Stats> {
     query.push(" GROUP BY payment_type, status, currency");
     let rows = query.build().fetch_all(pool).await?;
     Ok(Stats::from_groups(rows.iter().map(|r| {
-        let rail = pb::PaymentType::try_from(r.get::<i32, _>(0)).unwrap_or_default().as_str_name().to_owned();
-        let status = pb::PaymentStatus::try_from(r.get::<i32, _>(1)).unwrap_or_default().as_str_name().to_owned();
-        (rail, status, r.get::<String, _>(2), r.get::<i64, _>(3), r.get::<i64, _>(4))
+        let rail = pb::PaymentType::try_from(r.get::<i32, _>(0))
+            .unwrap_or_default()
+            .as_str_name()
+            .to_owned();
+        let status = pb::PaymentStatus::try_from(r.get::<i32, _>(1))
+            .unwrap_or_default()
+            .as_str_name()
+            .to_owned();
+        (
+            rail,
+            status,
+            r.get::<String, _>(2),
+            r.get::<i64, _>(3),
+            r.get::<i64, _>(4),
+        )
     })))
 }
