@@ -3,7 +3,7 @@
 use crate::{Error, Result};
 
 /// Default number of uncommitted records a memory topic holds before producers wait.
-pub const DEFAULT_MEMORY_CAPACITY: usize = 65_536;
+pub const DEFAULT_MEMORY_CAPACITY: usize = 10_000;
 
 /// A parsed bus URL.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -146,7 +146,7 @@ impl RunningStack {
             payments_bus::PAYMENTS_TOPIC,
             RecordKey::PaymentId,
         );
-        let routes = GrpcRoutes::new()?
+        let routes = GrpcRoutes::new()
             .add_service(GeneratorGrpc::new(config.customers).into_server())
             .add_service(IngestGrpc::new(ingestor.clone()).into_server())
             .add_service(QueryGrpc::new(store.clone()).into_server());

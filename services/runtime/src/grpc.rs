@@ -4,9 +4,9 @@
 use crate::Shutdown;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::server::NamedService;
 use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
@@ -39,35 +39,44 @@ impl HealthRegistry {
     }
 }
 
-/// The gRPC services of one server, with health and reflection already in.
+/// Why a gRPC server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The reflection service could not be built from the descriptors.
+    #[error("building gRPC reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The transport failed.
+    #[error("gRPC transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// The gRPC services of one server, with health and reflection.
 pub struct GrpcRoutes {
     routes: Routes,
     health: HealthRegistry,
 }
 
+impl Default for GrpcRoutes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl GrpcRoutes {
-    /// Routes holding `grpc.health.v1.Health` and gRPC server reflection (v1 and v1alpha)
-    /// for the `payments.v1` and health descriptors.
-    pub fn new() -> Result<Self, tonic_reflection::server::Error> {
+    /// Routes holding `grpc.health.v1.Health`; reflection is added when serving, so that it
+    /// lists exactly the services this server registered.
+    pub fn new() -> Self {
         let (reporter, health_service) = tonic_health::server::health_reporter();
-        let reflection = || {
-            tonic_reflection::server::Builder::configure()
-                .register_encoded_file_descriptor_set(payments_proto::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        };
-        let routes = Routes::new(health_service)
-            .add_service(reflection().build_v1()?)
-            .add_service(reflection().build_v1alpha()?);
-        Ok(Self {
-            routes,
+        Self {
+            routes: Routes::new(health_service),
             health: HealthRegistry {
                 reporter,
                 services: Vec::new(),
             },
-        })
+        }
     }
 
-    /// Adds a service; its health starts NOT_SERVING until [`HealthRegistry::set_serving`].
+    /// Adds a service; its health starts NOT_SERVING until [`GrpcRoutes::serve`] begins.
     pub fn add_service<S>(mut self, service: S) -> Self
     where
         S: tower_service::Service<
@@ -91,14 +100,31 @@ impl GrpcRoutes {
         self.health.clone()
     }
 
+    /// gRPC server reflection (v1 and v1alpha) over the `payments.v1`, health and
+    /// `google.rpc` error-detail descriptors, listing health and the registered services only.
+    fn with_reflection(self) -> Result<Routes, ServeError> {
+        let reflection = || {
+            let mut builder = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(payments_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                // google.rpc error details, so clients can decode BadRequest violations.
+                .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+                .with_service_name("grpc.health.v1.Health");
+            for name in &self.health.services {
+                builder = builder.with_service_name(*name);
+            }
+            builder
+        };
+        let v1 = reflection().build_v1()?;
+        let v1alpha = reflection().build_v1alpha()?;
+        Ok(self.routes.add_service(v1).add_service(v1alpha))
+    }
+
     /// Serves on `listener` until `shutdown`: marks every service SERVING, and on shutdown
     /// NOT_SERVING, stops accepting, and lets in-flight calls finish.
-    pub async fn serve(
-        self,
-        listener: TcpListener,
-        shutdown: Shutdown,
-    ) -> Result<(), tonic::transport::Error> {
+    pub async fn serve(self, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
         let health = self.health.clone();
+        let routes = self.with_reflection()?;
         health.set_serving(true).await;
         let drain = async move {
             shutdown.cancelled().await;
@@ -107,9 +133,14 @@ impl GrpcRoutes {
         tonic::transport::Server::builder()
             // Keep idle connections alive through proxies and detect dead peers.
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
-            .add_routes(self.routes)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
-            .await
+            .add_routes(routes)
+            // Small responses must not wait for Nagle's algorithm (40 ms with delayed ACKs).
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                drain,
+            )
+            .await?;
+        Ok(())
     }
 }
 

@@ -169,7 +169,7 @@ async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
             "only {stored} of {} payments queryable after {SETTLE_TIMEOUT:?}",
             args.count
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let total = started.elapsed();
     done.store(true, Ordering::Relaxed);
