@@ -5,30 +5,31 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use anyhow::Context;
 use clap::Parser;
 use payments_generator::{GeneratorGrpc, config::GeneratorArgs};
-use payments_runtime::{GrpcRoutes, grpc::bind, http, shutdown};
+use payments_runtime::{GrpcRoutes, Shutdown, http, serve_service, shutdown};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    payments_runtime::exit_code(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let args = GeneratorArgs::parse();
     payments_runtime::telemetry::init("payments-generator");
-    let stop = payments_runtime::Shutdown::new();
+    let stop = Shutdown::new();
     shutdown::cancel_on_signal(stop.clone());
-    let (grpc_listener, grpc_addr) = bind(&args.grpc_addr).await?;
-    let (http_listener, http_addr) = bind(&args.http_addr).await?;
     let routes = GrpcRoutes::new().add_service(GeneratorGrpc::new(args.customers).into_server());
-    let probes = http::probe_routes(http::readiness(|| async { Ok(()) }), stop.clone());
-    tracing::info!(%grpc_addr, %http_addr, "payments-generator listening");
-    let http_task = tokio::spawn(http::serve(http_listener, probes, stop.clone()));
-    routes
-        .serve(grpc_listener, stop)
-        .await
-        .context("grpc server")?;
-    http_task
-        .await
-        .context("http task")?
-        .context("http server")?;
+    let ready = http::readiness(|| async { Ok(()) });
+    serve_service(
+        "payments-generator",
+        &args.grpc_addr,
+        &args.http_addr,
+        routes,
+        axum::Router::new(),
+        ready,
+        stop,
+    )
+    .await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use crate::generator::{GeneratorConfig, PaymentGenerator, default_start};
 use payments_core::pb::{self, generator_service_server::GeneratorService};
 use payments_core::time::from_timestamp;
-use payments_runtime::status::invalid_field;
+use payments_runtime::status::{invalid_field, specified_enum_values};
 use std::pin::Pin;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -45,18 +45,7 @@ pub fn config_from_request(
             ),
         ));
     }
-    let mut types = Vec::with_capacity(request.types.len());
-    for (i, t) in request.types.iter().enumerate() {
-        match pb::PaymentType::try_from(*t) {
-            Ok(pb::PaymentType::Unspecified) | Err(_) => {
-                return Err(invalid_field(
-                    &format!("types[{i}]"),
-                    format!("{t} is not a payment type"),
-                ));
-            }
-            Ok(t) => types.push(t),
-        }
-    }
+    let types = specified_enum_values::<pb::PaymentType>("types", &request.types, "payment type")?;
     let start = match &request.start_time {
         None => default_start(),
         Some(ts) => from_timestamp(ts)

@@ -9,10 +9,14 @@ use anyhow::Context;
 use clap::Parser;
 use payments_bus::Bus;
 use payments_ingest::{IngestGrpc, Ingestor, config::IngestArgs};
-use payments_runtime::{GrpcRoutes, grpc::bind, http, shutdown};
+use payments_runtime::{GrpcRoutes, Shutdown, http, serve_service, shutdown};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    payments_runtime::exit_code(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let args = IngestArgs::parse();
     payments_runtime::telemetry::init("payments-ingest");
     let bus = Bus::connect(&args.bus).with_context(|| format!("connecting to bus {}", args.bus))?;
@@ -21,15 +25,12 @@ async fn main() -> anyhow::Result<()> {
             "memory:// bus is in-process: nothing outside this process will read these payments"
         );
     }
-    let stop = payments_runtime::Shutdown::new();
+    let stop = Shutdown::new();
     shutdown::cancel_on_signal(stop.clone());
-    let (grpc_listener, grpc_addr) = bind(&args.grpc_addr).await?;
-    let (http_listener, http_addr) = bind(&args.http_addr).await?;
     let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key);
     let routes = GrpcRoutes::new().add_service(IngestGrpc::new(ingestor).into_server());
-    let ready_bus = bus.clone();
     let ready = http::readiness(move || {
-        let bus = ready_bus.clone();
+        let bus = bus.clone();
         async move {
             if bus.ready().await {
                 Ok(())
@@ -38,19 +39,15 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     });
-    tracing::info!(%grpc_addr, %http_addr, bus = %bus.describe(), topic = %args.topic, "payments-ingest listening");
-    let http_task = tokio::spawn(http::serve(
-        http_listener,
-        http::probe_routes(ready, stop.clone()),
-        stop.clone(),
-    ));
-    routes
-        .serve(grpc_listener, stop)
-        .await
-        .context("grpc server")?;
-    http_task
-        .await
-        .context("http task")?
-        .context("http server")?;
+    serve_service(
+        "payments-ingest",
+        &args.grpc_addr,
+        &args.http_addr,
+        routes,
+        axum::Router::new(),
+        ready,
+        stop,
+    )
+    .await?;
     Ok(())
 }

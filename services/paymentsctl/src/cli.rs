@@ -1,6 +1,7 @@
 //! The command line: every flag has an environment variable.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use payments_processor::config::Validation;
 use std::path::PathBuf;
 
 /// The payments system: realistic synthetic B2B payments through gRPC services.
@@ -69,24 +70,6 @@ pub struct UpArgs {
     /// Seconds the drain may take after Ctrl-C or SIGTERM.
     #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
-}
-
-/// Validation modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Validation {
-    /// Any failed rule rejects.
-    Strict,
-    /// Content-rule failures are stored as warnings.
-    Lenient,
-}
-
-impl From<Validation> for payments_core::ValidationMode {
-    fn from(v: Validation) -> Self {
-        match v {
-            Validation::Strict => Self::Strict,
-            Validation::Lenient => Self::Lenient,
-        }
-    }
 }
 
 /// Output formats of `generate`.

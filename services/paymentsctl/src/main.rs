@@ -23,12 +23,5 @@ async fn main() -> ExitCode {
         Command::Stats(args) => commands::query::stats(args).await,
         Command::Bench(args) => commands::bench::run(args).await,
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            // `{:#}` prints the whole cause chain on one line, without a backtrace.
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    payments_runtime::exit_code(result)
 }

@@ -9,11 +9,15 @@ use anyhow::Context;
 use clap::Parser;
 use payments_bus::Bus;
 use payments_processor::{Processor, ProcessorConfig, config::ProcessorArgs};
-use payments_runtime::{GrpcRoutes, grpc::bind, http, shutdown};
+use payments_runtime::{GrpcRoutes, Shutdown, http, serve_service, shutdown};
 use std::time::Duration;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    payments_runtime::exit_code(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let args = ProcessorArgs::parse();
     payments_runtime::telemetry::init("payments-processor");
     let bus = Bus::connect(&args.bus).with_context(|| format!("connecting to bus {}", args.bus))?;
@@ -25,10 +29,8 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("opening sink {url}"))?,
         );
     }
-    let stop = payments_runtime::Shutdown::new();
+    let stop = Shutdown::new();
     shutdown::cancel_on_signal(stop.clone());
-    let (grpc_listener, grpc_addr) = bind(&args.grpc_addr).await?;
-    let (http_listener, http_addr) = bind(&args.http_addr).await?;
     let config = ProcessorConfig {
         batch_size: args.batch_size.max(1),
         linger: Duration::from_millis(args.linger_ms),
@@ -52,30 +54,35 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     });
-    tracing::info!(%grpc_addr, %http_addr, bus = %bus.describe(), topic = %args.topic, "payments-processor listening");
-    let http_task = tokio::spawn(http::serve(
-        http_listener,
-        http::probe_routes(ready, stop.clone()),
+    let (grpc_addr, http_addr, server_stop) =
+        (args.grpc_addr.clone(), args.http_addr.clone(), stop.clone());
+    let server = tokio::spawn(async move {
+        let routes = GrpcRoutes::new();
+        serve_service(
+            "payments-processor",
+            &grpc_addr,
+            &http_addr,
+            routes,
+            axum::Router::new(),
+            ready,
+            server_stop,
+        )
+        .await
+    });
+    // Past the grace period a sink that keeps failing is given up on (its batch stays
+    // uncommitted and is redelivered to the next processor).
+    let abort = Shutdown::new();
+    let (grace, abort_later, stop_watch) = (
+        Duration::from_secs(args.shutdown_grace),
+        abort.clone(),
         stop.clone(),
-    ));
-    let grpc_task = tokio::spawn(GrpcRoutes::new().serve(grpc_listener, stop.clone()));
-    let abort = payments_runtime::Shutdown::new();
-    let grace = Duration::from_secs(args.shutdown_grace);
-    let abort_later = abort.clone();
-    let stop_watch = stop.clone();
+    );
     tokio::spawn(async move {
         stop_watch.cancelled().await;
         tokio::time::sleep(grace).await;
         abort_later.cancel();
     });
     processor.run(stop, abort).await?;
-    grpc_task
-        .await
-        .context("grpc task")?
-        .context("grpc server")?;
-    http_task
-        .await
-        .context("http task")?
-        .context("http server")?;
+    server.await.context("server task")??;
     Ok(())
 }

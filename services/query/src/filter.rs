@@ -2,7 +2,7 @@
 
 use payments_core::pb;
 use payments_core::time::{from_timestamp, timestamp_micros};
-use payments_runtime::status::invalid_field;
+use payments_runtime::status::{invalid_field, specified_enum_values};
 use payments_store::{Cursor, MAX_PAGE_SIZE, PageRequest, PaymentFilter};
 use tonic::Status;
 
@@ -22,30 +22,13 @@ pub fn filter_from_proto(filter: Option<&pb::PaymentFilter>) -> Result<PaymentFi
                 Some(_) => Err(invalid_field(field, "is not a valid timestamp")),
             }
         };
-    let mut payment_types = Vec::with_capacity(f.payment_types.len());
-    for (i, t) in f.payment_types.iter().enumerate() {
-        match pb::PaymentType::try_from(*t) {
-            Ok(pb::PaymentType::Unspecified) | Err(_) => {
-                return Err(invalid_field(
-                    &format!("filter.payment_types[{i}]"),
-                    format!("{t} is not a payment type"),
-                ));
-            }
-            Ok(t) => payment_types.push(t),
-        }
-    }
-    let mut statuses = Vec::with_capacity(f.statuses.len());
-    for (i, s) in f.statuses.iter().enumerate() {
-        match pb::PaymentStatus::try_from(*s) {
-            Ok(pb::PaymentStatus::Unspecified) | Err(_) => {
-                return Err(invalid_field(
-                    &format!("filter.statuses[{i}]"),
-                    format!("{s} is not a status"),
-                ));
-            }
-            Ok(s) => statuses.push(s),
-        }
-    }
+    let payment_types = specified_enum_values::<pb::PaymentType>(
+        "filter.payment_types",
+        &f.payment_types,
+        "payment type",
+    )?;
+    let statuses =
+        specified_enum_values::<pb::PaymentStatus>("filter.statuses", &f.statuses, "status")?;
     let out = PaymentFilter {
         created_from_micros: instant("filter.created_from", &f.created_from)?,
         created_to_micros: instant("filter.created_to", &f.created_to)?,

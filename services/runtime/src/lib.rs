@@ -2,10 +2,24 @@
 //! errors to gRPC statuses, HTTP probes and graceful shutdown.
 
 pub mod grpc;
+pub mod host;
 pub mod http;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;
 
 pub use grpc::{GrpcRoutes, HealthRegistry};
+pub use host::serve_service;
 pub use shutdown::{Shutdown, wait_for_signal};
+
+/// Turns a binary's result into its exit code, printing an error as one line with its whole
+/// cause chain (`error: opening store …: …`) rather than a debug dump or backtrace.
+pub fn exit_code<E: std::fmt::Display>(result: Result<(), E>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

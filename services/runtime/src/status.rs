@@ -43,6 +43,25 @@ pub fn invalid_field(field: &str, description: impl Into<String>) -> Status {
     )
 }
 
+/// Checks a repeated enum field: every value must be one the enum declares, other than its
+/// `_UNSPECIFIED` zero. `what` names the enum in the error (`"payment type"`).
+pub fn specified_enum_values<E>(field: &str, values: &[i32], what: &str) -> Result<Vec<E>, Status>
+where
+    E: TryFrom<i32>,
+{
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match E::try_from(*v) {
+            Ok(e) if *v != 0 => Ok(e),
+            _ => Err(invalid_field(
+                &format!("{field}[{i}]"),
+                format!("{v} is not a {what}"),
+            )),
+        })
+        .collect()
+}
+
 /// `UNAVAILABLE` for a dependency (bus, store) that failed; the client may retry.
 pub fn unavailable(what: &str, error: impl std::fmt::Display) -> Status {
     Status::unavailable(format!("{what} unavailable: {error}"))
