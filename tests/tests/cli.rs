@@ -159,3 +159,88 @@ fn ctrl_c_during_a_traffic_run_exits_zero_and_every_acknowledged_payment_is_stor
 async fn payments_store_open(url: &str) -> std::sync::Arc<dyn payments_store::Store> {
     payments_store::open(url).await.unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_files_in_both_formats_submit_cleanly() {
+    let (stack, dir) = common::start_stack("roundtrip").await;
+    let server = stack.grpc_addr.to_string();
+    let (jsonl, seed) = (dir.join("p.jsonl"), dir.join("p.json"));
+    let out = tokio::task::spawn_blocking(move || {
+        let generate = |format: &str, path: &std::path::Path, seed: &str| {
+            let out = paymentsctl(&[
+                "generate",
+                "--count",
+                "300",
+                "--seed",
+                seed,
+                "--format",
+                format,
+                "--out",
+                path.to_str().unwrap(),
+            ]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        generate("jsonl", &jsonl, "1");
+        generate("seed-json", &seed, "2");
+        paymentsctl(&[
+            "submit",
+            "--server",
+            &server,
+            jsonl.to_str().unwrap(),
+            seed.to_str().unwrap(),
+        ])
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("submitted 600 payments: 600 accepted (0 with warnings), 0 rejected"),
+        "{stdout}"
+    );
+    stack.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn bench_runs_end_to_end_on_the_embedded_stack() {
+    let out = paymentsctl(&["bench", "--count", "3000", "--chunk", "500"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("bench: 3000 payments"), "{stdout}");
+    assert!(stdout.contains("payments/s end to end"), "{stdout}");
+    assert!(stdout.contains("latency over 30 samples"), "{stdout}");
+}
+
+#[test]
+fn generate_into_a_closed_pipe_exits_quietly() {
+    let mut child = Command::new(common::paymentsctl())
+        .args(["generate", "--count", "1000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("paymentId"));
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

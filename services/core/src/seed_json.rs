@@ -9,6 +9,7 @@
 //! `seed.type_specific_data.<key>` so nothing is lost.
 
 mod read;
+mod read_rails;
 mod write;
 
 pub use read::{from_seed, is_seed_payment};

@@ -1,14 +1,14 @@
 //! Seed JSON → `Payment`.
 
-use super::{SeedFieldError, TYPE_SPECIFIC_ATTRIBUTE_PREFIX};
+use super::SeedFieldError;
 use crate::money::decimal_to_minor_units;
 use crate::names::{parse_payment_type, parse_status};
-use crate::pb::{self, payment::Details};
+use crate::pb;
 use crate::time::{parse_instant, to_timestamp};
 use pbjson_types::Timestamp;
 use serde_json::{Map, Value};
 
-type Obj = Map<String, Value>;
+pub(super) type Obj = Map<String, Value>;
 
 /// Whether a JSON object is a seed payment rather than a protobuf-JSON one: the seed
 /// writes `version` and a decimal `amount.value`.
@@ -35,12 +35,12 @@ pub fn from_seed(value: &Value) -> Result<pb::Payment, Vec<SeedFieldError>> {
 }
 
 #[derive(Default)]
-struct Reader {
+pub(super) struct Reader {
     errors: Vec<SeedFieldError>,
 }
 
 impl Reader {
-    fn error(&mut self, field: &str, description: impl Into<String>) {
+    pub(super) fn error(&mut self, field: &str, description: impl Into<String>) {
         self.errors.push(SeedFieldError {
             field: field.into(),
             description: description.into(),
@@ -48,7 +48,7 @@ impl Reader {
     }
 
     /// A string field; numbers are accepted and written as text (seed ids are sometimes numeric).
-    fn string(&mut self, obj: &Obj, key: &str, path: &str) -> String {
+    pub(super) fn string(&mut self, obj: &Obj, key: &str, path: &str) -> String {
         match obj.get(key) {
             None | Some(Value::Null) => String::new(),
             Some(Value::String(s)) => s.clone(),
@@ -63,7 +63,7 @@ impl Reader {
         }
     }
 
-    fn object<'a>(&mut self, obj: &'a Obj, key: &str, path: &str) -> Option<&'a Obj> {
+    pub(super) fn object<'a>(&mut self, obj: &'a Obj, key: &str, path: &str) -> Option<&'a Obj> {
         match obj.get(key) {
             None | Some(Value::Null) => None,
             Some(Value::Object(o)) => Some(o),
@@ -77,7 +77,7 @@ impl Reader {
         }
     }
 
-    fn instant(&mut self, obj: &Obj, key: &str, path: &str) -> Option<Timestamp> {
+    pub(super) fn instant(&mut self, obj: &Obj, key: &str, path: &str) -> Option<Timestamp> {
         let text = self.string(obj, key, path);
         if text.is_empty() {
             return None;
@@ -92,7 +92,7 @@ impl Reader {
         parsed
     }
 
-    fn int(&mut self, obj: &Obj, key: &str, path: &str) -> i64 {
+    pub(super) fn int(&mut self, obj: &Obj, key: &str, path: &str) -> i64 {
         match obj.get(key) {
             None | Some(Value::Null) => 0,
             Some(v) => v
@@ -105,7 +105,7 @@ impl Reader {
         }
     }
 
-    fn bool(&mut self, obj: &Obj, key: &str, path: &str) -> bool {
+    pub(super) fn bool(&mut self, obj: &Obj, key: &str, path: &str) -> bool {
         match obj.get(key) {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
@@ -120,7 +120,12 @@ impl Reader {
     }
 
     /// A decimal amount in `currency` as minor units.
-    fn money(&mut self, value: Option<&Value>, currency: &str, path: &str) -> Option<pb::Money> {
+    pub(super) fn money(
+        &mut self,
+        value: Option<&Value>,
+        currency: &str,
+        path: &str,
+    ) -> Option<pb::Money> {
         let value = value.filter(|v| !v.is_null())?;
         let Some(number) = value
             .as_f64()
@@ -142,7 +147,7 @@ impl Reader {
     }
 
     /// An enum written by its bare name (`HIGH` for `PRIORITY_HIGH`); empty is unspecified.
-    fn enumeration(
+    pub(super) fn enumeration(
         &mut self,
         obj: &Obj,
         key: &str,
@@ -436,297 +441,9 @@ impl Reader {
             attributes,
         })
     }
-
-    fn details(
-        &mut self,
-        payment_type: pb::PaymentType,
-        root: &Obj,
-        metadata: &mut Option<pb::Metadata>,
-    ) -> Option<Details> {
-        let empty = Obj::new();
-        let tsd = self
-            .object(root, "type_specific_data", "")
-            .unwrap_or(&empty);
-        let mut rail = Rail {
-            root,
-            tsd,
-            used: Vec::new(),
-        };
-        let details = match payment_type {
-            pb::PaymentType::Unspecified => return None,
-            pb::PaymentType::Ach => Details::Ach(self.ach(&mut rail)),
-            pb::PaymentType::Wire => Details::Wire(self.wire(&mut rail)),
-            pb::PaymentType::Rtp => Details::Rtp(self.rtp(&mut rail)),
-            pb::PaymentType::Check => Details::Check(pb::CheckDetails {
-                check_number: self.rail_string(&mut rail, &["check_number"]),
-                check_type: self.rail_string(&mut rail, &["check_type"]),
-                presentation_type: self.rail_string(&mut rail, &["presentation_type"]),
-                capture_type: self.rail_string(&mut rail, &["capture_type"]),
-                memo: self.rail_string(&mut rail, &["memo"]),
-                image_reference: self.rail_string(&mut rail, &["image_data", "image_reference"]),
-            }),
-            pb::PaymentType::Sepa => Details::Sepa(pb::SepaDetails {
-                scheme: self.rail_string(&mut rail, &["scheme"]),
-                instruction_id: self.rail_string(&mut rail, &["instruction_id"]),
-                service_level: self.rail_string(&mut rail, &["service_level"]),
-                local_instrument: self.rail_string(&mut rail, &["local_instrument"]),
-                category_purpose: self.rail_string(&mut rail, &["category_purpose"]),
-            }),
-            pb::PaymentType::Card => Details::Card(pb::CardDetails {
-                card_present: rail
-                    .pick(&["card_present"])
-                    .map(|(o, k)| self.bool(o, k, "card_present"))
-                    .unwrap_or(false),
-                entry_mode: self.rail_string(&mut rail, &["entry_mode"]),
-                auth_type: self.rail_string(&mut rail, &["auth_type"]),
-                terminal_id: self.rail_string(&mut rail, &["terminal_id"]),
-                merchant_id: self.rail_string(&mut rail, &["merchant_id"]),
-                pan_last4: self.rail_string(&mut rail, &["pan_last_4", "pan_last4"]),
-                card_type: self.rail_string(&mut rail, &["card_type"]),
-                network: self.rail_string(&mut rail, &["network"]),
-                auth_code: self.rail_string(&mut rail, &["auth_code"]),
-            }),
-            pb::PaymentType::DirectDebit => Details::DirectDebit(self.direct_debit(&mut rail)),
-            pb::PaymentType::StandingOrder => Details::StandingOrder(pb::StandingOrderDetails {
-                frequency: self.rail_string(&mut rail, &["frequency"]),
-                execution_day: rail
-                    .pick(&["execution_day"])
-                    .map(|(o, k)| i32::try_from(self.int(o, k, "execution_day")).unwrap_or(0))
-                    .unwrap_or(0),
-                start_date: self.rail_instant(&mut rail, &["start_date"]),
-                end_date: self.rail_instant(&mut rail, &["end_date"]),
-                next_execution: self.rail_instant(&mut rail, &["next_execution"]),
-                previous_execution: self.rail_instant(&mut rail, &["previous_execution"]),
-                last_execution_status: self.rail_string(&mut rail, &["last_execution_status"]),
-            }),
-            pb::PaymentType::P2p => Details::P2p(pb::P2pDetails {
-                service_provider: self.rail_string(&mut rail, &["service_provider"]),
-                service_type: self.rail_string(&mut rail, &["service_type"]),
-                purpose: self.rail_string(&mut rail, &["purpose"]),
-                message: self.rail_string(&mut rail, &["message"]),
-                device_id: self.rail_string(&mut rail, &["device_id"]),
-                risk_score: rail
-                    .pick(&["risk_score"])
-                    .map(|(o, k)| i32::try_from(self.int(o, k, "risk_score")).unwrap_or(0))
-                    .unwrap_or(0),
-            }),
-        };
-        keep_unused_type_specific(&rail, metadata);
-        Some(details)
-    }
-
-    fn rail_string(&mut self, rail: &mut Rail<'_>, keys: &[&'static str]) -> String {
-        rail.pick(keys)
-            .map(|(obj, key)| self.string(obj, key, ""))
-            .unwrap_or_default()
-    }
-
-    fn rail_instant(&mut self, rail: &mut Rail<'_>, keys: &[&'static str]) -> Option<Timestamp> {
-        rail.pick(keys)
-            .and_then(|(obj, key)| self.instant(obj, key, ""))
-    }
-
-    fn ach(&mut self, rail: &mut Rail<'_>) -> pb::AchDetails {
-        let mut addenda = Vec::new();
-        let mut push = |r: &mut Self, a: &Obj| {
-            addenda.push(pb::AchAddenda {
-                type_code: r.string(a, "type_code", "addenda"),
-                payment_related_info: r.string(a, "payment_related_info", "addenda"),
-            })
-        };
-        match rail.pick(&["addenda"]).and_then(|(o, k)| o.get(k)) {
-            Some(Value::Object(a)) => push(self, a),
-            Some(Value::Array(items)) => {
-                for item in items {
-                    match item.as_object() {
-                        Some(a) => push(self, a),
-                        None => self.error("addenda", "each addenda must be an object"),
-                    }
-                }
-            }
-            _ => {}
-        }
-        pb::AchDetails {
-            sec_code: self.rail_string(rail, &["sec_code"]),
-            batch_id: self.rail_string(rail, &["batch_id"]),
-            addenda,
-            company_entry_description: self.rail_string(rail, &["company_entry_description"]),
-            return_reason_code: self.rail_string(rail, &["return_reason_code"]),
-        }
-    }
-
-    fn wire(&mut self, rail: &mut Rail<'_>) -> pb::WireDetails {
-        let wire_type = rail.pick(&["wire_type"]).map_or(0, |(o, k)| {
-            self.enumeration(o, k, "", "WIRE_SCOPE_", |n| {
-                pb::WireScope::from_str_name(n).map(|t| t as i32)
-            })
-        });
-        let charges = rail
-            .pick(&["charges"])
-            .and_then(|(o, k)| self.object(o, k, ""));
-        let bearer_from_charges = charges
-            .map(|c| self.string(c, "type", "charges"))
-            .unwrap_or_default();
-        let bearer_text = if bearer_from_charges.is_empty() {
-            self.rail_string(rail, &["charges_instruction"])
-        } else {
-            rail.used.push("charges_instruction");
-            bearer_from_charges
-        };
-        let charge_bearer = if bearer_text.is_empty() {
-            0
-        } else {
-            pb::ChargeBearer::from_str_name(&format!(
-                "CHARGE_BEARER_{}",
-                bearer_text.to_ascii_uppercase()
-            ))
-            .map(|b| b as i32)
-            .unwrap_or_else(|| {
-                self.error(
-                    "charges.type",
-                    format!("unknown charge bearer {bearer_text:?}"),
-                );
-                0
-            })
-        };
-        let currency = rail
-            .root
-            .get("amount")
-            .and_then(|a| a.get("currency"))
-            .and_then(Value::as_str)
-            .unwrap_or("USD");
-        let charges_currency = charges
-            .and_then(|c| c.get("currency"))
-            .and_then(Value::as_str)
-            .unwrap_or(currency)
-            .to_owned();
-        let charges_money =
-            charges.and_then(|c| self.money(c.get("amount"), &charges_currency, "charges.amount"));
-        let intermediary = match rail
-            .pick(&["intermediary_bank"])
-            .and_then(|(o, k)| o.get(k))
-        {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Object(bank)) => self.string(bank, "bic", "intermediary_bank"),
-            _ => String::new(),
-        };
-        pb::WireDetails {
-            wire_type,
-            message_type: self.rail_string(rail, &["message_type"]),
-            intermediary_bank_bic: intermediary,
-            charge_bearer,
-            charges: charges_money,
-            imad: self.rail_string(rail, &["imad"]),
-        }
-    }
-
-    fn rtp(&mut self, rail: &mut Rail<'_>) -> pb::RtpDetails {
-        let confirmation = rail
-            .pick(&["confirmation"])
-            .and_then(|(o, k)| self.object(o, k, ""));
-        let timing = rail
-            .pick(&["timing"])
-            .and_then(|(o, k)| self.object(o, k, ""));
-        pb::RtpDetails {
-            clearing_system: self.rail_string(rail, &["clearing_system"]),
-            settlement_method: self.rail_string(rail, &["settlement_method"]),
-            processing_mode: self.rail_string(rail, &["processing_mode"]),
-            confirmation_id: confirmation
-                .map(|c| self.string(c, "confirmation_id", "confirmation"))
-                .unwrap_or_default(),
-            confirmation_timestamp: confirmation
-                .and_then(|c| self.instant(c, "confirmation_timestamp", "confirmation")),
-            settlement_confirmation: confirmation
-                .map(|c| self.string(c, "settlement_confirmation", "confirmation"))
-                .unwrap_or_default(),
-            submission_timestamp: timing
-                .and_then(|t| self.instant(t, "submission_timestamp", "timing")),
-            settlement_timestamp: timing
-                .and_then(|t| self.instant(t, "settlement_timestamp", "timing")),
-            expiry_timestamp: timing.and_then(|t| self.instant(t, "expiry_timestamp", "timing")),
-        }
-    }
-
-    fn direct_debit(&mut self, rail: &mut Rail<'_>) -> pb::DirectDebitDetails {
-        let currency = rail
-            .root
-            .get("amount")
-            .and_then(|a| a.get("currency"))
-            .and_then(Value::as_str)
-            .unwrap_or("USD")
-            .to_owned();
-        let max_amount = rail
-            .pick(&["max_amount"])
-            .and_then(|(o, k)| self.money(o.get(k), &currency, "max_amount"));
-        pb::DirectDebitDetails {
-            scheme_type: self.rail_string(rail, &["scheme_type"]),
-            mandate_id: self.rail_string(rail, &["mandate_id"]),
-            date_of_signature: self.rail_instant(rail, &["date_of_signature"]),
-            max_amount,
-            frequency: self.rail_string(rail, &["frequency"]),
-            sequence_type: self.rail_string(rail, &["sequence_type", "recurring_type"]),
-            collection_date: self.rail_instant(rail, &["collection_date"]),
-            creditor_id: self.rail_string(rail, &["creditor_id"]),
-        }
-    }
 }
 
-/// The rail fields of one seed payment: top level first, then `type_specific_data`.
-struct Rail<'a> {
-    root: &'a Obj,
-    tsd: &'a Obj,
-    /// `type_specific_data` keys whose value went into a model field.
-    used: Vec<&'static str>,
-}
-
-impl<'a> Rail<'a> {
-    /// The object and key holding the first of `keys` present, top level before
-    /// `type_specific_data`; records which `type_specific_data` keys were consumed.
-    fn pick(&mut self, keys: &[&'static str]) -> Option<(&'a Obj, &'static str)> {
-        let present = |o: &Obj, k: &str| o.get(k).is_some_and(|v| !v.is_null());
-        let found = keys
-            .iter()
-            .find(|k| present(self.root, k))
-            .map(|k| (self.root, *k))
-            .or_else(|| {
-                keys.iter()
-                    .find(|k| present(self.tsd, k))
-                    .map(|k| (self.tsd, *k))
-            });
-        if let Some((obj, key)) = found
-            && std::ptr::eq(obj, self.tsd)
-        {
-            self.used.push(key);
-        }
-        found
-    }
-}
-
-/// Keeps every `type_specific_data` value that is not already in the payment: keys without
-/// a model field, and values that differ from the top-level value that won.
-fn keep_unused_type_specific(rail: &Rail<'_>, metadata: &mut Option<pb::Metadata>) {
-    for (key, value) in rail.tsd {
-        let is_empty = match value {
-            Value::Null => true,
-            Value::Object(o) => o.is_empty(),
-            Value::Array(a) => a.is_empty(),
-            Value::String(s) => s.is_empty(),
-            _ => false,
-        };
-        if is_empty || rail.used.contains(&key.as_str()) || rail.root.get(key) == Some(value) {
-            continue;
-        }
-        metadata
-            .get_or_insert_with(Default::default)
-            .attributes
-            .insert(
-                format!("{TYPE_SPECIFIC_ATTRIBUTE_PREFIX}{key}"),
-                scalar_text(value),
-            );
-    }
-}
-
-fn scalar_text(value: &Value) -> String {
+pub(super) fn scalar_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -57,7 +57,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             (stack.grpc_addr.to_string(), Some(stack))
         }
     };
-    let result = measure(&args, &server).await;
+    // Ctrl-C stops the measurement; the embedded stack still drains and its files go.
+    let result = tokio::select! {
+        result = measure(&args, &server) => result,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
     if let Some(stack) = stack {
         stack.shutdown().await?;
         let _ = std::fs::remove_dir_all(&temp_dir);

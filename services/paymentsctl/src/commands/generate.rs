@@ -20,8 +20,32 @@ pub fn parse_types(names: &[String]) -> anyhow::Result<Vec<payments_core::pb::Pa
         .collect()
 }
 
-/// Writes `--count` payments in `--format`.
+/// Writes `--count` payments in `--format`. A reader that stops early (`| head`) ends the
+/// run quietly, as Unix tools do.
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
+    match write_payments(&args) {
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// Whether the reader of our output went away (directly, or under a JSON write).
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    let broken = |kind: Option<std::io::ErrorKind>| kind == Some(std::io::ErrorKind::BrokenPipe);
+    error.chain().any(|cause| {
+        broken(
+            cause
+                .downcast_ref::<std::io::Error>()
+                .map(std::io::Error::kind),
+        ) || broken(
+            cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind),
+        )
+    })
+}
+
+fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     let mut config = GeneratorConfig {
         seed: args.seed,
         types: parse_types(&args.types)?,
@@ -57,7 +81,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
             out.write_all(b"\n]}\n")?;
         }
     }
-    out.flush().context("writing output")?;
+    out.flush()?;
     if let Some(path) = &args.out {
         eprintln!("wrote {} payments to {}", args.count, path.display());
     }
