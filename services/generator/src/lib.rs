@@ -9,8 +9,10 @@ pub mod population;
 pub mod rails;
 pub mod rng;
 pub mod service;
+pub mod shard;
 pub mod traffic;
 
 pub use generator::{GeneratorConfig, PaymentGenerator};
 pub use service::GeneratorGrpc;
+pub use shard::Shard;
 pub use traffic::{PaymentSink, TrafficCounters, TrafficRun};

@@ -1,6 +1,8 @@
 //! The command line: every flag has an environment variable.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use payments_formats::Format;
+use payments_generator::Shard;
 use payments_processor::config::Validation;
 use std::path::PathBuf;
 
@@ -72,13 +74,8 @@ pub struct UpArgs {
     pub shutdown_grace: u64,
 }
 
-/// Output formats of `generate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GenerateFormat {
-    /// One protobuf-JSON payment per line.
-    Jsonl,
-    /// The seed's `{"transactions": [...]}` document.
-    SeedJson,
+fn parse_format(name: &str) -> Result<Format, String> {
+    Format::parse(name).map_err(|e| e.to_string())
 }
 
 /// `paymentsctl generate`.
@@ -93,9 +90,15 @@ pub struct GenerateArgs {
     /// Rails to draw from (ach, wire, rtp, check, sepa, card, direct-debit, standing-order, p2p); repeat or comma-separate.
     #[arg(long = "type", value_delimiter = ',')]
     pub types: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = GenerateFormat::Jsonl)]
-    pub format: GenerateFormat,
+    /// Output format: jsonl (protobuf JSON lines), seed-json (the seed's document), csv (the
+    /// seed's flat columns), nacha (ACH payments as a NACHA file), pacs008 (wires and SEPA
+    /// credit transfers as ISO 20022 pacs.008 XML).
+    #[arg(long, default_value = "jsonl", value_parser = parse_format)]
+    pub format: Format,
+    /// Generate only part I of N of the run (`--shard 0/4`): the N parts are disjoint and
+    /// together exactly the unsharded output.
+    #[arg(long, default_value = "0/1")]
+    pub shard: Shard,
     /// Write here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,

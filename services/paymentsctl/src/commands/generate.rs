@@ -1,12 +1,13 @@
 //! `paymentsctl generate`: deterministic payments to stdout or a file.
 
-use crate::cli::{GenerateArgs, GenerateFormat};
+use crate::cli::GenerateArgs;
 use anyhow::Context;
 use payments_core::names::parse_payment_type;
-use payments_core::seed_json::to_seed;
 use payments_core::time::parse_instant;
+use payments_formats::{FormatError, PaymentWriter};
 use payments_generator::{GeneratorConfig, PaymentGenerator};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::time::{Duration, Instant};
 
 /// Rails named on the command line.
 pub fn parse_types(names: &[String]) -> anyhow::Result<Vec<payments_core::pb::PaymentType>> {
@@ -33,6 +34,10 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     let broken = |kind: Option<std::io::ErrorKind>| kind == Some(std::io::ErrorKind::BrokenPipe);
     error.chain().any(|cause| {
+        let format_io = cause.downcast_ref::<FormatError>().and_then(|e| match e {
+            FormatError::Io(io) => Some(io.kind()),
+            _ => None,
+        });
         broken(
             cause
                 .downcast_ref::<std::io::Error>()
@@ -41,7 +46,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             cause
                 .downcast_ref::<serde_json::Error>()
                 .and_then(serde_json::Error::io_error_kind),
-        )
+        ) || broken(format_io)
     })
 }
 
@@ -63,27 +68,81 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 20, sink);
-    match args.format {
-        GenerateFormat::Jsonl => {
-            for i in 0..args.count {
-                serde_json::to_writer(&mut out, &generator.payment(i))?;
-                out.write_all(b"\n")?;
-            }
-        }
-        GenerateFormat::SeedJson => {
-            out.write_all(b"{\"transactions\": [\n")?;
-            for i in 0..args.count {
-                if i > 0 {
-                    out.write_all(b",\n")?;
-                }
-                serde_json::to_writer(&mut out, &to_seed(&generator.payment(i)))?;
-            }
-            out.write_all(b"\n]}\n")?;
-        }
+    let mut writer = PaymentWriter::new(args.format, &mut out)?;
+    let total = args.shard.len(args.count);
+    let mut progress = Progress::new(total, args.out.is_some());
+    for (n, i) in args.shard.indices(args.count).enumerate() {
+        writer.push(generator.payment(i))?;
+        progress.tick(n as u64 + 1);
     }
-    out.flush()?;
+    let written = writer.finish()?;
+    progress.done();
     if let Some(path) = &args.out {
-        eprintln!("wrote {} payments to {}", args.count, path.display());
+        let skipped = if written.skipped > 0 {
+            format!(
+                " ({} of other rails skipped: the format carries only its own)",
+                written.skipped
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "wrote {} payments to {}{skipped}",
+            written.written,
+            path.display()
+        );
     }
     Ok(())
+}
+
+/// Progress on stderr for long runs into a file: a line that updates in place on a
+/// terminal, a line every few seconds otherwise.
+struct Progress {
+    total: u64,
+    enabled: bool,
+    terminal: bool,
+    started: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(total: u64, writing_file: bool) -> Self {
+        let now = Instant::now();
+        Self {
+            total,
+            enabled: writing_file && total >= 100_000,
+            terminal: std::io::stderr().is_terminal(),
+            started: now,
+            last: now,
+        }
+    }
+
+    fn tick(&mut self, done: u64) {
+        let every = if self.terminal {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(5)
+        };
+        if !self.enabled || !done.is_multiple_of(4096) || self.last.elapsed() < every {
+            return;
+        }
+        self.last = Instant::now();
+        let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        let line = format!(
+            "generated {done}/{} ({:.0}%) at {rate:.0} payments/s",
+            self.total,
+            done as f64 * 100.0 / self.total as f64
+        );
+        if self.terminal {
+            eprint!("\r{line}")
+        } else {
+            eprintln!("{line}")
+        }
+    }
+
+    fn done(&self) {
+        if self.enabled && self.terminal {
+            eprintln!();
+        }
+    }
 }

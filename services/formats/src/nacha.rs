@@ -1,0 +1,319 @@
+//! NACHA ACH files: file header, one batch per originator, SEC code and effective date
+//! (batch header, entry details, addenda, batch control), file control, and `9`-filled
+//! records up to a multiple of ten (the blocking factor). Every record is 94 characters.
+//!
+//! Each ACH payment becomes one credit entry to the beneficiary's account (transaction code
+//! 22 checking, 32 savings) from a batch of its originator.
+
+use crate::FormatError;
+use crate::text::{alpha, digits_of, numeric};
+use chrono::{DateTime, Utc};
+use payments_core::pb::{self, payment::Details};
+use payments_core::time::from_timestamp;
+use std::io::Write;
+
+/// Record length.
+pub const RECORD_LEN: usize = 94;
+/// Records per block.
+pub const BLOCKING_FACTOR: usize = 10;
+
+/// File-level fields.
+#[derive(Debug, Clone)]
+pub struct NachaOptions {
+    /// Immediate destination routing number (the ACH operator).
+    pub destination_routing: String,
+    /// Immediate destination name.
+    pub destination_name: String,
+    /// Immediate origin name.
+    pub origin_name: String,
+}
+
+impl Default for NachaOptions {
+    fn default() -> Self {
+        Self {
+            destination_routing: "011000015".into(),
+            destination_name: "FEDERAL RESERVE BANK".into(),
+            origin_name: "PAYMENTS GENERATOR".into(),
+        }
+    }
+}
+
+/// One entry of a batch.
+struct Entry<'a> {
+    payment: &'a pb::Payment,
+    transaction_code: &'static str,
+    rdfi: String,
+    check_digit: char,
+    account: String,
+    amount_cents: u64,
+    addenda: Vec<&'a pb::AchAddenda>,
+}
+
+/// Entries of one originator, SEC code and effective date.
+struct Batch<'a> {
+    originator: &'a pb::Party,
+    sec_code: String,
+    description: String,
+    effective: DateTime<Utc>,
+    /// The originator's bank: its 9-digit routing number.
+    origin_routing: String,
+    /// Its first eight digits (the ODFI identification).
+    odfi: String,
+    entries: Vec<Entry<'a>>,
+}
+
+fn unrepresentable(p: &pb::Payment, reason: impl Into<String>) -> FormatError {
+    FormatError::Unrepresentable {
+        payment_id: p.payment_id.clone(),
+        reason: reason.into(),
+    }
+}
+
+fn aba(p: &pb::Payment, party: Option<&pb::Party>, side: &str) -> Result<String, FormatError> {
+    let routing = party
+        .and_then(|x| x.account.as_ref())
+        .and_then(|a| a.routing_info.as_ref())
+        .filter(|r| r.r#type == pb::RoutingType::Aba as i32)
+        .map(|r| digits_of(&r.value))
+        .filter(|d| d.len() == 9);
+    routing.ok_or_else(|| unrepresentable(p, format!("{side} has no 9-digit ABA routing number")))
+}
+
+fn entry(p: &pb::Payment) -> Result<Entry<'_>, FormatError> {
+    let amount = p
+        .amount
+        .as_ref()
+        .ok_or_else(|| unrepresentable(p, "no amount"))?;
+    if amount.currency != "USD" {
+        return Err(unrepresentable(
+            p,
+            format!("ACH moves USD, not {}", amount.currency),
+        ));
+    }
+    let amount_cents = u64::try_from(amount.minor_units)
+        .ok()
+        .filter(|c| *c <= 9_999_999_999)
+        .ok_or_else(|| unrepresentable(p, "amount does not fit the 10-digit NACHA field"))?;
+    let routing = aba(p, p.beneficiary.as_ref(), "beneficiary")?;
+    let account = p.beneficiary.as_ref().and_then(|b| b.account.as_ref());
+    let savings = account.is_some_and(|a| a.account_type == pb::AccountType::Savings as i32);
+    let addenda = match &p.details {
+        Some(Details::Ach(ach)) => ach.addenda.iter().collect(),
+        _ => Vec::new(),
+    };
+    Ok(Entry {
+        payment: p,
+        transaction_code: if savings { "32" } else { "22" },
+        rdfi: routing[..8].to_owned(),
+        check_digit: routing.chars().nth(8).unwrap_or('0'),
+        account: account.map(|a| a.account_id.clone()).unwrap_or_default(),
+        amount_cents,
+        addenda,
+    })
+}
+
+fn batches<'a>(payments: &[&'a pb::Payment]) -> Result<Vec<Batch<'a>>, FormatError> {
+    let mut out: Vec<Batch<'a>> = Vec::new();
+    for p in payments {
+        let originator = p
+            .originator
+            .as_ref()
+            .ok_or_else(|| unrepresentable(p, "no originator"))?;
+        let (sec_code, description) = match &p.details {
+            Some(Details::Ach(ach)) => {
+                (ach.sec_code.clone(), ach.company_entry_description.clone())
+            }
+            _ => ("CCD".to_owned(), String::new()),
+        };
+        let sec_code = if sec_code.len() == 3 {
+            sec_code
+        } else {
+            "CCD".to_owned()
+        };
+        let effective = p
+            .processing
+            .as_ref()
+            .and_then(|x| x.effective_date.as_ref())
+            .or(p.created_at.as_ref())
+            .and_then(from_timestamp)
+            .unwrap_or_default();
+        let origin_routing = aba(p, Some(originator), "originator")?;
+        let odfi = origin_routing[..8].to_owned();
+        let entry = entry(p)?;
+        let same = |b: &Batch<'_>| {
+            b.originator.party_id == originator.party_id
+                && b.sec_code == sec_code
+                && b.effective.date_naive() == effective.date_naive()
+        };
+        match out.iter_mut().find(|b| same(b)) {
+            Some(batch) => batch.entries.push(entry),
+            None => out.push(Batch {
+                originator,
+                sec_code,
+                description,
+                effective,
+                origin_routing,
+                odfi,
+                entries: vec![entry],
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// A stable 9-digit company identifier for a party id (FNV-1a).
+fn company_id(party_id: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in party_id.bytes() {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("1{:09}", hash % 1_000_000_000)
+}
+
+fn num(value: u64, width: usize) -> Result<String, FormatError> {
+    numeric(value, width).ok_or_else(|| FormatError::Unrepresentable {
+        payment_id: String::new(),
+        reason: format!("{value} does not fit a {width}-digit NACHA field"),
+    })
+}
+
+/// Writes a NACHA file of `payments` (all ACH).
+pub fn write(
+    payments: &[&pb::Payment],
+    options: &NachaOptions,
+    out: &mut dyn Write,
+) -> Result<(), FormatError> {
+    let batches = batches(payments)?;
+    let created = payments
+        .first()
+        .and_then(|p| p.created_at.as_ref())
+        .and_then(from_timestamp)
+        .unwrap_or_default();
+    let mut records: Vec<String> = Vec::new();
+    let origin = batches
+        .first()
+        .map(|b| b.origin_routing.clone())
+        .unwrap_or_else(|| "0".repeat(9));
+    records.push(format!(
+        "101 {}{}{}{}A094101{}{}{}",
+        alpha(&options.destination_routing, 9),
+        alpha(&format!(" {origin}"), 10),
+        created.format("%y%m%d"),
+        created.format("%H%M"),
+        alpha(&options.destination_name, 23),
+        alpha(&options.origin_name, 23),
+        alpha("", 8)
+    ));
+    let (mut file_entries, mut file_hash, mut file_credits) = (0u64, 0u64, 0u64);
+    for (n, batch) in batches.iter().enumerate() {
+        let number = num(n as u64 + 1, 7)?;
+        let company = company_id(&batch.originator.party_id);
+        records.push(format!(
+            "5220{}{}{}{}{}{}{}   1{}{}",
+            alpha(&batch.originator.name, 16),
+            alpha("", 20),
+            company,
+            alpha(&batch.sec_code, 3),
+            alpha(
+                if batch.description.is_empty() {
+                    "PAYMENT"
+                } else {
+                    &batch.description
+                },
+                10
+            ),
+            batch.effective.format("%y%m%d"),
+            batch.effective.format("%y%m%d"),
+            batch.odfi,
+            number
+        ));
+        let (mut count, mut hash, mut credits) = (0u64, 0u64, 0u64);
+        for (i, e) in batch.entries.iter().enumerate() {
+            let sequence = num(i as u64 + 1, 7)?;
+            let id = e
+                .payment
+                .payment_id
+                .chars()
+                .rev()
+                .take(15)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<String>();
+            let name = e
+                .payment
+                .beneficiary
+                .as_ref()
+                .map(|b| b.name.as_str())
+                .unwrap_or_default();
+            records.push(format!(
+                "6{}{}{}{}{}{}{}  {}{}{}",
+                e.transaction_code,
+                e.rdfi,
+                e.check_digit,
+                alpha(&e.account, 17),
+                num(e.amount_cents, 10)?,
+                alpha(&id, 15),
+                alpha(name, 22),
+                if e.addenda.is_empty() { '0' } else { '1' },
+                batch.odfi,
+                sequence
+            ));
+            for (k, addenda) in e.addenda.iter().enumerate() {
+                records.push(format!(
+                    "7{}{}{}{}",
+                    alpha(
+                        if addenda.type_code.is_empty() {
+                            "05"
+                        } else {
+                            &addenda.type_code
+                        },
+                        2
+                    ),
+                    alpha(&addenda.payment_related_info, 80),
+                    num(k as u64 + 1, 4)?,
+                    sequence
+                ));
+            }
+            count += 1 + e.addenda.len() as u64;
+            hash += e.rdfi.parse::<u64>().unwrap_or(0);
+            credits += e.amount_cents;
+        }
+        let hash = hash % 10_000_000_000;
+        records.push(format!(
+            "8220{}{}{}{}{}{}{}{}{}",
+            num(count, 6)?,
+            num(hash, 10)?,
+            num(0, 12)?,
+            num(credits, 12)?,
+            company,
+            alpha("", 19),
+            alpha("", 6),
+            batch.odfi,
+            number
+        ));
+        file_entries += count;
+        file_hash += hash;
+        file_credits += credits;
+    }
+    let blocks = (records.len() + 1).div_ceil(BLOCKING_FACTOR);
+    records.push(format!(
+        "9{}{}{}{}{}{}{}",
+        num(batches.len() as u64, 6)?,
+        num(blocks as u64, 6)?,
+        num(file_entries, 8)?,
+        num(file_hash % 10_000_000_000, 10)?,
+        num(0, 12)?,
+        num(file_credits, 12)?,
+        alpha("", 39)
+    ));
+    while !records.len().is_multiple_of(BLOCKING_FACTOR) {
+        records.push("9".repeat(RECORD_LEN));
+    }
+    for record in &records {
+        debug_assert_eq!(record.len(), RECORD_LEN, "{record}");
+        out.write_all(record.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}

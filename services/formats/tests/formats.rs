@@ -1,0 +1,243 @@
+//! Each format checked by an independent reader over generated payments.
+
+use payments_core::pb;
+use payments_formats::{Format, write};
+use payments_generator::{GeneratorConfig, PaymentGenerator};
+use quick_xml::events::Event;
+use std::collections::HashMap;
+
+fn generate(types: Vec<pb::PaymentType>, n: u64) -> Vec<pb::Payment> {
+    let generator = PaymentGenerator::new(GeneratorConfig {
+        seed: 99,
+        types,
+        ..Default::default()
+    });
+    (0..n).map(|i| generator.payment(i)).collect()
+}
+
+fn render(format: Format, payments: &[pb::Payment]) -> (String, payments_formats::Written) {
+    let mut out = Vec::new();
+    let written = write(format, payments, &mut out).expect("writing");
+    (String::from_utf8(out).expect("utf-8"), written)
+}
+
+fn field(line: &str, from: usize, to: usize) -> &str {
+    &line[from - 1..to]
+}
+
+fn number(line: &str, from: usize, to: usize) -> u64 {
+    field(line, from, to)
+        .parse()
+        .unwrap_or_else(|_| panic!("{from}-{to} not numeric in {line}"))
+}
+
+#[test]
+fn nacha_controls_add_up_and_every_record_is_94_characters() {
+    let payments = generate(vec![], 3_000);
+    let ach: Vec<_> = payments
+        .iter()
+        .filter(|p| p.payment_type() == pb::PaymentType::Ach)
+        .collect();
+    let (text, written) = render(Format::Nacha, &payments);
+    assert_eq!(written.written as usize, ach.len());
+    assert_eq!(written.skipped as usize, payments.len() - ach.len());
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.iter().all(|l| l.len() == 94),
+        "a record is not 94 characters"
+    );
+    assert_eq!(lines.len() % 10, 0, "records come in blocks of ten");
+    assert!(lines[0].starts_with("101 "));
+
+    let amounts: HashMap<String, u64> = ach
+        .iter()
+        .map(|p| {
+            let id: String = p
+                .payment_id
+                .chars()
+                .rev()
+                .take(15)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            (id, p.amount.as_ref().map_or(0, |a| a.minor_units as u64))
+        })
+        .collect();
+    let (mut batches, mut entries, mut file_count, mut file_hash, mut file_credit) =
+        (0, 0, 0u64, 0u64, 0u64);
+    let (mut count, mut hash, mut credit) = (0u64, 0u64, 0u64);
+    let mut file_control = None;
+    for line in &lines {
+        match &line[..1] {
+            "5" => {
+                batches += 1;
+                (count, hash, credit) = (0, 0, 0);
+            }
+            "6" => {
+                entries += 1;
+                count += 1;
+                hash += number(line, 4, 11);
+                let amount = number(line, 30, 39);
+                credit += amount;
+                let id = field(line, 40, 54).trim();
+                assert_eq!(
+                    amounts.get(id),
+                    Some(&amount),
+                    "entry {id} amount matches its payment"
+                );
+            }
+            "7" => count += 1,
+            "8" => {
+                assert_eq!(number(line, 5, 10), count, "batch entry/addenda count");
+                assert_eq!(
+                    number(line, 11, 20),
+                    hash % 10_000_000_000,
+                    "batch entry hash"
+                );
+                assert_eq!(number(line, 21, 32), 0, "no debits");
+                assert_eq!(number(line, 33, 44), credit, "batch credit total");
+                file_count += count;
+                file_hash += hash;
+                file_credit += credit;
+            }
+            "9" if file_control.is_none() => file_control = Some(*line),
+            "9" => assert_eq!(*line, "9".repeat(94), "padding records are all nines"),
+            "1" => {}
+            other => panic!("unexpected record type {other}"),
+        }
+    }
+    assert_eq!(entries, ach.len());
+    let control = file_control.expect("file control record");
+    assert_eq!(number(control, 2, 7), batches);
+    assert_eq!(
+        number(control, 8, 13) as usize,
+        lines.len() / 10,
+        "block count"
+    );
+    assert_eq!(number(control, 14, 21), file_count);
+    assert_eq!(number(control, 22, 31), file_hash % 10_000_000_000);
+    assert_eq!(number(control, 44, 55), file_credit);
+    let expected: u64 = amounts.values().sum();
+    assert_eq!(
+        file_credit, expected,
+        "file credit total equals the payments' total"
+    );
+}
+
+#[test]
+fn pacs008_is_well_formed_with_group_header_agents_and_amounts() {
+    let payments = generate(vec![pb::PaymentType::Wire, pb::PaymentType::Sepa], 500);
+    let (xml, written) = render(Format::Pacs008, &payments);
+    assert_eq!(written.written, 500);
+    let by_id: HashMap<&str, &pb::Payment> = payments
+        .iter()
+        .map(|p| (p.payment_id.as_str(), p))
+        .collect();
+
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut path: Vec<String> = Vec::new();
+    let mut header: HashMap<String, String> = HashMap::new();
+    let (mut transactions, mut tx_id, mut amount, mut currency) =
+        (0usize, String::new(), String::new(), String::new());
+    let mut agents_with_bic = 0usize;
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if name == "IntrBkSttlmAmt" {
+                    currency = e
+                        .attributes()
+                        .flatten()
+                        .find(|a| a.key.as_ref() == b"Ccy")
+                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+                        .unwrap_or_default();
+                }
+                path.push(name);
+            }
+            Event::End(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                assert_eq!(path.pop().as_deref(), Some(name.as_str()), "tags nest");
+                if name == "CdtTrfTxInf" {
+                    transactions += 1;
+                    let p = by_id
+                        .get(tx_id.as_str())
+                        .unwrap_or_else(|| panic!("unknown TxId {tx_id}"));
+                    let money = p.amount.as_ref().expect("amount");
+                    assert_eq!(currency, money.currency);
+                    assert_eq!(
+                        amount,
+                        payments_core::money::format_minor_units(
+                            money.minor_units,
+                            &money.currency
+                        )
+                    );
+                }
+            }
+            Event::Text(t) => {
+                let text = t.decode().expect("text").into_owned();
+                let joined = path.join("/");
+                if joined.starts_with("Document/FIToFICstmrCdtTrf/GrpHdr/") {
+                    header.insert(
+                        joined.rsplit('/').next().unwrap_or_default().to_owned(),
+                        text.clone(),
+                    );
+                }
+                if joined.ends_with("PmtId/TxId") {
+                    tx_id = text.clone();
+                }
+                if joined.ends_with("CdtTrfTxInf/IntrBkSttlmAmt") {
+                    amount = text.clone();
+                }
+                if (joined.ends_with("DbtrAgt/FinInstnId/BICFI")
+                    || joined.ends_with("CdtrAgt/FinInstnId/BICFI"))
+                    && payments_core::identifiers::validate_bic(&text).is_ok()
+                {
+                    agents_with_bic += 1;
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert!(path.is_empty(), "every tag closed");
+    assert_eq!(transactions, 500);
+    assert_eq!(header.get("NbOfTxs").map(String::as_str), Some("500"));
+    for required in ["MsgId", "CreDtTm", "SttlmMtd"] {
+        assert!(
+            header.contains_key(required),
+            "group header lacks {required}"
+        );
+    }
+    assert_eq!(
+        agents_with_bic, 1000,
+        "every debtor and creditor agent has a valid BIC"
+    );
+}
+
+#[test]
+fn csv_has_the_seed_columns_and_one_row_per_payment() {
+    let payments = generate(vec![], 200);
+    let (csv, _) = render(Format::Csv, &payments);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "payment_id,payment_type,amount_value,amount_currency,originator_id,originator_name,beneficiary_id,beneficiary_name,created_at,status"
+        )
+    );
+    assert_eq!(lines.count(), 200);
+}
+
+#[test]
+fn unknown_format_names_the_known_ones() {
+    let err = Format::parse("swift-mt940")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert_eq!(
+        err,
+        "unknown format \"swift-mt940\"; known formats: jsonl, seed-json, csv, nacha, pacs008"
+    );
+    assert_eq!(Format::parse("NACHA").ok(), Some(Format::Nacha));
+}
