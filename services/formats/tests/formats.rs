@@ -1,5 +1,8 @@
 //! Each format checked by an independent reader over generated payments.
 
+// Test helpers panic on failure, as assertions do.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use payments_core::pb;
 use payments_formats::{Format, write};
 use payments_generator::{GeneratorConfig, PaymentGenerator};
