@@ -3,6 +3,10 @@
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
+/// The allocator the service binaries use, so the figure is the one they see.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use payments_generator::{GeneratorConfig, PaymentGenerator};
 use prost::Message;
