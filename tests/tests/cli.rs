@@ -144,20 +144,50 @@ fn ctrl_c_during_a_traffic_run_exits_zero_and_every_acknowledged_payment_is_stor
         acknowledged >= 2_000,
         "a 3 s run at 2000/s acknowledged only {acknowledged}"
     );
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let stored = rt.block_on(async {
-        let store = payments_store_open(&format!("sqlite://{}", db.display())).await;
-        store.stats(&Default::default()).await.unwrap().total_count
-    });
+    // Count what is stored through the public interface: a second `up` on the same file.
+    let mut again = Command::new(common::paymentsctl())
+        .args([
+            "up",
+            "--grpc-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+        ])
+        .arg("--store")
+        .arg(format!("sqlite://{}", db.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("restarting paymentsctl up");
+    let mut lines = BufReader::new(again.stdout.take().unwrap()).lines();
+    let grpc = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.trim().strip_prefix("gRPC").map(|rest| {
+                rest.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+        })
+        .expect("the gRPC address line");
+    let stats = paymentsctl(&["stats", "--json", "--server", &grpc]);
+    Command::new("kill")
+        .args(["-INT", &again.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(again.wait().unwrap().success());
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let stored: u64 = stats["totalCount"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     assert_eq!(
-        stored as u64, acknowledged,
+        stored, acknowledged,
         "every acknowledged payment is stored, once"
     );
     let _ = std::fs::remove_dir_all(dir);
-}
-
-async fn payments_store_open(url: &str) -> std::sync::Arc<dyn payments_store::Store> {
-    payments_store::open(url).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -60,46 +60,106 @@ pub fn aba_check_digit(prefix: [u8; 8]) -> u8 {
     ((10 - sum % 10) % 10) as u8
 }
 
-/// IBAN length per country (ISO 13616 registry) for the countries the product handles.
+/// IBAN length per country: the countries of the ISO 13616 IBAN registry, sorted.
+const IBAN_LENGTHS: &[(&str, usize)] = &[
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BI", 27),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DJ", 27),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FK", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HN", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("LY", 25),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MN", 20),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NI", 28),
+    ("NL", 18),
+    ("NO", 15),
+    ("OM", 23),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("RU", 33),
+    ("SA", 24),
+    ("SC", 31),
+    ("SD", 18),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("SO", 23),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
+    ("YE", 30),
+];
+
+/// The IBAN length of a country in the ISO 13616 registry, or `None` for a country that
+/// has no IBAN.
 pub fn iban_length(country: &str) -> Option<usize> {
-    Some(match country {
-        "AD" => 24,
-        "AT" => 20,
-        "BE" => 16,
-        "BG" => 22,
-        "CH" => 21,
-        "CY" => 28,
-        "CZ" => 24,
-        "DE" => 22,
-        "DK" => 18,
-        "EE" => 20,
-        "ES" => 24,
-        "FI" => 18,
-        "FR" => 27,
-        "GB" => 22,
-        "GR" => 27,
-        "HR" => 21,
-        "HU" => 28,
-        "IE" => 22,
-        "IS" => 26,
-        "IT" => 27,
-        "LI" => 21,
-        "LT" => 20,
-        "LU" => 20,
-        "LV" => 21,
-        "MC" => 27,
-        "MT" => 31,
-        "NL" => 18,
-        "NO" => 15,
-        "PL" => 28,
-        "PT" => 25,
-        "RO" => 24,
-        "SE" => 24,
-        "SI" => 19,
-        "SK" => 24,
-        "SM" => 27,
-        _ => return None,
-    })
+    IBAN_LENGTHS
+        .binary_search_by(|(c, _)| (*c).cmp(country))
+        .ok()
+        .map(|i| IBAN_LENGTHS[i].1)
 }
 
 /// Remainder modulo 97 of an IBAN rearranged as ISO 7064 prescribes (country and check
@@ -228,6 +288,15 @@ mod tests {
             validate_iban("de89370400440532013000"),
             Err(IdentifierError::Charset(_))
         ));
+    }
+
+    #[test]
+    fn iban_registry_is_sorted_and_covers_non_sepa_countries() {
+        assert!(IBAN_LENGTHS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(validate_iban("SA0380000000608010167519"), Ok(()));
+        assert_eq!(validate_iban("AE070331234567890123456"), Ok(()));
+        assert_eq!(validate_iban("BR1800360305000010009795493C1"), Ok(()));
+        assert_eq!(iban_length("US"), None);
     }
 
     #[test]

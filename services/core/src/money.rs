@@ -28,6 +28,10 @@ const EXPONENT_3: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
 /// Currencies with four decimal places.
 const EXPONENT_4: &[&str] = &["CLF", "UYW"];
 
+/// The largest amount accepted, in minor units (10^15: ten trillion dollars). Keeps every
+/// amount exact as a JSON number and lets thousands of them be summed in 64 bits.
+pub const MAX_MINOR_UNITS: i64 = 1_000_000_000_000_000;
+
 /// Number of minor-unit decimal places of an ISO 4217 currency (USD 2, JPY 0, BHD 3), or
 /// `None` when the code is not an active ISO 4217 code.
 pub fn minor_unit_exponent(currency: &str) -> Option<u32> {
@@ -74,9 +78,11 @@ pub fn decimal_to_minor_units(value: f64, currency: &str) -> Result<i64, AmountE
         return Err(AmountError::OutOfRange(value.to_string()));
     }
     let rounded = scaled.round();
-    // The decimal the sender wrote is the shortest representation of `value`; a genuine
-    // extra decimal shows up as a difference far above floating-point noise.
-    if (scaled - rounded).abs() > 1e-6 * rounded.abs().max(1.0) {
+    // A decimal the sender wrote with no more places than the currency has lands within a
+    // few units in the last place of an integer after scaling; a genuine extra decimal
+    // (12345.678 USD) lands at least 0.001 away, far outside that.
+    let tolerance = (rounded.abs() * 8.0 * f64::EPSILON).max(1e-9);
+    if (scaled - rounded).abs() > tolerance {
         return Err(AmountError::TooPrecise {
             value: value.to_string(),
             currency: currency.into(),
@@ -135,6 +141,20 @@ mod tests {
             decimal_to_minor_units(1.5, "JPY"),
             Err(AmountError::TooPrecise { .. })
         ));
+        assert!(matches!(
+            decimal_to_minor_units(12_345.678, "USD"),
+            Err(AmountError::TooPrecise { .. })
+        ));
+        assert!(matches!(
+            decimal_to_minor_units(7_000_000.001, "USD"),
+            Err(AmountError::TooPrecise { .. })
+        ));
+        assert_eq!(
+            decimal_to_minor_units(9_999_999_999_999.99, "USD"),
+            Ok(999_999_999_999_999)
+        );
+        assert_eq!(decimal_to_minor_units(0.07, "USD"), Ok(7));
+        assert_eq!(decimal_to_minor_units(1_234_567.89, "USD"), Ok(123_456_789));
         assert!(matches!(
             decimal_to_minor_units(1.001, "USD"),
             Err(AmountError::TooPrecise { .. })

@@ -13,6 +13,25 @@ mod read_rails;
 mod write;
 
 pub use read::{from_seed, is_seed_payment};
+
+use crate::pb;
+
+/// A JSON payment in the seed's format or in protobuf JSON (told apart by
+/// [`is_seed_payment`]); the error names every bad field.
+pub fn from_any_json(value: &serde_json::Value) -> Result<pb::Payment, String> {
+    if is_seed_payment(value) {
+        from_seed(value).map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    } else {
+        serde_json::from_value(value.clone())
+            .map_err(|e| format!("not a payment (seed or protobuf JSON): {e}"))
+    }
+}
 pub use write::to_seed;
 
 /// A value of the seed's JSON that cannot be mapped onto the model.

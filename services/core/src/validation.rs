@@ -6,7 +6,7 @@
 //! only and returns content failures as warnings to store with the payment.
 
 use crate::identifiers::{IdentifierError, validate_aba, validate_bic, validate_iban};
-use crate::money::minor_unit_exponent;
+use crate::money::{MAX_MINOR_UNITS, minor_unit_exponent};
 use crate::pb::{self, payment::Details};
 use crate::time::from_timestamp;
 use pbjson_types::Timestamp;
@@ -270,6 +270,14 @@ fn check_money(field: &str, money: &pb::Money, positive: bool, f: &mut Findings)
             format!("{field}.minor_units"),
             format!("must not be negative, got {}", money.minor_units),
         );
+    } else if money.minor_units > MAX_MINOR_UNITS {
+        f.structural(
+            format!("{field}.minor_units"),
+            format!(
+                "must be at most {MAX_MINOR_UNITS}, got {}",
+                money.minor_units
+            ),
+        );
     }
     check_currency(&format!("{field}.currency"), &money.currency, f);
 }
@@ -326,7 +334,10 @@ fn check_party(side: &str, party: Option<&pb::Party>, f: &mut Findings) {
     {
         f.content(
             format!("{side}.address.country"),
-            format!("{:?} is not an ISO 3166-1 alpha-2 code", address.country),
+            format!(
+                "{:?} is not a two-letter country code (ISO 3166-1 alpha-2 shape)",
+                address.country
+            ),
         );
     }
 }

@@ -159,3 +159,57 @@ fn bad_values_name_their_field() {
     let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, vec!["payment_type", "amount.value", "created_at"]);
 }
+
+/// Every leaf of `value` with its path (`a.b.c`, arrays as `a[0]`), skipping nulls and
+/// empty containers.
+fn leaves(value: &Value, path: String, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Null => {}
+        Value::Object(map) => {
+            for (k, v) in map {
+                leaves(
+                    v,
+                    if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    },
+                    out,
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                leaves(v, format!("{path}[{i}]"), out);
+            }
+        }
+        leaf => out.push((path, leaf.clone())),
+    }
+}
+
+#[test]
+fn every_seed_value_survives_into_our_seed_json() {
+    for raw in fixture() {
+        let payment = from_seed(&raw).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut back = Vec::new();
+        leaves(&to_seed(&payment), String::new(), &mut back);
+        let back: std::collections::HashMap<String, Value> = back.into_iter().collect();
+        let mut original = Vec::new();
+        leaves(&raw, String::new(), &mut original);
+        for (path, value) in original {
+            // The seed writes one addenda record as an object; we write the list.
+            let candidates = [path.clone(), path.replacen("addenda.", "addenda[0].", 1)];
+            let found = candidates.iter().find_map(|p| back.get(p));
+            let same = match (found, &value) {
+                (Some(Value::Number(a)), Value::Number(b)) => a.as_f64() == b.as_f64(),
+                (Some(a), b) => a == b,
+                (None, _) => false,
+            };
+            assert!(
+                same,
+                "{}: {path} = {value} became {found:?}",
+                raw["payment_id"]
+            );
+        }
+    }
+}

@@ -15,4 +15,7 @@ pub struct GeneratorArgs {
     /// Customers in each generated population.
     #[arg(long, env = "PAYMENTS_CUSTOMERS", default_value_t = 2_000)]
     pub customers: usize,
+    /// Seconds in-flight calls may take to finish after SIGTERM before the process gives up.
+    #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
+    pub shutdown_grace: u64,
 }

@@ -19,6 +19,26 @@ pub fn default_start() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// Checks a simulated start time: from 1970 up to (not including) 2200, so that every date a
+/// run derives from it (settlements, returns, mandates) stays representable.
+pub fn check_start(start: DateTime<Utc>) -> Result<(), String> {
+    let earliest = Utc
+        .with_ymd_and_hms(1970, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let latest = Utc
+        .with_ymd_and_hms(2200, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    if (earliest..latest).contains(&start) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{start} is outside the supported range 1970-01-01 to 2199-12-31"
+        ))
+    }
+}
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct GeneratorConfig {
@@ -130,7 +150,7 @@ impl PaymentGenerator {
             rate: format!("0.{}", 9_000 + rng.below(600)),
             source_amount: None,
         });
-        let id = rng.hex(12);
+        let id = payment_id_hex(self.config.seed, index);
         pb::Payment {
             payment_id: format!("{}-{id}", id_prefix(rail)),
             payment_type: rail as i32,
@@ -201,6 +221,19 @@ impl PaymentGenerator {
             }
         }
     }
+}
+
+/// Sixteen hex digits that identify payment `index` of `seed`: a bijection of the index
+/// (xor with a seed key, then SplitMix64's invertible finalizer), so no two payments of one
+/// seed ever share an id, however long the run.
+fn payment_id_hex(seed: u64, index: u64) -> String {
+    let mut key_state = seed ^ 0x1D_5EED;
+    let key = crate::rng::splitmix64(&mut key_state);
+    let mut z = index ^ key;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    format!("{z:016X}")
 }
 
 fn weighted_status(rng: &mut DetRng) -> pb::PaymentStatus {
@@ -301,6 +334,23 @@ mod tests {
             assert_eq!(a.payment(i).encode_to_vec(), b.payment(i).encode_to_vec());
             assert_ne!(a.payment(i).payment_id, c.payment(i).payment_id);
         }
+    }
+
+    #[test]
+    fn payment_ids_of_a_seed_never_repeat() {
+        let generator = PaymentGenerator::new(GeneratorConfig {
+            seed: 3,
+            ..Default::default()
+        });
+        let ids: std::collections::HashSet<String> =
+            (0..200_000).map(|i| payment_id_hex(3, i)).collect();
+        assert_eq!(ids.len(), 200_000);
+        assert!(
+            generator
+                .payment(7)
+                .payment_id
+                .ends_with(&payment_id_hex(3, 7))
+        );
     }
 
     #[test]

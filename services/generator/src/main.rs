@@ -7,7 +7,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 use payments_generator::{GeneratorGrpc, config::GeneratorArgs};
-use payments_runtime::{GrpcRoutes, Shutdown, http, serve_service, shutdown};
+use payments_runtime::{GrpcRoutes, ServiceSpec, Shutdown, http, serve_service, shutdown};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -21,15 +21,12 @@ async fn run() -> anyhow::Result<()> {
     shutdown::cancel_on_signal(stop.clone());
     let routes = GrpcRoutes::new().add_service(GeneratorGrpc::new(args.customers).into_server());
     let ready = http::readiness(|| async { Ok(()) });
-    serve_service(
-        "payments-generator",
-        &args.grpc_addr,
-        &args.http_addr,
-        routes,
-        axum::Router::new(),
-        ready,
-        stop,
-    )
-    .await?;
+    let spec = ServiceSpec {
+        name: "payments-generator",
+        grpc_addr: args.grpc_addr.clone(),
+        http_addr: args.http_addr.clone(),
+        grace: std::time::Duration::from_secs(args.shutdown_grace),
+    };
+    serve_service(spec, routes, axum::Router::new(), ready, stop).await?;
     Ok(())
 }

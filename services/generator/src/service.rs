@@ -1,6 +1,6 @@
 //! `payments.v1.GeneratorService` over gRPC.
 
-use crate::generator::{GeneratorConfig, PaymentGenerator, default_start};
+use crate::generator::{GeneratorConfig, PaymentGenerator, check_start, default_start};
 use payments_core::pb::{self, generator_service_server::GeneratorService};
 use payments_core::time::from_timestamp;
 use payments_runtime::status::{invalid_field, specified_enum_values};
@@ -51,6 +51,7 @@ pub fn config_from_request(
         Some(ts) => from_timestamp(ts)
             .ok_or_else(|| invalid_field("start_time", "is not a valid timestamp"))?,
     };
+    check_start(start).map_err(|reason| invalid_field("start_time", reason))?;
     Ok(GeneratorConfig {
         seed: request.seed,
         types,

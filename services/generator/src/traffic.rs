@@ -61,7 +61,10 @@ impl TrafficRun {
             }
             let due = (started.elapsed().as_secs_f64() * self.rate as f64) as u64;
             let limit = self.count.unwrap_or(u64::MAX);
-            let target = due.min(limit);
+            // At most a tenth of a second's worth per batch: after a stall (back-pressure)
+            // the run catches up gradually instead of flooding the sink in one batch.
+            let max_batch = (self.rate / 10).max(1);
+            let target = due.min(limit).min(sent + max_batch);
             if target <= sent {
                 if sent >= limit {
                     break;

@@ -13,8 +13,9 @@ pub struct IngestArgs {
     /// Address to serve /livez and /readyz on.
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8084")]
     pub http_addr: String,
-    /// Bus URL. `memory://` is in-process: only useful inside `paymentsctl up`.
-    #[arg(long, env = "PAYMENTS_BUS", default_value = "memory://")]
+    /// Bus URL of a networked bus (required). `memory://` lives inside one process and works
+    /// only in `paymentsctl up`.
+    #[arg(long, env = "PAYMENTS_BUS")]
     pub bus: String,
     /// Topic payments are published to.
     #[arg(long, env = "PAYMENTS_TOPIC", default_value = payments_bus::PAYMENTS_TOPIC)]
@@ -22,4 +23,7 @@ pub struct IngestArgs {
     /// Record key: keeps the records with the same key in order.
     #[arg(long, env = "PAYMENTS_KEY", value_enum, default_value_t = RecordKey::PaymentId)]
     pub key: RecordKey,
+    /// Seconds in-flight calls may take to finish after SIGTERM before the process gives up.
+    #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
+    pub shutdown_grace: u64,
 }

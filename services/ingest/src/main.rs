@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use payments_bus::Bus;
 use payments_ingest::{IngestGrpc, Ingestor, config::IngestArgs};
-use payments_runtime::{GrpcRoutes, Shutdown, http, serve_service, shutdown};
+use payments_runtime::{GrpcRoutes, ServiceSpec, Shutdown, http, serve_service, shutdown};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -19,6 +19,12 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = IngestArgs::parse();
     payments_runtime::telemetry::init("payments-ingest");
+    anyhow::ensure!(
+        !args.bus.starts_with("memory://"),
+        "--bus {}: the memory bus lives inside one process, so a standalone payments-ingest would have no \
+         peer; run `paymentsctl up` for the one-process system",
+        args.bus
+    );
     let bus = Bus::connect(&args.bus).with_context(|| format!("connecting to bus {}", args.bus))?;
     if args.bus.starts_with("memory://") {
         tracing::warn!(
@@ -39,15 +45,12 @@ async fn run() -> anyhow::Result<()> {
             }
         }
     });
-    serve_service(
-        "payments-ingest",
-        &args.grpc_addr,
-        &args.http_addr,
-        routes,
-        axum::Router::new(),
-        ready,
-        stop,
-    )
-    .await?;
+    let spec = ServiceSpec {
+        name: "payments-ingest",
+        grpc_addr: args.grpc_addr.clone(),
+        http_addr: args.http_addr.clone(),
+        grace: std::time::Duration::from_secs(args.shutdown_grace),
+    };
+    serve_service(spec, routes, axum::Router::new(), ready, stop).await?;
     Ok(())
 }

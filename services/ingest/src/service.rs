@@ -7,6 +7,18 @@ use payments_core::pb::{self, ingest_service_server::IngestService};
 use payments_runtime::status::{invalid_field, invalid_payment, unavailable};
 use tonic::{Request, Response, Status, Streaming};
 
+/// Most rejected records a summary details (all are counted in `rejected`), so that a bad
+/// file's summary stays far below clients' default 4 MiB message limit.
+pub const MAX_DETAILED_REJECTIONS: usize = 1_000;
+
+/// Counts a rejected record and details it while the summary has room.
+fn reject(summary: &mut pb::SubmitPaymentsResponse, record: pb::RejectedRecord) {
+    summary.rejected += 1;
+    if summary.rejections.len() < MAX_DETAILED_REJECTIONS {
+        summary.rejections.push(record);
+    }
+}
+
 /// Records buffered from a submission stream before they are published together.
 const PUBLISH_BATCH: usize = 512;
 
@@ -81,14 +93,17 @@ impl IngestService for IngestGrpc {
             let index = summary.received;
             summary.received += 1;
             let Some(payment) = message.payment else {
-                summary.rejections.push(pb::RejectedRecord {
-                    index,
-                    payment_id: String::new(),
-                    violations: vec![pb::FieldViolation {
-                        field: "payment".into(),
-                        description: "is required".into(),
-                    }],
-                });
+                reject(
+                    &mut summary,
+                    pb::RejectedRecord {
+                        index,
+                        payment_id: String::new(),
+                        violations: vec![pb::FieldViolation {
+                            field: "payment".into(),
+                            description: "is required".into(),
+                        }],
+                    },
+                );
                 continue;
             };
             match self
@@ -103,11 +118,14 @@ impl IngestService for IngestGrpc {
                     payment_id,
                     violations,
                 }) => {
-                    summary.rejections.push(pb::RejectedRecord {
-                        index,
-                        payment_id,
-                        violations: violations.iter().map(|v| v.to_proto()).collect(),
-                    });
+                    reject(
+                        &mut summary,
+                        pb::RejectedRecord {
+                            index,
+                            payment_id,
+                            violations: violations.iter().map(|v| v.to_proto()).collect(),
+                        },
+                    );
                 }
                 Err(e) => return Err(to_status(e)),
             }
@@ -118,7 +136,6 @@ impl IngestService for IngestGrpc {
         }
         self.flush(&mut pending, &mut pending_warned, &mut summary)
             .await?;
-        summary.rejected = summary.rejections.len() as u64;
         tracing::info!(
             received = summary.received,
             accepted = summary.accepted,

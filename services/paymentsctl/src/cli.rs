@@ -3,7 +3,6 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use payments_formats::Format;
 use payments_generator::Shard;
-use payments_processor::config::Validation;
 use std::path::PathBuf;
 
 /// The payments system: realistic synthetic B2B payments through gRPC services.
@@ -66,9 +65,6 @@ pub struct UpArgs {
     /// Seed of the traffic run (default: from the clock, so each run makes new payments).
     #[arg(long, env = "PAYMENTS_SEED")]
     pub seed: Option<u64>,
-    /// Processor validation: lenient stores content-rule failures as warnings.
-    #[arg(long, env = "PAYMENTS_VALIDATION", value_enum, default_value_t = Validation::Strict)]
-    pub validation: Validation,
     /// Seconds the drain may take after Ctrl-C or SIGTERM.
     #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
@@ -152,10 +148,10 @@ pub struct FilterArgs {
     /// Statuses (repeat or comma-separate).
     #[arg(long = "status", value_delimiter = ',')]
     pub statuses: Vec<String>,
-    /// Smallest amount, in major units of --currency (default USD), e.g. 1000.50.
+    /// Smallest amount, in major units of --currency (required with it), e.g. 1000.50.
     #[arg(long)]
     pub min_amount: Option<f64>,
-    /// Largest amount, in major units of --currency (default USD).
+    /// Largest amount, in major units of --currency (required with it).
     #[arg(long)]
     pub max_amount: Option<f64>,
     /// ISO 4217 currency of the amount.

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use payments_core::pb;
-use payments_core::seed_json::{from_seed, is_seed_payment};
+use payments_core::seed_json::from_any_json;
 use serde_json::Value;
 
 /// One payment read from input, or why it could not be read; `origin` says where it was
@@ -48,7 +48,7 @@ pub fn parse_payments(name: &str, text: &str) -> Vec<InputRecord> {
                 .enumerate()
                 .map(|(i, v)| InputRecord {
                     origin: format!("{name}#{i}"),
-                    payment: payment_from_json(v),
+                    payment: from_any_json(v),
                 })
                 .collect();
         }
@@ -60,25 +60,9 @@ pub fn parse_payments(name: &str, text: &str) -> Vec<InputRecord> {
             origin: format!("{name}:{}", i + 1),
             payment: serde_json::from_str::<Value>(line)
                 .map_err(|e| format!("invalid JSON: {e}"))
-                .and_then(|v| payment_from_json(&v)),
+                .and_then(|v| from_any_json(&v)),
         })
         .collect()
-}
-
-/// A JSON payment in the seed's format or in protobuf JSON.
-pub fn payment_from_json(value: &Value) -> Result<pb::Payment, String> {
-    if is_seed_payment(value) {
-        from_seed(value).map_err(|errors| {
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-    } else {
-        serde_json::from_value(value.clone())
-            .map_err(|e| format!("not a payment (seed or protobuf JSON): {e}"))
-    }
 }
 
 #[cfg(test)]

@@ -84,6 +84,7 @@ pub struct RunningStack {
     traffic_task: Option<JoinHandle<()>>,
     server_tasks: Vec<JoinHandle<anyhow::Result<()>>>,
     processor_task: JoinHandle<Result<(), payments_processor::ProcessorError>>,
+    failed: Shutdown,
 }
 
 /// Ingest in-process, for traffic runs.
@@ -139,7 +140,19 @@ impl RunningStack {
         );
         let processor_counters = processor.counters();
         let (drain, abort) = (Shutdown::new(), Shutdown::new());
-        let processor_task = tokio::spawn(processor.run(drain.clone(), abort.clone()));
+        // A processor that stops early (a bus error) makes the stack unready and asks `up`
+        // to shut down, rather than leaving ingest to acknowledge into a bus nobody reads.
+        let failed = Shutdown::new();
+        let processor_failed = failed.clone();
+        let processor_run = processor.run(drain.clone(), abort.clone());
+        let processor_task = tokio::spawn(async move {
+            let result = processor_run.await;
+            if let Err(error) = &result {
+                tracing::error!(%error, "processor stopped");
+                processor_failed.cancel();
+            }
+            result
+        });
 
         let ingestor = Ingestor::new(
             bus.producer(),
@@ -150,10 +163,15 @@ impl RunningStack {
             .add_service(GeneratorGrpc::new(config.customers).into_server())
             .add_service(IngestGrpc::new(ingestor.clone()).into_server())
             .add_service(QueryGrpc::new(store.clone()).into_server());
-        let ready_store = store.clone();
+        let (ready_store, ready_failed) = (store.clone(), failed.clone());
         let ready = http::readiness(move || {
-            let store = ready_store.clone();
-            async move { store.ping().await.map_err(|e| e.to_string()) }
+            let (store, failed) = (ready_store.clone(), ready_failed.clone());
+            async move {
+                if failed.is_cancelled() {
+                    return Err("the processor stopped".to_owned());
+                }
+                store.ping().await.map_err(|e| e.to_string())
+            }
         });
         let stop_servers = Shutdown::new();
         let router =
@@ -208,7 +226,13 @@ impl RunningStack {
             traffic_task,
             server_tasks,
             processor_task,
+            failed,
         })
+    }
+
+    /// Cancelled when a part of the stack stopped on its own (the processor failed).
+    pub fn failure(&self) -> Shutdown {
+        self.failed.clone()
     }
 
     /// The bus, for display.

@@ -12,8 +12,9 @@ pub struct ProcessorArgs {
     /// Address to serve /livez and /readyz on.
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8085")]
     pub http_addr: String,
-    /// Bus URL. `memory://` is in-process: only useful inside `paymentsctl up`.
-    #[arg(long, env = "PAYMENTS_BUS", default_value = "memory://")]
+    /// Bus URL of a networked bus (required). `memory://` lives inside one process and works
+    /// only in `paymentsctl up`.
+    #[arg(long, env = "PAYMENTS_BUS")]
     pub bus: String,
     /// Topic to consume.
     #[arg(long, env = "PAYMENTS_TOPIC", default_value = payments_bus::PAYMENTS_TOPIC)]

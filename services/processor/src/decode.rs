@@ -3,7 +3,7 @@
 
 use payments_bus::{BusRecord, headers};
 use payments_core::pb;
-use payments_core::seed_json::{from_seed, is_seed_payment};
+use payments_core::seed_json::from_any_json;
 use prost::Message;
 
 /// Why a record's value is not a payment.
@@ -42,19 +42,7 @@ fn decode_protobuf(value: &[u8]) -> Result<pb::Payment, DecodeError> {
 fn decode_json(value: &[u8]) -> Result<pb::Payment, DecodeError> {
     let json: serde_json::Value =
         serde_json::from_slice(value).map_err(|e| DecodeError::Json(e.to_string()))?;
-    if is_seed_payment(&json) {
-        from_seed(&json).map_err(|errors| {
-            DecodeError::Json(
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })
-    } else {
-        serde_json::from_value(json).map_err(|e| DecodeError::Json(e.to_string()))
-    }
+    from_any_json(&json).map_err(DecodeError::Json)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use payments_bus::Bus;
 use payments_processor::{Processor, ProcessorConfig, config::ProcessorArgs};
-use payments_runtime::{GrpcRoutes, Shutdown, http, serve_service, shutdown};
+use payments_runtime::{GrpcRoutes, ServiceSpec, Shutdown, http, serve_service, shutdown};
 use std::time::Duration;
 
 #[tokio::main]
@@ -20,6 +20,12 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = ProcessorArgs::parse();
     payments_runtime::telemetry::init("payments-processor");
+    anyhow::ensure!(
+        !args.bus.starts_with("memory://"),
+        "--bus {}: the memory bus lives inside one process, so a standalone payments-processor would have no \
+         peer; run `paymentsctl up` for the one-process system",
+        args.bus
+    );
     let bus = Bus::connect(&args.bus).with_context(|| format!("connecting to bus {}", args.bus))?;
     let mut sinks = Vec::new();
     for url in &args.sinks {
@@ -54,21 +60,19 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
     });
-    let (grpc_addr, http_addr, server_stop) =
-        (args.grpc_addr.clone(), args.http_addr.clone(), stop.clone());
-    let server = tokio::spawn(async move {
-        let routes = GrpcRoutes::new();
-        serve_service(
-            "payments-processor",
-            &grpc_addr,
-            &http_addr,
-            routes,
-            axum::Router::new(),
-            ready,
-            server_stop,
-        )
-        .await
-    });
+    let spec = ServiceSpec {
+        name: "payments-processor",
+        grpc_addr: args.grpc_addr.clone(),
+        http_addr: args.http_addr.clone(),
+        grace: Duration::from_secs(args.shutdown_grace),
+    };
+    let server = tokio::spawn(serve_service(
+        spec,
+        GrpcRoutes::new(),
+        axum::Router::new(),
+        ready,
+        stop.clone(),
+    ));
     // Past the grace period a sink that keeps failing is given up on (its batch stays
     // uncommitted and is redelivered to the next processor).
     let abort = Shutdown::new();

@@ -48,6 +48,8 @@ pub struct ProcessorCounters {
     pub batches: AtomicU64,
     /// Sink write attempts that failed (and were retried).
     pub sink_failures: AtomicU64,
+    /// Payments the first sink already held at the same or a higher revision (replays).
+    pub unchanged: AtomicU64,
 }
 
 /// Consumes one topic and writes to every sink.
@@ -240,11 +242,19 @@ impl Processor {
         if payments.is_empty() {
             return Ok(());
         }
-        for sink in &self.sinks {
+        for (n, sink) in self.sinks.iter().enumerate() {
             let mut backoff = Duration::from_millis(50);
             loop {
                 match sink.upsert_batch(payments).await {
-                    Ok(_) => break,
+                    Ok(written) => {
+                        if n == 0 {
+                            let unchanged = (payments.len() as u64).saturating_sub(written);
+                            self.counters
+                                .unchanged
+                                .fetch_add(unchanged, Ordering::Relaxed);
+                        }
+                        break;
+                    }
                     Err(e) => {
                         self.counters.sink_failures.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(sink = %sink.describe(), error = %e, retry_in_ms = backoff.as_millis() as u64, "sink write failed; retrying");

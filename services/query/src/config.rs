@@ -15,4 +15,7 @@ pub struct QueryArgs {
     /// Store URL to read.
     #[arg(long, env = "PAYMENTS_STORE", default_value = "sqlite://payments.db")]
     pub store: String,
+    /// Seconds in-flight calls may take to finish after SIGTERM before the process gives up.
+    #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
+    pub shutdown_grace: u64,
 }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{Duration, NaiveDate};
+use chrono::{Days, NaiveDate};
 use payments_core::money::minor_units_to_json_number;
 use payments_core::names::{parse_payment_type, seed_type_name, status_name};
 use payments_core::pb;
@@ -148,7 +148,10 @@ fn day_range(
                 .map(|t| t.and_utc().timestamp_micros())
         };
         filter.created_from_micros = midnight(start);
-        filter.created_to_micros = midnight(end + Duration::days(1));
+        match end.checked_add_days(Days::new(1)) {
+            Some(next) => filter.created_to_micros = midnight(next),
+            None => r.errors.push(("end_date".into(), "is out of range".into())),
+        }
     }
 }
 
@@ -208,7 +211,7 @@ async fn respond(store: &dyn Store, reader: BodyReader<'_>, filter: PaymentFilte
             Ok(got) => {
                 out.extend(got.payments.iter().map(seed_response));
                 match got.next {
-                    _ if out.len() >= MAX_SEED_RESULTS => break true,
+                    Some(_) if out.len() >= MAX_SEED_RESULTS => break true,
                     Some(next) => page.after = Some(next),
                     None => break false,
                 }

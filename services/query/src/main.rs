@@ -8,7 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::Context;
 use clap::Parser;
 use payments_query::{QueryGrpc, config::QueryArgs, http_routes};
-use payments_runtime::{GrpcRoutes, Shutdown, http, serve_service, shutdown};
+use payments_runtime::{GrpcRoutes, ServiceSpec, Shutdown, http, serve_service, shutdown};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -29,15 +29,12 @@ async fn run() -> anyhow::Result<()> {
         let store = ready_store.clone();
         async move { store.ping().await.map_err(|e| e.to_string()) }
     });
-    serve_service(
-        "payments-query",
-        &args.grpc_addr,
-        &args.http_addr,
-        routes,
-        http_routes(store),
-        ready,
-        stop,
-    )
-    .await?;
+    let spec = ServiceSpec {
+        name: "payments-query",
+        grpc_addr: args.grpc_addr.clone(),
+        http_addr: args.http_addr.clone(),
+        grace: std::time::Duration::from_secs(args.shutdown_grace),
+    };
+    serve_service(spec, routes, http_routes(store), ready, stop).await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ pub mod status;
 pub mod telemetry;
 
 pub use grpc::{GrpcRoutes, HealthRegistry};
-pub use host::serve_service;
+pub use host::{ServiceSpec, serve_service};
 pub use shutdown::{Shutdown, wait_for_signal};
 
 /// Turns a binary's result into its exit code, printing an error as one line with its whole

@@ -28,13 +28,16 @@ pub struct Stats {
 
 impl Stats {
     /// Builds the three breakdowns from rows of (type, status, currency, count, sum).
-    pub fn from_groups(rows: impl IntoIterator<Item = (String, String, String, i64, i64)>) -> Self {
+    /// Totals too large for 64 bits saturate at `i64::MAX`.
+    pub fn from_groups(
+        rows: impl IntoIterator<Item = (String, String, String, i64, i128)>,
+    ) -> Self {
         let mut by_type: BTreeMap<String, StatsBucket> = BTreeMap::new();
         let mut by_currency: BTreeMap<String, StatsBucket> = BTreeMap::new();
         let mut by_status: BTreeMap<String, StatsBucket> = BTreeMap::new();
         let mut total_count = 0;
         for (rail, status, currency, count, sum) in rows {
-            total_count += count;
+            total_count = i64::saturating_add(total_count, count);
             for (map, key) in [
                 (&mut by_type, &rail),
                 (&mut by_currency, &currency),
@@ -45,7 +48,8 @@ impl Stats {
                     ..Default::default()
                 });
                 bucket.count += count;
-                *bucket.totals.entry(currency.clone()).or_default() += sum;
+                let total = bucket.totals.entry(currency.clone()).or_default();
+                *total = i64::try_from(i128::from(*total) + sum).unwrap_or(i64::MAX);
             }
         }
         Self {

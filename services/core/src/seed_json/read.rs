@@ -105,6 +105,39 @@ impl Reader {
         }
     }
 
+    /// An integer that must fit `T` (a revision, a day of the month, a score).
+    pub(super) fn int_as<T: TryFrom<i64> + Default>(
+        &mut self,
+        obj: &Obj,
+        key: &str,
+        path: &str,
+    ) -> T {
+        let value = self.int(obj, key, path);
+        T::try_from(value).unwrap_or_else(|_| {
+            self.error(&join(path, key), format!("{value} is out of range"));
+            T::default()
+        })
+    }
+
+    /// Warnings a leniently accepted payment carried when it was written out.
+    fn warnings(&mut self, root: &Obj) -> Vec<pb::ValidationWarning> {
+        let Some(items) = root.get("warnings").and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("warnings[{i}]");
+            match item.as_object() {
+                Some(w) => out.push(pb::ValidationWarning {
+                    field: self.string(w, "field", &path),
+                    description: self.string(w, "description", &path),
+                }),
+                None => self.error(&path, "must be an object with field and description"),
+            }
+        }
+        out
+    }
+
     pub(super) fn bool(&mut self, obj: &Obj, key: &str, path: &str) -> bool {
         match obj.get(key) {
             None | Some(Value::Null) => false,
@@ -188,7 +221,7 @@ impl Reader {
             payment_id: self.string(root, "payment_id", ""),
             payment_type: payment_type as i32,
             schema_version: self.string(root, "version", ""),
-            revision: u32::try_from(self.int(root, "revision", "")).unwrap_or(0),
+            revision: self.int_as::<u32>(root, "revision", ""),
             created_at: self.instant(root, "created_at", ""),
             updated_at: self.instant(root, "updated_at", ""),
             status,
@@ -201,7 +234,7 @@ impl Reader {
             remittance_info: self.remittance(root),
             regulatory: self.regulatory(root),
             metadata,
-            warnings: Vec::new(),
+            warnings: self.warnings(root),
             details,
         }
     }
@@ -380,6 +413,7 @@ impl Reader {
             check_number: self.string(r, "check_number", path),
             sender_reference: self.string(r, "sender_reference", path),
             standing_order_id: self.string(r, "standing_order_id", path),
+            beneficiary_reference: self.string(r, "beneficiary_reference", path),
         })
     }
 
@@ -441,6 +475,16 @@ impl Reader {
             attributes,
         })
     }
+}
+
+/// The payment's currency as the seed wrote it, upper-cased; USD when absent.
+pub(super) fn payment_currency(root: &Obj) -> String {
+    root.get("amount")
+        .and_then(|a| a.get("currency"))
+        .and_then(Value::as_str)
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "USD".to_owned())
 }
 
 pub(super) fn scalar_text(value: &Value) -> String {

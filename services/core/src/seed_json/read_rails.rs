@@ -2,7 +2,7 @@
 //! in `type_specific_data`; the top-level value wins and nothing else is lost.
 
 use super::TYPE_SPECIFIC_ATTRIBUTE_PREFIX;
-use super::read::{Obj, Reader, scalar_text};
+use super::read::{Obj, Reader, payment_currency, scalar_text};
 use crate::pb::{self, payment::Details};
 use pbjson_types::Timestamp;
 use serde_json::Value;
@@ -62,7 +62,7 @@ impl Reader {
                 frequency: self.rail_string(&mut rail, &["frequency"]),
                 execution_day: rail
                     .pick(&["execution_day"])
-                    .map(|(o, k)| i32::try_from(self.int(o, k, "execution_day")).unwrap_or(0))
+                    .map(|(o, k)| self.int_as::<i32>(o, k, ""))
                     .unwrap_or(0),
                 start_date: self.rail_instant(&mut rail, &["start_date"]),
                 end_date: self.rail_instant(&mut rail, &["end_date"]),
@@ -78,7 +78,7 @@ impl Reader {
                 device_id: self.rail_string(&mut rail, &["device_id"]),
                 risk_score: rail
                     .pick(&["risk_score"])
-                    .map(|(o, k)| i32::try_from(self.int(o, k, "risk_score")).unwrap_or(0))
+                    .map(|(o, k)| self.int_as::<i32>(o, k, ""))
                     .unwrap_or(0),
             }),
         };
@@ -141,7 +141,13 @@ impl Reader {
         let bearer_text = if bearer_from_charges.is_empty() {
             self.rail_string(rail, &["charges_instruction"])
         } else {
-            rail.used.push("charges_instruction");
+            // Consumed only when it agrees; a differing value is kept with the other
+            // type_specific_data values that have no field of their own.
+            if rail.tsd.get("charges_instruction").and_then(Value::as_str)
+                == Some(bearer_from_charges.as_str())
+            {
+                rail.used.push("charges_instruction");
+            }
             bearer_from_charges
         };
         let charge_bearer = if bearer_text.is_empty() {
@@ -160,17 +166,12 @@ impl Reader {
                 0
             })
         };
-        let currency = rail
-            .root
-            .get("amount")
-            .and_then(|a| a.get("currency"))
-            .and_then(Value::as_str)
-            .unwrap_or("USD");
+        let currency = payment_currency(rail.root);
         let charges_currency = charges
             .and_then(|c| c.get("currency"))
             .and_then(Value::as_str)
-            .unwrap_or(currency)
-            .to_owned();
+            .map(|c| c.trim().to_ascii_uppercase())
+            .unwrap_or(currency);
         let charges_money =
             charges.and_then(|c| self.money(c.get("amount"), &charges_currency, "charges.amount"));
         let intermediary = match rail
@@ -219,13 +220,7 @@ impl Reader {
     }
 
     fn direct_debit(&mut self, rail: &mut Rail<'_>) -> pb::DirectDebitDetails {
-        let currency = rail
-            .root
-            .get("amount")
-            .and_then(|a| a.get("currency"))
-            .and_then(Value::as_str)
-            .unwrap_or("USD")
-            .to_owned();
+        let currency = payment_currency(rail.root);
         let max_amount = rail
             .pick(&["max_amount"])
             .and_then(|(o, k)| self.money(o.get(k), &currency, "max_amount"));

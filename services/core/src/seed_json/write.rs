@@ -54,6 +54,13 @@ pub fn to_seed(payment: &pb::Payment) -> Value {
     root.insert("metadata".into(), metadata);
     let rail = details(payment.details.as_ref(), currency);
     let mut tsd = rail.clone();
+    // The seed's wires also name the charge bearer in type_specific_data.
+    if let Some(Details::Wire(w)) = &payment.details {
+        tsd.insert(
+            "charges_instruction".into(),
+            json!(bare_name(w.charge_bearer().as_str_name(), "CHARGE_BEARER_")),
+        );
+    }
     tsd.extend(tsd_extra);
     root.insert("type_specific_data".into(), Value::Object(tsd));
     root.extend(rail);
@@ -137,6 +144,7 @@ fn references(r: Option<&pb::References>) -> Value {
         ("check_number", &r.check_number),
         ("sender_reference", &r.sender_reference),
         ("standing_order_id", &r.standing_order_id),
+        ("beneficiary_reference", &r.beneficiary_reference),
     ] {
         if !value.is_empty() {
             out.insert(key.into(), json!(value));

@@ -20,8 +20,13 @@ pub fn to_proto(args: &FilterArgs) -> anyhow::Result<pb::PaymentFilter> {
                 })
                 .transpose()
         };
+    if (args.min_amount.is_some() || args.max_amount.is_some()) && args.currency.is_none() {
+        anyhow::bail!(
+            "--min-amount and --max-amount need --currency: amounts in different currencies do not compare"
+        );
+    }
     let currency = args.currency.as_deref().map(str::to_ascii_uppercase);
-    let amount_currency = currency.clone().unwrap_or_else(|| "USD".to_owned());
+    let amount_currency = currency.clone().unwrap_or_default();
     let amount = |flag: &str, value: Option<f64>| -> anyhow::Result<Option<i64>> {
         value
             .map(|v| {

@@ -5,6 +5,7 @@ use anyhow::Context;
 use payments_core::names::parse_payment_type;
 use payments_core::time::parse_instant;
 use payments_formats::{FormatError, PaymentWriter};
+use payments_generator::generator::check_start;
 use payments_generator::{GeneratorConfig, PaymentGenerator};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -59,6 +60,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     if let Some(start) = &args.start {
         config.start = parse_instant(start)
             .with_context(|| format!("--start {start:?} is not RFC 3339 or YYYY-MM-DD"))?;
+        check_start(config.start).map_err(|reason| anyhow::anyhow!("--start: {reason}"))?;
     }
     let generator = PaymentGenerator::new(config);
     let sink: Box<dyn Write> = match &args.out {

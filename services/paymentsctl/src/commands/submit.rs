@@ -63,6 +63,15 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
             fields.join("; ")
         );
     }
+    let undetailed = summary
+        .rejected
+        .saturating_sub(summary.rejections.len() as u64);
+    if undetailed > 0 {
+        println!(
+            "… and {undetailed} more rejected records (the server details the first {})",
+            summary.rejections.len()
+        );
+    }
     println!(
         "submitted {total} payments: {} accepted ({} with warnings), {} rejected{}",
         summary.accepted,

@@ -14,7 +14,6 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         store: args.store.clone(),
         rate: args.rate,
         seed: args.seed.unwrap_or_else(super::clock_seed),
-        validation: args.validation.into(),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
         ..Default::default()
     };
@@ -37,17 +36,21 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("try:   grpcurl -plaintext {grpc} list");
     println!("       paymentsctl submit --lenient seed-transactions.json");
     println!("Ctrl-C drains and exits.");
-    let signal = wait_for_signal().await;
-    tracing::info!(signal, "shutdown requested; draining");
+    let failure = stack.failure();
+    tokio::select! {
+        signal = wait_for_signal() => tracing::info!(signal, "shutdown requested; draining"),
+        () = failure.cancelled() => tracing::error!("a part of the stack stopped; draining"),
+    }
     let (processor, traffic) = (stack.processor.clone(), stack.traffic.clone());
     stack.shutdown().await?;
     let load =
         |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
     println!(
-        "drained: traffic generated {} and ingest acknowledged {}; processor wrote {} and dead-lettered {}; bye",
+        "drained: traffic generated {} and ingest acknowledged {}; processor stored {} ({} of them replays of stored revisions) and dead-lettered {}; bye",
         load(&traffic.generated),
         load(&traffic.accepted),
         load(&processor.stored),
+        load(&processor.unchanged),
         load(&processor.dead_lettered)
     );
     Ok(())

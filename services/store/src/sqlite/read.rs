@@ -98,7 +98,9 @@ pub async fn list(pool: &SqlitePool, filter: &PaymentFilter, page: &PageRequest)
 /// Counts and totals by rail, currency and status.
 pub async fn stats(pool: &SqlitePool, filter: &PaymentFilter) -> Result<Stats> {
     let mut query = QueryBuilder::new(
-        "SELECT payment_type, status, currency, COUNT(*), SUM(amount_minor) FROM payments",
+        // Summed in two halves so that no group can overflow SQLite's 64-bit SUM.
+        "SELECT payment_type, status, currency, COUNT(*), \
+         SUM(amount_minor / 1000000000), SUM(amount_minor % 1000000000) FROM payments",
     );
     push_where(&mut query, filter, None);
     query.push(" GROUP BY payment_type, status, currency");
@@ -117,7 +119,7 @@ pub async fn stats(pool: &SqlitePool, filter: &PaymentFilter) -> Result<Stats> {
             status,
             r.get::<String, _>(2),
             r.get::<i64, _>(3),
-            r.get::<i64, _>(4),
+            i128::from(r.get::<i64, _>(4)) * 1_000_000_000 + i128::from(r.get::<i64, _>(5)),
         )
     })))
 }
