@@ -84,7 +84,7 @@ impl Bus {
         true
     }
 
-    /// A description of the bus for logs, e.g. `memory://?capacity=65536`.
+    /// A description of the bus for logs, e.g. `memory://?capacity=10000`.
     pub fn describe(&self) -> String {
         format!("memory://?capacity={}", self.inner.capacity())
     }

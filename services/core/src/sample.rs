@@ -3,8 +3,8 @@
 use crate::pb::{self, payment::Details};
 use pbjson_types::Timestamp;
 
-/// A valid ACH payment with id `payment_id`, created `seconds` after the Unix epoch (plus
-/// 2025-01-06T09:00:00Z), passing every rule in strict mode.
+/// A valid ACH payment with id `payment_id`, created `offset_seconds` after
+/// 2025-01-06T09:00:00Z, passing every rule in strict mode.
 pub fn ach_payment(payment_id: &str, offset_seconds: i64) -> pb::Payment {
     let created = Timestamp {
         seconds: 1_736_154_000 + offset_seconds,
