@@ -44,7 +44,11 @@ pub async fn upsert_batch(pool: &SqlitePool, payments: &[pb::Payment]) -> Result
              body = excluded.body, stored_at = excluded.stored_at \
              WHERE excluded.revision > payments.revision",
         );
-        written += query.build().execute(&mut *tx).await?.rows_affected();
+        // Only the full-size statement is worth caching: each distinct chunk size is its own
+        // prepared statement of thousands of parameters, and caching every size seen would
+        // hold on to megabytes per connection.
+        let persistent = chunk.len() == ROWS_PER_STATEMENT;
+        written += query.build().persistent(persistent).execute(&mut *tx).await?.rows_affected();
     }
     tx.commit().await?;
     Ok(written)
