@@ -274,3 +274,91 @@ fn generate_into_a_closed_pipe_exits_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_revisions_leave_one_row_per_payment_at_its_latest_revision() {
+    let (stack, dir) = common::start_stack("lifecycle").await;
+    let server = stack.grpc_addr.to_string();
+    let file = dir.join("lifecycle.jsonl");
+    let path = file.to_str().unwrap().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        let generated = paymentsctl(&[
+            "generate",
+            "--count",
+            "200",
+            "--seed",
+            "5",
+            "--lifecycle",
+            "--out",
+            &path,
+        ]);
+        assert!(
+            generated.status.success(),
+            "{}",
+            String::from_utf8_lossy(&generated.stderr)
+        );
+        paymentsctl(&["submit", "--server", &server, &path])
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        records.len() > 400,
+        "several revisions per payment, got {}",
+        records.len()
+    );
+    let mut latest: std::collections::HashMap<String, (u64, String)> =
+        std::collections::HashMap::new();
+    for r in &records {
+        let id = r["paymentId"].as_str().unwrap().to_owned();
+        let revision = r["revision"].as_u64().unwrap();
+        let entry = latest.entry(id).or_insert((0, String::new()));
+        if revision > entry.0 {
+            *entry = (revision, r["status"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(latest.len(), 200);
+
+    let mut query = payments_proto::v1::query_service_client::QueryServiceClient::new(
+        common::channel(stack.grpc_addr).await,
+    );
+    for _ in 0..200 {
+        let stats = query
+            .get_stats(payments_proto::v1::GetStatsRequest { filter: None })
+            .await
+            .unwrap()
+            .into_inner();
+        if stats.total_count == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    for (id, (revision, status)) in latest {
+        let stored = query
+            .get_payment(payments_proto::v1::GetPaymentRequest {
+                payment_id: id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .payment
+            .unwrap();
+        assert_eq!(
+            u64::from(stored.revision),
+            revision,
+            "{id} stored at its latest revision"
+        );
+        assert_eq!(stored.status().as_str_name(), status, "{id} status");
+    }
+    stack.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -8,7 +8,7 @@ use payments_core::time::format_seed_instant;
 use std::io::Write;
 
 /// The columns, in order.
-pub const COLUMNS: [&str; 10] = [
+pub const COLUMNS: [&str; 12] = [
     "payment_id",
     "payment_type",
     "amount_value",
@@ -19,6 +19,8 @@ pub const COLUMNS: [&str; 10] = [
     "beneficiary_name",
     "created_at",
     "status",
+    "revision",
+    "updated_at",
 ];
 
 fn field(out: &mut dyn Write, value: &str) -> std::io::Result<()> {
@@ -67,6 +69,11 @@ pub fn write_row(p: &pb::Payment, out: &mut dyn Write) -> std::io::Result<()> {
             .map(format_seed_instant)
             .unwrap_or_default(),
         status_name(p.status()).to_owned(),
+        p.revision.to_string(),
+        p.updated_at
+            .as_ref()
+            .map(format_seed_instant)
+            .unwrap_or_default(),
     ];
     for (i, value) in row.iter().enumerate() {
         if i > 0 {
@@ -99,7 +106,7 @@ mod tests {
             "{row}"
         );
         assert!(
-            row.ends_with(",2025-01-06T09:00:00.000000,RECEIVED"),
+            row.ends_with(",2025-01-06T09:00:00.000000,RECEIVED,1,2025-01-06T09:00:00.000000"),
             "{row}"
         );
     }

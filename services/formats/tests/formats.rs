@@ -226,7 +226,7 @@ fn csv_has_the_seed_columns_and_one_row_per_payment() {
     assert_eq!(
         lines.next(),
         Some(
-            "payment_id,payment_type,amount_value,amount_currency,originator_id,originator_name,beneficiary_id,beneficiary_name,created_at,status"
+            "payment_id,payment_type,amount_value,amount_currency,originator_id,originator_name,beneficiary_id,beneficiary_name,created_at,status,revision,updated_at"
         )
     );
     assert_eq!(lines.count(), 200);

@@ -5,6 +5,7 @@ pub mod amounts;
 pub mod calendar;
 pub mod config;
 pub mod generator;
+pub mod lifecycle;
 pub mod population;
 pub mod rails;
 pub mod rng;
@@ -13,6 +14,7 @@ pub mod shard;
 pub mod traffic;
 
 pub use generator::{GeneratorConfig, PaymentGenerator};
+pub use lifecycle::{LifecycleRates, LifecycleStream};
 pub use service::GeneratorGrpc;
 pub use shard::Shard;
 pub use traffic::{PaymentSink, TrafficCounters, TrafficRun};

@@ -8,7 +8,7 @@ use crate::generator::PaymentGenerator;
 use crate::rng::DetRng;
 use chrono::{DateTime, Duration, Utc};
 use payments_core::pb::{self, PaymentStatus as S, payment::Details};
-use payments_core::time::{from_timestamp, timestamp_micros, to_timestamp};
+use payments_core::time::{from_timestamp, to_timestamp};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -58,10 +58,19 @@ pub struct Transition {
 
 const ACH_RETURNS: &[&str] = &["R01", "R01", "R01", "R02", "R03"];
 const SEPA_REJECTS: &[&str] = &["AC01", "AC04", "AM04"];
-const WIRE_FAILURES: &[&str] = &["BENEFICIARY_ACCOUNT_CLOSED", "INVALID_BIC", "SANCTIONS_HOLD"];
+const WIRE_FAILURES: &[&str] = &[
+    "BENEFICIARY_ACCOUNT_CLOSED",
+    "INVALID_BIC",
+    "SANCTIONS_HOLD",
+];
 
 /// The transitions of `payment` (its first revision), deterministic for `seed` and `index`.
-pub fn plan(payment: &pb::Payment, rates: &LifecycleRates, seed: u64, index: u64) -> Vec<Transition> {
+pub fn plan(
+    payment: &pb::Payment,
+    rates: &LifecycleRates,
+    seed: u64,
+    index: u64,
+) -> Vec<Transition> {
     let mut rng = DetRng::for_index(seed, 2, index);
     let at = |ts: &Option<pbjson_types::Timestamp>| ts.as_ref().and_then(from_timestamp);
     let created = at(&payment.created_at).unwrap_or_default();
@@ -76,7 +85,11 @@ pub fn plan(payment: &pb::Payment, rates: &LifecycleRates, seed: u64, index: u64
             steps.push(t(S::Validated, minutes(2), ""));
             steps.push(t(S::Pending, minutes(10), ""));
             if rng.chance(rates.ach_return) {
-                steps.push(t(S::Returned, add_business_days(settled, 1 + rng.below(2) as u32), rng.pick(ACH_RETURNS)));
+                steps.push(t(
+                    S::Returned,
+                    add_business_days(settled, 1 + rng.below(2) as u32),
+                    *rng.pick(ACH_RETURNS),
+                ));
             } else {
                 steps.push(t(S::Completed, settled.max(minutes(11)), ""));
             }
@@ -85,7 +98,7 @@ pub fn plan(payment: &pb::Payment, rates: &LifecycleRates, seed: u64, index: u64
             steps.push(t(S::Validated, minutes(1), ""));
             steps.push(t(S::Processing, minutes(3), ""));
             if rng.chance(rates.wire_failure) {
-                steps.push(t(S::Failed, minutes(5), rng.pick(WIRE_FAILURES)));
+                steps.push(t(S::Failed, minutes(5), *rng.pick(WIRE_FAILURES)));
             } else {
                 steps.push(t(S::Completed, minutes(20 + rng.below(40) as i64), ""));
             }
@@ -94,13 +107,17 @@ pub fn plan(payment: &pb::Payment, rates: &LifecycleRates, seed: u64, index: u64
             if rng.chance(rates.instant_reject) {
                 steps.push(t(S::Rejected, submitted + Duration::seconds(2), "AM04"));
             } else {
-                steps.push(t(S::Completed, submitted + Duration::seconds(3 + rng.below(5) as i64), ""));
+                steps.push(t(
+                    S::Completed,
+                    submitted + Duration::seconds(3 + rng.below(5) as i64),
+                    "",
+                ));
             }
         }
         pb::PaymentType::Sepa => {
             steps.push(t(S::Validated, minutes(1), ""));
             if rng.chance(rates.instant_reject) {
-                steps.push(t(S::Rejected, minutes(2), rng.pick(SEPA_REJECTS)));
+                steps.push(t(S::Rejected, minutes(2), *rng.pick(SEPA_REJECTS)));
             } else {
                 steps.push(t(S::Completed, settled.max(minutes(2)), ""));
             }
@@ -117,13 +134,21 @@ pub fn plan(payment: &pb::Payment, rates: &LifecycleRates, seed: u64, index: u64
             steps.push(t(S::Processing, minutes(6 * 60), ""));
             steps.push(t(S::Completed, settled.max(minutes(6 * 60 + 1)), ""));
             if rng.chance(rates.card_chargeback) {
-                steps.push(t(S::Returned, settled + Duration::days(10 + rng.below(50) as i64), "CHARGEBACK"));
+                steps.push(t(
+                    S::Returned,
+                    settled + Duration::days(10 + rng.below(50) as i64),
+                    "CHARGEBACK",
+                ));
             }
         }
         pb::PaymentType::DirectDebit => {
             steps.push(t(S::Pending, minutes(60), ""));
             if rng.chance(rates.debit_return) {
-                steps.push(t(S::Returned, add_business_days(settled, 2), rng.pick(&["AM04", "MD06"])));
+                steps.push(t(
+                    S::Returned,
+                    add_business_days(settled, 2),
+                    *rng.pick(&["AM04", "MD06"]),
+                ));
             } else {
                 steps.push(t(S::Completed, settled.max(minutes(61)), ""));
             }
@@ -160,7 +185,11 @@ pub fn revision(base: &pb::Payment, steps: &[Transition], revision: usize) -> pb
         processing.current_status = last.status as i32;
         processing.status_history = upto
             .iter()
-            .map(|s| pb::StatusChange { status: s.status as i32, changed_at: Some(to_timestamp(s.at)), reason: s.reason.to_owned() })
+            .map(|s| pb::StatusChange {
+                status: s.status as i32,
+                changed_at: Some(to_timestamp(s.at)),
+                reason: s.reason.to_owned(),
+            })
             .collect();
     }
     if let (Some(Details::Ach(ach)), S::Returned) = (p.details.as_mut(), last.status) {
@@ -182,7 +211,12 @@ pub struct LifecycleStream<I: Iterator<Item = u64>> {
 impl<I: Iterator<Item = u64>> LifecycleStream<I> {
     /// The lifecycle events of payments `indices` (ascending) of `generator`.
     pub fn new(generator: PaymentGenerator, rates: LifecycleRates, indices: I) -> Self {
-        Self { generator, rates, indices: indices.peekable(), due: BinaryHeap::new() }
+        Self {
+            generator,
+            rates,
+            indices: indices.peekable(),
+            due: BinaryHeap::new(),
+        }
     }
 
     fn created_micros(&self, index: u64) -> i64 {
@@ -196,39 +230,29 @@ impl<I: Iterator<Item = u64>> Iterator for LifecycleStream<I> {
 
     fn next(&mut self) -> Option<pb::Payment> {
         loop {
-            let next_created = self.indices.peek().map(|i| self.created_micros(*i));
-            let head = self.due.peek().map(|Reverse(key)| *key);
-            match (head, next_created) {
-                (Some((at, index, rev)), created) if created.is_none_or(|c| at < c) => {
-                    self.due.pop();
-                    let base = self.generator.payment(index);
-                    let steps = plan(&base, &self.rates, self.generator.config().seed, index);
-                    return Some(revision(&base, &steps, rev as usize));
-                }
-                (_, Some(_)) => {
-                    let index = self.indices.next()?;
-                    let base = self.generator.payment(index);
-                    let steps = plan(&base, &self.rates, self.generator.config().seed, index);
-                    for (n, step) in steps.iter().enumerate() {
-                        self.due.push(Reverse((step.at.timestamp_micros(), index, n as u32 + 1)));
-                    }
-                }
-                (None, None) => return None,
-                (Some(_), None) => unreachable_none(),
+            let next_index = self.indices.peek().copied();
+            let next_created = next_index.map(|i| self.created_micros(i));
+            if let Some(Reverse((at, index, rev))) = self.due.peek().copied()
+                && next_created.is_none_or(|created| at < created)
+            {
+                self.due.pop();
+                let base = self.generator.payment(index);
+                let steps = plan(&base, &self.rates, self.generator.config().seed, index);
+                return Some(revision(&base, &steps, rev as usize));
+            }
+            // Nothing due before the next payment is created: create it, schedule its
+            // transitions. With no payments left and nothing due, the run is over.
+            let index = self.indices.next()?;
+            let base = self.generator.payment(index);
+            let steps = plan(&base, &self.rates, self.generator.config().seed, index);
+            for (n, step) in steps.iter().enumerate() {
+                self.due
+                    .push(Reverse((step.at.timestamp_micros(), index, n as u32 + 1)));
             }
         }
     }
 }
 
-/// The match above is exhaustive in practice: a due event with no next payment always takes
-/// the first arm. Kept as a function so the iterator ends instead of panicking if not.
-fn unreachable_none() -> ! {
-    loop {
-        std::hint::spin_loop();
-    }
-}
-
-/// Microseconds of a payment's `updated_at`, for ordering checks.
-pub fn updated_micros(p: &pb::Payment) -> i64 {
-    p.updated_at.as_ref().map(timestamp_micros).unwrap_or_default()
-}
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;

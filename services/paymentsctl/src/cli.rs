@@ -95,6 +95,11 @@ pub struct GenerateArgs {
     /// together exactly the unsharded output.
     #[arg(long, default_value = "0/1")]
     pub shard: Shard,
+    /// Emit every lifecycle revision of each payment (received, validated, pending,
+    /// completed or returned with a reason code…) in simulated-time order, instead of one
+    /// snapshot per payment.
+    #[arg(long)]
+    pub lifecycle: bool,
     /// Write here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,

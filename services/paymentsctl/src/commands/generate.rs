@@ -6,7 +6,7 @@ use payments_core::names::parse_payment_type;
 use payments_core::time::parse_instant;
 use payments_formats::{FormatError, PaymentWriter};
 use payments_generator::generator::check_start;
-use payments_generator::{GeneratorConfig, PaymentGenerator};
+use payments_generator::{GeneratorConfig, LifecycleRates, LifecycleStream, PaymentGenerator};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
@@ -71,14 +71,30 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     };
     let mut out = BufWriter::with_capacity(1 << 20, sink);
     let mut writer = PaymentWriter::new(args.format, &mut out)?;
-    let total = args.shard.len(args.count);
-    let mut progress = Progress::new(total, args.out.is_some());
-    for (n, i) in args.shard.indices(args.count).enumerate() {
-        writer.push(generator.payment(i))?;
-        progress.tick(n as u64 + 1);
+    let payments = args.shard.len(args.count);
+    if args.lifecycle {
+        // Every revision of every payment, in simulated-time order; the record count is
+        // known only at the end.
+        let mut progress = Progress::new(None, args.out.is_some() && payments >= 100_000);
+        let stream = LifecycleStream::new(
+            generator,
+            LifecycleRates::default(),
+            args.shard.indices(args.count),
+        );
+        for (n, revision) in stream.enumerate() {
+            writer.push(revision)?;
+            progress.tick(n as u64 + 1);
+        }
+        progress.done();
+    } else {
+        let mut progress = Progress::new(Some(payments), args.out.is_some() && payments >= 100_000);
+        for (n, i) in args.shard.indices(args.count).enumerate() {
+            writer.push(generator.payment(i))?;
+            progress.tick(n as u64 + 1);
+        }
+        progress.done();
     }
     let written = writer.finish()?;
-    progress.done();
     if let Some(path) = &args.out {
         let skipped = if written.skipped > 0 {
             format!(
@@ -100,7 +116,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
 /// Progress on stderr for long runs into a file: a line that updates in place on a
 /// terminal, a line every few seconds otherwise.
 struct Progress {
-    total: u64,
+    total: Option<u64>,
     enabled: bool,
     terminal: bool,
     started: Instant,
@@ -108,11 +124,11 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: u64, writing_file: bool) -> Self {
+    fn new(total: Option<u64>, enabled: bool) -> Self {
         let now = Instant::now();
         Self {
             total,
-            enabled: writing_file && total >= 100_000,
+            enabled,
             terminal: std::io::stderr().is_terminal(),
             started: now,
             last: now,
@@ -130,11 +146,13 @@ impl Progress {
         }
         self.last = Instant::now();
         let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-        let line = format!(
-            "generated {done}/{} ({:.0}%) at {rate:.0} payments/s",
-            self.total,
-            done as f64 * 100.0 / self.total as f64
-        );
+        let line = match self.total {
+            Some(total) => format!(
+                "generated {done}/{total} ({:.0}%) at {rate:.0} records/s",
+                done as f64 * 100.0 / total as f64
+            ),
+            None => format!("generated {done} records at {rate:.0} records/s"),
+        };
         if self.terminal {
             eprint!("\r{line}")
         } else {

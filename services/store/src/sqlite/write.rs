@@ -48,7 +48,12 @@ pub async fn upsert_batch(pool: &SqlitePool, payments: &[pb::Payment]) -> Result
         // prepared statement of thousands of parameters, and caching every size seen would
         // hold on to megabytes per connection.
         let persistent = chunk.len() == ROWS_PER_STATEMENT;
-        written += query.build().persistent(persistent).execute(&mut *tx).await?.rows_affected();
+        written += query
+            .build()
+            .persistent(persistent)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     }
     tx.commit().await?;
     Ok(written)
