@@ -74,6 +74,9 @@ pub struct PaymentGenerator {
     population: Arc<Population>,
 }
 
+/// Share of payments that go to one of the originator's regular counterparties.
+const RELATIONSHIP_SHARE: f64 = 0.85;
+
 const STATUSES: &[(pb::PaymentStatus, f64)] = &[
     (pb::PaymentStatus::Completed, 0.55),
     (pb::PaymentStatus::Pending, 0.15),
@@ -119,11 +122,11 @@ impl PaymentGenerator {
             || (rail == pb::PaymentType::DirectDebit && rng.chance(0.5));
         let cross_border = rail == pb::PaymentType::Wire && rng.chance(0.3);
         let originator = self.customer(&mut rng, european_rail, None);
-        let beneficiary = self.customer(
-            &mut rng,
-            european_rail || cross_border,
-            Some(&originator.party.party_id),
-        );
+        let beneficiary = if cross_border || !rng.chance(RELATIONSHIP_SHARE) {
+            self.customer(&mut rng, european_rail || cross_border, Some(&originator.party.party_id))
+        } else {
+            self.counterparty(&mut rng, originator)
+        };
         let currency = if european_rail { "EUR" } else { "USD" };
         let amount = pb::Money {
             minor_units: draw_minor_units(&mut rng, rail),
@@ -206,6 +209,18 @@ impl PaymentGenerator {
     }
 
     /// A customer of the right region; heavy-tailed, so some customers pay far more often.
+    /// One of `originator`'s regular counterparties, the first ones far more often.
+    fn counterparty(&self, rng: &mut DetRng, originator: &Customer) -> &Customer {
+        let pool = if originator.european { &self.population.eu } else { &self.population.us };
+        let list = &originator.counterparties;
+        if list.is_empty() {
+            return self.customer(rng, originator.european, Some(&originator.party.party_id));
+        }
+        let u = rng.unit();
+        let pick = list[((u * u) * list.len() as f64) as usize % list.len()];
+        &pool[pick as usize]
+    }
+
     fn customer(&self, rng: &mut DetRng, european: bool, not: Option<&str>) -> &Customer {
         let pool = if european && !self.population.eu.is_empty() {
             &self.population.eu
@@ -351,6 +366,20 @@ mod tests {
                 .payment_id
                 .ends_with(&payment_id_hex(3, 7))
         );
+    }
+
+    #[test]
+    fn suppliers_are_paid_again_and_again() {
+        let generator = PaymentGenerator::new(GeneratorConfig { seed: 4, ..Default::default() });
+        let mut pairs: std::collections::HashMap<(String, String), u32> = std::collections::HashMap::new();
+        for i in 0..20_000 {
+            let p = generator.payment(i);
+            let id = |x: &Option<pb::Party>| x.as_ref().map(|x| x.party_id.clone()).unwrap_or_default();
+            *pairs.entry((id(&p.originator), id(&p.beneficiary))).or_default() += 1;
+        }
+        let repeated: u32 = pairs.values().filter(|n| **n > 1).sum();
+        assert!(repeated > 10_000, "most payments go to a counterparty paid before: {repeated} of 20000");
+        assert!(pairs.keys().all(|(a, b)| a != b), "nobody pays itself");
     }
 
     #[test]

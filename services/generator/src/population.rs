@@ -166,6 +166,9 @@ pub struct Customer {
     pub party: pb::Party,
     /// Whether it banks in the SEPA area (EUR, IBAN) rather than the US (USD, ABA).
     pub european: bool,
+    /// Its regular counterparties (suppliers it pays again and again): positions in the
+    /// same region's pool, most frequent first.
+    pub counterparties: Vec<u32>,
 }
 
 /// Every bank and customer of one seed.
@@ -227,7 +230,29 @@ impl Population {
                 us.push(customer)
             }
         }
+        for pool in [&mut us, &mut eu] {
+            assign_counterparties(&mut rng, pool);
+        }
         Self { us, eu }
+    }
+}
+
+/// Gives every customer 3 to 24 regular counterparties in its own pool, drawn with a skew
+/// towards the pool's front, so a few suppliers are everybody's suppliers (heavy tail).
+fn assign_counterparties(rng: &mut DetRng, pool: &mut [Customer]) {
+    let n = pool.len() as u64;
+    if n < 2 {
+        return;
+    }
+    for (me, customer) in pool.iter_mut().enumerate() {
+        let wanted = (3 + rng.below(22)).min(n - 1);
+        while (customer.counterparties.len() as u64) < wanted {
+            let u = rng.unit();
+            let other = ((u * u * u) * n as f64) as u64 % n;
+            if other != me as u64 && !customer.counterparties.contains(&(other as u32)) {
+                customer.counterparties.push(other as u32);
+            }
+        }
     }
 }
 
@@ -295,6 +320,7 @@ fn us_customer(rng: &mut DetRng, banks: &[Bank]) -> Customer {
     Customer {
         party,
         european: false,
+        counterparties: Vec::new(),
     }
 }
 
@@ -336,6 +362,7 @@ fn eu_customer(rng: &mut DetRng) -> Customer {
     Customer {
         party,
         european: true,
+        counterparties: Vec::new(),
     }
 }
 
