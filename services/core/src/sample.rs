@@ -70,6 +70,7 @@ pub fn ach_payment(payment_id: &str, offset_seconds: i64) -> pb::Payment {
         regulatory: None,
         metadata: None,
         warnings: Vec::new(),
+        scenario: None,
         details: Some(Details::Ach(pb::AchDetails {
             sec_code: "CCD".into(),
             ..Default::default()

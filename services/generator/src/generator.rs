@@ -6,6 +6,7 @@ use crate::calendar::add_business_days;
 use crate::population::{Customer, Population};
 use crate::rails::{RailContext, details};
 use crate::rng::DetRng;
+use crate::scenarios;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use payments_core::names::{PAYMENT_TYPES, id_prefix};
 use payments_core::pb;
@@ -52,6 +53,8 @@ pub struct GeneratorConfig {
     pub spacing_micros: i64,
     /// Customers in the population.
     pub customers: usize,
+    /// Probability that a block of 16 payments holds an injected AML scenario (0 disables).
+    pub scenario_rate: f64,
 }
 
 impl Default for GeneratorConfig {
@@ -62,6 +65,7 @@ impl Default for GeneratorConfig {
             start: default_start(),
             spacing_micros: 10_000,
             customers: 2_000,
+            scenario_rate: 0.02,
         }
     }
 }
@@ -116,20 +120,41 @@ impl PaymentGenerator {
 
     /// Payment number `index`, created at `created` (wall-clock traffic runs).
     pub fn payment_at(&self, index: u64, created: DateTime<Utc>) -> pb::Payment {
+        let scenario = scenarios::part(
+            self.config.seed,
+            self.config.scenario_rate,
+            &self.population.us,
+            index,
+        );
         let mut rng = DetRng::for_index(self.config.seed, 1, index);
-        let rail = *rng.pick(&self.types);
-        let european_rail = matches!(rail, pb::PaymentType::Sepa)
-            || (rail == pb::PaymentType::DirectDebit && rng.chance(0.5));
-        let cross_border = rail == pb::PaymentType::Wire && rng.chance(0.3);
-        let originator = self.customer(&mut rng, european_rail, None);
-        let beneficiary = if cross_border || !rng.chance(RELATIONSHIP_SHARE) {
-            self.customer(&mut rng, european_rail || cross_border, Some(&originator.party.party_id))
-        } else {
-            self.counterparty(&mut rng, originator)
+        let rail = scenario
+            .as_ref()
+            .map_or_else(|| *rng.pick(&self.types), |s| s.rail);
+        let european_rail = scenario.is_none()
+            && (matches!(rail, pb::PaymentType::Sepa)
+                || (rail == pb::PaymentType::DirectDebit && rng.chance(0.5)));
+        let cross_border = scenario.is_none() && rail == pb::PaymentType::Wire && rng.chance(0.3);
+        let (originator, beneficiary) = match &scenario {
+            Some(s) => (s.originator, s.beneficiary),
+            None => {
+                let originator = self.customer(&mut rng, european_rail, None);
+                let beneficiary = if cross_border || !rng.chance(RELATIONSHIP_SHARE) {
+                    self.customer(
+                        &mut rng,
+                        european_rail || cross_border,
+                        Some(&originator.party.party_id),
+                    )
+                } else {
+                    self.counterparty(&mut rng, originator)
+                };
+                (originator, beneficiary)
+            }
         };
         let currency = if european_rail { "EUR" } else { "USD" };
         let amount = pb::Money {
-            minor_units: draw_minor_units(&mut rng, rail),
+            minor_units: scenario
+                .as_ref()
+                .map_or_else(|| draw_minor_units(&mut rng, rail), |s| s.minor_units),
             currency: currency.into(),
         };
         let status = weighted_status(&mut rng);
@@ -204,6 +229,7 @@ impl PaymentGenerator {
                 attributes: Default::default(),
             }),
             warnings: Vec::new(),
+            scenario: scenario.map(|s| s.label),
             details,
         }
     }
@@ -211,7 +237,11 @@ impl PaymentGenerator {
     /// A customer of the right region; heavy-tailed, so some customers pay far more often.
     /// One of `originator`'s regular counterparties, the first ones far more often.
     fn counterparty(&self, rng: &mut DetRng, originator: &Customer) -> &Customer {
-        let pool = if originator.european { &self.population.eu } else { &self.population.us };
+        let pool = if originator.european {
+            &self.population.eu
+        } else {
+            &self.population.us
+        };
         let list = &originator.counterparties;
         if list.is_empty() {
             return self.customer(rng, originator.european, Some(&originator.party.party_id));
@@ -370,15 +400,25 @@ mod tests {
 
     #[test]
     fn suppliers_are_paid_again_and_again() {
-        let generator = PaymentGenerator::new(GeneratorConfig { seed: 4, ..Default::default() });
-        let mut pairs: std::collections::HashMap<(String, String), u32> = std::collections::HashMap::new();
+        let generator = PaymentGenerator::new(GeneratorConfig {
+            seed: 4,
+            ..Default::default()
+        });
+        let mut pairs: std::collections::HashMap<(String, String), u32> =
+            std::collections::HashMap::new();
         for i in 0..20_000 {
             let p = generator.payment(i);
-            let id = |x: &Option<pb::Party>| x.as_ref().map(|x| x.party_id.clone()).unwrap_or_default();
-            *pairs.entry((id(&p.originator), id(&p.beneficiary))).or_default() += 1;
+            let id =
+                |x: &Option<pb::Party>| x.as_ref().map(|x| x.party_id.clone()).unwrap_or_default();
+            *pairs
+                .entry((id(&p.originator), id(&p.beneficiary)))
+                .or_default() += 1;
         }
         let repeated: u32 = pairs.values().filter(|n| **n > 1).sum();
-        assert!(repeated > 10_000, "most payments go to a counterparty paid before: {repeated} of 20000");
+        assert!(
+            repeated > 10_000,
+            "most payments go to a counterparty paid before: {repeated} of 20000"
+        );
         assert!(pairs.keys().all(|(a, b)| a != b), "nobody pays itself");
     }
 

@@ -100,6 +100,14 @@ pub struct GenerateArgs {
     /// snapshot per payment.
     #[arg(long)]
     pub lifecycle: bool,
+    /// Probability that a block of 16 payments is an injected AML scenario (fan-in,
+    /// fan-out, cycle, structuring, rapid pass-through), labeled on each payment; 0 disables.
+    #[arg(long, default_value_t = 0.02)]
+    pub scenario_rate: f64,
+    /// Also write the ground truth, one JSON line per injected scenario (id, typology,
+    /// payment ids, participants and roles), to this file.
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
     /// Write here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,

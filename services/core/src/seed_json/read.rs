@@ -119,6 +119,20 @@ impl Reader {
         })
     }
 
+    /// The ground-truth label of a generated payment, as our seed JSON writes it.
+    fn scenario(&mut self, root: &Obj) -> Option<pb::ScenarioLabel> {
+        let s = self.object(root, "scenario", "")?;
+        let path = "scenario";
+        Some(pb::ScenarioLabel {
+            typology: self.enumeration(s, "typology", path, "TYPOLOGY_", |n| {
+                pb::Typology::from_str_name(n).map(|t| t as i32)
+            }),
+            scenario_id: self.string(s, "scenario_id", path),
+            originator_role: self.string(s, "originator_role", path),
+            beneficiary_role: self.string(s, "beneficiary_role", path),
+        })
+    }
+
     /// Warnings a leniently accepted payment carried when it was written out.
     fn warnings(&mut self, root: &Obj) -> Vec<pb::ValidationWarning> {
         let Some(items) = root.get("warnings").and_then(Value::as_array) else {
@@ -235,6 +249,7 @@ impl Reader {
             regulatory: self.regulatory(root),
             metadata,
             warnings: self.warnings(root),
+            scenario: self.scenario(root),
             details,
         }
     }

@@ -64,6 +64,17 @@ pub fn to_seed(payment: &pb::Payment) -> Value {
     tsd.extend(tsd_extra);
     root.insert("type_specific_data".into(), Value::Object(tsd));
     root.extend(rail);
+    if let Some(s) = &payment.scenario {
+        root.insert(
+            "scenario".into(),
+            json!({
+                "typology": bare_name(s.typology().as_str_name(), "TYPOLOGY_"),
+                "scenario_id": s.scenario_id,
+                "originator_role": s.originator_role,
+                "beneficiary_role": s.beneficiary_role,
+            }),
+        );
+    }
     if !payment.warnings.is_empty() {
         root.insert(
             "warnings".into(),

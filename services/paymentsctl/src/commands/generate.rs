@@ -6,6 +6,7 @@ use payments_core::names::parse_payment_type;
 use payments_core::time::parse_instant;
 use payments_formats::{FormatError, PaymentWriter};
 use payments_generator::generator::check_start;
+use payments_generator::scenarios::TruthCollector;
 use payments_generator::{GeneratorConfig, LifecycleRates, LifecycleStream, PaymentGenerator};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -52,9 +53,15 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.scenario_rate),
+        "--scenario-rate must be between 0 and 1, got {}",
+        args.scenario_rate
+    );
     let mut config = GeneratorConfig {
         seed: args.seed,
         types: parse_types(&args.types)?,
+        scenario_rate: args.scenario_rate,
         ..Default::default()
     };
     if let Some(start) = &args.start {
@@ -72,6 +79,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, sink);
     let mut writer = PaymentWriter::new(args.format, &mut out)?;
     let payments = args.shard.len(args.count);
+    let mut truth = TruthCollector::default();
     if args.lifecycle {
         // Every revision of every payment, in simulated-time order; the record count is
         // known only at the end.
@@ -82,6 +90,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
             args.shard.indices(args.count),
         );
         for (n, revision) in stream.enumerate() {
+            truth.observe(&revision);
             writer.push(revision)?;
             progress.tick(n as u64 + 1);
         }
@@ -89,12 +98,26 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     } else {
         let mut progress = Progress::new(Some(payments), args.out.is_some() && payments >= 100_000);
         for (n, i) in args.shard.indices(args.count).enumerate() {
-            writer.push(generator.payment(i))?;
+            let payment = generator.payment(i);
+            truth.observe(&payment);
+            writer.push(payment)?;
             progress.tick(n as u64 + 1);
         }
         progress.done();
     }
     let written = writer.finish()?;
+    if let Some(path) = &args.truth {
+        let mut file = BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        truth.write_jsonl(&mut file)?;
+        file.flush()?;
+        eprintln!(
+            "wrote {} scenarios to {}",
+            truth.scenarios().len(),
+            path.display()
+        );
+    }
     if let Some(path) = &args.out {
         let skipped = if written.skipped > 0 {
             format!(
