@@ -104,6 +104,9 @@ pub struct GenerateArgs {
     /// fan-out, cycle, structuring, rapid pass-through), labeled on each payment; 0 disables.
     #[arg(long, default_value_t = 0.02)]
     pub scenario_rate: f64,
+    /// Corporate customers in the simulated population.
+    #[arg(long, default_value_t = 2_000)]
+    pub customers: usize,
     /// Also write the ground truth, one JSON line per injected scenario (id, typology,
     /// payment ids, participants and roles), to this file.
     #[arg(long)]

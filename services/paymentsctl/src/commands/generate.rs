@@ -62,6 +62,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         seed: args.seed,
         types: parse_types(&args.types)?,
         scenario_rate: args.scenario_rate,
+        customers: args.customers,
         ..Default::default()
     };
     if let Some(start) = &args.start {
