@@ -11,6 +11,17 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// An in-process bus given to a service that runs on its own.
+    #[error(
+        "--bus {url}: the memory bus lives inside one process, so a standalone {service} would have \
+         no peer; run `paymentsctl up` for the one-process system"
+    )]
+    InProcessOnly {
+        /// The URL given.
+        url: String,
+        /// The service that refused it.
+        service: String,
+    },
     /// The bus is shutting down and accepts no more records.
     #[error("the bus is closed")]
     Closed,

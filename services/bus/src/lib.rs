@@ -52,6 +52,17 @@ pub trait Consumer: Send + Sync {
     fn lag(&self) -> u64;
 }
 
+/// Refuses a bus URL that only works inside one process (`memory://`) for `service`, a
+/// binary that must reach its peers over the network.
+pub fn require_networked(url: &str, service: &str) -> Result<()> {
+    match parse_bus_url(url)? {
+        BusUrl::Memory { .. } => Err(Error::InProcessOnly {
+            url: url.to_owned(),
+            service: service.to_owned(),
+        }),
+    }
+}
+
 /// A connected bus: a shared producer and a way to join consumer groups.
 #[derive(Clone)]
 pub struct Bus {
@@ -87,5 +98,26 @@ impl Bus {
     /// A description of the bus for logs, e.g. `memory://?capacity=10000`.
     pub fn describe(&self) -> String {
         format!("memory://?capacity={}", self.inner.capacity())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standalone_services_refuse_the_in_process_bus() {
+        let err = require_networked("memory://", "payments-ingest")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("standalone payments-ingest would have no peer"),
+            "{err}"
+        );
+        assert!(matches!(
+            require_networked("nats://x", "payments-ingest"),
+            Err(Error::InvalidUrl { .. })
+        ));
     }
 }

@@ -19,18 +19,8 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = IngestArgs::parse();
     payments_runtime::telemetry::init("payments-ingest");
-    anyhow::ensure!(
-        !args.bus.starts_with("memory://"),
-        "--bus {}: the memory bus lives inside one process, so a standalone payments-ingest would have no \
-         peer; run `paymentsctl up` for the one-process system",
-        args.bus
-    );
+    payments_bus::require_networked(&args.bus, "payments-ingest")?;
     let bus = Bus::connect(&args.bus).with_context(|| format!("connecting to bus {}", args.bus))?;
-    if args.bus.starts_with("memory://") {
-        tracing::warn!(
-            "memory:// bus is in-process: nothing outside this process will read these payments"
-        );
-    }
     let stop = Shutdown::new();
     shutdown::cancel_on_signal(stop.clone());
     let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key);

@@ -20,12 +20,7 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = ProcessorArgs::parse();
     payments_runtime::telemetry::init("payments-processor");
-    anyhow::ensure!(
-        !args.bus.starts_with("memory://"),
-        "--bus {}: the memory bus lives inside one process, so a standalone payments-processor would have no \
-         peer; run `paymentsctl up` for the one-process system",
-        args.bus
-    );
+    payments_bus::require_networked(&args.bus, "payments-processor")?;
     let bus = Bus::connect(&args.bus).with_context(|| format!("connecting to bus {}", args.bus))?;
     let mut sinks = Vec::new();
     for url in &args.sinks {
