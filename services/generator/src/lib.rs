@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod population;
 pub mod rails;
 pub mod rng;
+pub mod runs;
 pub mod scenarios;
 pub mod service;
 pub mod shard;

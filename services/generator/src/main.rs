@@ -19,7 +19,8 @@ async fn run() -> anyhow::Result<()> {
     payments_runtime::telemetry::init("payments-generator");
     let stop = Shutdown::new();
     shutdown::cancel_on_signal(stop.clone());
-    let routes = GrpcRoutes::new().add_service(GeneratorGrpc::new(args.customers).into_server());
+    let routes = GrpcRoutes::new()
+        .add_service(GeneratorGrpc::new(args.customers, None, stop.clone()).into_server());
     let ready = http::readiness(|| async { Ok(()) });
     let spec = ServiceSpec {
         name: "payments-generator",

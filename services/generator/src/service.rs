@@ -1,10 +1,14 @@
 //! `payments.v1.GeneratorService` over gRPC.
 
 use crate::generator::{GeneratorConfig, PaymentGenerator, check_start, default_start};
+use crate::runs::RunRegistry;
+use crate::traffic::PaymentSink;
 use payments_core::pb::{self, generator_service_server::GeneratorService};
 use payments_core::time::from_timestamp;
+use payments_runtime::Shutdown;
 use payments_runtime::status::{invalid_field, specified_enum_values};
 use std::pin::Pin;
+use std::sync::Arc;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -14,15 +18,29 @@ pub const MAX_GENERATE_COUNT: u64 = 10_000_000;
 
 /// Serves `Generate`: generation runs on a blocking thread and streams through a bounded
 /// channel, so a slow client slows generation instead of filling memory.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GeneratorGrpc {
     customers: usize,
+    runs: Arc<RunRegistry>,
 }
 
 impl GeneratorGrpc {
-    /// A service whose generators hold `customers` customers.
-    pub fn new(customers: usize) -> Self {
-        Self { customers }
+    /// A service whose generators hold `customers` customers; its runs submit to
+    /// `local_ingest` when they name no target, and stop when `shutdown` is cancelled.
+    pub fn new(
+        customers: usize,
+        local_ingest: Option<Arc<dyn PaymentSink>>,
+        shutdown: Shutdown,
+    ) -> Self {
+        Self {
+            customers,
+            runs: Arc::new(RunRegistry::new(customers, local_ingest, shutdown)),
+        }
+    }
+
+    /// Its runs.
+    pub fn runs(&self) -> Arc<RunRegistry> {
+        self.runs.clone()
     }
 
     /// The tonic server for this service.
@@ -86,5 +104,45 @@ impl GeneratorService for GeneratorGrpc {
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn start_run(
+        &self,
+        request: Request<pb::StartRunRequest>,
+    ) -> Result<Response<pb::StartRunResponse>, Status> {
+        let spec = request
+            .into_inner()
+            .spec
+            .ok_or_else(|| invalid_field("spec", "is required"))?;
+        Ok(Response::new(pb::StartRunResponse {
+            run: Some(self.runs.start(spec)?),
+        }))
+    }
+
+    async fn get_run(
+        &self,
+        request: Request<pb::GetRunRequest>,
+    ) -> Result<Response<pb::GetRunResponse>, Status> {
+        Ok(Response::new(pb::GetRunResponse {
+            run: Some(self.runs.get(&request.into_inner().run_id)?),
+        }))
+    }
+
+    async fn stop_run(
+        &self,
+        request: Request<pb::StopRunRequest>,
+    ) -> Result<Response<pb::StopRunResponse>, Status> {
+        Ok(Response::new(pb::StopRunResponse {
+            run: Some(self.runs.stop(&request.into_inner().run_id).await?),
+        }))
+    }
+
+    async fn list_runs(
+        &self,
+        _request: Request<pb::ListRunsRequest>,
+    ) -> Result<Response<pb::ListRunsResponse>, Status> {
+        Ok(Response::new(pb::ListRunsResponse {
+            runs: self.runs.list(),
+        }))
     }
 }

@@ -32,8 +32,10 @@ pub struct TrafficCounters {
 pub struct TrafficRun {
     /// Payments per second.
     pub rate: u64,
-    /// Stop after this many payments (`None`: until shutdown).
+    /// Stop after this many payments (`None`: no limit).
     pub count: Option<u64>,
+    /// Stop after this long (`None`: no limit).
+    pub duration: Option<Duration>,
     /// The generator.
     pub generator: PaymentGenerator,
 }
@@ -41,8 +43,8 @@ pub struct TrafficRun {
 const TICK: Duration = Duration::from_millis(10);
 
 impl TrafficRun {
-    /// Runs until `count` payments were sent or `shutdown`; every payment generated is
-    /// submitted (a batch in flight at shutdown completes first).
+    /// Runs until `count` payments were sent, `duration` passed or `shutdown`; every
+    /// payment generated is submitted (a batch in flight at shutdown completes first).
     pub async fn run(
         self,
         sink: Arc<dyn PaymentSink>,
@@ -55,6 +57,9 @@ impl TrafficRun {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tracing::info!(rate = self.rate, "traffic run started");
         loop {
+            if self.duration.is_some_and(|d| started.elapsed() >= d) {
+                break;
+            }
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 _ = ticker.tick() => {}

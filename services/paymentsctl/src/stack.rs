@@ -5,6 +5,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use payments_bus::Bus;
 use payments_core::{ValidationMode, pb};
+use payments_generator::runs::RunRegistry;
 use payments_generator::{
     GeneratorConfig, GeneratorGrpc, PaymentGenerator, PaymentSink, TrafficCounters, TrafficRun,
 };
@@ -85,6 +86,7 @@ pub struct RunningStack {
     server_tasks: Vec<JoinHandle<anyhow::Result<()>>>,
     processor_task: JoinHandle<Result<(), payments_processor::ProcessorError>>,
     failed: Shutdown,
+    runs: Arc<RunRegistry>,
 }
 
 /// Ingest in-process, for traffic runs.
@@ -159,8 +161,16 @@ impl RunningStack {
             payments_bus::PAYMENTS_TOPIC,
             RecordKey::PaymentId,
         );
+        // Traffic runs (`--rate` and StartRun) stop first when the stack drains.
+        let stop_traffic = Shutdown::new();
+        let generator = GeneratorGrpc::new(
+            config.customers,
+            Some(Arc::new(InProcessIngest(ingestor.clone()))),
+            stop_traffic.clone(),
+        );
+        let runs = generator.runs();
         let routes = GrpcRoutes::new()
-            .add_service(GeneratorGrpc::new(config.customers).into_server())
+            .add_service(generator.into_server())
             .add_service(IngestGrpc::new(ingestor.clone()).into_server())
             .add_service(QueryGrpc::new(store.clone()).into_server());
         let (ready_store, ready_failed) = (store.clone(), failed.clone());
@@ -193,7 +203,6 @@ impl RunningStack {
         ];
 
         let traffic = Arc::new(TrafficCounters::default());
-        let stop_traffic = Shutdown::new();
         let traffic_task = config.rate.filter(|r| *r > 0).map(|rate| {
             let generator = PaymentGenerator::new(GeneratorConfig {
                 seed: config.seed,
@@ -203,6 +212,7 @@ impl RunningStack {
             let run = TrafficRun {
                 rate,
                 count: None,
+                duration: None,
                 generator,
             };
             tokio::spawn(run.run(
@@ -227,6 +237,7 @@ impl RunningStack {
             server_tasks,
             processor_task,
             failed,
+            runs,
         })
     }
 
@@ -251,6 +262,7 @@ impl RunningStack {
             if let Some(task) = self.traffic_task {
                 task.await.context("traffic task")?;
             }
+            self.runs.wait_stopped().await;
             self.stop_servers.cancel();
             for task in self.server_tasks {
                 task.await.context("server task")??;
