@@ -20,9 +20,42 @@ fn profile(rail: PaymentType) -> (f64, f64, f64) {
     }
 }
 
+/// A rail's amount model: log-normal around `median` (major units) with log-space spread
+/// `sigma`, capped at `ceiling`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AmountModel {
+    /// Typical amount, in major units.
+    pub median: f64,
+    /// Spread in log space.
+    pub sigma: f64,
+    /// Largest amount, in major units (the rail's limit).
+    pub ceiling: f64,
+}
+
+impl AmountModel {
+    /// The built-in model of `rail`.
+    pub fn for_rail(rail: PaymentType) -> Self {
+        let (median, sigma, ceiling) = profile(rail);
+        Self {
+            median,
+            sigma,
+            ceiling,
+        }
+    }
+}
+
 /// An amount in cents (minor units of a two-decimal currency) for `rail`.
 pub fn draw_minor_units(rng: &mut DetRng, rail: PaymentType) -> i64 {
-    let (median, sigma, ceiling) = profile(rail);
+    draw_with(rng, rail, AmountModel::for_rail(rail))
+}
+
+/// An amount in cents for `rail` drawn from `model`.
+pub fn draw_with(rng: &mut DetRng, rail: PaymentType, model: AmountModel) -> i64 {
+    let AmountModel {
+        median,
+        sigma,
+        ceiling,
+    } = model;
     let mut major = (median.ln() + sigma * rng.normal())
         .exp()
         .clamp(1.0, ceiling);

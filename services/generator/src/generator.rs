@@ -1,7 +1,7 @@
 //! [`PaymentGenerator`]: deterministic synthetic payments. Payment `i` of a seed depends
 //! only on the seed, the configuration and `i`, so runs are reproducible and can be split.
 
-use crate::amounts::draw_minor_units;
+use crate::amounts::{AmountModel, draw_minor_units, draw_with};
 use crate::calendar::add_business_days;
 use crate::population::{Customer, Population};
 use crate::rails::{RailContext, details};
@@ -55,6 +55,10 @@ pub struct GeneratorConfig {
     pub customers: usize,
     /// Probability that a block of 16 payments holds an injected AML scenario (0 disables).
     pub scenario_rate: f64,
+    /// Relative weights of the rails; when empty, every rail of `types` is equally likely.
+    pub mix: Vec<(pb::PaymentType, f64)>,
+    /// Amount models replacing a rail's built-in one.
+    pub amounts: Vec<(pb::PaymentType, AmountModel)>,
 }
 
 impl Default for GeneratorConfig {
@@ -66,6 +70,8 @@ impl Default for GeneratorConfig {
             spacing_micros: 10_000,
             customers: 2_000,
             scenario_rate: 0.02,
+            mix: Vec::new(),
+            amounts: Vec::new(),
         }
     }
 }
@@ -129,7 +135,7 @@ impl PaymentGenerator {
         let mut rng = DetRng::for_index(self.config.seed, 1, index);
         let rail = scenario
             .as_ref()
-            .map_or_else(|| *rng.pick(&self.types), |s| s.rail);
+            .map_or_else(|| self.pick_rail(&mut rng), |s| s.rail);
         let european_rail = scenario.is_none()
             && (matches!(rail, pb::PaymentType::Sepa)
                 || (rail == pb::PaymentType::DirectDebit && rng.chance(0.5)));
@@ -154,7 +160,7 @@ impl PaymentGenerator {
         let amount = pb::Money {
             minor_units: scenario
                 .as_ref()
-                .map_or_else(|| draw_minor_units(&mut rng, rail), |s| s.minor_units),
+                .map_or_else(|| self.draw_amount(&mut rng, rail), |s| s.minor_units),
             currency: currency.into(),
         };
         let status = weighted_status(&mut rng);
@@ -235,6 +241,33 @@ impl PaymentGenerator {
     }
 
     /// A customer of the right region; heavy-tailed, so some customers pay far more often.
+    /// A rail: weighted by `mix` when given, else uniform over `types`.
+    fn pick_rail(&self, rng: &mut DetRng) -> pb::PaymentType {
+        let total: f64 = self.config.mix.iter().map(|(_, w)| w).sum();
+        if total <= 0.0 {
+            return *rng.pick(&self.types);
+        }
+        let mut u = rng.unit() * total;
+        for (rail, weight) in &self.config.mix {
+            if u < *weight {
+                return *rail;
+            }
+            u -= weight;
+        }
+        self.config
+            .mix
+            .last()
+            .map_or(pb::PaymentType::Ach, |(rail, _)| *rail)
+    }
+
+    /// An amount for `rail` from its configured or built-in model.
+    fn draw_amount(&self, rng: &mut DetRng, rail: pb::PaymentType) -> i64 {
+        match self.config.amounts.iter().find(|(r, _)| *r == rail) {
+            Some((_, model)) => draw_with(rng, rail, *model),
+            None => draw_minor_units(rng, rail),
+        }
+    }
+
     /// One of `originator`'s regular counterparties, the first ones far more often.
     fn counterparty(&self, rng: &mut DetRng, originator: &Customer) -> &Customer {
         let pool = if originator.european {

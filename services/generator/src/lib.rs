@@ -10,6 +10,7 @@ pub mod population;
 pub mod rails;
 pub mod rng;
 pub mod runs;
+pub mod scenario_file;
 pub mod scenarios;
 pub mod service;
 pub mod shard;

@@ -107,6 +107,10 @@ pub struct GenerateArgs {
     /// Corporate customers in the simulated population.
     #[arg(long, default_value_t = 2_000)]
     pub customers: usize,
+    /// A scenario file (TOML): seed, count, customers, rail mix, amount models, lifecycle
+    /// rates, AML scenario rate; what it sets wins (example: deploy/scenarios/example.toml).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
     /// Also write the ground truth, one JSON line per injected scenario (id, typology,
     /// payment ids, participants and roles), to this file.
     #[arg(long)]

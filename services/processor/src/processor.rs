@@ -65,7 +65,7 @@ pub struct Processor {
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessorError {
     /// The bus failed (reading, committing or dead-lettering).
-    #[error("bus: {0}")]
+    #[error(transparent)]
     Bus(#[from] payments_bus::Error),
     /// A sink kept failing until the shutdown grace period ran out; the batch was not
     /// committed and will be redelivered.

@@ -43,10 +43,10 @@ impl HealthRegistry {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The reflection service could not be built from the descriptors.
-    #[error("building gRPC reflection: {0}")]
+    #[error(transparent)]
     Reflection(#[from] tonic_reflection::server::Error),
     /// The transport failed.
-    #[error("gRPC transport: {0}")]
+    #[error(transparent)]
     Transport(#[from] tonic::transport::Error),
 }
 

@@ -17,7 +17,7 @@ pub enum HostError {
     #[error(transparent)]
     Grpc(#[from] ServeError),
     /// The HTTP task panicked.
-    #[error("http server task failed: {0}")]
+    #[error(transparent)]
     Join(#[from] tokio::task::JoinError),
     /// In-flight calls did not finish within the grace period after shutdown began.
     #[error("in-flight calls did not finish within the {0:?} shutdown grace period")]

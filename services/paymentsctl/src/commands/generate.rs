@@ -6,8 +6,9 @@ use payments_core::names::parse_payment_type;
 use payments_core::time::parse_instant;
 use payments_formats::{FormatError, PaymentWriter};
 use payments_generator::generator::check_start;
+use payments_generator::scenario_file::Scenario;
 use payments_generator::scenarios::TruthCollector;
-use payments_generator::{GeneratorConfig, LifecycleRates, LifecycleStream, PaymentGenerator};
+use payments_generator::{GeneratorConfig, LifecycleStream, PaymentGenerator};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
@@ -70,6 +71,13 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
             .with_context(|| format!("--start {start:?} is not RFC 3339 or YYYY-MM-DD"))?;
         check_start(config.start).map_err(|reason| anyhow::anyhow!("--start: {reason}"))?;
     }
+    let scenario = match &args.scenario {
+        Some(path) => Scenario::load(path)?,
+        None => Scenario::default(),
+    };
+    scenario.apply(&mut config);
+    let count = scenario.count.unwrap_or(args.count);
+    let lifecycle = scenario.lifecycle.unwrap_or(args.lifecycle);
     let generator = PaymentGenerator::new(config);
     let sink: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
@@ -79,17 +87,14 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     };
     let mut out = BufWriter::with_capacity(1 << 20, sink);
     let mut writer = PaymentWriter::new(args.format, &mut out)?;
-    let payments = args.shard.len(args.count);
+    let payments = args.shard.len(count);
     let mut truth = TruthCollector::default();
-    if args.lifecycle {
+    if lifecycle {
         // Every revision of every payment, in simulated-time order; the record count is
         // known only at the end.
         let mut progress = Progress::new(None, args.out.is_some() && payments >= 100_000);
-        let stream = LifecycleStream::new(
-            generator,
-            LifecycleRates::default(),
-            args.shard.indices(args.count),
-        );
+        let stream =
+            LifecycleStream::new(generator, scenario.rates.clone(), args.shard.indices(count));
         for (n, revision) in stream.enumerate() {
             truth.observe(&revision);
             writer.push(revision)?;
@@ -98,7 +103,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         progress.done();
     } else {
         let mut progress = Progress::new(Some(payments), args.out.is_some() && payments >= 100_000);
-        for (n, i) in args.shard.indices(args.count).enumerate() {
+        for (n, i) in args.shard.indices(count).enumerate() {
             let payment = generator.payment(i);
             truth.observe(&payment);
             writer.push(payment)?;
@@ -129,8 +134,9 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
             String::new()
         };
         eprintln!(
-            "wrote {} payments to {}{skipped}",
+            "wrote {} {} to {}{skipped}",
             written.written,
+            if lifecycle { "records" } else { "payments" },
             path.display()
         );
     }
