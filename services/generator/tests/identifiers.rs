@@ -9,7 +9,8 @@ fn aba_ok(s: &str) -> bool {
     let d: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
     d.len() == 9
         && s.len() == 9
-        && (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
+        && (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8])
+            .is_multiple_of(10)
 }
 
 /// IBAN: the registry length of the countries the generator uses, and the rearranged
