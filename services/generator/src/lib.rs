@@ -20,4 +20,4 @@ pub use generator::{GeneratorConfig, PaymentGenerator};
 pub use lifecycle::{LifecycleRates, LifecycleStream};
 pub use service::GeneratorGrpc;
 pub use shard::Shard;
-pub use traffic::{PaymentSink, TrafficCounters, TrafficRun};
+pub use traffic::{Burst, PaymentSink, TrafficCounters, TrafficRun};

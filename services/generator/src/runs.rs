@@ -2,7 +2,7 @@
 //! [`TrafficRun`] submitting to an ingest endpoint, with live progress.
 
 use crate::generator::{GeneratorConfig, PaymentGenerator};
-use crate::traffic::{PaymentSink, TrafficCounters, TrafficRun};
+use crate::traffic::{Burst, PaymentSink, TrafficCounters, TrafficRun};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use payments_core::pb;
@@ -21,6 +21,29 @@ const KEEP_FINISHED: usize = 100;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The bursts a spec asks for; all three burst fields zero means a steady rate.
+fn burst_of(spec: &pb::RunSpec) -> Result<Option<Burst>, Status> {
+    let (every, length, factor) = (
+        spec.burst_every_seconds,
+        spec.burst_seconds,
+        spec.burst_factor,
+    );
+    if every == 0 && length == 0 && factor == 0.0 {
+        return Ok(None);
+    }
+    if every == 0 || length == 0 || length > every || !(factor > 1.0 && factor <= 100.0) {
+        return Err(invalid_field(
+            "spec.burst_factor",
+            "bursts need burst_every_seconds > 0, 0 < burst_seconds <= burst_every_seconds and 1 < burst_factor <= 100",
+        ));
+    }
+    Ok(Some(Burst {
+        every: Duration::from_secs(u64::from(every)),
+        length: Duration::from_secs(u64::from(length)),
+        factor,
+    }))
 }
 
 /// Submits to an IngestService over gRPC, one client stream per batch.
@@ -149,6 +172,7 @@ impl RunRegistry {
         }
         let types =
             specified_enum_values::<pb::PaymentType>("spec.types", &spec.types, "payment type")?;
+        let burst = burst_of(&spec)?;
         let sink: Arc<dyn PaymentSink> = match (spec.ingest_target.trim(), &self.local) {
             ("", Some(local)) => local.clone(),
             ("", None) => {
@@ -189,6 +213,7 @@ impl RunRegistry {
             count: (spec.count > 0).then_some(spec.count),
             duration: (spec.duration_seconds > 0)
                 .then(|| Duration::from_secs(u64::from(spec.duration_seconds))),
+            burst,
             generator: PaymentGenerator::new(config),
         };
         let sink = Arc::new(RecordingSink {

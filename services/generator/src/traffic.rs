@@ -36,13 +36,42 @@ pub struct TrafficRun {
     pub count: Option<u64>,
     /// Stop after this long (`None`: no limit).
     pub duration: Option<Duration>,
+    /// Periodic bursts above the base rate (`None`: steady).
+    pub burst: Option<Burst>,
     /// The generator.
     pub generator: PaymentGenerator,
+}
+
+/// Periodic bursts: every `every`, for `length`, the rate is `factor` times the base rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Burst {
+    /// Time from the start of one burst to the next.
+    pub every: Duration,
+    /// How long a burst lasts (at most `every`).
+    pub length: Duration,
+    /// Rate multiplier during a burst.
+    pub factor: f64,
 }
 
 const TICK: Duration = Duration::from_millis(10);
 
 impl TrafficRun {
+    /// Payments due `elapsed` into the run: the base rate's integral plus the bursts' extra.
+    pub fn due(&self, elapsed: Duration) -> u64 {
+        let t = elapsed.as_secs_f64();
+        let rate = self.rate as f64;
+        let extra = self.burst.map_or(0.0, |b| {
+            let (every, length) = (
+                b.every.as_secs_f64().max(1e-3),
+                b.length.as_secs_f64().min(b.every.as_secs_f64()),
+            );
+            let cycles = (t / every).floor();
+            let in_bursts = cycles * length + (t - cycles * every).min(length);
+            (b.factor - 1.0).max(0.0) * rate * in_bursts
+        });
+        (rate * t + extra) as u64
+    }
+
     /// Runs until `count` payments were sent, `duration` passed or `shutdown`; every
     /// payment generated is submitted (a batch in flight at shutdown completes first).
     pub async fn run(
@@ -64,11 +93,12 @@ impl TrafficRun {
                 () = shutdown.cancelled() => break,
                 _ = ticker.tick() => {}
             }
-            let due = (started.elapsed().as_secs_f64() * self.rate as f64) as u64;
+            let due = self.due(started.elapsed());
             let limit = self.count.unwrap_or(u64::MAX);
             // At most a tenth of a second's worth per batch: after a stall (back-pressure)
             // the run catches up gradually instead of flooding the sink in one batch.
-            let max_batch = (self.rate / 10).max(1);
+            let peak = self.burst.map_or(1.0, |b| b.factor.max(1.0));
+            let max_batch = ((self.rate as f64 * peak / 10.0) as u64).max(1);
             let target = due.min(limit).min(sent + max_batch);
             if target <= sent {
                 if sent >= limit {
@@ -101,5 +131,40 @@ impl TrafficRun {
             accepted = counters.accepted.load(Ordering::Relaxed),
             "traffic run stopped"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GeneratorConfig;
+
+    fn run(burst: Option<Burst>) -> TrafficRun {
+        TrafficRun {
+            rate: 100,
+            count: None,
+            duration: None,
+            burst,
+            generator: PaymentGenerator::new(GeneratorConfig::default()),
+        }
+    }
+
+    #[test]
+    fn steady_rate_is_exact_over_time() {
+        assert_eq!(run(None).due(Duration::from_secs(10)), 1_000);
+        assert_eq!(run(None).due(Duration::from_millis(2_500)), 250);
+    }
+
+    #[test]
+    fn bursts_add_their_extra_only_while_bursting() {
+        // Every 10 s, 2 s at 5x: 10 s carry 100*10 + 4*100*2 = 1,800.
+        let burst = Some(Burst {
+            every: Duration::from_secs(10),
+            length: Duration::from_secs(2),
+            factor: 5.0,
+        });
+        assert_eq!(run(burst).due(Duration::from_secs(1)), 100 + 400);
+        assert_eq!(run(burst).due(Duration::from_secs(10)), 1_800);
+        assert_eq!(run(burst).due(Duration::from_secs(15)), 2_300 + 800);
     }
 }

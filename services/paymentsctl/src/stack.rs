@@ -213,6 +213,7 @@ impl RunningStack {
                 rate,
                 count: None,
                 duration: None,
+                burst: None,
                 generator,
             };
             tokio::spawn(run.run(
