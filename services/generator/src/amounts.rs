@@ -1,8 +1,20 @@
-//! Amounts per rail: log-normal around a typical value, with round-number spikes and each
-//! rail's limits, in minor units.
+//! Amounts per rail: a mixture of two log-normals (everyday payments and a share of large
+//! ones), with round-number spikes and each rail's limits, in minor units.
 
 use crate::rng::DetRng;
 use payments_core::pb::PaymentType;
+
+/// Share and median (major units) of the large component per rail.
+fn large_component(rail: PaymentType) -> (f64, f64) {
+    match rail {
+        PaymentType::Ach => (0.15, 60_000.0),
+        PaymentType::Wire => (0.10, 1_500_000.0),
+        PaymentType::Check => (0.10, 40_000.0),
+        PaymentType::Sepa => (0.15, 40_000.0),
+        PaymentType::Card => (0.05, 2_000.0),
+        _ => (0.0, 0.0),
+    }
+}
 
 /// Typical amount (median, in major units), spread (log-space sigma) and ceiling per rail.
 fn profile(rail: PaymentType) -> (f64, f64, f64) {
@@ -30,16 +42,23 @@ pub struct AmountModel {
     pub sigma: f64,
     /// Largest amount, in major units (the rail's limit).
     pub ceiling: f64,
+    /// Share of payments drawn from the large component (0 for a single log-normal).
+    pub large_share: f64,
+    /// Median of the large component, in major units.
+    pub large_median: f64,
 }
 
 impl AmountModel {
     /// The built-in model of `rail`.
     pub fn for_rail(rail: PaymentType) -> Self {
         let (median, sigma, ceiling) = profile(rail);
+        let (large_share, large_median) = large_component(rail);
         Self {
             median,
             sigma,
             ceiling,
+            large_share,
+            large_median,
         }
     }
 }
@@ -55,8 +74,15 @@ pub fn draw_with(rng: &mut DetRng, rail: PaymentType, model: AmountModel) -> i64
         median,
         sigma,
         ceiling,
+        large_share,
+        large_median,
     } = model;
-    let mut major = (median.ln() + sigma * rng.normal())
+    let centre = if large_share > 0.0 && rng.chance(large_share) {
+        large_median
+    } else {
+        median
+    };
+    let mut major = (centre.ln() + sigma * rng.normal())
         .exp()
         .clamp(1.0, ceiling);
     let spike = rng.unit();

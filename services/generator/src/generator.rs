@@ -8,6 +8,7 @@ use crate::rails::{RailContext, details};
 use crate::rng::DetRng;
 use crate::scenarios;
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use payments_core::money::minor_unit_exponent;
 use payments_core::names::{PAYMENT_TYPES, id_prefix};
 use payments_core::pb;
 use payments_core::time::to_timestamp;
@@ -157,12 +158,36 @@ impl PaymentGenerator {
             }
         };
         let currency = if european_rail { "EUR" } else { "USD" };
-        let amount = pb::Money {
+        let mut amount = pb::Money {
             minor_units: scenario
                 .as_ref()
                 .map_or_else(|| self.draw_amount(&mut rng, rail), |s| s.minor_units),
             currency: currency.into(),
         };
+        // A cross-border wire is instructed in USD and credited in the beneficiary's
+        // currency at an indicative rate (±0.5%), rounded to that currency's minor units.
+        let exchange_info = cross_border.then(|| {
+            let (target, base_rate) = *rng.pick(FX);
+            // Rounded to the six decimals it is published with, so it reproduces the amount.
+            let rate = (base_rate * (1.0 + (rng.unit() - 0.5) / 100.0) * 1e6).round() / 1e6;
+            let exponent = minor_unit_exponent(target).unwrap_or(2) as i32;
+            let credited = ((amount.minor_units as f64 / 100.0) * rate * 10f64.powi(exponent))
+                .round()
+                .max(1.0) as i64;
+            let source = std::mem::replace(
+                &mut amount,
+                pb::Money {
+                    minor_units: credited,
+                    currency: target.into(),
+                },
+            );
+            pb::ExchangeInfo {
+                source_currency: "USD".into(),
+                target_currency: target.into(),
+                rate: format!("{rate:.6}"),
+                source_amount: Some(source),
+            }
+        });
         let status = weighted_status(&mut rng);
         let processing = processing(&mut rng, rail, created, status);
         let beneficiary_bic = beneficiary
@@ -178,12 +203,6 @@ impl PaymentGenerator {
             beneficiary_bic,
         };
         let details = details(&mut rng, rail, &cx);
-        let exchange_info = cross_border.then(|| pb::ExchangeInfo {
-            source_currency: "USD".into(),
-            target_currency: "EUR".into(),
-            rate: format!("0.{}", 9_000 + rng.below(600)),
-            source_amount: None,
-        });
         let id = payment_id_hex(self.config.seed, index);
         pb::Payment {
             payment_id: format!("{}-{id}", id_prefix(rail)),
@@ -314,6 +333,31 @@ fn payment_id_hex(seed: u64, index: u64) -> String {
     format!("{z:016X}")
 }
 
+/// A rail's daily cut-off in UTC: Fedwire 18:00 ET, the last same-day ACH window 16:45 ET,
+/// SEPA 16:00 CET (winter offsets).
+fn cutoff_utc(rail: pb::PaymentType) -> Option<chrono::NaiveTime> {
+    let at = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0);
+    match rail {
+        pb::PaymentType::Wire => at(23, 0),
+        pb::PaymentType::Ach | pb::PaymentType::DirectDebit => at(21, 45),
+        pb::PaymentType::Sepa => at(15, 0),
+        pb::PaymentType::Check => at(20, 0),
+        _ => None,
+    }
+}
+
+/// Currencies a cross-border wire is credited in, with an indicative rate per USD; the
+/// exponents differ (JPY 0, BHD 3), so amounts exercise every minor-unit rule.
+const FX: &[(&str, f64)] = &[
+    ("EUR", 0.92),
+    ("EUR", 0.92),
+    ("EUR", 0.92),
+    ("GBP", 0.79),
+    ("CHF", 0.88),
+    ("JPY", 151.2),
+    ("BHD", 0.376),
+];
+
 fn weighted_status(rng: &mut DetRng) -> pb::PaymentStatus {
     let mut u = rng.unit();
     for (status, weight) in STATUSES {
@@ -345,11 +389,13 @@ fn processing(
         T::Card => (pb::ProcessingWindow::Standard, Some(0), Some(2)),
         T::Unspecified => (pb::ProcessingWindow::Standard, Some(1), Some(1)),
     };
+    // Past the rail's daily cut-off, value and settlement move one business day on.
+    let late = u32::from(cutoff_utc(rail).is_some_and(|cutoff| submitted.time() >= cutoff));
     let effective = value_days.map_or(submitted, |d| {
-        add_business_days(submitted, d).max(submitted)
+        add_business_days(submitted, d + late).max(submitted)
     });
     let settlement = settle_days.map_or(effective, |d| {
-        add_business_days(submitted, d).max(effective)
+        add_business_days(submitted, d + late).max(effective)
     });
     pb::ProcessingInfo {
         priority: *rng.pick(&[
@@ -428,6 +474,45 @@ mod tests {
                 .payment(7)
                 .payment_id
                 .ends_with(&payment_id_hex(3, 7))
+        );
+    }
+
+    #[test]
+    fn cut_offs_move_value_dates_to_the_next_business_day() {
+        let at = |h, m| {
+            Utc.with_ymd_and_hms(2025, 1, 6, h, m, 0)
+                .single()
+                .unwrap_or_default()
+        };
+        let value = |rail, created| {
+            let p = processing(
+                &mut DetRng::new(1),
+                rail,
+                created,
+                pb::PaymentStatus::Received,
+            );
+            p.effective_date
+                .as_ref()
+                .and_then(payments_core::time::from_timestamp)
+                .map(|d| d.date_naive().to_string())
+        };
+        // Monday 2025-01-06: a wire before the 23:00 UTC cut-off is valued Monday, after it Tuesday.
+        assert_eq!(
+            value(pb::PaymentType::Wire, at(22, 0)).as_deref(),
+            Some("2025-01-06")
+        );
+        assert_eq!(
+            value(pb::PaymentType::Wire, at(23, 30)).as_deref(),
+            Some("2025-01-07")
+        );
+        // SEPA next-day: Tuesday before 15:00 UTC, Wednesday after.
+        assert_eq!(
+            value(pb::PaymentType::Sepa, at(9, 0)).as_deref(),
+            Some("2025-01-07")
+        );
+        assert_eq!(
+            value(pb::PaymentType::Sepa, at(16, 0)).as_deref(),
+            Some("2025-01-08")
         );
     }
 

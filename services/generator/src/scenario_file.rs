@@ -48,6 +48,10 @@ struct AmountEntry {
     median: f64,
     sigma: f64,
     max: f64,
+    #[serde(default)]
+    large_share: f64,
+    #[serde(default)]
+    large_median: f64,
 }
 
 /// Lifecycle rates as written in the file; absent ones keep their defaults.
@@ -166,12 +170,22 @@ impl Scenario {
                         .to_owned(),
                 ));
             }
+            if !(0.0..=1.0).contains(&a.large_share)
+                || (a.large_share > 0.0 && !(a.large_median > 0.0 && a.large_median <= a.max))
+            {
+                return Err(invalid(
+                    format!("amounts.{key}"),
+                    "large_share must be between 0 and 1, with 0 < large_median <= max".to_owned(),
+                ));
+            }
             amounts.push((
                 rail,
                 AmountModel {
                     median: a.median,
                     sigma: a.sigma,
                     ceiling: a.max,
+                    large_share: a.large_share,
+                    large_median: a.large_median,
                 },
             ));
         }

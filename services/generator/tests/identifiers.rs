@@ -62,6 +62,7 @@ fn every_identifier_of_100k_payments_is_valid() {
         seed: 2024,
         ..Default::default()
     });
+    let mut seen_exponents = std::collections::BTreeSet::new();
     for i in 0..100_000 {
         let p = generator.payment(i);
         for party in [&p.originator, &p.beneficiary] {
@@ -118,7 +119,37 @@ fn every_identifier_of_100k_payments_is_valid() {
             }
         }
         let amount = p.amount.as_ref().expect("amount");
-        assert!(["USD", "EUR"].contains(&amount.currency.as_str()) && amount.minor_units > 0);
+        assert!(amount.minor_units > 0);
+        match &p.exchange_info {
+            None => assert!(
+                ["USD", "EUR"].contains(&amount.currency.as_str()),
+                "{}",
+                amount.currency
+            ),
+            Some(fx) => {
+                // Credited in the target currency, in its own minor units (JPY 0, BHD 3).
+                let exponent = match fx.target_currency.as_str() {
+                    "JPY" => 0,
+                    "BHD" => 3,
+                    "EUR" | "GBP" | "CHF" => 2,
+                    other => panic!("unexpected currency {other}"),
+                };
+                assert_eq!(amount.currency, fx.target_currency);
+                let source = fx.source_amount.as_ref().expect("source amount");
+                assert_eq!(source.currency, "USD");
+                let rate: f64 = fx.rate.parse().expect("decimal rate");
+                let expected = (source.minor_units as f64 / 100.0 * rate * 10f64.powi(exponent))
+                    .round()
+                    .max(1.0) as i64;
+                assert!(
+                    (amount.minor_units - expected).abs() <= 1,
+                    "{}: {} vs {expected}",
+                    p.payment_id,
+                    amount.minor_units
+                );
+                seen_exponents.insert(exponent);
+            }
+        }
         if let Some(Details::Card(card)) = &p.details {
             assert!(
                 card.pan_last4.len() == 4 && card.pan_last4.chars().all(|c| c.is_ascii_digit()),
@@ -129,4 +160,9 @@ fn every_identifier_of_100k_payments_is_valid() {
             assert!(amount.minor_units <= 100_000_000, "same-day ACH limit");
         }
     }
+    assert_eq!(
+        seen_exponents.into_iter().collect::<Vec<_>>(),
+        vec![0, 2, 3],
+        "JPY, two-decimal and BHD amounts all occur"
+    );
 }

@@ -107,6 +107,10 @@ pub struct GenerateArgs {
     /// Corporate customers in the simulated population.
     #[arg(long, default_value_t = 2_000)]
     pub customers: usize,
+    /// Simulated milliseconds between consecutive payments (the simulated clock's speed:
+    /// 10 ms is 8.6 million payments a day).
+    #[arg(long, default_value_t = 10.0)]
+    pub interval_ms: f64,
     /// A scenario file (TOML): seed, count, customers, rail mix, amount models, lifecycle
     /// rates, AML scenario rate; what it sets wins (example: deploy/scenarios/example.toml).
     #[arg(long)]

@@ -55,6 +55,11 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 
 fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
+        args.interval_ms.is_finite() && (0.001..=86_400_000.0).contains(&args.interval_ms),
+        "--interval-ms must be between 0.001 and 86400000 (one day), got {}",
+        args.interval_ms
+    );
+    anyhow::ensure!(
         (0.0..=1.0).contains(&args.scenario_rate),
         "--scenario-rate must be between 0 and 1, got {}",
         args.scenario_rate
@@ -64,6 +69,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         types: parse_types(&args.types)?,
         scenario_rate: args.scenario_rate,
         customers: args.customers,
+        spacing_micros: (args.interval_ms * 1_000.0).round() as i64,
         ..Default::default()
     };
     if let Some(start) = &args.start {
