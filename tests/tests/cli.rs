@@ -136,7 +136,7 @@ fn ctrl_c_during_a_traffic_run_exits_zero_and_every_acknowledged_payment_is_stor
     let acknowledged: u64 = summary
         .split("ingest acknowledged ")
         .nth(1)
-        .and_then(|s| s.split(';').next())
+        .and_then(|s| s.split(' ').next())
         .unwrap()
         .parse()
         .unwrap();

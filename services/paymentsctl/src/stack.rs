@@ -242,6 +242,11 @@ impl RunningStack {
         })
     }
 
+    /// The generator's long runs (StartRun).
+    pub fn runs(&self) -> Arc<RunRegistry> {
+        self.runs.clone()
+    }
+
     /// Cancelled when a part of the stack stopped on its own (the processor failed).
     pub fn failure(&self) -> Shutdown {
         self.failed.clone()

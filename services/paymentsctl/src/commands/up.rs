@@ -41,14 +41,16 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         signal = wait_for_signal() => tracing::info!(signal, "shutdown requested; draining"),
         () = failure.cancelled() => tracing::error!("a part of the stack stopped; draining"),
     }
-    let (processor, traffic) = (stack.processor.clone(), stack.traffic.clone());
+    let (processor, traffic, runs) = (stack.processor.clone(), stack.traffic.clone(), stack.runs());
     stack.shutdown().await?;
     let load =
         |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
+    let run_acks: u64 = runs.list().iter().map(|r| r.acknowledged).sum();
     println!(
-        "drained: traffic generated {} and ingest acknowledged {}; processor stored {} ({} of them replays of stored revisions) and dead-lettered {}; bye",
+        "drained: traffic generated {} and ingest acknowledged {} (runs: {} more); processor stored {} ({} of them replays of stored revisions) and dead-lettered {}; bye",
         load(&traffic.generated),
         load(&traffic.accepted),
+        run_acks,
         load(&processor.stored),
         load(&processor.unchanged),
         load(&processor.dead_lettered)
