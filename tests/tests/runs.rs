@@ -165,3 +165,39 @@ async fn bad_run_requests_name_their_field() {
     stack.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_follows_a_run_and_ctrl_c_stops_it() {
+    let (stack, dir) = common::start_stack("run-cli").await;
+    let server = stack.grpc_addr.to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        let child = std::process::Command::new(common::paymentsctl())
+            .args(["run", "--rate", "500", "--server", &server])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(2_500));
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(last.contains(" stopped: generated "), "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(" running: generated "),
+        "progress is shown"
+    );
+    stack.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}

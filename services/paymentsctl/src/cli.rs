@@ -34,6 +34,9 @@ pub enum Command {
     Stats(StatsArgs),
     /// Submit generated payments and wait until all are queryable; print throughput and latency.
     Bench(BenchArgs),
+    /// Start a long run on the server's generator (rate, count or duration, bursts) and follow
+    /// its progress; Ctrl-C stops it.
+    Run(RunArgs),
 }
 
 /// Where the server is.
@@ -225,6 +228,44 @@ pub struct StatsArgs {
     #[arg(long)]
     pub json: bool,
     /// Server.
+    #[command(flatten)]
+    pub server: ServerArg,
+}
+
+/// `paymentsctl run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Payments per second.
+    #[arg(long, env = "PAYMENTS_RATE", default_value_t = 1_000)]
+    pub rate: u64,
+    /// Stop after this many payments (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    pub count: u64,
+    /// Stop after this many seconds (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    pub duration: u32,
+    /// Random seed (0: from the clock).
+    #[arg(long, env = "PAYMENTS_SEED", default_value_t = 0)]
+    pub seed: u64,
+    /// Rails (repeat or comma-separate).
+    #[arg(long = "type", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Share of 16-payment blocks that are injected AML scenarios.
+    #[arg(long, default_value_t = 0.02)]
+    pub scenario_rate: f64,
+    /// IngestService to submit to (empty: the server's own, as in `paymentsctl up`).
+    #[arg(long, default_value = "")]
+    pub target: String,
+    /// Burst every this many seconds (with --burst-seconds and --burst-factor).
+    #[arg(long, default_value_t = 0)]
+    pub burst_every: u32,
+    /// Length of each burst in seconds.
+    #[arg(long, default_value_t = 0)]
+    pub burst_seconds: u32,
+    /// Rate multiplier during a burst.
+    #[arg(long, default_value_t = 0.0)]
+    pub burst_factor: f64,
+    /// Server whose GeneratorService runs it.
     #[command(flatten)]
     pub server: ServerArg,
 }

@@ -22,6 +22,7 @@ async fn main() -> ExitCode {
         Command::List(args) => commands::query::list(args).await,
         Command::Stats(args) => commands::query::stats(args).await,
         Command::Bench(args) => commands::bench::run(args).await,
+        Command::Run(args) => commands::run::run(args).await,
     };
     payments_runtime::exit_code(result)
 }

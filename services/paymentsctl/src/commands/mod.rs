@@ -4,6 +4,7 @@ pub mod bench;
 pub mod filter;
 pub mod generate;
 pub mod query;
+pub mod run;
 pub mod submit;
 pub mod up;
 
