@@ -104,13 +104,17 @@ pub struct Written {
     pub skipped: u64,
 }
 
-/// Writes payments one at a time: line formats (JSONL, CSV, seed JSON) go straight out;
-/// NACHA and pacs.008, whose headers and controls summarise every payment, are buffered
-/// until [`PaymentWriter::finish`].
+/// Writes payments one at a time: line formats (JSONL, CSV, seed JSON) go straight out,
+/// every revision included; NACHA and pacs.008, whose headers and controls summarise every
+/// payment, are buffered until [`PaymentWriter::finish`] and hold each payment once, at its
+/// latest revision.
 pub struct PaymentWriter<'a> {
     format: Format,
     out: &'a mut dyn Write,
     buffered: Vec<pb::Payment>,
+    /// Position in `buffered` of each payment id: a file of payments holds each payment once,
+    /// at its latest revision.
+    positions: std::collections::HashMap<String, usize>,
     written: Written,
 }
 
@@ -126,6 +130,7 @@ impl<'a> PaymentWriter<'a> {
             format,
             out,
             buffered: Vec::new(),
+            positions: std::collections::HashMap::new(),
             written: Written::default(),
         })
     }
@@ -149,7 +154,19 @@ impl<'a> PaymentWriter<'a> {
                 serde_json::to_writer(&mut *self.out, &seed).map_err(std::io::Error::from)?;
             }
             Format::Csv => csv::write_row(&payment, self.out)?,
-            Format::Nacha | Format::Pacs008 => self.buffered.push(payment),
+            Format::Nacha | Format::Pacs008 => match self.positions.get(&payment.payment_id) {
+                Some(&at) => {
+                    if payment.revision > self.buffered[at].revision {
+                        self.buffered[at] = payment;
+                    }
+                    return Ok(());
+                }
+                None => {
+                    self.positions
+                        .insert(payment.payment_id.clone(), self.buffered.len());
+                    self.buffered.push(payment);
+                }
+            },
         }
         self.written.written += 1;
         Ok(())

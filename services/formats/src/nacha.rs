@@ -114,6 +114,9 @@ fn entry(p: &pb::Payment) -> Result<Entry<'_>, FormatError> {
 
 fn batches<'a>(payments: &[&'a pb::Payment]) -> Result<Vec<Batch<'a>>, FormatError> {
     let mut out: Vec<Batch<'a>> = Vec::new();
+    // Batch of each (originator, SEC code, effective date), in order of first appearance.
+    let mut index: std::collections::HashMap<(String, String, chrono::NaiveDate), usize> =
+        std::collections::HashMap::new();
     for p in payments {
         let originator = p
             .originator
@@ -140,22 +143,25 @@ fn batches<'a>(payments: &[&'a pb::Payment]) -> Result<Vec<Batch<'a>>, FormatErr
         let origin_routing = aba(p, Some(originator), "originator")?;
         let odfi = origin_routing[..8].to_owned();
         let entry = entry(p)?;
-        let same = |b: &Batch<'_>| {
-            b.originator.party_id == originator.party_id
-                && b.sec_code == sec_code
-                && b.effective.date_naive() == effective.date_naive()
-        };
-        match out.iter_mut().find(|b| same(b)) {
-            Some(batch) => batch.entries.push(entry),
-            None => out.push(Batch {
-                originator,
-                sec_code,
-                description,
-                effective,
-                origin_routing,
-                odfi,
-                entries: vec![entry],
-            }),
+        let key = (
+            originator.party_id.clone(),
+            sec_code.clone(),
+            effective.date_naive(),
+        );
+        match index.get(&key) {
+            Some(&at) => out[at].entries.push(entry),
+            None => {
+                index.insert(key, out.len());
+                out.push(Batch {
+                    originator,
+                    sec_code,
+                    description,
+                    effective,
+                    origin_routing,
+                    odfi,
+                    entries: vec![entry],
+                });
+            }
         }
     }
     Ok(out)
@@ -205,6 +211,7 @@ pub fn write(
         alpha("", 8)
     ));
     let (mut file_entries, mut file_hash, mut file_credits) = (0u64, 0u64, 0u64);
+    let mut traces: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for (n, batch) in batches.iter().enumerate() {
         let number = num(n as u64 + 1, 7)?;
         let company = company_id(&batch.originator.party_id);
@@ -228,8 +235,11 @@ pub fn write(
             number
         ));
         let (mut count, mut hash, mut credits) = (0u64, 0u64, 0u64);
-        for (i, e) in batch.entries.iter().enumerate() {
-            let sequence = num(i as u64 + 1, 7)?;
+        for e in &batch.entries {
+            // Trace numbers are unique in the file: one running sequence per ODFI.
+            let counter = traces.entry(batch.odfi.clone()).or_insert(0u64);
+            *counter += 1;
+            let sequence = num(*counter, 7)?;
             let id = e
                 .payment
                 .payment_id
@@ -246,6 +256,13 @@ pub fn write(
                 .as_ref()
                 .map(|b| b.name.as_str())
                 .unwrap_or_default();
+            // CTX entries carry the addenda count and a 16-character receiving company
+            // name where other SEC codes carry a 22-character name.
+            let receiver = if batch.sec_code == "CTX" {
+                format!("{}{}  ", num(e.addenda.len() as u64, 4)?, alpha(name, 16))
+            } else {
+                alpha(name, 22)
+            };
             records.push(format!(
                 "6{}{}{}{}{}{}{}  {}{}{}",
                 e.transaction_code,
@@ -254,7 +271,7 @@ pub fn write(
                 alpha(&e.account, 17),
                 num(e.amount_cents, 10)?,
                 alpha(&id, 15),
-                alpha(name, 22),
+                receiver,
                 if e.addenda.is_empty() { '0' } else { '1' },
                 batch.odfi,
                 sequence

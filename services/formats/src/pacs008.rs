@@ -151,6 +151,15 @@ fn transaction(xml: &mut String, p: &pb::Payment) {
         amount_tag(xml, "IntrBkSttlmAmt", amount);
     }
     tag(xml, "IntrBkSttlmDt", &settlement_date(p));
+    // A cross-currency payment: the amount instructed and the rate applied.
+    if let Some(fx) = &p.exchange_info {
+        if let Some(source) = &fx.source_amount {
+            amount_tag(xml, "InstdAmt", source);
+        }
+        if !fx.rate.is_empty() {
+            tag(xml, "XchgRate", &fx.rate);
+        }
+    }
     tag(xml, "ChrgBr", charge_bearer(p));
     if let Some(Details::Wire(w)) = &p.details
         && !w.intermediary_bank_bic.is_empty()
@@ -179,8 +188,16 @@ fn transaction(xml: &mut String, p: &pb::Payment) {
     xml.push_str("</CdtTrfTxInf>\n");
 }
 
-/// Writes one pacs.008 message holding `payments` (wires and SEPA credit transfers).
-pub fn write(payments: &[&pb::Payment], out: &mut dyn Write) -> std::io::Result<()> {
+/// Writes one pacs.008 message holding `payments` (wires and SEPA credit transfers); the
+/// schema requires at least one transaction.
+pub fn write(payments: &[&pb::Payment], out: &mut dyn Write) -> Result<(), crate::FormatError> {
+    if payments.is_empty() {
+        return Err(crate::FormatError::Unrepresentable {
+            payment_id: String::new(),
+            reason: "pacs.008 needs at least one wire or SEPA credit transfer, and there is none"
+                .to_owned(),
+        });
+    }
     let mut xml = String::with_capacity(1024 + payments.len() * 1200);
     let _ = writeln!(
         xml,
@@ -204,24 +221,25 @@ pub fn write(payments: &[&pb::Payment], out: &mut dyn Write) -> std::io::Result<
         .map(|a| a.currency.as_str())
         .collect();
     if let (1, Some(currency)) = (currencies.len(), currencies.first()) {
-        let total: i64 = payments
+        let total: i128 = payments
             .iter()
             .filter_map(|p| p.amount.as_ref())
-            .map(|a| a.minor_units)
+            .map(|a| i128::from(a.minor_units))
             .sum();
-        amount_tag(
-            &mut xml,
-            "TtlIntrBkSttlmAmt",
-            &pb::Money {
-                minor_units: total,
+        // The schema allows 18 digits; a larger total is left out (it is optional).
+        if (0..10i128.pow(18)).contains(&total) {
+            let total = pb::Money {
+                minor_units: total as i64,
                 currency: (*currency).to_owned(),
-            },
-        );
+            };
+            amount_tag(&mut xml, "TtlIntrBkSttlmAmt", &total);
+        }
     }
     xml.push_str("<SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>\n");
     for p in payments {
         transaction(&mut xml, p);
     }
     xml.push_str("</FIToFICstmrCdtTrf>\n</Document>\n");
-    out.write_all(xml.as_bytes())
+    out.write_all(xml.as_bytes())?;
+    Ok(())
 }

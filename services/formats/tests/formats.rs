@@ -71,6 +71,7 @@ fn nacha_controls_add_up_and_every_record_is_94_characters() {
         (0, 0, 0u64, 0u64, 0u64);
     let (mut count, mut hash, mut credit) = (0u64, 0u64, 0u64);
     let mut file_control = None;
+    let mut traces = std::collections::HashSet::new();
     for line in &lines {
         match &line[..1] {
             "5" => {
@@ -78,6 +79,10 @@ fn nacha_controls_add_up_and_every_record_is_94_characters() {
                 (count, hash, credit) = (0, 0, 0);
             }
             "6" => {
+                assert!(
+                    traces.insert(field(line, 80, 94).to_owned()),
+                    "trace numbers are unique: {line}"
+                );
                 entries += 1;
                 count += 1;
                 hash += number(line, 4, 11);
@@ -243,4 +248,30 @@ fn unknown_format_names_the_known_ones() {
         "unknown format \"swift-mt940\"; known formats: jsonl, seed-json, csv, nacha, pacs008"
     );
     assert_eq!(Format::parse("NACHA").ok(), Some(Format::Nacha));
+}
+
+#[test]
+fn pacs008_without_wires_or_sepa_is_an_error_not_an_invalid_document() {
+    let ach = generate(vec![pb::PaymentType::Ach], 20);
+    let mut out = Vec::new();
+    let err = write(Format::Pacs008, &ach, &mut out)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("needs at least one wire or SEPA credit transfer"),
+        "{err}"
+    );
+}
+
+#[test]
+fn file_formats_hold_each_payment_once_at_its_latest_revision() {
+    let mut v1 = payments_core::sample::ach_payment("P-1", 0);
+    let mut v2 = v1.clone();
+    v2.revision = 2;
+    v2.status = pb::PaymentStatus::Completed as i32;
+    v1.revision = 1;
+    let (text, written) = render(Format::Nacha, &[v1, v2]);
+    assert_eq!(written.written, 1);
+    assert_eq!(text.lines().filter(|l| l.starts_with('6')).count(), 1);
 }
