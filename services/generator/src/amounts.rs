@@ -82,9 +82,8 @@ pub fn draw_with(rng: &mut DetRng, rail: PaymentType, model: AmountModel) -> i64
     } else {
         median
     };
-    let mut major = (centre.ln() + sigma * rng.normal())
-        .exp()
-        .clamp(1.0, ceiling);
+    // libm, not the platform's: the same seed must give the same cents on every machine.
+    let mut major = libm::exp(libm::log(centre) + sigma * rng.normal()).clamp(1.0, ceiling);
     let spike = rng.unit();
     if spike < 0.06 && major >= 1_000.0 {
         major = (major / 1_000.0).round() * 1_000.0;

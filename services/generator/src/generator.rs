@@ -132,6 +132,7 @@ impl PaymentGenerator {
             self.config.scenario_rate,
             &self.population.us,
             index,
+            |rail| self.allows(rail),
         );
         let mut rng = DetRng::for_index(self.config.seed, 1, index);
         let rail = scenario
@@ -260,6 +261,16 @@ impl PaymentGenerator {
     }
 
     /// A customer of the right region; heavy-tailed, so some customers pay far more often.
+    /// Whether the configuration lets `rail` occur (a positive weight in `mix`, or one of
+    /// `types`).
+    fn allows(&self, rail: pb::PaymentType) -> bool {
+        if self.config.mix.iter().any(|(_, w)| *w > 0.0) {
+            self.config.mix.iter().any(|(r, w)| *r == rail && *w > 0.0)
+        } else {
+            self.types.contains(&rail)
+        }
+    }
+
     /// A rail: weighted by `mix` when given, else uniform over `types`.
     fn pick_rail(&self, rng: &mut DetRng) -> pb::PaymentType {
         let total: f64 = self.config.mix.iter().map(|(_, w)| w).sum();

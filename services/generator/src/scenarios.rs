@@ -39,13 +39,14 @@ const TYPOLOGIES: [Typology; 5] = [
     Typology::RapidPassThrough,
 ];
 
-/// The scenario part that payment `index` plays, if its block holds a scenario and the
-/// payment is one of the scenario's.
+/// The scenario part that payment `index` plays, if its block holds a scenario whose rail
+/// `allowed` accepts and the payment is one of the scenario's.
 pub fn part<'a>(
     seed: u64,
     rate: f64,
     pool: &'a [Customer],
     index: u64,
+    allowed: impl Fn(pb::PaymentType) -> bool,
 ) -> Option<ScenarioPart<'a>> {
     if rate <= 0.0 || pool.len() < 20 {
         return None;
@@ -62,9 +63,15 @@ pub fn part<'a>(
         Typology::Structuring => 6 + rng.below(7) as usize,
         _ => 2 + rng.below(2) as usize,
     };
-    if position >= size {
-        return None;
+    // The scenario's payments sit at random positions of the block, so that the position
+    // in the run says nothing about membership; they keep their order (hops stay in time).
+    let mut order: [usize; BLOCK as usize] = std::array::from_fn(|i| i);
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i as u64 + 1) as usize);
     }
+    let mut slots = order[..size].to_vec();
+    slots.sort_unstable();
+    let position = slots.iter().position(|&slot| slot == position)?;
     // Distinct participants, drawn uniformly: these accounts are not the busy suppliers.
     let mut members: Vec<usize> = Vec::with_capacity(size + 1);
     while members.len() < size + 1 {
@@ -136,7 +143,7 @@ pub fn part<'a>(
             )
         }
     };
-    Some(ScenarioPart {
+    allowed(rail).then_some(ScenarioPart {
         rail,
         originator,
         beneficiary,

@@ -1,7 +1,9 @@
-//! `--shard i/n`: part `i` of `n` disjoint, deterministic parts of one run. Payment number
-//! `k` belongs to shard `k mod n`, and is the same payment whichever process makes it, so the
-//! union of the `n` shards is exactly the unsharded output.
+//! `--shard i/n`: part `i` of `n` disjoint, deterministic parts of one run. Payments go to
+//! shards by blocks of 16 — payment `k` belongs to shard `(k / 16) mod n` — so an injected
+//! scenario (which lives in one block) stays whole in one shard. A payment is the same
+//! whichever process makes it, so the union of the `n` shards is exactly the unsharded run.
 
+use crate::scenarios::BLOCK;
 use std::fmt;
 use std::str::FromStr;
 
@@ -19,13 +21,18 @@ impl Shard {
     pub const ALL: Shard = Shard { index: 0, count: 1 };
 
     /// The payment numbers of this shard among the first `total` of the run.
-    pub fn indices(&self, total: u64) -> impl Iterator<Item = u64> {
-        (self.index..total).step_by(self.count.max(1) as usize)
+    pub fn indices(&self, total: u64) -> impl Iterator<Item = u64> + use<> {
+        let (index, count) = (self.index, self.count.max(1));
+        (0..total).filter(move |i| (i / BLOCK) % count == index)
     }
 
     /// How many payments of the first `total` fall in this shard.
     pub fn len(&self, total: u64) -> u64 {
-        total.saturating_sub(self.index).div_ceil(self.count.max(1))
+        let cycle = BLOCK * self.count.max(1);
+        let rest = (total % cycle)
+            .saturating_sub(self.index * BLOCK)
+            .min(BLOCK);
+        total / cycle * BLOCK + rest
     }
 
     /// Whether this shard holds none of the first `total` payments.
