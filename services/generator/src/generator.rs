@@ -8,7 +8,7 @@ use crate::rails::{RailContext, details};
 use crate::rng::DetRng;
 use crate::scenarios;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use payments_core::money::minor_unit_exponent;
+use payments_core::money::{MAX_MINOR_UNITS, minor_unit_exponent};
 use payments_core::names::{PAYMENT_TYPES, id_prefix};
 use payments_core::pb;
 use payments_core::time::to_timestamp;
@@ -174,7 +174,7 @@ impl PaymentGenerator {
             let exponent = minor_unit_exponent(target).unwrap_or(2) as i32;
             let credited = ((amount.minor_units as f64 / 100.0) * rate * 10f64.powi(exponent))
                 .round()
-                .max(1.0) as i64;
+                .clamp(1.0, MAX_MINOR_UNITS as f64) as i64;
             let source = std::mem::replace(
                 &mut amount,
                 pb::Money {
@@ -190,7 +190,9 @@ impl PaymentGenerator {
             }
         });
         let status = weighted_status(&mut rng);
-        let processing = processing(&mut rng, rail, created, status);
+        let same_day_ok =
+            amount.currency != "USD" || amount.minor_units <= SAME_DAY_ACH_LIMIT_CENTS;
+        let processing = processing(&mut rng, rail, created, status, same_day_ok);
         let beneficiary_bic = beneficiary
             .party
             .account
@@ -380,18 +382,24 @@ fn weighted_status(rng: &mut DetRng) -> pb::PaymentStatus {
     pb::PaymentStatus::Completed
 }
 
+/// Same-day ACH entries may not exceed $1,000,000.
+const SAME_DAY_ACH_LIMIT_CENTS: i64 = 100_000_000;
+
 fn processing(
     rng: &mut DetRng,
     rail: pb::PaymentType,
     created: DateTime<Utc>,
     status: pb::PaymentStatus,
+    same_day_ok: bool,
 ) -> pb::ProcessingInfo {
     use pb::PaymentType as T;
     let submitted = created + Duration::milliseconds(rng.below(2_000) as i64);
     let (window, value_days, settle_days) = match rail {
         T::Rtp | T::P2p => (pb::ProcessingWindow::Instant, None, None),
         T::Wire => (pb::ProcessingWindow::SameDay, Some(0), Some(0)),
-        T::Ach if rng.chance(0.4) => (pb::ProcessingWindow::SameDay, Some(0), Some(0)),
+        T::Ach if rng.chance(0.4) && same_day_ok => {
+            (pb::ProcessingWindow::SameDay, Some(0), Some(0))
+        }
         T::Ach | T::DirectDebit | T::StandingOrder => {
             (pb::ProcessingWindow::NextDay, Some(1), Some(1))
         }
@@ -501,6 +509,7 @@ mod tests {
                 rail,
                 created,
                 pb::PaymentStatus::Received,
+                true,
             );
             p.effective_date
                 .as_ref()

@@ -100,7 +100,11 @@ pub fn plan(
             if rng.chance(rates.wire_failure) {
                 steps.push(t(S::Failed, minutes(5), *rng.pick(WIRE_FAILURES)));
             } else {
-                steps.push(t(S::Completed, minutes(20 + rng.below(40) as i64), ""));
+                steps.push(t(
+                    S::Completed,
+                    settled.max(minutes(20 + rng.below(40) as i64)),
+                    "",
+                ));
             }
         }
         pb::PaymentType::Rtp | pb::PaymentType::P2p => {
@@ -158,7 +162,7 @@ pub fn plan(
             if rng.chance(rates.standing_order_failure) {
                 steps.push(t(S::Failed, minutes(2), "AM04"));
             } else {
-                steps.push(t(S::Completed, minutes(30), ""));
+                steps.push(t(S::Completed, settled.max(minutes(30)), ""));
             }
         }
         pb::PaymentType::Unspecified => {}

@@ -16,6 +16,8 @@ use tonic::Status;
 
 /// Highest rate a run accepts, payments per second.
 pub const MAX_RUN_RATE: u64 = 1_000_000;
+/// Runs that may be under way at once on one generator.
+pub const MAX_ACTIVE_RUNS: usize = 16;
 /// Finished runs kept for GetRun and ListRuns.
 const KEEP_FINISHED: usize = 100;
 
@@ -62,6 +64,8 @@ impl GrpcIngestSink {
         let channel = tonic::transport::Endpoint::from_shared(url)
             .map_err(|e| format!("invalid ingest_target {target:?}: {e}"))?
             .connect_timeout(Duration::from_secs(5))
+            // A hung ingest fails the batch (and it is retried) instead of wedging the run.
+            .timeout(Duration::from_secs(30))
             .connect_lazy();
         Ok(Self {
             client: pb::ingest_service_client::IngestServiceClient::new(channel),
@@ -71,13 +75,15 @@ impl GrpcIngestSink {
 
 #[async_trait]
 impl PaymentSink for GrpcIngestSink {
-    async fn submit(&self, payments: Vec<pb::Payment>) -> Result<u64, String> {
-        let requests = payments
-            .into_iter()
+    async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String> {
+        // The request stream must own its messages.
+        let requests: Vec<pb::SubmitPaymentsRequest> = payments
+            .iter()
             .map(|payment| pb::SubmitPaymentsRequest {
-                payment: Some(payment),
+                payment: Some(payment.clone()),
                 validation_mode: pb::ValidationMode::Strict as i32,
-            });
+            })
+            .collect();
         let summary = self
             .client
             .clone()
@@ -96,7 +102,7 @@ struct RecordingSink {
 
 #[async_trait]
 impl PaymentSink for RecordingSink {
-    async fn submit(&self, payments: Vec<pb::Payment>) -> Result<u64, String> {
+    async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String> {
         let result = self.inner.submit(payments).await;
         if let Err(e) = &result {
             *lock(&self.last_error) = Some(e.clone());
@@ -158,6 +164,15 @@ impl RunRegistry {
 
     /// Validates `spec` and starts the run.
     pub fn start(&self, mut spec: pb::RunSpec) -> Result<pb::Run, Status> {
+        let active = lock(&self.runs)
+            .iter()
+            .filter(|r| lock(&r.finished).is_none())
+            .count();
+        if active >= MAX_ACTIVE_RUNS {
+            return Err(Status::resource_exhausted(format!(
+                "{active} runs are under way, the most one generator takes; stop one first"
+            )));
+        }
         if spec.rate == 0 || spec.rate > MAX_RUN_RATE {
             return Err(invalid_field(
                 "spec.rate",
@@ -221,13 +236,18 @@ impl RunRegistry {
             last_error: entry.last_error.clone(),
         });
         let task_entry = entry.clone();
+        let work =
+            tokio::spawn(run.run(sink, task_entry.counters.clone(), task_entry.stop.clone()));
+        // The run's end is recorded however it ends, a panic included, so that GetRun and the
+        // drain never wait on a run that is gone.
         tokio::spawn(async move {
-            run.run(sink, task_entry.counters.clone(), task_entry.stop.clone())
-                .await;
-            let state = if task_entry.stop.is_cancelled() {
-                pb::RunState::Stopped
-            } else {
-                pb::RunState::Completed
+            let state = match work.await {
+                Ok(()) if task_entry.stop.is_cancelled() => pb::RunState::Stopped,
+                Ok(()) => pb::RunState::Completed,
+                Err(e) => {
+                    *lock(&task_entry.last_error) = Some(format!("run failed: {e}"));
+                    pb::RunState::Stopped
+                }
             };
             *lock(&task_entry.finished) = Some((Utc::now(), state));
         });

@@ -239,6 +239,11 @@ impl Scenario {
         })
     }
 
+    /// Whether the file sets the rail mix (which conflicts with `--type`).
+    pub fn sets_mix(&self) -> bool {
+        !self.mix.is_empty()
+    }
+
     /// Applies what the file sets to `config`.
     pub fn apply(&self, config: &mut GeneratorConfig) {
         if let Some(seed) = self.seed {

@@ -13,8 +13,9 @@ use tokio::time::Instant;
 /// Where a traffic run sends its payments.
 #[async_trait]
 pub trait PaymentSink: Send + Sync {
-    /// Submits a batch; returns how many were accepted, or why the whole batch failed.
-    async fn submit(&self, payments: Vec<pb::Payment>) -> Result<u64, String>;
+    /// Submits a batch; returns how many were accepted (the rest were rejected as invalid),
+    /// or why the batch could not be submitted at all (it will be retried).
+    async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String>;
 }
 
 /// Live counters of a traffic run.
@@ -54,6 +55,8 @@ pub struct Burst {
 }
 
 const TICK: Duration = Duration::from_millis(10);
+/// Most payments generated and submitted at once.
+const MAX_BATCH: u64 = 10_000;
 
 impl TrafficRun {
     /// Payments due `elapsed` into the run: the base rate's integral plus the bursts' extra.
@@ -98,7 +101,7 @@ impl TrafficRun {
             // At most a tenth of a second's worth per batch: after a stall (back-pressure)
             // the run catches up gradually instead of flooding the sink in one batch.
             let peak = self.burst.map_or(1.0, |b| b.factor.max(1.0));
-            let max_batch = ((self.rate as f64 * peak / 10.0) as u64).max(1);
+            let max_batch = ((self.rate as f64 * peak / 10.0) as u64).clamp(1, MAX_BATCH);
             let target = due.min(limit).min(sent + max_batch);
             if target <= sent {
                 if sent >= limit {
@@ -112,16 +115,30 @@ impl TrafficRun {
                 .collect();
             let n = batch.len() as u64;
             counters.generated.fetch_add(n, Ordering::Relaxed);
-            match sink.submit(batch).await {
-                Ok(accepted) => {
-                    counters.accepted.fetch_add(accepted, Ordering::Relaxed);
-                    counters
-                        .failed
-                        .fetch_add(n - accepted.min(n), Ordering::Relaxed);
-                }
-                Err(reason) => {
-                    counters.failed.fetch_add(n, Ordering::Relaxed);
-                    tracing::warn!(batch = n, %reason, "traffic batch failed");
+            // A batch that could not be submitted (ingest down, unavailable) is retried with
+            // backoff until it goes through or the run is stopped: nothing is dropped.
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match sink.submit(&batch).await {
+                    Ok(accepted) => {
+                        counters.accepted.fetch_add(accepted, Ordering::Relaxed);
+                        counters
+                            .failed
+                            .fetch_add(n - accepted.min(n), Ordering::Relaxed);
+                        break;
+                    }
+                    Err(reason) => {
+                        tracing::warn!(batch = n, %reason, retry_in_ms = backoff.as_millis() as u64, "traffic batch not submitted; retrying");
+                        tokio::select! {
+                            () = shutdown.cancelled() => {
+                                counters.failed.fetch_add(n, Ordering::Relaxed);
+                                tracing::warn!(batch = n, "run stopped with a batch it could not submit");
+                                return;
+                            }
+                            () = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                    }
                 }
             }
             sent = target;

@@ -94,10 +94,10 @@ struct InProcessIngest(Ingestor);
 
 #[async_trait]
 impl PaymentSink for InProcessIngest {
-    async fn submit(&self, payments: Vec<pb::Payment>) -> Result<u64, String> {
+    async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String> {
         let mut records = Vec::with_capacity(payments.len());
         for payment in payments {
-            match self.0.prepare(payment, ValidationMode::Strict) {
+            match self.0.prepare(payment.clone(), ValidationMode::Strict) {
                 Ok((_, record)) => records.push(record),
                 Err(IngestError::Invalid {
                     payment_id,

@@ -81,9 +81,32 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         Some(path) => Scenario::load(path)?,
         None => Scenario::default(),
     };
+    anyhow::ensure!(
+        !scenario.sets_mix() || args.types.is_empty(),
+        "--type and the scenario file's [mix] both choose the rails; use one of them"
+    );
     scenario.apply(&mut config);
     let count = scenario.count.unwrap_or(args.count);
     let lifecycle = scenario.lifecycle.unwrap_or(args.lifecycle);
+    anyhow::ensure!(
+        (27..=10_000_000).contains(&config.customers),
+        "customers must be between 27 and 10,000,000, got {}",
+        config.customers
+    );
+    // The last payment's simulated time must stay in range too (settlements and returns
+    // add days past it).
+    let last = config
+        .start
+        .checked_add_signed(chrono::Duration::microseconds(
+            config.spacing_micros.saturating_mul(count as i64),
+        ))
+        .map(|t| t + chrono::Duration::days(120));
+    match last {
+        Some(last) => check_start(last).map_err(|_| {
+            anyhow::anyhow!("{count} payments {} ms apart run past the year 2199; lower --count or --interval-ms", args.interval_ms)
+        })?,
+        None => anyhow::bail!("{count} payments {} ms apart run past the representable dates", args.interval_ms),
+    }
     let generator = PaymentGenerator::new(config);
     let sink: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(

@@ -53,21 +53,27 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .run
         .ok_or_else(|| anyhow::anyhow!("the server returned no run"))?;
     println!("started {}", run.run_id);
+    // One Ctrl-C listener for the whole run, so a press during a GetRun call is not lost.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    let mut stopping = false;
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.tick().await;
     while run.state() == pb::RunState::Running {
         tokio::select! {
             _ = ticker.tick() => {
-                run = generator
-                    .get_run(pb::GetRunRequest { run_id: run.run_id.clone() })
-                    .await
-                    .map_err(fail)?
-                    .into_inner()
-                    .run
-                    .unwrap_or(run);
+                match generator.get_run(pb::GetRunRequest { run_id: run.run_id.clone() }).await {
+                    Ok(response) => run = response.into_inner().run.unwrap_or(run),
+                    Err(status) => {
+                        // Leave no run behind that nobody follows.
+                        let _ = generator.stop_run(pb::StopRunRequest { run_id: run.run_id.clone() }).await;
+                        return Err(fail(status));
+                    }
+                }
                 eprintln!("{}", progress(&run));
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut interrupted, if !stopping => {
+                stopping = true;
                 eprintln!("stopping {}", run.run_id);
                 run = generator
                     .stop_run(pb::StopRunRequest { run_id: run.run_id.clone() })
