@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(minor_unit_exponent("USD"), Some(2));
         assert_eq!(minor_unit_exponent("JPY"), Some(0));
         assert_eq!(minor_unit_exponent("BHD"), Some(3));
-        assert_eq!(minor_unit_exponent("XXX"), None);
+        assert_eq!(minor_unit_exponent("QQQ"), None);
         assert_eq!(minor_unit_exponent("usd"), None);
     }
 
