@@ -9,6 +9,25 @@ use std::time::Duration;
 
 mod common;
 
+/// `paymentsctl up` on free ports over the SQLite file `db`, stdout piped.
+fn spawn_up(db: &std::path::Path, extra: &[&str]) -> std::process::Child {
+    Command::new(common::paymentsctl())
+        .args([
+            "up",
+            "--grpc-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .arg("--store")
+        .arg(format!("sqlite://{}", db.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting paymentsctl up")
+}
+
 fn paymentsctl(args: &[&str]) -> std::process::Output {
     Command::new(common::paymentsctl())
         .args(args)
@@ -99,22 +118,7 @@ fn errors_are_clear() {
 fn ctrl_c_during_a_traffic_run_exits_zero_and_every_acknowledged_payment_is_stored() {
     let dir = common::temp_dir("ctrl-c");
     let db = dir.join("payments.db");
-    let mut child = Command::new(common::paymentsctl())
-        .args([
-            "up",
-            "--rate",
-            "2000",
-            "--grpc-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            "127.0.0.1:0",
-        ])
-        .arg("--store")
-        .arg(format!("sqlite://{}", db.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting paymentsctl up");
+    let mut child = spawn_up(&db, &["--rate", "2000"]);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
@@ -145,20 +149,7 @@ fn ctrl_c_during_a_traffic_run_exits_zero_and_every_acknowledged_payment_is_stor
         "a 3 s run at 2000/s acknowledged only {acknowledged}"
     );
     // Count what is stored through the public interface: a second `up` on the same file.
-    let mut again = Command::new(common::paymentsctl())
-        .args([
-            "up",
-            "--grpc-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            "127.0.0.1:0",
-        ])
-        .arg("--store")
-        .arg(format!("sqlite://{}", db.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("restarting paymentsctl up");
+    let mut again = spawn_up(&db, &[]);
     let mut lines = BufReader::new(again.stdout.take().unwrap()).lines();
     let grpc = lines
         .by_ref()

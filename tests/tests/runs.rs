@@ -11,6 +11,19 @@ use tonic_types::StatusExt;
 
 mod common;
 
+async fn start(
+    generator: &mut GeneratorServiceClient<tonic::transport::Channel>,
+    spec: pb::RunSpec,
+) -> pb::Run {
+    generator
+        .start_run(pb::StartRunRequest { spec: Some(spec) })
+        .await
+        .unwrap()
+        .into_inner()
+        .run
+        .unwrap()
+}
+
 async fn stored(query: &mut QueryServiceClient<tonic::transport::Channel>, expected: u64) -> u64 {
     let mut count = 0;
     for _ in 0..400 {
@@ -39,13 +52,7 @@ async fn an_in_process_run_completes_its_count_and_everything_is_stored() {
         seed: 12,
         ..Default::default()
     };
-    let run = generator
-        .start_run(pb::StartRunRequest { spec: Some(spec) })
-        .await
-        .unwrap()
-        .into_inner()
-        .run
-        .unwrap();
+    let run = start(&mut generator, spec).await;
     assert_eq!(run.state(), pb::RunState::Running);
     let mut done = run.clone();
     for _ in 0..400 {
@@ -95,13 +102,7 @@ async fn a_run_into_a_grpc_ingest_target_stops_on_request_and_loses_nothing() {
         ingest_target: stack.grpc_addr.to_string(),
         ..Default::default()
     };
-    let run = generator
-        .start_run(pb::StartRunRequest { spec: Some(spec) })
-        .await
-        .unwrap()
-        .into_inner()
-        .run
-        .unwrap();
+    let run = start(&mut generator, spec).await;
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let stopped = generator
         .stop_run(pb::StopRunRequest { run_id: run.run_id })

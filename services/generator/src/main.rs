@@ -22,12 +22,12 @@ async fn run() -> anyhow::Result<()> {
     let routes = GrpcRoutes::new()
         .add_service(GeneratorGrpc::new(args.customers, None, stop.clone()).into_server());
     let ready = http::readiness(|| async { Ok(()) });
-    let spec = ServiceSpec {
-        name: "payments-generator",
-        grpc_addr: args.grpc_addr.clone(),
-        http_addr: args.http_addr.clone(),
-        grace: std::time::Duration::from_secs(args.shutdown_grace),
-    };
+    let spec = ServiceSpec::new(
+        "payments-generator",
+        &args.grpc_addr,
+        &args.http_addr,
+        args.shutdown_grace,
+    );
     serve_service(spec, routes, axum::Router::new(), ready, stop).await?;
     Ok(())
 }

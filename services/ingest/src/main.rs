@@ -35,12 +35,12 @@ async fn run() -> anyhow::Result<()> {
             }
         }
     });
-    let spec = ServiceSpec {
-        name: "payments-ingest",
-        grpc_addr: args.grpc_addr.clone(),
-        http_addr: args.http_addr.clone(),
-        grace: std::time::Duration::from_secs(args.shutdown_grace),
-    };
+    let spec = ServiceSpec::new(
+        "payments-ingest",
+        &args.grpc_addr,
+        &args.http_addr,
+        args.shutdown_grace,
+    );
     serve_service(spec, routes, axum::Router::new(), ready, stop).await?;
     Ok(())
 }

@@ -55,12 +55,12 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
     });
-    let spec = ServiceSpec {
-        name: "payments-processor",
-        grpc_addr: args.grpc_addr.clone(),
-        http_addr: args.http_addr.clone(),
-        grace: Duration::from_secs(args.shutdown_grace),
-    };
+    let spec = ServiceSpec::new(
+        "payments-processor",
+        &args.grpc_addr,
+        &args.http_addr,
+        args.shutdown_grace,
+    );
     let server = tokio::spawn(serve_service(
         spec,
         GrpcRoutes::new(),

@@ -29,12 +29,12 @@ async fn run() -> anyhow::Result<()> {
         let store = ready_store.clone();
         async move { store.ping().await.map_err(|e| e.to_string()) }
     });
-    let spec = ServiceSpec {
-        name: "payments-query",
-        grpc_addr: args.grpc_addr.clone(),
-        http_addr: args.http_addr.clone(),
-        grace: std::time::Duration::from_secs(args.shutdown_grace),
-    };
+    let spec = ServiceSpec::new(
+        "payments-query",
+        &args.grpc_addr,
+        &args.http_addr,
+        args.shutdown_grace,
+    );
     serve_service(spec, routes, http_routes(store), ready, stop).await?;
     Ok(())
 }

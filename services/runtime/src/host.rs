@@ -36,6 +36,18 @@ pub struct ServiceSpec {
     pub grace: Duration,
 }
 
+impl ServiceSpec {
+    /// A spec for `name` on the two addresses, draining within `grace_seconds`.
+    pub fn new(name: &'static str, grpc_addr: &str, http_addr: &str, grace_seconds: u64) -> Self {
+        Self {
+            name,
+            grpc_addr: grpc_addr.to_owned(),
+            http_addr: http_addr.to_owned(),
+            grace: Duration::from_secs(grace_seconds),
+        }
+    }
+}
+
 /// Serves `routes` on the gRPC address and `router` plus `/livez` and `/readyz` on the HTTP
 /// address until `stop`, then lets in-flight calls finish within the grace period.
 pub async fn serve_service(
