@@ -7,7 +7,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 use payments_generator::{GeneratorGrpc, config::GeneratorArgs};
-use payments_runtime::{GrpcRoutes, ServiceSpec, Shutdown, http, serve_service, shutdown};
+use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -17,8 +17,7 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = GeneratorArgs::parse();
     payments_runtime::telemetry::init("payments-generator");
-    let stop = Shutdown::new();
-    shutdown::cancel_on_signal(stop.clone());
+    let stop = shutdown::on_signal();
     let routes = GrpcRoutes::new()
         .add_service(GeneratorGrpc::new(args.customers, None, stop.clone()).into_server());
     let ready = http::readiness(|| async { Ok(()) });

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use payments_bus::Bus;
 use payments_ingest::{IngestGrpc, Ingestor, config::IngestArgs};
-use payments_runtime::{GrpcRoutes, ServiceSpec, Shutdown, http, serve_service, shutdown};
+use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -21,8 +21,7 @@ async fn run() -> anyhow::Result<()> {
     payments_runtime::telemetry::init("payments-ingest");
     payments_bus::require_networked(&args.bus, "payments-ingest")?;
     let bus = Bus::connect(&args.bus).with_context(|| format!("connecting to bus {}", args.bus))?;
-    let stop = Shutdown::new();
-    shutdown::cancel_on_signal(stop.clone());
+    let stop = shutdown::on_signal();
     let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key);
     let routes = GrpcRoutes::new().add_service(IngestGrpc::new(ingestor).into_server());
     let ready = http::readiness(move || {

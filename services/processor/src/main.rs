@@ -30,8 +30,7 @@ async fn run() -> anyhow::Result<()> {
                 .with_context(|| format!("opening sink {url}"))?,
         );
     }
-    let stop = Shutdown::new();
-    shutdown::cancel_on_signal(stop.clone());
+    let stop = shutdown::on_signal();
     let config = ProcessorConfig {
         batch_size: args.batch_size.max(1),
         linger: Duration::from_millis(args.linger_ms),

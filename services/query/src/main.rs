@@ -8,7 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::Context;
 use clap::Parser;
 use payments_query::{QueryGrpc, config::QueryArgs, http_routes};
-use payments_runtime::{GrpcRoutes, ServiceSpec, Shutdown, http, serve_service, shutdown};
+use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -21,8 +21,7 @@ async fn run() -> anyhow::Result<()> {
     let store = payments_store::open(&args.store)
         .await
         .with_context(|| format!("opening store {}", args.store))?;
-    let stop = Shutdown::new();
-    shutdown::cancel_on_signal(stop.clone());
+    let stop = shutdown::on_signal();
     let routes = GrpcRoutes::new().add_service(QueryGrpc::new(store.clone()).into_server());
     let ready_store = store.clone();
     let ready = http::readiness(move || {

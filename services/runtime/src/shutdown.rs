@@ -28,6 +28,13 @@ pub async fn wait_for_signal() -> &'static str {
     }
 }
 
+/// A new shutdown token that SIGINT or SIGTERM cancels.
+pub fn on_signal() -> Shutdown {
+    let shutdown = Shutdown::new();
+    cancel_on_signal(shutdown.clone());
+    shutdown
+}
+
 /// Cancels `shutdown` when a signal arrives (spawned; returns at once).
 pub fn cancel_on_signal(shutdown: Shutdown) {
     tokio::spawn(async move {
