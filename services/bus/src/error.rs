@@ -22,6 +22,30 @@ pub enum Error {
         /// The service that refused it.
         service: String,
     },
+    /// No broker answered.
+    #[error("cannot reach Kafka at {brokers}: {reason}")]
+    Unreachable {
+        /// The bootstrap brokers.
+        brokers: String,
+        /// What the client reported.
+        reason: String,
+    },
+    /// A Kafka operation failed.
+    #[error("kafka {operation} failed: {reason}")]
+    Kafka {
+        /// What was being done.
+        operation: &'static str,
+        /// What the client reported.
+        reason: String,
+    },
+    /// A bus whose cargo feature this build leaves out.
+    #[error(
+        "this build has no {scheme}:// bus; rebuild with the `{scheme}` feature of payments-bus"
+    )]
+    FeatureDisabled {
+        /// The URL scheme.
+        scheme: &'static str,
+    },
     /// The bus is shutting down and accepts no more records.
     #[error("the bus is closed")]
     Closed,

@@ -2,16 +2,22 @@
 //!
 //! - `memory://[?capacity=N]`: in-process, bounded, back-pressure (a full topic makes
 //!   producers wait; it never drops a payment). For `paymentsctl up` and tests.
+//! - `kafka://host:port[,host:port][?option=value&…]` (cargo feature `kafka`): a Kafka
+//!   cluster through librdkafka; see [`KafkaOptions`] for the options.
 //!
 //! Producers ([`Producer`]) return only once the bus holds a record; consumers
 //! ([`Consumer`]) deliver records at least once and forget them only when committed.
 
 mod error;
+#[cfg(feature = "kafka")]
+pub mod kafka;
+mod kafka_options;
 pub mod memory;
 mod record;
 mod url;
 
 pub use error::{Error, Result};
+pub use kafka_options::{COMPRESSION_CODECS, KafkaOptions};
 pub use record::{BusRecord, Delivery, Header, headers};
 pub use url::{BusUrl, parse_bus_url};
 
@@ -24,12 +30,23 @@ pub const PAYMENTS_TOPIC: &str = "payment-transactions";
 /// Where records that cannot be processed go, with headers that say why.
 pub const DEAD_LETTER_TOPIC: &str = "payment-transactions.dlq";
 
+/// Resolves once the bus durably holds every record of one [`Producer::enqueue`] call, or
+/// with the first delivery error.
+pub type Receipt = futures::future::BoxFuture<'static, Result<()>>;
+
 /// Puts records on the bus.
 #[async_trait]
 pub trait Producer: Send + Sync {
+    /// Hands `records` to the bus in order, waiting while its queue is full (back-pressure),
+    /// and returns a [`Receipt`] for their delivery. Calls made one after another keep
+    /// their order; many receipts may be outstanding at once (pipelining).
+    async fn enqueue(&self, topic: &str, records: Vec<BusRecord>) -> Result<Receipt>;
+
     /// Appends `records` to `topic` in order and returns once the bus holds every one of
     /// them; waits while the bus is full.
-    async fn send_batch(&self, topic: &str, records: Vec<BusRecord>) -> Result<()>;
+    async fn send_batch(&self, topic: &str, records: Vec<BusRecord>) -> Result<()> {
+        self.enqueue(topic, records).await?.await
+    }
 
     /// Appends one record; see [`Producer::send_batch`].
     async fn send(&self, topic: &str, record: BusRecord) -> Result<()> {
@@ -44,12 +61,28 @@ pub trait Consumer: Send + Sync {
     /// one and returns an empty batch when none arrived.
     async fn poll(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery>>;
 
-    /// Marks every delivered record up to and including `delivery` as processed; the bus
-    /// may forget it, and a restarted group resumes after it.
-    async fn commit(&mut self, delivery: &Delivery) -> Result<()>;
+    /// Marks every record of `batch` (and, per partition, every record delivered before
+    /// it) as processed: a restarted group resumes after them.
+    async fn commit(&mut self, batch: &[Delivery]) -> Result<()>;
 
-    /// Records delivered to the group but not yet committed, plus those waiting (lag).
+    /// Records of the topic this consumer has not yet processed (lag).
     fn lag(&self) -> u64;
+
+    /// Partitions of the topic assigned to this consumer now.
+    fn assigned_partitions(&self) -> usize {
+        1
+    }
+
+    /// Whether records survive this process: when true, a stopping consumer need not
+    /// drain its topic, because the next member of its group resumes from the commit.
+    fn durable(&self) -> bool {
+        false
+    }
+
+    /// Commits what [`Consumer::commit`] marked, synchronously, and leaves the group.
+    async fn close(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Refuses a bus URL that only works inside one process (`memory://`) for `service`, a
@@ -60,44 +93,105 @@ pub fn require_networked(url: &str, service: &str) -> Result<()> {
             url: url.to_owned(),
             service: service.to_owned(),
         }),
+        BusUrl::Kafka(_) => Ok(()),
     }
 }
 
 /// A connected bus: a shared producer and a way to join consumer groups.
 #[derive(Clone)]
 pub struct Bus {
-    inner: Arc<memory::MemoryBus>,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Memory(Arc<memory::MemoryBus>),
+    #[cfg(feature = "kafka")]
+    Kafka(Arc<kafka::KafkaBus>),
 }
 
 impl Bus {
-    /// Connects to the bus at `url`; unknown schemes are an error that names the
-    /// supported ones.
-    pub fn connect(url: &str) -> Result<Self> {
-        match parse_bus_url(url)? {
-            BusUrl::Memory { capacity } => Ok(Self {
-                inner: Arc::new(memory::MemoryBus::new(capacity)),
-            }),
+    /// Connects to the bus at `url`. Unknown schemes are an error that names the
+    /// supported ones; an unreachable Kafka cluster is [`Error::Unreachable`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        let backend = match parse_bus_url(url)? {
+            BusUrl::Memory { capacity } => {
+                Backend::Memory(Arc::new(memory::MemoryBus::new(capacity)))
+            }
+            #[cfg(feature = "kafka")]
+            BusUrl::Kafka(options) => {
+                Backend::Kafka(Arc::new(kafka::KafkaBus::connect(options).await?))
+            }
+            #[cfg(not(feature = "kafka"))]
+            BusUrl::Kafka(_) => return Err(Error::FeatureDisabled { scheme: "kafka" }),
+        };
+        Ok(Self { backend })
+    }
+
+    /// Makes sure `topics` exist (Kafka creates the missing ones through its admin API;
+    /// memory topics exist on first use).
+    pub async fn ensure_topics(&self, topics: &[&str]) -> Result<()> {
+        match &self.backend {
+            // Memory topics come into being when first used.
+            Backend::Memory(_) => {
+                let _ = topics;
+                Ok(())
+            }
+            #[cfg(feature = "kafka")]
+            Backend::Kafka(bus) => bus.ensure_topics(topics).await,
         }
     }
 
     /// The producer side.
     pub fn producer(&self) -> Arc<dyn Producer> {
-        self.inner.clone()
+        match &self.backend {
+            Backend::Memory(bus) => bus.clone(),
+            #[cfg(feature = "kafka")]
+            Backend::Kafka(bus) => bus.producer(),
+        }
     }
 
     /// Joins consumer group `group` on `topic`.
     pub fn consumer(&self, topic: &str, group: &str) -> Result<Box<dyn Consumer>> {
-        Ok(Box::new(self.inner.consumer(topic, group)?))
+        Ok(match &self.backend {
+            Backend::Memory(bus) => Box::new(bus.consumer(topic, group)?),
+            #[cfg(feature = "kafka")]
+            Backend::Kafka(bus) => Box::new(bus.consumer(topic, group)?),
+        })
     }
 
-    /// Whether the bus can take traffic (the in-process bus always can).
+    /// Every record `topic` holds now, oldest first per partition, at most `limit`, read
+    /// outside any consumer group (nothing is committed). For inspecting dead letters.
+    pub async fn read_topic(&self, topic: &str, limit: usize) -> Result<Vec<Delivery>> {
+        match &self.backend {
+            Backend::Memory(bus) => Ok(bus.snapshot(topic).into_iter().take(limit).collect()),
+            #[cfg(feature = "kafka")]
+            Backend::Kafka(bus) => bus.read_topic(topic, limit).await,
+        }
+    }
+
+    /// Whether the bus can take traffic now (the in-process bus always can; Kafka when a
+    /// broker answers).
     pub async fn ready(&self) -> bool {
-        true
+        match &self.backend {
+            Backend::Memory(_) => true,
+            #[cfg(feature = "kafka")]
+            Backend::Kafka(bus) => bus.ready().await,
+        }
+    }
+
+    /// Whether records outlive this process (a networked bus).
+    pub fn durable(&self) -> bool {
+        !matches!(self.backend, Backend::Memory(_))
     }
 
     /// A description of the bus for logs, e.g. `memory://?capacity=10000`.
     pub fn describe(&self) -> String {
-        format!("memory://?capacity={}", self.inner.capacity())
+        match &self.backend {
+            Backend::Memory(bus) => format!("memory://?capacity={}", bus.capacity()),
+            #[cfg(feature = "kafka")]
+            Backend::Kafka(bus) => bus.describe(),
+        }
     }
 }
 

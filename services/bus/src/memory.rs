@@ -6,8 +6,9 @@
 //! record is delivered at least once. Dead-letter topics (names ending in `.dlq`) that
 //! nobody reads keep their latest `capacity` records instead of stopping the pipeline.
 
-use crate::{BusRecord, Consumer, Delivery, Error, Producer, Result};
+use crate::{BusRecord, Consumer, Delivery, Error, Producer, Receipt, Result};
 use async_trait::async_trait;
+use futures::FutureExt;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -155,12 +156,13 @@ impl Topic {
 
 #[async_trait]
 impl Producer for MemoryBus {
-    async fn send_batch(&self, topic: &str, records: Vec<BusRecord>) -> Result<()> {
+    async fn enqueue(&self, topic: &str, records: Vec<BusRecord>) -> Result<Receipt> {
         let topic = self.topic(topic);
         for record in records {
             topic.append(record).await;
         }
-        Ok(())
+        // Appended means held: the receipt is already settled.
+        Ok(futures::future::ready(Ok(())).boxed())
     }
 }
 
@@ -196,9 +198,11 @@ impl Consumer for MemoryConsumer {
         }
     }
 
-    async fn commit(&mut self, delivery: &Delivery) -> Result<()> {
+    async fn commit(&mut self, batch: &[Delivery]) -> Result<()> {
+        let Some(upto) = batch.iter().map(|d| d.offset + 1).max() else {
+            return Ok(());
+        };
         let mut state = lock(&self.topic.state);
-        let upto = delivery.offset + 1;
         if upto > state.committed {
             state.committed = upto;
             while state.base < upto && !state.log.is_empty() {
@@ -249,7 +253,7 @@ mod tests {
             vec![0, 1, 2]
         );
         assert_eq!(consumer.lag(), 5);
-        consumer.commit(&batch[2]).await?;
+        consumer.commit(&batch).await?;
         assert_eq!(consumer.lag(), 2);
         assert_eq!(bus.snapshot("t").len(), 2);
         Ok(())
@@ -270,9 +274,7 @@ mod tests {
             let batch = consumer.poll(100, Duration::from_secs(5)).await?;
             assert!(!batch.is_empty(), "producer stalled");
             assert!(bus.snapshot("t").len() <= 4);
-            if let Some(last) = batch.last() {
-                consumer.commit(last).await?;
-            }
+            consumer.commit(&batch).await?;
             seen.extend(batch.into_iter().map(|d| d.offset));
         }
         assert_eq!(seen, (0..10).collect::<Vec<_>>());
@@ -287,7 +289,7 @@ mod tests {
         {
             let mut first = bus.consumer("t", "g")?;
             let batch = first.poll(10, Duration::from_millis(10)).await?;
-            first.commit(&batch[0]).await?;
+            first.commit(&batch[..1]).await?;
             assert!(matches!(
                 bus.consumer("t", "g"),
                 Err(Error::ConsumerTaken { .. })

@@ -1,6 +1,6 @@
 //! Bus URLs.
 
-use crate::{Error, Result};
+use crate::{Error, KafkaOptions, Result};
 
 /// Default number of uncommitted records a memory topic holds before producers wait.
 pub const DEFAULT_MEMORY_CAPACITY: usize = 10_000;
@@ -13,6 +13,8 @@ pub enum BusUrl {
         /// Uncommitted records a topic holds before producers wait.
         capacity: usize,
     },
+    /// `kafka://host:port[,host:port][?option=value&…]`.
+    Kafka(KafkaOptions),
 }
 
 /// Parses a bus URL, naming the supported schemes when the scheme is unknown.
@@ -44,8 +46,9 @@ pub fn parse_bus_url(url: &str) -> Result<BusUrl> {
             }
             Ok(BusUrl::Memory { capacity })
         }
+        "kafka" => Ok(BusUrl::Kafka(KafkaOptions::parse(url, rest)?)),
         other => Err(invalid(format!(
-            "unsupported scheme {other:?}; this build supports memory://"
+            "unsupported scheme {other:?}; supported: memory://, kafka://host:port"
         ))),
     }
 }

@@ -13,8 +13,8 @@ pub struct IngestArgs {
     /// Address to serve /livez and /readyz on.
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8084")]
     pub http_addr: String,
-    /// Bus URL of a networked bus (required). `memory://` lives inside one process and works
-    /// only in `paymentsctl up`.
+    /// Bus URL of a networked bus (required), e.g. `kafka://127.0.0.1:9092?partitions=6`.
+    /// `memory://` lives inside one process and works only in `paymentsctl up`.
     #[arg(long, env = "PAYMENTS_BUS")]
     pub bus: String,
     /// Topic payments are published to.

@@ -1,10 +1,11 @@
 //! [`Ingestor`]: normalize, validate, encode, publish.
 
 use bytes::Bytes;
-use payments_bus::{BusRecord, Producer, headers};
+use payments_bus::{BusRecord, Producer, Receipt, headers};
 use payments_core::{
     FieldViolation, PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb,
 };
+use payments_runtime::TraceParent;
 use prost::Message;
 use std::sync::Arc;
 
@@ -81,11 +82,13 @@ impl Ingestor {
         }
     }
 
-    /// Normalizes and validates `payment`; on success returns the bus record to publish.
+    /// Normalizes and validates `payment`; on success returns the bus record to publish,
+    /// carrying `trace` as its `traceparent` header.
     pub fn prepare(
         &self,
         mut payment: pb::Payment,
         mode: ValidationMode,
+        trace: &TraceParent,
     ) -> Result<(Submitted, BusRecord), IngestError> {
         normalize(&mut payment);
         let warnings = match PaymentValidator::new(mode).validate(&payment) {
@@ -114,6 +117,7 @@ impl Ingestor {
                     headers::VALIDATION_MODE.into(),
                     Bytes::from_static(mode.as_str().as_bytes()),
                 ),
+                (headers::TRACEPARENT.into(), Bytes::from(trace.to_string())),
             ],
         };
         Ok((
@@ -130,8 +134,9 @@ impl Ingestor {
         &self,
         payment: pb::Payment,
         mode: ValidationMode,
+        trace: &TraceParent,
     ) -> Result<Submitted, IngestError> {
-        let (submitted, record) = self.prepare(payment, mode)?;
+        let (submitted, record) = self.prepare(payment, mode, trace)?;
         self.producer.send(&self.topic, record).await?;
         Ok(submitted)
     }
@@ -144,6 +149,12 @@ impl Ingestor {
         self.producer.send_batch(&self.topic, records).await?;
         Ok(())
     }
+
+    /// Hands records already prepared to the bus, in order (waiting while its queue is
+    /// full), and returns the receipt that resolves once the bus holds them all.
+    pub async fn enqueue(&self, records: Vec<BusRecord>) -> Result<Receipt, IngestError> {
+        Ok(self.producer.enqueue(&self.topic, records).await?)
+    }
 }
 
 #[cfg(test)]
@@ -155,10 +166,14 @@ mod tests {
 
     #[tokio::test]
     async fn accepted_payment_reaches_the_bus_with_headers() -> anyhow::Result<()> {
-        let bus = Bus::connect("memory://")?;
+        let bus = Bus::connect("memory://").await?;
         let ingestor = Ingestor::new(bus.producer(), "t", RecordKey::PaymentId);
         let submitted = ingestor
-            .submit(ach_payment("P-1", 0), ValidationMode::Strict)
+            .submit(
+                ach_payment("P-1", 0),
+                ValidationMode::Strict,
+                &TraceParent::new_root(),
+            )
             .await?;
         assert_eq!(submitted.payment_id, "P-1");
         let mut consumer = bus.consumer("t", "g")?;
@@ -178,11 +193,13 @@ mod tests {
 
     #[tokio::test]
     async fn invalid_payment_never_reaches_the_bus() -> anyhow::Result<()> {
-        let bus = Bus::connect("memory://")?;
+        let bus = Bus::connect("memory://").await?;
         let ingestor = Ingestor::new(bus.producer(), "t", RecordKey::PaymentId);
         let mut bad = ach_payment("P-2", 0);
         bad.amount = None;
-        let err = ingestor.submit(bad, ValidationMode::Lenient).await;
+        let err = ingestor
+            .submit(bad, ValidationMode::Lenient, &TraceParent::new_root())
+            .await;
         assert!(
             matches!(err, Err(IngestError::Invalid { ref violations, .. }) if violations[0].field == "amount")
         );
@@ -198,7 +215,7 @@ mod tests {
 
     #[tokio::test]
     async fn lenient_payment_carries_its_warnings() -> anyhow::Result<()> {
-        let bus = Bus::connect("memory://")?;
+        let bus = Bus::connect("memory://").await?;
         let ingestor = Ingestor::new(bus.producer(), "t", RecordKey::Originator);
         let mut p = ach_payment("P-3", 0);
         if let Some(r) = p
@@ -209,7 +226,9 @@ mod tests {
         {
             r.value = "123456789".into();
         }
-        let submitted = ingestor.submit(p, ValidationMode::Lenient).await?;
+        let submitted = ingestor
+            .submit(p, ValidationMode::Lenient, &TraceParent::new_root())
+            .await?;
         assert_eq!(submitted.warnings.len(), 1);
         let mut consumer = bus.consumer("t", "g")?;
         let got = consumer.poll(10, Duration::from_millis(50)).await?;

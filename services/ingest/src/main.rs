@@ -20,7 +20,13 @@ async fn run() -> anyhow::Result<()> {
     let args = IngestArgs::parse();
     payments_runtime::telemetry::init("payments-ingest");
     payments_bus::require_networked(&args.bus, "payments-ingest")?;
-    let bus = Bus::connect(&args.bus).with_context(|| format!("connecting to bus {}", args.bus))?;
+    let bus = Bus::connect(&args.bus)
+        .await
+        .with_context(|| format!("connecting to bus {}", args.bus))?;
+    bus.ensure_topics(&[&args.topic])
+        .await
+        .with_context(|| format!("creating topic {}", args.topic))?;
+    tracing::info!(bus = %bus.describe(), topic = %args.topic, key = ?args.key, "publishing payments");
     let stop = shutdown::on_signal();
     let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key);
     let routes = GrpcRoutes::new().add_service(IngestGrpc::new(ingestor).into_server());

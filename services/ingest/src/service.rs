@@ -1,10 +1,12 @@
 //! `payments.v1.IngestService` over gRPC.
 
 use crate::{IngestError, Ingestor};
-use payments_bus::BusRecord;
+use payments_bus::{BusRecord, Receipt};
 use payments_core::ValidationMode;
 use payments_core::pb::{self, ingest_service_server::IngestService};
+use payments_runtime::TraceParent;
 use payments_runtime::status::{invalid_field, invalid_payment, unavailable};
+use std::collections::VecDeque;
 use tonic::{Request, Response, Status, Streaming};
 
 /// Most rejected records a summary details (all are counted in `rejected`), so that a bad
@@ -19,8 +21,20 @@ fn reject(summary: &mut pb::SubmitPaymentsResponse, record: pb::RejectedRecord) 
     }
 }
 
-/// Records buffered from a submission stream before they are published together.
+/// Records buffered from a submission stream before they are handed to the bus together.
 const PUBLISH_BATCH: usize = 512;
+
+/// Batches of one stream handed to the bus but not yet confirmed; past this the stream
+/// waits for the oldest (back-pressure towards the client), so at most
+/// `PUBLISH_BATCH * MAX_BATCHES_IN_FLIGHT` records are unconfirmed at once.
+const MAX_BATCHES_IN_FLIGHT: usize = 32;
+
+/// A batch handed to the bus: its receipt and what it counts once confirmed.
+struct InFlight {
+    receipt: Receipt,
+    records: u64,
+    warned: u64,
+}
 
 /// Serves IngestService over an [`Ingestor`].
 #[derive(Clone)]
@@ -57,13 +71,18 @@ impl IngestService for IngestGrpc {
         &self,
         request: Request<pb::SubmitPaymentRequest>,
     ) -> Result<Response<pb::SubmitPaymentResponse>, Status> {
+        let trace = TraceParent::continue_from(request.metadata());
         let request = request.into_inner();
         let payment = request
             .payment
             .ok_or_else(|| invalid_field("payment", "is required"))?;
         let submitted = self
             .ingestor
-            .submit(payment, ValidationMode::from_proto(request.validation_mode))
+            .submit(
+                payment,
+                ValidationMode::from_proto(request.validation_mode),
+                &trace,
+            )
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::SubmitPaymentResponse {
@@ -76,10 +95,12 @@ impl IngestService for IngestGrpc {
         &self,
         request: Request<Streaming<pb::SubmitPaymentsRequest>>,
     ) -> Result<Response<pb::SubmitPaymentsResponse>, Status> {
+        let trace = TraceParent::continue_from(request.metadata());
         let mut stream = request.into_inner();
         let mut summary = pb::SubmitPaymentsResponse::default();
         let mut pending: Vec<BusRecord> = Vec::with_capacity(PUBLISH_BATCH);
         let mut pending_warned = 0;
+        let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         loop {
             let message = match stream.message().await {
                 Ok(Some(message)) => message,
@@ -106,10 +127,11 @@ impl IngestService for IngestGrpc {
                 );
                 continue;
             };
-            match self
-                .ingestor
-                .prepare(payment, ValidationMode::from_proto(message.validation_mode))
-            {
+            match self.ingestor.prepare(
+                payment,
+                ValidationMode::from_proto(message.validation_mode),
+                &trace,
+            ) {
                 Ok((submitted, record)) => {
                     pending.push(record);
                     pending_warned += u64::from(!submitted.warnings.is_empty());
@@ -130,12 +152,25 @@ impl IngestService for IngestGrpc {
                 Err(e) => return Err(to_status(e)),
             }
             if pending.len() >= PUBLISH_BATCH {
-                self.flush(&mut pending, &mut pending_warned, &mut summary)
-                    .await?;
+                self.hand_over(
+                    &mut pending,
+                    &mut pending_warned,
+                    &mut in_flight,
+                    &mut summary,
+                )
+                .await?;
             }
         }
-        self.flush(&mut pending, &mut pending_warned, &mut summary)
-            .await?;
+        self.hand_over(
+            &mut pending,
+            &mut pending_warned,
+            &mut in_flight,
+            &mut summary,
+        )
+        .await?;
+        while !in_flight.is_empty() {
+            confirm_oldest(&mut in_flight, &mut summary).await?;
+        }
         tracing::info!(
             received = summary.received,
             accepted = summary.accepted,
@@ -147,23 +182,57 @@ impl IngestService for IngestGrpc {
 }
 
 impl IngestGrpc {
-    /// Publishes the buffered records and counts them as accepted once the bus holds them.
-    async fn flush(
+    /// Hands the buffered records to the bus; waits for the oldest batch first when too
+    /// many are unconfirmed.
+    async fn hand_over(
         &self,
         pending: &mut Vec<BusRecord>,
         warned: &mut u64,
+        in_flight: &mut VecDeque<InFlight>,
         summary: &mut pb::SubmitPaymentsResponse,
     ) -> Result<(), Status> {
-        let n = pending.len() as u64;
-        if let Err(e) = self.ingestor.publish(std::mem::take(pending)).await {
-            return Err(Status::unavailable(format!(
-                "bus unavailable after {} of {} records were accepted: {e}",
-                summary.accepted, summary.received
-            )));
+        if pending.is_empty() {
+            return Ok(());
         }
-        summary.accepted += n;
-        summary.accepted_with_warnings += *warned;
-        *warned = 0;
+        while in_flight.len() >= MAX_BATCHES_IN_FLIGHT {
+            confirm_oldest(in_flight, summary).await?;
+        }
+        let records = pending.len() as u64;
+        let receipt = self
+            .ingestor
+            .enqueue(std::mem::take(pending))
+            .await
+            .map_err(|e| bus_failed(summary, &e))?;
+        in_flight.push_back(InFlight {
+            receipt,
+            records,
+            warned: std::mem::take(warned),
+        });
         Ok(())
     }
+}
+
+/// Waits until the bus holds the oldest batch in flight and counts it as accepted.
+async fn confirm_oldest(
+    in_flight: &mut VecDeque<InFlight>,
+    summary: &mut pb::SubmitPaymentsResponse,
+) -> Result<(), Status> {
+    let Some(batch) = in_flight.pop_front() else {
+        return Ok(());
+    };
+    batch
+        .receipt
+        .await
+        .map_err(|e| bus_failed(summary, &IngestError::Bus(e)))?;
+    summary.accepted += batch.records;
+    summary.accepted_with_warnings += batch.warned;
+    Ok(())
+}
+
+/// UNAVAILABLE, saying how many records the bus had confirmed before it failed.
+fn bus_failed(summary: &pb::SubmitPaymentsResponse, error: &IngestError) -> Status {
+    Status::unavailable(format!(
+        "bus unavailable after {} of {} records were accepted: {error}",
+        summary.accepted, summary.received
+    ))
 }

@@ -37,6 +37,8 @@ pub enum Command {
     /// Start a long run on the server's generator (rate, count or duration, bursts) and follow
     /// its progress; Ctrl-C stops it.
     Run(RunArgs),
+    /// Inspect the dead-letter topic and replay fixed payments (Kafka bus).
+    Dlq(DlqArgs),
 }
 
 /// Where the server is.
@@ -289,4 +291,72 @@ pub struct BenchArgs {
     /// Seed of the generated payments (default: from the clock).
     #[arg(long)]
     pub seed: Option<u64>,
+}
+
+/// `paymentsctl dlq`.
+#[derive(Debug, Clone, Args)]
+pub struct DlqArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: DlqCommand,
+}
+
+/// `paymentsctl dlq` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum DlqCommand {
+    /// Show every dead letter: where it is, the stage and reason, where it came from.
+    List(DlqListArgs),
+    /// Validate dead letters (or fixed payments from a file) again and send those that
+    /// pass back to the payments topic; the rest are listed with what still fails.
+    Replay(DlqReplayArgs),
+}
+
+/// The bus and dead-letter topic `dlq` reads.
+#[derive(Debug, Clone, Args)]
+pub struct DlqBusArgs {
+    /// Bus URL of the Kafka cluster.
+    #[arg(long, env = "PAYMENTS_BUS", default_value = "kafka://127.0.0.1:9092")]
+    pub bus: String,
+    /// The dead-letter topic.
+    #[arg(long, env = "PAYMENTS_DEAD_LETTER_TOPIC", default_value = payments_bus::DEAD_LETTER_TOPIC)]
+    pub topic: String,
+}
+
+/// `paymentsctl dlq list`.
+#[derive(Debug, Clone, Args)]
+pub struct DlqListArgs {
+    /// Where the dead letters are.
+    #[command(flatten)]
+    pub bus: DlqBusArgs,
+    /// One JSON object per line (with the payment as protobuf JSON, ready to fix and
+    /// replay with `dlq replay --file`).
+    #[arg(long)]
+    pub json: bool,
+    /// Show at most this many.
+    #[arg(long, default_value_t = 10_000)]
+    pub limit: usize,
+}
+
+/// `paymentsctl dlq replay`.
+#[derive(Debug, Clone, Args)]
+pub struct DlqReplayArgs {
+    /// Where the dead letters are.
+    #[command(flatten)]
+    pub bus: DlqBusArgs,
+    /// Replay the payments in this file instead (e.g. `dlq list --json` output, fixed;
+    /// or any file `submit` reads).
+    #[arg(long)]
+    pub file: Option<String>,
+    /// Only these dead letters, as PARTITION/OFFSET (repeat or comma-separate).
+    #[arg(long = "offset", value_delimiter = ',')]
+    pub offsets: Vec<String>,
+    /// Accept content-rule failures (check digits) as warnings, as `submit --lenient` does.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Topic to send the replayed payments to.
+    #[arg(long, default_value = payments_bus::PAYMENTS_TOPIC)]
+    pub to: String,
+    /// Say what would be replayed without sending anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
         Command::Stats(args) => commands::query::stats(args).await,
         Command::Bench(args) => commands::bench::run(args).await,
         Command::Run(args) => commands::run::run(args).await,
+        Command::Dlq(args) => commands::dlq::run(args).await,
     };
     payments_runtime::exit_code(result)
 }

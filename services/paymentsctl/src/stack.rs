@@ -96,8 +96,13 @@ struct InProcessIngest(Ingestor);
 impl PaymentSink for InProcessIngest {
     async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String> {
         let mut records = Vec::with_capacity(payments.len());
+        // One trace per batch a traffic run hands over.
+        let trace = payments_runtime::TraceParent::new_root();
         for payment in payments {
-            match self.0.prepare(payment.clone(), ValidationMode::Strict) {
+            match self
+                .0
+                .prepare(payment.clone(), ValidationMode::Strict, &trace)
+            {
                 Ok((_, record)) => records.push(record),
                 Err(IngestError::Invalid {
                     payment_id,
@@ -122,7 +127,14 @@ impl RunningStack {
     /// Starts every part and returns once all listen.
     pub async fn start(config: StackConfig) -> anyhow::Result<Self> {
         let bus = Bus::connect(&config.bus)
+            .await
             .with_context(|| format!("connecting to bus {}", config.bus))?;
+        bus.ensure_topics(&[
+            payments_bus::PAYMENTS_TOPIC,
+            payments_bus::DEAD_LETTER_TOPIC,
+        ])
+        .await
+        .context("creating the bus topics")?;
         let store = payments_store::open(&config.store)
             .await
             .with_context(|| format!("opening store {}", config.store))?;

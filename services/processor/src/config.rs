@@ -12,14 +12,17 @@ pub struct ProcessorArgs {
     /// Address to serve /livez and /readyz on.
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8085")]
     pub http_addr: String,
-    /// Bus URL of a networked bus (required). `memory://` lives inside one process and works
-    /// only in `paymentsctl up`.
+    /// Bus URL of a networked bus (required), e.g. `kafka://127.0.0.1:9092?partitions=6`.
+    /// `memory://` lives inside one process and works only in `paymentsctl up`.
     #[arg(long, env = "PAYMENTS_BUS")]
     pub bus: String,
     /// Topic to consume.
     #[arg(long, env = "PAYMENTS_TOPIC", default_value = payments_bus::PAYMENTS_TOPIC)]
     pub topic: String,
-    /// Consumer group.
+    /// Topic undecodable and invalid records are sent to, with headers saying why.
+    #[arg(long, env = "PAYMENTS_DEAD_LETTER_TOPIC", default_value = payments_bus::DEAD_LETTER_TOPIC)]
+    pub dead_letter_topic: String,
+    /// Consumer group; processors in one group share the topic's partitions.
     #[arg(long, env = "PAYMENTS_GROUP", default_value = "payments-processor")]
     pub group: String,
     /// Store URL to write to; repeat (or comma-separate) to fan out to several.

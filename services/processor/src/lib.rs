@@ -5,7 +5,9 @@
 
 pub mod config;
 mod decode;
+mod metrics;
 mod processor;
 
 pub use decode::{DecodeError, decode_payment};
+pub use metrics::{metrics_routes, render as render_metrics};
 pub use processor::{Processor, ProcessorConfig, ProcessorCounters, ProcessorError};

@@ -8,7 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::Context;
 use clap::Parser;
 use payments_bus::Bus;
-use payments_processor::{Processor, ProcessorConfig, config::ProcessorArgs};
+use payments_processor::{Processor, ProcessorConfig, config::ProcessorArgs, metrics_routes};
 use payments_runtime::{GrpcRoutes, ServiceSpec, Shutdown, http, serve_service, shutdown};
 use std::time::Duration;
 
@@ -21,7 +21,12 @@ async fn run() -> anyhow::Result<()> {
     let args = ProcessorArgs::parse();
     payments_runtime::telemetry::init("payments-processor");
     payments_bus::require_networked(&args.bus, "payments-processor")?;
-    let bus = Bus::connect(&args.bus).with_context(|| format!("connecting to bus {}", args.bus))?;
+    let bus = Bus::connect(&args.bus)
+        .await
+        .with_context(|| format!("connecting to bus {}", args.bus))?;
+    bus.ensure_topics(&[&args.topic, &args.dead_letter_topic])
+        .await
+        .context("creating the bus topics")?;
     let mut sinks = Vec::new();
     for url in &args.sinks {
         sinks.push(
@@ -35,7 +40,7 @@ async fn run() -> anyhow::Result<()> {
         batch_size: args.batch_size.max(1),
         linger: Duration::from_millis(args.linger_ms),
         validation: args.validation.into(),
-        ..Default::default()
+        dead_letter_topic: args.dead_letter_topic.clone(),
     };
     let processor = Processor::new(
         bus.consumer(&args.topic, &args.group)?,
@@ -43,9 +48,14 @@ async fn run() -> anyhow::Result<()> {
         bus.producer(),
         config,
     );
+    let counters = processor.counters();
+    let ready_bus = bus.clone();
     let ready = http::readiness(move || {
-        let sinks = sinks.clone();
+        let (sinks, bus) = (sinks.clone(), ready_bus.clone());
         async move {
+            if !bus.ready().await {
+                return Err(format!("bus {} unreachable", bus.describe()));
+            }
             for sink in &sinks {
                 sink.ping()
                     .await
@@ -63,7 +73,7 @@ async fn run() -> anyhow::Result<()> {
     let server = tokio::spawn(serve_service(
         spec,
         GrpcRoutes::new(),
-        axum::Router::new(),
+        metrics_routes(counters),
         ready,
         stop.clone(),
     ));

@@ -50,6 +50,10 @@ pub struct ProcessorCounters {
     pub sink_failures: AtomicU64,
     /// Payments the first sink already held at the same or a higher revision (replays).
     pub unchanged: AtomicU64,
+    /// Records on the topic not yet processed by this consumer (as of its last poll).
+    pub lag: AtomicU64,
+    /// Partitions of the topic assigned to this processor (as of its last poll).
+    pub assigned_partitions: AtomicU64,
 }
 
 /// Consumes one topic and writes to every sink.
@@ -108,8 +112,10 @@ impl Processor {
         self.counters.clone()
     }
 
-    /// Runs until `drain` is cancelled and everything already on the bus is stored;
-    /// gives up (with an error) only when `abort` is cancelled while a sink keeps failing.
+    /// Runs until `drain` is cancelled, then finishes its batch and commits. On a bus that
+    /// lives in this process it first stores everything already on the bus; on a durable
+    /// bus the rest stays for the group's next member. Gives up (with an error) only when
+    /// `abort` is cancelled while a sink keeps failing.
     pub async fn run(mut self, drain: Shutdown, abort: Shutdown) -> Result<(), ProcessorError> {
         tracing::info!(
             sinks = self.sinks.len(),
@@ -117,7 +123,17 @@ impl Processor {
             "processor started"
         );
         loop {
+            if drain.is_cancelled() && self.consumer.durable() {
+                break;
+            }
             let batch = self.next_batch(&drain).await?;
+            self.counters
+                .lag
+                .store(self.consumer.lag(), Ordering::Relaxed);
+            self.counters.assigned_partitions.store(
+                self.consumer.assigned_partitions() as u64,
+                Ordering::Relaxed,
+            );
             if batch.is_empty() {
                 if drain.is_cancelled() && self.consumer.lag() == 0 {
                     break;
@@ -126,6 +142,7 @@ impl Processor {
             }
             self.process(batch, &abort).await?;
         }
+        self.consumer.close().await?;
         tracing::info!(
             stored = self.counters.stored.load(Ordering::Relaxed),
             dead_lettered = self.counters.dead_lettered.load(Ordering::Relaxed),
@@ -180,9 +197,7 @@ impl Processor {
                 .await?;
             self.counters.dead_lettered.fetch_add(n, Ordering::Relaxed);
         }
-        if let Some(last) = batch.last() {
-            self.consumer.commit(last).await?;
-        }
+        self.consumer.commit(&batch).await?;
         self.counters
             .stored
             .fetch_add(prepared.payments.len() as u64, Ordering::Relaxed);

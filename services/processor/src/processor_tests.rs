@@ -4,7 +4,7 @@ use payments_core::sample::ach_payment;
 use prost::Message;
 
 async fn setup(dir: &std::path::Path) -> anyhow::Result<(Bus, Arc<dyn Store>)> {
-    let bus = Bus::connect("memory://?capacity=1000")?;
+    let bus = Bus::connect("memory://?capacity=1000").await?;
     let store = payments_store::open(&format!("sqlite://{}/p.db", dir.display())).await?;
     Ok((bus, store))
 }

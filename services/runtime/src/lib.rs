@@ -7,10 +7,12 @@ pub mod http;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;
+pub mod trace_context;
 
 pub use grpc::{GrpcRoutes, HealthRegistry};
 pub use host::{ServiceSpec, serve_service};
 pub use shutdown::{Shutdown, wait_for_signal};
+pub use trace_context::TraceParent;
 
 /// Turns a binary's result into its exit code, printing an error as one line with its whole
 /// cause chain (`error: opening store …: …`) rather than a debug dump or backtrace.

@@ -3,6 +3,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod kafka;
+pub mod services;
+
 use paymentsctl::stack::{RunningStack, StackConfig};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -95,12 +98,17 @@ fn dechunk(body: &str) -> String {
 
 /// The `paymentsctl` binary of this build (built with the workspace).
 pub fn paymentsctl() -> PathBuf {
+    binary("paymentsctl")
+}
+
+/// The binary `name` of this build (`scripts/test-all` builds them all first).
+pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let bin = dir.join("paymentsctl");
+    let bin = dir.join(name);
     assert!(
         bin.exists(),
-        "{} is missing: build it with `cargo build -p paymentsctl` (cargo test --workspace does)",
+        "{} is missing: build it with `cargo build --workspace --bins`",
         bin.display()
     );
     bin

@@ -1,0 +1,225 @@
+//! A consumer-group member that stores offsets only when told to.
+
+use super::{client_config, kafka_error};
+use crate::{BusRecord, Consumer, Delivery, KafkaOptions, Result};
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::FutureExt;
+use rdkafka::ClientContext;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::statistics::Statistics;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaErrorCode;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Reads one topic as a member of a consumer group; see [`Consumer`].
+pub struct KafkaConsumer {
+    consumer: StreamConsumer<GroupContext>,
+    lag: Arc<AtomicI64>,
+    assigned: Arc<AtomicUsize>,
+}
+
+/// Callbacks librdkafka makes while the consumer is polled: statistics (lag) and
+/// rebalances (commit before partitions move).
+struct GroupContext {
+    topic: String,
+    lag: Arc<AtomicI64>,
+    assigned: Arc<AtomicUsize>,
+}
+
+impl ClientContext for GroupContext {
+    fn stats(&self, statistics: Statistics) {
+        if let Some(topic) = statistics.topics.get(&self.topic) {
+            let lag: i64 = topic
+                .partitions
+                .values()
+                .filter(|p| p.partition >= 0 && p.consumer_lag >= 0)
+                .map(|p| p.consumer_lag)
+                .sum();
+            self.lag.store(lag, Ordering::Relaxed);
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(%error, reason, "kafka consumer error");
+    }
+}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(partitions) = rebalance {
+            self.assigned.store(0, Ordering::Relaxed);
+            // Whatever was processed on these partitions is committed before another
+            // member takes them, so it does not process them again.
+            match consumer.commit_consumer_state(CommitMode::Sync) {
+                Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+                Err(error) => tracing::warn!(%error, "commit on partition revoke failed"),
+            }
+            tracing::info!(
+                topic = %self.topic,
+                partitions = partitions.count(),
+                "partitions revoked"
+            );
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            let ids: Vec<i32> = partitions
+                .elements()
+                .iter()
+                .map(|e| e.partition())
+                .collect();
+            self.assigned.store(ids.len(), Ordering::Relaxed);
+            tracing::info!(topic = %self.topic, partitions = ?ids, "partitions assigned");
+        }
+    }
+}
+
+impl KafkaConsumer {
+    /// Joins `group` and subscribes to `topic`; a new group starts at the earliest record.
+    pub fn new(options: &KafkaOptions, topic: &str, group: &str) -> Result<Self> {
+        let lag = Arc::new(AtomicI64::new(0));
+        let assigned = Arc::new(AtomicUsize::new(0));
+        let context = GroupContext {
+            topic: topic.to_owned(),
+            lag: lag.clone(),
+            assigned: assigned.clone(),
+        };
+        let mut config = client_config(options);
+        config
+            .set("group.id", group)
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "1000")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("statistics.interval.ms", "1000")
+            .set(
+                "session.timeout.ms",
+                options.session_timeout.as_millis().to_string(),
+            );
+        for (name, value) in &options.extra {
+            config.set(name, value);
+        }
+        let consumer: StreamConsumer<GroupContext> = config
+            .create_with_context(context)
+            .map_err(|e| kafka_error("create consumer", e))?;
+        consumer
+            .subscribe(&[topic])
+            .map_err(|e| kafka_error("subscribe", e))?;
+        Ok(Self {
+            consumer,
+            lag,
+            assigned,
+        })
+    }
+}
+
+/// Copies a message out of librdkafka's buffer.
+pub(super) fn to_delivery(message: &BorrowedMessage<'_>) -> Delivery {
+    let headers = message
+        .headers()
+        .map(|headers| {
+            headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.key.to_owned(),
+                        Bytes::copy_from_slice(h.value.unwrap_or_default()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Delivery {
+        topic: message.topic().to_owned(),
+        partition: message.partition(),
+        offset: message.offset(),
+        timestamp_ms: message.timestamp().to_millis().unwrap_or(0),
+        record: BusRecord {
+            key: Bytes::copy_from_slice(message.key().unwrap_or_default()),
+            value: Bytes::copy_from_slice(message.payload().unwrap_or_default()),
+            headers,
+        },
+    }
+}
+
+#[async_trait]
+impl Consumer for KafkaConsumer {
+    async fn poll(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
+        let first = match tokio::time::timeout(wait, self.consumer.recv()).await {
+            Err(_) => return Ok(Vec::new()),
+            Ok(Ok(message)) => to_delivery(&message),
+            Ok(Err(error)) => {
+                // Transient (a broker away, a rebalance): librdkafka reconnects by itself.
+                tracing::warn!(%error, "kafka poll failed; retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return Ok(Vec::new());
+            }
+        };
+        let mut batch = Vec::with_capacity(max.min(4_096));
+        batch.push(first);
+        // Take what is already fetched without waiting.
+        while batch.len() < max {
+            match self.consumer.recv().now_or_never() {
+                Some(Ok(message)) => batch.push(to_delivery(&message)),
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "kafka poll failed");
+                    break;
+                }
+                None => break,
+            }
+        }
+        Ok(batch)
+    }
+
+    async fn commit(&mut self, batch: &[Delivery]) -> Result<()> {
+        let mut next: HashMap<(&str, i32), i64> = HashMap::new();
+        for delivery in batch {
+            let offset = next
+                .entry((delivery.topic.as_str(), delivery.partition))
+                .or_insert(0);
+            *offset = (*offset).max(delivery.offset + 1);
+        }
+        let mut list = TopicPartitionList::with_capacity(next.len());
+        for ((topic, partition), offset) in next {
+            list.add_partition_offset(topic, partition, Offset::Offset(offset))
+                .map_err(|e| kafka_error("store offsets", e))?;
+        }
+        if let Err(error) = self.consumer.store_offsets(&list) {
+            // A partition revoked while its batch was being written: its new owner
+            // processes those records again (the sinks' upserts make that harmless).
+            tracing::warn!(%error, "offsets not stored; their records will be redelivered");
+        }
+        Ok(())
+    }
+
+    fn lag(&self) -> u64 {
+        self.lag.load(Ordering::Relaxed).max(0) as u64
+    }
+
+    fn durable(&self) -> bool {
+        true
+    }
+
+    fn assigned_partitions(&self) -> usize {
+        self.assigned.load(Ordering::Relaxed)
+    }
+
+    async fn close(&mut self) -> Result<()> {
+        match self.consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+            Err(error) => return Err(kafka_error("commit on close", error)),
+        }
+        self.consumer.unsubscribe();
+        tracing::info!("consumer left its group with its offsets committed");
+        Ok(())
+    }
+}
