@@ -39,6 +39,9 @@ pub enum Command {
     Run(RunArgs),
     /// Inspect the dead-letter topic and replay fixed payments (Kafka bus).
     Dlq(DlqArgs),
+    /// Measure the Kafka legs on one broker: rdkafka producing straight to a topic, ingest
+    /// over gRPC into Kafka (and its ratio to the first), and the processor into a store.
+    BenchKafka(BenchKafkaArgs),
 }
 
 /// Where the server is.
@@ -58,7 +61,8 @@ pub struct UpArgs {
     /// HTTP address for the seed's routes, /health, /livez and /readyz.
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: String,
-    /// Bus URL.
+    /// Bus URL: `memory://` (in-process) or `kafka://host:port[,host:port][?partitions=N&…]`;
+    /// with Kafka, the payments and dead-letter topics are created when missing.
     #[arg(long, env = "PAYMENTS_BUS", default_value = "memory://")]
     pub bus: String,
     /// Store URL.
@@ -359,4 +363,27 @@ pub struct DlqReplayArgs {
     /// Say what would be replayed without sending anything.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `paymentsctl bench-kafka`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchKafkaArgs {
+    /// The Kafka cluster (fresh topics named bench-<run>-… are created on it).
+    #[arg(long, env = "PAYMENTS_BUS", default_value = "kafka://127.0.0.1:9092")]
+    pub bus: String,
+    /// Payments per leg.
+    #[arg(long, default_value_t = 200_000)]
+    pub count: u64,
+    /// Concurrent submission streams in the ingest leg.
+    #[arg(long, default_value_t = 2)]
+    pub streams: usize,
+    /// Payments per submission stream call in the ingest leg.
+    #[arg(long, default_value_t = 10_000)]
+    pub chunk: usize,
+    /// Store the process leg writes to (default: a fresh temporary SQLite file).
+    #[arg(long)]
+    pub sink: Option<String>,
+    /// Processor batch size in the process leg.
+    #[arg(long, default_value_t = 2_000)]
+    pub batch_size: usize,
 }

@@ -24,6 +24,7 @@ async fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args).await,
         Command::Run(args) => commands::run::run(args).await,
         Command::Dlq(args) => commands::dlq::run(args).await,
+        Command::BenchKafka(args) => commands::bench_kafka::run(args).await,
     };
     payments_runtime::exit_code(result)
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_kafka;
 pub mod dlq;
 pub mod filter;
 pub mod generate;

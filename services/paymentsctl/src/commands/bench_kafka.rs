@@ -1,0 +1,232 @@
+//! `paymentsctl bench-kafka`: the Kafka legs of the pipeline, measured one at a time on
+//! the same broker with the same records.
+//!
+//! 1. **produce**: protobuf records straight to a fresh topic through rdkafka (the
+//!    ceiling for ingest), with receipts pipelined as ingest pipelines them.
+//! 2. **ingest**: the same payments over gRPC `SubmitPayments` into an IngestService in
+//!    this process, which validates them and produces them to another fresh topic;
+//!    counted when ingest acknowledges (after Kafka's delivery reports).
+//! 3. **process**: a processor with a new consumer group reads that topic into a fresh
+//!    store (`--sink`, default a temporary SQLite file) until every payment is stored.
+
+use crate::cli::BenchKafkaArgs;
+use crate::client;
+use crate::commands::query::describe_status;
+use anyhow::Context;
+use payments_bus::Bus;
+use payments_core::{ValidationMode, pb};
+use payments_generator::{GeneratorConfig, PaymentGenerator};
+use payments_ingest::{IngestGrpc, Ingestor, RecordKey};
+use payments_processor::{Processor, ProcessorConfig};
+use payments_runtime::{GrpcRoutes, Shutdown, TraceParent};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Records handed to the producer per call in the produce leg (as ingest batches them).
+const PRODUCE_BATCH: usize = 512;
+/// Receipts outstanding at once in the produce leg (as ingest allows per stream).
+const PRODUCE_IN_FLIGHT: usize = 64;
+
+/// Runs the three legs and prints their figures.
+pub async fn run(args: BenchKafkaArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.count > 0, "--count must be at least 1");
+    anyhow::ensure!(
+        args.streams > 0 && args.chunk > 0,
+        "--streams and --chunk must be at least 1"
+    );
+    payments_bus::require_networked(&args.bus, "paymentsctl bench-kafka")?;
+    let bus = Bus::connect(&args.bus)
+        .await
+        .with_context(|| format!("connecting to bus {}", args.bus))?;
+    let run_id = super::clock_seed();
+    let produce_topic = format!("bench-{run_id}-produce");
+    let ingest_topic = format!("bench-{run_id}-ingest");
+    bus.ensure_topics(&[&produce_topic, &ingest_topic]).await?;
+
+    eprintln!("generating {} payments", args.count);
+    let generator = PaymentGenerator::new(GeneratorConfig {
+        seed: run_id,
+        ..Default::default()
+    });
+    let now = chrono::Utc::now();
+    let payments: Arc<Vec<pb::Payment>> = Arc::new(
+        (0..args.count)
+            .map(|i| generator.payment_at(i, now))
+            .collect(),
+    );
+
+    let produce = produce_leg(&bus, &produce_topic, &payments).await?;
+    report("produce (rdkafka, no gRPC)", args.count, produce);
+    let ingest = ingest_leg(&bus, &ingest_topic, &payments, &args).await?;
+    report("ingest (gRPC -> Kafka, acked)", args.count, ingest);
+    println!(
+        "  ingest / produce ratio: {:.2}",
+        produce.as_secs_f64() / ingest.as_secs_f64()
+    );
+    let process = process_leg(&bus, &ingest_topic, &args, run_id).await?;
+    report("process (Kafka -> store)", args.count, process);
+    Ok(())
+}
+
+fn report(leg: &str, count: u64, took: Duration) {
+    println!(
+        "  {leg:<32} {count} payments in {:>6.2}s  ({:.0} payments/s)",
+        took.as_secs_f64(),
+        count as f64 / took.as_secs_f64()
+    );
+}
+
+/// Encodes the payments as ingest would and produces them straight to `topic`.
+async fn produce_leg(bus: &Bus, topic: &str, payments: &[pb::Payment]) -> anyhow::Result<Duration> {
+    let ingestor = Ingestor::new(bus.producer(), topic, RecordKey::PaymentId);
+    let trace = TraceParent::new_root();
+    let records = payments
+        .iter()
+        .map(|p| {
+            ingestor
+                .prepare(p.clone(), ValidationMode::Strict, &trace)
+                .map(|(_, r)| r)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let producer = bus.producer();
+    let started = Instant::now();
+    let mut in_flight = VecDeque::new();
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        let batch: Vec<_> = records.by_ref().take(PRODUCE_BATCH).collect();
+        if in_flight.len() >= PRODUCE_IN_FLIGHT
+            && let Some(oldest) = in_flight.pop_front()
+        {
+            oldest.await?;
+        }
+        in_flight.push_back(producer.enqueue(topic, batch).await?);
+    }
+    for receipt in in_flight {
+        receipt.await?;
+    }
+    Ok(started.elapsed())
+}
+
+/// Serves IngestService on a free port in this process and submits the payments to it.
+async fn ingest_leg(
+    bus: &Bus,
+    topic: &str,
+    payments: &Arc<Vec<pb::Payment>>,
+    args: &BenchKafkaArgs,
+) -> anyhow::Result<Duration> {
+    let ingestor = Ingestor::new(bus.producer(), topic, RecordKey::PaymentId);
+    let (listener, addr) = payments_runtime::grpc::bind("127.0.0.1:0").await?;
+    let stop = Shutdown::new();
+    let routes = GrpcRoutes::new().add_service(IngestGrpc::new(ingestor).into_server());
+    let server_stop = stop.clone();
+    let server = tokio::spawn(async move { routes.serve(listener, server_stop).await });
+    let channel = client::connect(&addr.to_string()).await?;
+    let chunks: Vec<std::ops::Range<usize>> = (0..payments.len())
+        .step_by(args.chunk)
+        .map(|start| start..(start + args.chunk).min(payments.len()))
+        .collect();
+    let chunks = Arc::new(std::sync::Mutex::new(chunks.into_iter()));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..args.streams {
+        let (chunks, payments, mut ingest) = (
+            chunks.clone(),
+            payments.clone(),
+            client::ingest(channel.clone()),
+        );
+        workers.push(tokio::spawn(async move {
+            loop {
+                let next = chunks.lock().ok().and_then(|mut c| c.next());
+                let Some(range) = next else {
+                    return anyhow::Ok(());
+                };
+                let requests: Vec<pb::SubmitPaymentsRequest> = payments[range]
+                    .iter()
+                    .map(|p| pb::SubmitPaymentsRequest {
+                        payment: Some(p.clone()),
+                        validation_mode: pb::ValidationMode::Strict as i32,
+                    })
+                    .collect();
+                let summary = ingest
+                    .submit_payments(tokio_stream::iter(requests))
+                    .await
+                    .map_err(|s| anyhow::anyhow!("submission failed: {}", describe_status(&s)))?
+                    .into_inner();
+                anyhow::ensure!(
+                    summary.rejected == 0,
+                    "{} payments rejected",
+                    summary.rejected
+                );
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await.context("submission worker")??;
+    }
+    let took = started.elapsed();
+    stop.cancel();
+    server.await.context("ingest server")??;
+    Ok(took)
+}
+
+/// Reads `topic` with a new group into a fresh store until every payment is stored.
+async fn process_leg(
+    bus: &Bus,
+    topic: &str,
+    args: &BenchKafkaArgs,
+    run_id: u64,
+) -> anyhow::Result<Duration> {
+    let temp_dir = std::env::temp_dir().join(format!("paymentsctl-bench-kafka-{run_id}"));
+    let sink_url = match &args.sink {
+        Some(url) => url.clone(),
+        None => {
+            std::fs::create_dir_all(&temp_dir)?;
+            format!("sqlite://{}/bench.db", temp_dir.display())
+        }
+    };
+    let sink = payments_store::open(&sink_url)
+        .await
+        .with_context(|| format!("opening sink {sink_url}"))?;
+    let processor = Processor::new(
+        bus.consumer(topic, &format!("bench-{run_id}"))?,
+        vec![sink],
+        bus.producer(),
+        ProcessorConfig {
+            batch_size: args.batch_size,
+            ..Default::default()
+        },
+    );
+    let counters = processor.counters();
+    let (drain, abort) = (Shutdown::new(), Shutdown::new());
+    let task = tokio::spawn(processor.run(drain.clone(), abort));
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    while counters.stored.load(Ordering::Relaxed) < args.count {
+        anyhow::ensure!(!task.is_finished(), "the processor stopped early");
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(600),
+            "only {} of {} stored after 10 minutes",
+            counters.stored.load(Ordering::Relaxed),
+            args.count
+        );
+        if last_report.elapsed() >= Duration::from_secs(1) {
+            eprintln!(
+                "  {:>6.1}s stored {:>8} / {}",
+                started.elapsed().as_secs_f64(),
+                counters.stored.load(Ordering::Relaxed),
+                args.count
+            );
+            last_report = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let took = started.elapsed();
+    drain.cancel();
+    task.await.context("processor task")??;
+    if args.sink.is_none() {
+        let _ = std::fs::remove_dir_all(&temp_dir);
+    }
+    Ok(took)
+}
