@@ -132,7 +132,16 @@ fn ingest_process(broker: &Broker, options: &str, dir: &Path) -> ServiceProcess 
 fn processor_process(broker: &Broker, dir: &Path, log: &str, extra: &[&str]) -> ServiceProcess {
     let sink = format!("sqlite://{}", dir.join("payments.db").display());
     let url = broker.url("partitions=3");
-    let mut args = vec!["--bus", &url, "--sink", &sink, "--batch-size", "500"];
+    let mut args = vec![
+        "--bus",
+        &url,
+        "--sink",
+        &sink,
+        "--batch-size",
+        "500",
+        "--instance-id",
+        "processor-0",
+    ];
     args.extend_from_slice(extra);
     ServiceProcess::start("payments-processor", &args, &dir.join(log))
 }
@@ -191,6 +200,8 @@ async fn bus_keeps_keys_and_headers_and_a_group_resumes_after_its_commit() {
         seen.extend(batch);
     }
     assert_eq!(seen.len(), 10);
+    let all = bus.read_topic("t", 1_000).await.unwrap();
+    assert_eq!(all.len(), 10, "the topic reader sees every record");
     for d in &seen {
         let i = d.record.key.strip_prefix(b"k").unwrap();
         assert_eq!(d.record.value.strip_prefix(b"v").unwrap(), i);

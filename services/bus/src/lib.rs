@@ -153,10 +153,25 @@ impl Bus {
 
     /// Joins consumer group `group` on `topic`.
     pub fn consumer(&self, topic: &str, group: &str) -> Result<Box<dyn Consumer>> {
+        self.consumer_as(topic, group, None)
+    }
+
+    /// Joins consumer group `group` on `topic`, as static member `instance_id` when given
+    /// (Kafka's `group.instance.id`): a restarted member with the same id takes back its
+    /// partitions at once instead of waiting for the group to give up on its old self.
+    pub fn consumer_as(
+        &self,
+        topic: &str,
+        group: &str,
+        instance_id: Option<&str>,
+    ) -> Result<Box<dyn Consumer>> {
         Ok(match &self.backend {
-            Backend::Memory(bus) => Box::new(bus.consumer(topic, group)?),
+            Backend::Memory(bus) => {
+                let _ = instance_id;
+                Box::new(bus.consumer(topic, group)?)
+            }
             #[cfg(feature = "kafka")]
-            Backend::Kafka(bus) => Box::new(bus.consumer(topic, group)?),
+            Backend::Kafka(bus) => Box::new(bus.consumer(topic, group, instance_id)?),
         })
     }
 

@@ -25,6 +25,11 @@ pub struct ProcessorArgs {
     /// Consumer group; processors in one group share the topic's partitions.
     #[arg(long, env = "PAYMENTS_GROUP", default_value = "payments-processor")]
     pub group: String,
+    /// Static group membership (Kafka `group.instance.id`), e.g. the pod name of a
+    /// StatefulSet: restarted with the same id, the processor takes back its partitions at
+    /// once. Unique per processor; unset, each start is a new member.
+    #[arg(long, env = "PAYMENTS_INSTANCE_ID")]
+    pub instance_id: Option<String>,
     /// Store URL to write to; repeat (or comma-separate) to fan out to several.
     #[arg(
         long = "sink",

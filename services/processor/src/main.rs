@@ -43,7 +43,7 @@ async fn run() -> anyhow::Result<()> {
         dead_letter_topic: args.dead_letter_topic.clone(),
     };
     let processor = Processor::new(
-        bus.consumer(&args.topic, &args.group)?,
+        bus.consumer_as(&args.topic, &args.group, args.instance_id.as_deref())?,
         sinks.clone(),
         bus.producer(),
         config,

@@ -84,8 +84,14 @@ impl ConsumerContext for GroupContext {
 }
 
 impl KafkaConsumer {
-    /// Joins `group` and subscribes to `topic`; a new group starts at the earliest record.
-    pub fn new(options: &KafkaOptions, topic: &str, group: &str) -> Result<Self> {
+    /// Joins `group` (as static member `instance_id`, if given) and subscribes to `topic`;
+    /// a new group starts at the earliest record.
+    pub fn new(
+        options: &KafkaOptions,
+        topic: &str,
+        group: &str,
+        instance_id: Option<&str>,
+    ) -> Result<Self> {
         let lag = Arc::new(AtomicI64::new(0));
         let assigned = Arc::new(AtomicUsize::new(0));
         let context = GroupContext {
@@ -105,8 +111,8 @@ impl KafkaConsumer {
                 "session.timeout.ms",
                 options.session_timeout.as_millis().to_string(),
             );
-        for (name, value) in &options.extra {
-            config.set(name, value);
+        if let Some(instance_id) = instance_id {
+            config.set("group.instance.id", instance_id);
         }
         let consumer: StreamConsumer<GroupContext> = config
             .create_with_context(context)

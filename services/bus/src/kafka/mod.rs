@@ -45,9 +45,14 @@ impl KafkaBus {
         self.producer.clone()
     }
 
-    /// Joins consumer group `group` on `topic`.
-    pub fn consumer(&self, topic: &str, group: &str) -> Result<KafkaConsumer> {
-        KafkaConsumer::new(&self.options, topic, group)
+    /// Joins consumer group `group` on `topic`, as static member `instance_id` if given.
+    pub fn consumer(
+        &self,
+        topic: &str,
+        group: &str,
+        instance_id: Option<&str>,
+    ) -> Result<KafkaConsumer> {
+        KafkaConsumer::new(&self.options, topic, group, instance_id)
     }
 
     /// Every record of `topic` as it is now (at most `limit`), outside any group.

@@ -7,6 +7,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use std::time::{Duration, Instant};
 
+/// How long a read waits for more records once every partition's watermark is reached.
+const SETTLED: Duration = Duration::from_millis(1_000);
+
 /// Every record of `topic` from its start up to its end when called, at most `limit`,
 /// ordered by partition then offset. Commits nothing.
 pub(super) async fn read_topic(
@@ -40,23 +43,26 @@ pub(super) async fn read_topic(
             let (low, high) = consumer
                 .fetch_watermarks(&topic, partition, timeout)
                 .map_err(|e| kafka_error("read watermarks", e))?;
+            assignment
+                .add_partition_offset(&topic, partition, Offset::Offset(low))
+                .map_err(|e| kafka_error("assign", e))?;
             if high > low {
-                assignment
-                    .add_partition_offset(&topic, partition, Offset::Offset(low))
-                    .map_err(|e| kafka_error("assign", e))?;
                 ends.push((partition, high));
             }
         }
         let mut out: Vec<Delivery> = Vec::new();
-        if ends.is_empty() {
+        if assignment.count() == 0 {
             return Ok(out);
         }
         consumer
             .assign(&assignment)
             .map_err(|e| kafka_error("assign", e))?;
+        // Some brokers (Tansu 0.6) report a high watermark below the real end of the log,
+        // so reaching the watermarks is not the end: the read ends once every watermark
+        // is reached and nothing more arrived for a while.
         let mut quiet_since = Instant::now();
-        while out.len() < limit && !ends.is_empty() {
-            match consumer.poll(Duration::from_millis(200)) {
+        while out.len() < limit && !(ends.is_empty() && quiet_since.elapsed() > SETTLED) {
+            match consumer.poll(Duration::from_millis(100)) {
                 Some(Ok(message)) => {
                     quiet_since = Instant::now();
                     let delivery = to_delivery(&message);
@@ -66,7 +72,9 @@ pub(super) async fn read_topic(
                     out.push(delivery);
                 }
                 Some(Err(error)) => return Err(kafka_error("read topic", error)),
-                None if quiet_since.elapsed() > timeout.max(Duration::from_secs(5)) => {
+                None if !ends.is_empty()
+                    && quiet_since.elapsed() > timeout.max(Duration::from_secs(5)) =>
+                {
                     return Err(kafka_error(
                         "read topic",
                         format!(
