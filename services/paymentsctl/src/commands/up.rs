@@ -42,6 +42,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         () = failure.cancelled() => tracing::error!("a part of the stack stopped; draining"),
     }
     let (processor, traffic, runs) = (stack.processor.clone(), stack.traffic.clone(), stack.runs());
+    let durable_bus = !stack.bus().starts_with("memory://");
     stack.shutdown().await?;
     let load =
         |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
@@ -55,5 +56,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         load(&processor.unchanged),
         load(&processor.dead_lettered)
     );
+    if durable_bus {
+        println!(
+            "what was acknowledged but not yet stored stays on the topic for the group's next processor"
+        );
+    }
     Ok(())
 }
