@@ -648,3 +648,46 @@ async fn two_processors_in_one_group_split_the_partitions_and_store_each_payment
     );
     assert_eq!(ca + cb, 20_000, "a record was processed twice");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_generator_publishes_a_run_to_kafka_for_the_processor() {
+    use pb::generator_service_client::GeneratorServiceClient;
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = common::temp_dir("kafka-generator");
+    let generator = ServiceProcess::start(
+        "payments-generator",
+        &["--bus", &broker.url("partitions=3")],
+        &dir.join("generator.log"),
+    );
+    let _processor = processor_process(&broker, &dir, "processor.log", &[]);
+    let mut client = GeneratorServiceClient::new(common::channel(generator.grpc).await);
+    let run = client
+        .start_run(pb::StartRunRequest {
+            spec: Some(pb::RunSpec {
+                rate: 5_000,
+                count: 3_000,
+                seed: 23,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .run
+        .unwrap();
+    let store = open_store(&dir.join("payments.db")).await;
+    assert_eq!(
+        wait_stored(store.as_ref(), 3_000, Duration::from_secs(120)).await,
+        3_000
+    );
+    let done = client
+        .get_run(pb::GetRunRequest { run_id: run.run_id })
+        .await
+        .unwrap()
+        .into_inner()
+        .run
+        .unwrap();
+    assert_eq!(done.acknowledged, 3_000);
+}

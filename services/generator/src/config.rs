@@ -12,6 +12,17 @@ pub struct GeneratorArgs {
     /// Address to serve /livez and /readyz on.
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8083")]
     pub http_addr: String,
+    /// Bus to publish traffic runs to when a run names no `ingest_target`, e.g.
+    /// `kafka://127.0.0.1:9092` (validated as ingest validates, with ingest's headers);
+    /// unset, such runs are refused and every run must name an IngestService.
+    #[arg(long, env = "PAYMENTS_BUS")]
+    pub bus: Option<String>,
+    /// Topic traffic runs publish to with `--bus`.
+    #[arg(long, env = "PAYMENTS_TOPIC", default_value = payments_bus::PAYMENTS_TOPIC)]
+    pub topic: String,
+    /// Record key of runs published with `--bus`.
+    #[arg(long, env = "PAYMENTS_KEY", value_enum, default_value_t = payments_ingest::RecordKey::PaymentId)]
+    pub key: payments_ingest::RecordKey,
     /// Customers in each generated population.
     #[arg(long, env = "PAYMENTS_CUSTOMERS", default_value_t = 2_000)]
     pub customers: usize,

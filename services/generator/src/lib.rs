@@ -2,6 +2,7 @@
 //! ([`PaymentGenerator`]), the gRPC `GeneratorService`, and rate-controlled traffic runs.
 
 pub mod amounts;
+pub mod bus_sink;
 pub mod calendar;
 pub mod config;
 pub mod generator;
@@ -16,6 +17,7 @@ pub mod service;
 pub mod shard;
 pub mod traffic;
 
+pub use bus_sink::IngestorSink;
 pub use generator::{GeneratorConfig, PaymentGenerator};
 pub use lifecycle::{LifecycleRates, LifecycleStream};
 pub use service::GeneratorGrpc;

@@ -5,9 +5,13 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use anyhow::Context;
 use clap::Parser;
-use payments_generator::{GeneratorGrpc, config::GeneratorArgs};
+use payments_bus::Bus;
+use payments_generator::{GeneratorGrpc, IngestorSink, PaymentSink, config::GeneratorArgs};
+use payments_ingest::Ingestor;
 use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -17,10 +21,41 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = GeneratorArgs::parse();
     payments_runtime::telemetry::init("payments-generator");
+    let bus = match &args.bus {
+        Some(url) => {
+            payments_bus::require_networked(url, "payments-generator")?;
+            let bus = Bus::connect(url)
+                .await
+                .with_context(|| format!("connecting to bus {url}"))?;
+            bus.ensure_topics(&[&args.topic])
+                .await
+                .with_context(|| format!("creating topic {}", args.topic))?;
+            tracing::info!(bus = %bus.describe(), topic = %args.topic, "runs without an ingest target publish to the bus");
+            Some(bus)
+        }
+        None => None,
+    };
+    let local_sink = bus.as_ref().map(|bus| {
+        Arc::new(IngestorSink(Ingestor::new(
+            bus.producer(),
+            args.topic.clone(),
+            args.key,
+        ))) as Arc<dyn PaymentSink>
+    });
     let stop = shutdown::on_signal();
     let routes = GrpcRoutes::new()
-        .add_service(GeneratorGrpc::new(args.customers, None, stop.clone()).into_server());
-    let ready = http::readiness(|| async { Ok(()) });
+        .add_service(GeneratorGrpc::new(args.customers, local_sink, stop.clone()).into_server());
+    let ready = http::readiness(move || {
+        let bus = bus.clone();
+        async move {
+            match bus {
+                Some(bus) if !bus.ready().await => {
+                    Err(format!("bus {} unreachable", bus.describe()))
+                }
+                _ => Ok(()),
+            }
+        }
+    });
     let spec = ServiceSpec::new(
         "payments-generator",
         &args.grpc_addr,

@@ -193,7 +193,7 @@ impl RunRegistry {
             ("", None) => {
                 return Err(invalid_field(
                     "spec.ingest_target",
-                    "is required: this generator has no ingest service of its own",
+                    "is required: this generator has no ingest service of its own and no --bus to publish to",
                 ));
             }
             (target, _) => Arc::new(

@@ -2,14 +2,13 @@
 //! processor consuming an in-process bus, the seed's routes and probes on one HTTP port.
 
 use anyhow::Context;
-use async_trait::async_trait;
 use payments_bus::Bus;
-use payments_core::{ValidationMode, pb};
+use payments_core::ValidationMode;
 use payments_generator::runs::RunRegistry;
 use payments_generator::{
-    GeneratorConfig, GeneratorGrpc, PaymentGenerator, PaymentSink, TrafficCounters, TrafficRun,
+    GeneratorConfig, GeneratorGrpc, IngestorSink, PaymentGenerator, TrafficCounters, TrafficRun,
 };
-use payments_ingest::{IngestError, IngestGrpc, Ingestor, RecordKey};
+use payments_ingest::{IngestGrpc, Ingestor, RecordKey};
 use payments_processor::{Processor, ProcessorConfig, ProcessorCounters};
 use payments_query::{QueryGrpc, http_routes};
 use payments_runtime::{GrpcRoutes, Shutdown, grpc::bind, http};
@@ -89,40 +88,6 @@ pub struct RunningStack {
     runs: Arc<RunRegistry>,
 }
 
-/// Ingest in-process, for traffic runs.
-struct InProcessIngest(Ingestor);
-
-#[async_trait]
-impl PaymentSink for InProcessIngest {
-    async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String> {
-        let mut records = Vec::with_capacity(payments.len());
-        // One trace per batch a traffic run hands over.
-        let trace = payments_runtime::TraceParent::new_root();
-        for payment in payments {
-            match self
-                .0
-                .prepare(payment.clone(), ValidationMode::Strict, &trace)
-            {
-                Ok((_, record)) => records.push(record),
-                Err(IngestError::Invalid {
-                    payment_id,
-                    violations,
-                }) => {
-                    tracing::warn!(
-                        payment_id,
-                        violations = violations.len(),
-                        "generated payment rejected"
-                    );
-                }
-                Err(e) => return Err(e.to_string()),
-            }
-        }
-        let n = records.len() as u64;
-        self.0.publish(records).await.map_err(|e| e.to_string())?;
-        Ok(n)
-    }
-}
-
 impl RunningStack {
     /// Starts every part and returns once all listen.
     pub async fn start(config: StackConfig) -> anyhow::Result<Self> {
@@ -177,7 +142,7 @@ impl RunningStack {
         let stop_traffic = Shutdown::new();
         let generator = GeneratorGrpc::new(
             config.customers,
-            Some(Arc::new(InProcessIngest(ingestor.clone()))),
+            Some(Arc::new(IngestorSink(ingestor.clone()))),
             stop_traffic.clone(),
         );
         let runs = generator.runs();
@@ -229,7 +194,7 @@ impl RunningStack {
                 generator,
             };
             tokio::spawn(run.run(
-                Arc::new(InProcessIngest(ingestor)),
+                Arc::new(IngestorSink(ingestor)),
                 traffic.clone(),
                 stop_traffic.clone(),
             ))
