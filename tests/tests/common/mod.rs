@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod kafka;
+pub mod pipeline;
 pub mod services;
 
 use paymentsctl::stack::{RunningStack, StackConfig};

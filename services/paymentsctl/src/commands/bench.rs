@@ -71,17 +71,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
     let seed = args.seed.unwrap_or_else(super::clock_seed);
-    eprintln!("generating {} payments (seed {seed})", args.count);
-    let generator = PaymentGenerator::new(GeneratorConfig {
-        seed,
-        ..Default::default()
-    });
-    let now = chrono::Utc::now();
-    let payments: Arc<Vec<pb::Payment>> = Arc::new(
-        (0..args.count)
-            .map(|i| generator.payment_at(i, now))
-            .collect(),
-    );
+    let payments = generated_now(args.count, seed);
     let channel = client::connect(server).await?;
     let mut query = client::query(channel.clone());
     let baseline = stats_count(&mut query).await?;
@@ -207,6 +197,18 @@ async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
     Ok(())
+}
+
+/// `count` generated payments for seed `seed`, all created now (so that time-range
+/// queries find them), shared between submission workers.
+pub fn generated_now(count: u64, seed: u64) -> Arc<Vec<pb::Payment>> {
+    eprintln!("generating {count} payments (seed {seed})");
+    let generator = PaymentGenerator::new(GeneratorConfig {
+        seed,
+        ..Default::default()
+    });
+    let now = chrono::Utc::now();
+    Arc::new((0..count).map(|i| generator.payment_at(i, now)).collect())
 }
 
 async fn stats_count(

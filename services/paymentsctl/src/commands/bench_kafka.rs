@@ -15,7 +15,6 @@ use crate::commands::query::describe_status;
 use anyhow::Context;
 use payments_bus::Bus;
 use payments_core::{ValidationMode, pb};
-use payments_generator::{GeneratorConfig, PaymentGenerator};
 use payments_ingest::{IngestGrpc, Ingestor, RecordKey};
 use payments_processor::{Processor, ProcessorConfig};
 use payments_runtime::{GrpcRoutes, Shutdown, TraceParent};
@@ -45,17 +44,7 @@ pub async fn run(args: BenchKafkaArgs) -> anyhow::Result<()> {
     let ingest_topic = format!("bench-{run_id}-ingest");
     bus.ensure_topics(&[&produce_topic, &ingest_topic]).await?;
 
-    eprintln!("generating {} payments", args.count);
-    let generator = PaymentGenerator::new(GeneratorConfig {
-        seed: run_id,
-        ..Default::default()
-    });
-    let now = chrono::Utc::now();
-    let payments: Arc<Vec<pb::Payment>> = Arc::new(
-        (0..args.count)
-            .map(|i| generator.payment_at(i, now))
-            .collect(),
-    );
+    let payments = super::bench::generated_now(args.count, run_id);
 
     let produce = produce_leg(&bus, &produce_topic, &payments).await?;
     report("produce (rdkafka, no gRPC)", args.count, produce);

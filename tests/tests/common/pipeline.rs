@@ -1,0 +1,192 @@
+//! The Kafka pipeline's moving parts for the end-to-end tests: generated payments, gRPC
+//! submission, the service processes on a broker, the store they write, the dead letters.
+
+use super::kafka::Broker;
+use super::services::ServiceProcess;
+use bytes::Bytes;
+use payments_bus::{Bus, BusRecord, headers};
+use payments_generator::{GeneratorConfig, PaymentGenerator};
+use payments_proto::v1 as pb;
+use payments_store::{PageRequest, PaymentFilter, Store};
+use pb::ingest_service_client::IngestServiceClient;
+use prost::Message;
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `n` distinct generated payments.
+pub fn generated(n: u64, seed: u64) -> Vec<pb::Payment> {
+    let generator = PaymentGenerator::new(GeneratorConfig {
+        seed,
+        ..Default::default()
+    });
+    (0..n).map(|i| generator.payment(i)).collect()
+}
+
+/// Submits `payments` to the IngestService at `ingest`, one stream per `chunk`; returns
+/// the ids ingest acknowledged and how many chunks failed with an error status.
+pub async fn submit(
+    ingest: SocketAddr,
+    payments: &[pb::Payment],
+    chunk: usize,
+) -> (Vec<String>, u64) {
+    let channel = super::channel(ingest).await;
+    let mut client = IngestServiceClient::new(channel).max_decoding_message_size(64 << 20);
+    let (mut acknowledged, mut failed) = (Vec::new(), 0);
+    for part in payments.chunks(chunk) {
+        let requests: Vec<pb::SubmitPaymentsRequest> = part
+            .iter()
+            .map(|p| pb::SubmitPaymentsRequest {
+                payment: Some(p.clone()),
+                validation_mode: pb::ValidationMode::Strict as i32,
+            })
+            .collect();
+        let mut request = tonic::Request::new(tokio_stream::iter(requests));
+        request.set_timeout(Duration::from_secs(90));
+        match client.submit_payments(request).await {
+            Ok(summary) => {
+                let summary = summary.into_inner();
+                assert_eq!(summary.rejected, 0, "{:?}", summary.rejections.first());
+                assert_eq!(summary.accepted, part.len() as u64);
+                acknowledged.extend(part.iter().map(|p| p.payment_id.clone()));
+            }
+            Err(status) => {
+                assert_ne!(
+                    status.code(),
+                    tonic::Code::DeadlineExceeded,
+                    "ingest stayed silent for 90 s"
+                );
+                failed += 1;
+            }
+        }
+    }
+    (acknowledged, failed)
+}
+
+pub async fn open_store(path: &Path) -> Arc<dyn Store> {
+    payments_store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("opening the store")
+}
+
+/// Waits until the store holds at least `expected` payments; returns the count.
+pub async fn wait_stored(store: &dyn Store, expected: i64, within: Duration) -> i64 {
+    let deadline = Instant::now() + within;
+    loop {
+        let count = store
+            .stats(&PaymentFilter::default())
+            .await
+            .map(|s| s.total_count)
+            .unwrap_or(0);
+        if count >= expected || Instant::now() > deadline {
+            return count;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every payment id in the store, by paging through all of it.
+pub async fn stored_ids(store: &dyn Store) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut page = PageRequest {
+        size: 1000,
+        after: None,
+    };
+    loop {
+        let got = store.list(&PaymentFilter::default(), &page).await.unwrap();
+        ids.extend(got.payments.into_iter().map(|p| p.payment_id));
+        match got.next {
+            Some(next) => page.after = Some(next),
+            None => return ids,
+        }
+    }
+}
+
+/// Asserts the store holds exactly the `acknowledged` payments, each once.
+pub async fn assert_stored_once(store: &dyn Store, acknowledged: &[String]) {
+    let ids = stored_ids(store).await;
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "a payment is stored twice");
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !unique.contains(id))
+        .take(5)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but not stored: {missing:?}"
+    );
+}
+
+pub fn ingest_process(broker: &Broker, options: &str, dir: &Path) -> ServiceProcess {
+    ServiceProcess::start(
+        "payments-ingest",
+        &["--bus", &broker.url(options)],
+        &dir.join("ingest.log"),
+    )
+}
+
+pub fn processor_process(broker: &Broker, dir: &Path, log: &str, extra: &[&str]) -> ServiceProcess {
+    let sink = format!("sqlite://{}", dir.join("payments.db").display());
+    let url = broker.url("partitions=3");
+    let mut args = vec![
+        "--bus",
+        &url,
+        "--sink",
+        &sink,
+        "--batch-size",
+        "500",
+        "--instance-id",
+        "processor-0",
+    ];
+    args.extend_from_slice(extra);
+    ServiceProcess::start("payments-processor", &args, &dir.join(log))
+}
+
+/// Puts raw records on the payments topic, as any producer could.
+pub async fn produce_raw(broker: &Broker, topic: &str, records: Vec<BusRecord>) {
+    let bus = Bus::connect(&broker.url("partitions=3")).await.unwrap();
+    bus.ensure_topics(&[topic]).await.unwrap();
+    bus.producer().send_batch(topic, records).await.unwrap();
+}
+
+pub fn protobuf_record(payment: &pb::Payment) -> BusRecord {
+    protobuf_bytes(&payment.payment_id, payment.encode_to_vec())
+}
+
+pub fn protobuf_bytes(key: &str, value: Vec<u8>) -> BusRecord {
+    BusRecord {
+        key: Bytes::from(key.to_owned()),
+        value: Bytes::from(value),
+        headers: vec![(
+            headers::CONTENT_TYPE.into(),
+            Bytes::from_static(headers::PROTOBUF.as_bytes()),
+        )],
+    }
+}
+
+pub fn dlq_lines(broker: &Broker, topic: &str) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(super::paymentsctl())
+        .args([
+            "dlq",
+            "list",
+            "--json",
+            "--bus",
+            &broker.url(""),
+            "--topic",
+            topic,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

@@ -1,0 +1,162 @@
+//! Delivery over Kafka, end to end against a real Kafka-protocol broker (Tansu, one per test
+//! on a free port, memory engine) with ingest and processor as separate processes: nothing
+//! lost, nothing doubled, through volume, a killed processor, a frozen broker and a shared
+//! consumer group. With `CI=true` a missing Tansu fails these tests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::kafka::Broker;
+use common::pipeline::*;
+use common::services::ServiceProcess;
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hundred_thousand_payments_through_ingest_reach_the_store_exactly_once() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = common::temp_dir("kafka-100k");
+    let stack = paymentsctl::stack::RunningStack::start(paymentsctl::stack::StackConfig {
+        grpc_addr: "127.0.0.1:0".into(),
+        http_addr: "127.0.0.1:0".into(),
+        bus: broker.url("partitions=3"),
+        store: format!("sqlite://{}", dir.join("payments.db").display()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let payments = generated(100_000, 7);
+    let (acknowledged, failed) = submit(stack.grpc_addr, &payments, 10_000).await;
+    assert_eq!((acknowledged.len(), failed), (100_000, 0));
+    let store = open_store(&dir.join("payments.db")).await;
+    let count = wait_stored(store.as_ref(), 100_000, Duration::from_secs(300)).await;
+    assert_eq!(count, 100_000);
+    assert_stored_once(store.as_ref(), &acknowledged).await;
+    stack.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn processor_killed_mid_stream_then_restarted_stores_every_acknowledged_payment_once() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = common::temp_dir("kafka-sigkill");
+    let ingest = ingest_process(&broker, "partitions=3", &dir);
+    let processor = processor_process(&broker, &dir, "processor-1.log", &[]);
+    let payments = generated(30_000, 11);
+    let ingest_addr = ingest.grpc;
+    let submitter = tokio::spawn(async move { submit(ingest_addr, &payments, 1_000).await });
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while processor.metric("payments_processor_stored_total") < 3_000 {
+        assert!(Instant::now() < deadline, "the processor stored nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    processor.kill_hard();
+    let restarted = processor_process(&broker, &dir, "processor-2.log", &[]);
+
+    let (acknowledged, failed) = submitter.await.unwrap();
+    assert_eq!((acknowledged.len(), failed), (30_000, 0));
+    let store = open_store(&dir.join("payments.db")).await;
+    let count = wait_stored(store.as_ref(), 30_000, Duration::from_secs(180)).await;
+    assert_eq!(count, 30_000);
+    assert_stored_once(store.as_ref(), &acknowledged).await;
+    assert!(
+        restarted.terminate(),
+        "the restarted processor did not exit cleanly"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_paused_for_ten_seconds_loses_no_acknowledged_payment() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = common::temp_dir("kafka-pause");
+    let ingest = ingest_process(&broker, "partitions=3", &dir);
+    let _processor = processor_process(&broker, &dir, "processor.log", &[]);
+    let payments = generated(20_000, 13);
+    let ingest_addr = ingest.grpc;
+    let submitter = tokio::spawn(async move {
+        let mut all = (Vec::new(), 0);
+        for part in payments.chunks(500) {
+            let (ok, failed) = submit(ingest_addr, part, 500).await;
+            all.0.extend(ok);
+            all.1 += failed;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        all
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    broker.pause();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    broker.resume();
+    let (acknowledged, failed) = submitter.await.unwrap();
+    eprintln!(
+        "{} acknowledged, {failed} streams failed with an error",
+        acknowledged.len()
+    );
+    assert!(
+        acknowledged.len() >= 10_000,
+        "too few acknowledged: {}",
+        acknowledged.len()
+    );
+    let store = open_store(&dir.join("payments.db")).await;
+    let count = wait_stored(
+        store.as_ref(),
+        acknowledged.len() as i64,
+        Duration::from_secs(180),
+    )
+    .await;
+    assert!(count >= acknowledged.len() as i64);
+    assert_stored_once(store.as_ref(), &acknowledged).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processors_in_one_group_split_the_partitions_and_store_each_payment_once() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = common::temp_dir("kafka-group");
+    let ingest = ingest_process(&broker, "partitions=4", &dir);
+    let url = broker.url("partitions=4");
+    let sink = format!("sqlite://{}", dir.join("payments.db").display());
+    let args = ["--bus", url.as_str(), "--sink", sink.as_str()];
+    let a = ServiceProcess::start("payments-processor", &args, &dir.join("a.log"));
+    let b = ServiceProcess::start("payments-processor", &args, &dir.join("b.log"));
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let (pa, pb) = (
+            a.metric("payments_processor_assigned_partitions"),
+            b.metric("payments_processor_assigned_partitions"),
+        );
+        if pa > 0 && pb > 0 && pa + pb == 4 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "partitions not split: {pa} and {pb}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let payments = generated(20_000, 19);
+    let (acknowledged, failed) = submit(ingest.grpc, &payments, 2_000).await;
+    assert_eq!((acknowledged.len(), failed), (20_000, 0));
+    let store = open_store(&dir.join("payments.db")).await;
+    assert_eq!(
+        wait_stored(store.as_ref(), 20_000, Duration::from_secs(180)).await,
+        20_000
+    );
+    assert_stored_once(store.as_ref(), &acknowledged).await;
+    let (ca, cb) = (
+        a.metric("payments_processor_consumed_total"),
+        b.metric("payments_processor_consumed_total"),
+    );
+    assert!(
+        ca > 0 && cb > 0,
+        "one processor did all the work: {ca} and {cb}"
+    );
+    assert_eq!(ca + cb, 20_000, "a record was processed twice");
+}
