@@ -9,6 +9,7 @@ mod common;
 
 use common::kafka::Broker;
 use common::pipeline::*;
+use common::services::ServiceProcess;
 use payments_bus::Bus;
 use prost::Message;
 use std::time::{Duration, Instant};
@@ -175,6 +176,25 @@ async fn seed_json_from_a_plain_kafka_client_is_stored_leniently_or_dead_lettere
         !ach.warnings.is_empty(),
         "lenient keeps the check-digit failure as a warning"
     );
+    // Queryable through the query service, on the seed's own route.
+    let query = ServiceProcess::start(
+        "payments-query",
+        &[
+            "--store",
+            &format!("sqlite://{}", lenient_dir.join("payments.db").display()),
+        ],
+        &lenient_dir.join("query.log"),
+    );
+    let (status, body) = common::http(
+        query.http,
+        "POST",
+        "/payments/type-customer",
+        Some(r#"{"payment_type":"ACH","customer_id":"CUST88C031C3"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(rows.len(), 1, "{body}");
+    assert_eq!(rows[0]["payment_id"], "ACH-CAEF9452");
 
     let strict = open_store(&strict_dir.join("payments.db")).await;
     let deadline = Instant::now() + Duration::from_secs(60);
