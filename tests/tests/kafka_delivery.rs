@@ -90,7 +90,10 @@ async fn broker_paused_for_ten_seconds_loses_no_acknowledged_payment() {
         all
     });
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(!submitter.is_finished(), "submission ended before the pause");
+    assert!(
+        !submitter.is_finished(),
+        "submission ended before the pause"
+    );
     broker.pause();
     tokio::time::sleep(Duration::from_secs(10)).await;
     // Unpaused, the rest takes a few seconds; still running means the pause held it up.

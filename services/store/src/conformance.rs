@@ -10,6 +10,9 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 
+/// How many fresh stores [`run`] asks for (one per case).
+pub const CASES: usize = 8;
+
 /// Runs every case, each against a fresh store from `fresh`.
 pub async fn run<F, Fut>(mut fresh: F)
 where

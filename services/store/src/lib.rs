@@ -1,6 +1,8 @@
 //! The [`Store`] contract and its backends, chosen by URL.
 //!
 //! - `sqlite://PATH` (embedded default): one file, migrations applied at start-up.
+//! - `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (cargo feature `postgres`): PostgreSQL,
+//!   migrations applied at start-up, batches upserted through UNNEST arrays.
 //!
 //! Every write is an upsert keyed by `payment_id` that keeps the highest `revision`, so
 //! replaying a batch leaves exactly one row per payment. [`conformance`] is the one test
@@ -10,6 +12,9 @@ mod columns;
 pub mod conformance;
 mod error;
 mod filter;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sql_where;
 mod sqlite;
 mod stats;
 
@@ -51,9 +56,18 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or_default();
     match scheme {
         "sqlite" => Ok(Arc::new(sqlite::SqliteStore::open(url).await?)),
+        #[cfg(feature = "postgres")]
+        "postgres" | "postgresql" => Ok(Arc::new(postgres::PostgresStore::open(url).await?)),
+        #[cfg(not(feature = "postgres"))]
+        "postgres" | "postgresql" => Err(Error::InvalidUrl {
+            url: url.split('@').next_back().unwrap_or_default().to_owned(),
+            reason: "this build has no postgres:// store; rebuild with the `postgres` feature of payments-store".into(),
+        }),
         _ => Err(Error::InvalidUrl {
             url: url.to_owned(),
-            reason: format!("unsupported scheme {scheme:?}; this build supports sqlite://"),
+            reason: format!(
+                "unsupported scheme {scheme:?}; supported: sqlite://PATH, postgres://USER@HOST/DB"
+            ),
         }),
     }
 }
