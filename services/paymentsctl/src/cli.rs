@@ -42,6 +42,9 @@ pub enum Command {
     /// Measure the Kafka legs on one broker: rdkafka producing straight to a topic, ingest
     /// over gRPC into Kafka (and its ratio to the first), and the processor into a store.
     BenchKafka(BenchKafkaArgs),
+    /// Compare what several stores hold (count, and each payment's revision and digest) and
+    /// list every difference; exits 1 when any.
+    Verify(VerifyArgs),
 }
 
 /// Where the server is.
@@ -386,4 +389,21 @@ pub struct BenchKafkaArgs {
     /// Processor batch size in the process leg.
     #[arg(long, default_value_t = 2_000)]
     pub batch_size: usize,
+}
+
+/// `paymentsctl verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// A store to compare (repeat or comma-separate; at least two), e.g.
+    /// `--store sqlite://payments.db --store postgres://postgres@127.0.0.1/payments`.
+    #[arg(
+        long = "store",
+        env = "PAYMENTS_VERIFY_STORES",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub stores: Vec<String>,
+    /// Print at most this many differences (all are counted).
+    #[arg(long, default_value_t = 100)]
+    pub max_differences: u64,
 }

@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args).await,
         Command::Dlq(args) => commands::dlq::run(args).await,
         Command::BenchKafka(args) => commands::bench_kafka::run(args).await,
+        Command::Verify(args) => commands::verify::run(args).await,
     };
     payments_runtime::exit_code(result)
 }

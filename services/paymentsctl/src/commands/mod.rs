@@ -9,6 +9,7 @@ pub mod query;
 pub mod run;
 pub mod submit;
 pub mod up;
+pub mod verify;
 
 /// Seed from the clock, for runs that should make new payments each time.
 pub fn clock_seed() -> u64 {

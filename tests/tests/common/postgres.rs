@@ -1,0 +1,55 @@
+//! Fresh PostgreSQL databases on the local server (`PAYMENTS_TEST_POSTGRES`, by default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), one per test.
+
+use super::in_ci;
+use sqlx::Connection;
+
+/// Creates an empty database named after `name` and returns its URL, or `None` (after
+/// saying so) when the server is unreachable outside CI; in CI that fails the test.
+pub async fn fresh_database(name: &str) -> Option<String> {
+    let admin_url = std::env::var("PAYMENTS_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
+        Ok(admin) => admin,
+        Err(e) => {
+            assert!(!in_ci(), "PostgreSQL at {admin_url} is unreachable: {e}");
+            eprintln!("skipping: PostgreSQL at {admin_url} is unreachable: {e}");
+            return None;
+        }
+    };
+    let database = format!("payments_e2e_{name}_{}", std::process::id());
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("dropping an old test database");
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&mut admin)
+        .await
+        .expect("creating a test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or_default();
+    Some(format!("{base}/{database}"))
+}
+
+/// Runs one SQL statement against the database at `url`.
+pub async fn execute(url: &str, sql: &str) -> u64 {
+    let mut connection = sqlx::PgConnection::connect(url).await.expect("connecting");
+    sqlx::query(sql)
+        .execute(&mut connection)
+        .await
+        .expect("running SQL")
+        .rows_affected()
+}
+
+/// The first column of the first row of `sql`, as text.
+pub async fn scalar(url: &str, sql: &str) -> String {
+    use sqlx::Row;
+    let mut connection = sqlx::PgConnection::connect(url).await.expect("connecting");
+    sqlx::query(sql)
+        .fetch_one(&mut connection)
+        .await
+        .expect("running SQL")
+        .get::<String, _>(0)
+}
