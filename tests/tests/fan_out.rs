@@ -151,3 +151,113 @@ async fn fifty_thousand_payments_into_sqlite_and_postgres_agree_and_survive_a_re
     assert!(report.contains("missing"), "{report}");
     assert!(report.contains("1 of 50000 payments differ"), "{report}");
 }
+
+/// The machine's PostgreSQL stopped until this is dropped (also when a check panics).
+struct PostgresOutage;
+
+impl PostgresOutage {
+    fn begin() -> Self {
+        assert!(postgres_cluster("stop"), "pg_ctlcluster stop failed");
+        Self
+    }
+}
+
+impl Drop for PostgresOutage {
+    fn drop(&mut self) {
+        if !postgres_cluster("start") {
+            eprintln!("pg_ctlcluster start failed: start PostgreSQL by hand");
+        }
+    }
+}
+
+/// Stops or starts the machine's PostgreSQL cluster; whether it worked.
+fn postgres_cluster(action: &str) -> bool {
+    let version = std::fs::read_dir("/etc/postgresql")
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .expect("a PostgreSQL cluster under /etc/postgresql");
+    let mut command = std::process::Command::new("pg_ctlcluster");
+    command.args(["--skip-systemctl-redirect", &version, "main", action]);
+    if action == "stop" {
+        command.args(["--", "-m", "fast"]);
+    }
+    command.status().is_ok_and(|s| s.success())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let Some(postgres) = common::postgres::fresh_database("outage").await else {
+        return;
+    };
+    let dir = common::temp_dir("postgres-outage");
+    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let url = broker.url("partitions=3");
+    let ingest =
+        ServiceProcess::start("payments-ingest", &["--bus", &url], &dir.join("ingest.log"));
+    let processor = ServiceProcess::start(
+        "payments-processor",
+        &[
+            "--bus",
+            &url,
+            "--sink",
+            &sqlite,
+            "--sink",
+            &postgres,
+            "--batch-size",
+            "500",
+        ],
+        &dir.join("processor.log"),
+    );
+    let payments = generated(20_000, 31);
+    let ingest_addr = ingest.grpc;
+    let submitter = tokio::spawn(async move { submit(ingest_addr, &payments, 1_000).await });
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while processor.metric("payments_processor_stored_total") < 2_000 {
+        assert!(std::time::Instant::now() < deadline, "nothing stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    {
+        let _outage = PostgresOutage::begin();
+        // Readiness turns NOT_SERVING while the sink is away, and the processor waits.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while common::http(processor.http, "GET", "/readyz", None).0 == 200 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still ready without PostgreSQL"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let stored = processor.metric("payments_processor_stored_total");
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(
+            processor.metric("payments_processor_stored_total"),
+            stored,
+            "batches were acknowledged past the failing sink"
+        );
+        assert!(processor.metric("payments_processor_sink_failures_total") > 0);
+    }
+
+    let (acknowledged, failed) = submitter.await.unwrap();
+    assert_eq!((acknowledged.len(), failed), (20_000, 0));
+    let postgres_store = payments_store::open(&postgres).await.unwrap();
+    assert_eq!(
+        wait_stored(postgres_store.as_ref(), 20_000, Duration::from_secs(180)).await,
+        20_000
+    );
+    assert_stored_once(postgres_store.as_ref(), &acknowledged).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while common::http(processor.http, "GET", "/readyz", None).0 != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not ready again after PostgreSQL came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (same, report) = verify(&[&sqlite, &postgres]);
+    assert!(same, "{report}");
+}

@@ -42,6 +42,9 @@ pub enum Command {
     /// Measure the Kafka legs on one broker: rdkafka producing straight to a topic, ingest
     /// over gRPC into Kafka (and its ratio to the first), and the processor into a store.
     BenchKafka(BenchKafkaArgs),
+    /// Measure how fast a store takes batches of upserts (for PostgreSQL, also against a
+    /// binary COPY of the same rows).
+    BenchSink(BenchSinkArgs),
     /// Compare what several stores hold (count, and each payment's revision and digest) and
     /// list every difference; exits 1 when any.
     Verify(VerifyArgs),
@@ -406,4 +409,18 @@ pub struct VerifyArgs {
     /// Print at most this many differences (all are counted).
     #[arg(long, default_value_t = 100)]
     pub max_differences: u64,
+}
+
+/// `paymentsctl bench-sink`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchSinkArgs {
+    /// The store to write to (use a fresh one: the payments are new, but its size matters).
+    #[arg(long, env = "PAYMENTS_SINK")]
+    pub sink: String,
+    /// Payments to write.
+    #[arg(long, default_value_t = 100_000)]
+    pub count: u64,
+    /// Payments per upsert batch (the processor's default batch size).
+    #[arg(long, default_value_t = 2_000)]
+    pub batch: usize,
 }

@@ -26,6 +26,7 @@ async fn main() -> ExitCode {
         Command::Dlq(args) => commands::dlq::run(args).await,
         Command::BenchKafka(args) => commands::bench_kafka::run(args).await,
         Command::Verify(args) => commands::verify::run(args).await,
+        Command::BenchSink(args) => commands::bench_sink::run(args).await,
     };
     payments_runtime::exit_code(result)
 }

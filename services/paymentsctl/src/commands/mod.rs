@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_kafka;
+pub mod bench_sink;
 pub mod dlq;
 pub mod filter;
 pub mod generate;
