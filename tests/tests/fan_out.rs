@@ -60,11 +60,14 @@ async fn ach_pages(addr: std::net::SocketAddr) -> Vec<Vec<String>> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn fifty_thousand_payments_into_sqlite_and_postgres_agree_and_survive_a_replay() {
+async fn fifty_thousand_payments_into_sqlite_postgres_and_redis_agree_and_survive_a_replay() {
     let Some(broker) = Broker::start() else {
         return;
     };
     let Some(postgres) = common::postgres::fresh_database("fan_out").await else {
+        return;
+    };
+    let Some(redis) = common::postgres::redis_url("fan_out").await else {
         return;
     };
     let dir = common::temp_dir("fan-out");
@@ -74,7 +77,9 @@ async fn fifty_thousand_payments_into_sqlite_and_postgres_agree_and_survive_a_re
         ServiceProcess::start("payments-ingest", &["--bus", &url], &dir.join("ingest.log"));
     let processor = ServiceProcess::start(
         "payments-processor",
-        &["--bus", &url, "--sink", &sqlite, "--sink", &postgres],
+        &[
+            "--bus", &url, "--sink", &sqlite, "--sink", &postgres, "--sink", &redis,
+        ],
         &dir.join("processor.log"),
     );
     let payments = generated(50_000, 29);
@@ -98,6 +103,13 @@ async fn fifty_thousand_payments_into_sqlite_and_postgres_agree_and_survive_a_re
         "{report}"
     );
 
+    let live = payments_store::redis::RedisSink::open(&redis)
+        .await
+        .unwrap();
+    let aggregates = live.aggregates().await.unwrap();
+    assert_eq!(aggregates.count_by_type.values().sum::<i64>(), 50_000);
+    assert_eq!(aggregates.count_by_minute.values().sum::<i64>(), 50_000);
+
     // At-least-once replay of the same 50,000: no row changes anywhere.
     let last_write = common::postgres::scalar(&postgres, LAST_WRITE).await;
     let stored_before = processor.metric("payments_processor_stored_total");
@@ -120,6 +132,11 @@ async fn fifty_thousand_payments_into_sqlite_and_postgres_agree_and_survive_a_re
         last_write,
         "the replay rewrote PostgreSQL rows"
     );
+    assert_eq!(
+        live.aggregates().await.unwrap(),
+        aggregates,
+        "the replay changed a Redis aggregate"
+    );
     let (same, report) = verify(&[&sqlite, &postgres]);
     assert!(same, "{report}");
 
@@ -128,7 +145,7 @@ async fn fifty_thousand_payments_into_sqlite_and_postgres_agree_and_survive_a_re
         ServiceProcess::start("payments-query", &["--store", &sqlite], &dir.join("q1.log"));
     let on_postgres = ServiceProcess::start(
         "payments-query",
-        &["--store", &postgres],
+        &["--store", &postgres, "--cache", &redis],
         &dir.join("q2.log"),
     );
     let (a, b) = (
@@ -137,6 +154,20 @@ async fn fifty_thousand_payments_into_sqlite_and_postgres_agree_and_survive_a_re
     );
     assert!(a.len() > 1, "expected several pages of ACH payments");
     assert_eq!(a, b, "the two stores page differently");
+    let mut cached = QueryServiceClient::new(common::channel(on_postgres.grpc).await);
+    let got = cached
+        .get_payment(pb::GetPaymentRequest {
+            payment_id: acknowledged[7].clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .payment
+        .unwrap();
+    assert_eq!(
+        got.payment_id, acknowledged[7],
+        "GetPayment through the Redis cache"
+    );
 
     // A difference is found and named.
     let victim = &acknowledged[123];

@@ -30,7 +30,9 @@ pub struct ProcessorArgs {
     /// once. Unique per processor; unset, each start is a new member.
     #[arg(long, env = "PAYMENTS_INSTANCE_ID")]
     pub instance_id: Option<String>,
-    /// Store URL to write to; repeat (or comma-separate) to fan out to several.
+    /// Sink URL to write to: `sqlite://PATH`, `postgres://USER@HOST/DB` or `redis://HOST`
+    /// (cache and live aggregates); repeat (or comma-separate) to fan out to several. A
+    /// batch is committed only when every sink has written it.
     #[arg(
         long = "sink",
         env = "PAYMENTS_SINKS",

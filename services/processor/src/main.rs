@@ -30,7 +30,7 @@ async fn run() -> anyhow::Result<()> {
     let mut sinks = Vec::new();
     for url in &args.sinks {
         sinks.push(
-            payments_store::open(url)
+            payments_store::open_sink(url)
                 .await
                 .with_context(|| format!("opening sink {url}"))?,
         );

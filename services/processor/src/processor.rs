@@ -5,7 +5,7 @@ use bytes::Bytes;
 use payments_bus::{BusRecord, Consumer, Delivery, Producer, headers};
 use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
 use payments_runtime::Shutdown;
-use payments_store::Store;
+use payments_store::Sink;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -59,7 +59,7 @@ pub struct ProcessorCounters {
 /// Consumes one topic and writes to every sink.
 pub struct Processor {
     consumer: Box<dyn Consumer>,
-    sinks: Vec<Arc<dyn Store>>,
+    sinks: Vec<Arc<dyn Sink>>,
     dead_letters: Arc<dyn Producer>,
     config: ProcessorConfig,
     counters: Arc<ProcessorCounters>,
@@ -94,7 +94,7 @@ impl Processor {
     /// `dead_letters`.
     pub fn new(
         consumer: Box<dyn Consumer>,
-        sinks: Vec<Arc<dyn Store>>,
+        sinks: Vec<Arc<dyn Sink>>,
         dead_letters: Arc<dyn Producer>,
         config: ProcessorConfig,
     ) -> Self {

@@ -1,6 +1,7 @@
 use super::*;
 use payments_bus::Bus;
 use payments_core::sample::ach_payment;
+use payments_store::Store;
 use prost::Message;
 
 async fn setup(dir: &std::path::Path) -> anyhow::Result<(Bus, Arc<dyn Store>)> {

@@ -12,9 +12,13 @@ pub struct QueryArgs {
     /// Address to serve HTTP (seed routes, /livez, /readyz) on.
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8086")]
     pub http_addr: String,
-    /// Store URL to read.
+    /// Store URL to read: `sqlite://PATH` or `postgres://USER@HOST/DB`.
     #[arg(long, env = "PAYMENTS_STORE", default_value = "sqlite://payments.db")]
     pub store: String,
+    /// Cache read first by GetPayment and `/v1/payments/{id}` (filled on a miss), e.g.
+    /// `redis://127.0.0.1:6379` — the processor's Redis sink writes it.
+    #[arg(long, env = "PAYMENTS_CACHE")]
+    pub cache: Option<String>,
     /// Seconds in-flight calls may take to finish after SIGTERM before the process gives up.
     #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,

@@ -9,6 +9,8 @@ use anyhow::Context;
 use clap::Parser;
 use payments_query::{QueryGrpc, config::QueryArgs, http_routes};
 use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
+use payments_store::CachedStore;
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -18,9 +20,20 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = QueryArgs::parse();
     payments_runtime::telemetry::init("payments-query");
-    let store = payments_store::open(&args.store)
+    let mut store = payments_store::open(&args.store)
         .await
         .with_context(|| format!("opening store {}", args.store))?;
+    if let Some(url) = &args.cache {
+        anyhow::ensure!(
+            url.starts_with("redis://"),
+            "--cache {url}: the cache must be a redis:// URL"
+        );
+        let cache = payments_store::redis::RedisSink::open(url)
+            .await
+            .with_context(|| format!("opening cache {url}"))?;
+        store = Arc::new(CachedStore::new(store, Arc::new(cache)));
+    }
+    tracing::info!(store = %store.describe(), "serving queries");
     let stop = shutdown::on_signal();
     let routes = GrpcRoutes::new().add_service(QueryGrpc::new(store.clone()).into_server());
     let ready_store = store.clone();

@@ -8,31 +8,48 @@
 //! replaying a batch leaves exactly one row per payment. [`conformance`] is the one test
 //! suite every backend runs.
 
+mod cached;
 mod columns;
 pub mod conformance;
 mod error;
 mod filter;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod redact;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod sql_where;
 mod sqlite;
 mod stats;
 
+pub use cached::{CachedStore, PaymentCache};
 pub use error::{Error, Result};
 pub use filter::{Cursor, MAX_PAGE_SIZE, Page, PageRequest, PaymentFilter};
+pub use redact::redact;
 pub use stats::{Stats, StatsBucket};
 
 use async_trait::async_trait;
 use payments_core::pb;
 use std::sync::Arc;
 
-/// Where payments are kept and read back.
+/// Where the processor writes payments: every store, and write-only sinks such as the
+/// Redis cache and aggregates.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Sink: Send + Sync {
     /// Upserts a batch atomically: each payment replaces the stored one only when its
     /// revision is higher. Returns how many rows were inserted or replaced.
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64>;
 
+    /// Checks that the backend answers.
+    async fn ping(&self) -> Result<()>;
+
+    /// The backend and where it is, without credentials, e.g. `sqlite://payments.db`.
+    fn describe(&self) -> String;
+}
+
+/// A sink that can also be queried: what the query service reads.
+#[async_trait]
+pub trait Store: Sink {
     /// The stored payment with this id, if any.
     async fn get(&self, payment_id: &str) -> Result<Option<pb::Payment>>;
 
@@ -42,16 +59,21 @@ pub trait Store: Send + Sync {
 
     /// Counts and totals of the payments matching `filter`.
     async fn stats(&self, filter: &PaymentFilter) -> Result<Stats>;
-
-    /// Checks that the backend answers.
-    async fn ping(&self) -> Result<()>;
-
-    /// The backend and where it is, without credentials, e.g. `sqlite://payments.db`.
-    fn describe(&self) -> String;
 }
 
-/// Opens the store at `url`, applying migrations; unknown schemes are an error naming the
-/// supported ones.
+/// A feature this build left out, as an error naming the feature.
+#[allow(dead_code)]
+fn disabled(url: &str, scheme: &str) -> Error {
+    Error::InvalidUrl {
+        url: redact(url),
+        reason: format!(
+            "this build has no {scheme}:// backend; rebuild with the `{scheme}` feature of payments-store"
+        ),
+    }
+}
+
+/// Opens the queryable store at `url`, applying migrations; unknown schemes are an error
+/// naming the supported ones, and a write-only sink (`redis://`) says what to use it for.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or_default();
     match scheme {
@@ -59,15 +81,30 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         #[cfg(feature = "postgres")]
         "postgres" | "postgresql" => Ok(Arc::new(postgres::PostgresStore::open(url).await?)),
         #[cfg(not(feature = "postgres"))]
-        "postgres" | "postgresql" => Err(Error::InvalidUrl {
-            url: url.split('@').next_back().unwrap_or_default().to_owned(),
-            reason: "this build has no postgres:// store; rebuild with the `postgres` feature of payments-store".into(),
+        "postgres" | "postgresql" => Err(disabled(url, "postgres")),
+        "redis" => Err(Error::InvalidUrl {
+            url: redact(url),
+            reason: "redis:// is a cache and live aggregates, not a queryable store: give it \
+                     to the processor as --sink and to the query service as --cache"
+                .into(),
         }),
         _ => Err(Error::InvalidUrl {
-            url: url.to_owned(),
+            url: redact(url),
             reason: format!(
                 "unsupported scheme {scheme:?}; supported: sqlite://PATH, postgres://USER@HOST/DB"
             ),
         }),
+    }
+}
+
+/// Opens the sink at `url`: any store, or `redis://` (cache and live aggregates).
+pub async fn open_sink(url: &str) -> Result<Arc<dyn Sink>> {
+    let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or_default();
+    match scheme {
+        #[cfg(feature = "redis")]
+        "redis" => Ok(Arc::new(redis::RedisSink::open(url).await?)),
+        #[cfg(not(feature = "redis"))]
+        "redis" => Err(disabled(url, "redis")),
+        _ => Ok(open(url).await?),
     }
 }

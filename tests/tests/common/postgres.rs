@@ -1,5 +1,5 @@
 //! Fresh PostgreSQL databases on the local server (`PAYMENTS_TEST_POSTGRES`, by default
-//! `postgres://postgres@127.0.0.1:5432/postgres`), one per test.
+//! `postgres://postgres@127.0.0.1:5432/postgres`), one per test, and Redis key prefixes.
 
 use super::in_ci;
 use sqlx::Connection;
@@ -52,4 +52,22 @@ pub async fn scalar(url: &str, sql: &str) -> String {
         .await
         .expect("running SQL")
         .get::<String, _>(0)
+}
+
+/// A `redis://` URL with a key prefix of this test's own on the local Redis
+/// (`PAYMENTS_TEST_REDIS`, default `redis://127.0.0.1:6379`), or `None` (after saying so)
+/// when Redis is unreachable outside CI; in CI that fails the test.
+pub async fn redis_url(name: &str) -> Option<String> {
+    let server =
+        std::env::var("PAYMENTS_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let address = server.trim_start_matches("redis://").trim_end_matches('/');
+    if let Err(e) = std::net::TcpStream::connect(address) {
+        assert!(!in_ci(), "Redis at {server} is unreachable: {e}");
+        eprintln!("skipping: Redis at {server} is unreachable: {e}");
+        return None;
+    }
+    Some(format!(
+        "{server}?prefix=e2e:{name}:{}:",
+        std::process::id()
+    ))
 }

@@ -3,7 +3,7 @@
 mod read;
 mod write;
 
-use crate::{Error, Page, PageRequest, PaymentFilter, Result, Stats, Store};
+use crate::{Error, Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
 use payments_core::pb;
 use sqlx::sqlite::{
@@ -64,11 +64,23 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Sink for SqliteStore {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
         write::upsert_batch(&self.writer, payments).await
     }
 
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
     async fn get(&self, payment_id: &str) -> Result<Option<pb::Payment>> {
         read::get(&self.reader, payment_id).await
     }
@@ -79,15 +91,6 @@ impl Store for SqliteStore {
 
     async fn stats(&self, filter: &PaymentFilter) -> Result<Stats> {
         read::stats(&self.reader, filter).await
-    }
-
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.reader).await?;
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        self.url.clone()
     }
 }
 
