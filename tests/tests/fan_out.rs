@@ -1,7 +1,9 @@
-//! One processor writing every batch to several sinks (SQLite and the local PostgreSQL),
-//! against a real Kafka-protocol broker (Tansu): the stores agree payment by payment
-//! (`paymentsctl verify`), replays change nothing, and the query service answers the same
-//! pages from either store. With `CI=true` a missing Tansu or PostgreSQL fails these tests.
+//! One processor writing every batch to several sinks (SQLite, the local PostgreSQL and
+//! Redis, and MongoDB on the nx-27017 stand-in), against a real Kafka-protocol broker
+//! (Tansu): the stores agree payment by payment (`paymentsctl verify`), replays change
+//! nothing, and the query service answers the same pages from every store. The stand-in
+//! (Python over SQLite) takes a few hundred upserts a second, so its test sends 3,000
+//! payments where the others send 50,000. With `CI=true` a missing server fails these tests.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -64,10 +66,10 @@ async fn fifty_thousand_payments_into_sqlite_postgres_and_redis_agree_and_surviv
     let Some(broker) = Broker::start() else {
         return;
     };
-    let Some(postgres) = common::postgres::fresh_database("fan_out").await else {
+    let Some(postgres) = common::servers::fresh_database("fan_out").await else {
         return;
     };
-    let Some(redis) = common::postgres::redis_url("fan_out").await else {
+    let Some(redis) = common::servers::redis_url("fan_out").await else {
         return;
     };
     let dir = common::temp_dir("fan-out");
@@ -111,7 +113,7 @@ async fn fifty_thousand_payments_into_sqlite_postgres_and_redis_agree_and_surviv
     assert_eq!(aggregates.count_by_minute.values().sum::<i64>(), 50_000);
 
     // At-least-once replay of the same 50,000: no row changes anywhere.
-    let last_write = common::postgres::scalar(&postgres, LAST_WRITE).await;
+    let last_write = common::servers::scalar(&postgres, LAST_WRITE).await;
     let stored_before = processor.metric("payments_processor_stored_total");
     let (again, _) = submit(ingest.grpc, &payments, 5_000).await;
     assert_eq!(again.len(), 50_000);
@@ -128,7 +130,7 @@ async fn fifty_thousand_payments_into_sqlite_postgres_and_redis_agree_and_surviv
         50_000
     );
     assert_eq!(
-        common::postgres::scalar(&postgres, LAST_WRITE).await,
+        common::servers::scalar(&postgres, LAST_WRITE).await,
         last_write,
         "the replay rewrote PostgreSQL rows"
     );
@@ -140,7 +142,7 @@ async fn fifty_thousand_payments_into_sqlite_postgres_and_redis_agree_and_surviv
     let (same, report) = verify(&[&sqlite, &postgres]);
     assert!(same, "{report}");
 
-    // The query service answers the same pages from either store.
+    // The query service answers the same pages from every store.
     let on_sqlite =
         ServiceProcess::start("payments-query", &["--store", &sqlite], &dir.join("q1.log"));
     let on_postgres = ServiceProcess::start(
@@ -153,7 +155,7 @@ async fn fifty_thousand_payments_into_sqlite_postgres_and_redis_agree_and_surviv
         ach_pages(on_postgres.grpc).await,
     );
     assert!(a.len() > 1, "expected several pages of ACH payments");
-    assert_eq!(a, b, "the two stores page differently");
+    assert_eq!(a, b, "SQLite and PostgreSQL page differently");
     let mut cached = QueryServiceClient::new(common::channel(on_postgres.grpc).await);
     let got = cached
         .get_payment(pb::GetPaymentRequest {
@@ -171,7 +173,7 @@ async fn fifty_thousand_payments_into_sqlite_postgres_and_redis_agree_and_surviv
 
     // A difference is found and named.
     let victim = &acknowledged[123];
-    common::postgres::execute(
+    common::servers::execute(
         &postgres,
         &format!("DELETE FROM payments WHERE payment_id = '{victim}'"),
     )
@@ -222,7 +224,7 @@ async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
     let Some(broker) = Broker::start() else {
         return;
     };
-    let Some(postgres) = common::postgres::fresh_database("outage").await else {
+    let Some(postgres) = common::servers::fresh_database("outage").await else {
         return;
     };
     let dir = common::temp_dir("postgres-outage");
@@ -291,4 +293,67 @@ async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
     }
     let (same, report) = verify(&[&sqlite, &postgres]);
     assert!(same, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mongodb_stand_in_as_a_sink_agrees_with_sqlite_and_pages_alike() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let Some(mongodb) = common::servers::mongodb_url("fan_out_mongo").await else {
+        return;
+    };
+    let dir = common::temp_dir("fan-out-mongodb");
+    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let url = broker.url("partitions=3");
+    let ingest =
+        ServiceProcess::start("payments-ingest", &["--bus", &url], &dir.join("ingest.log"));
+    let processor = ServiceProcess::start(
+        "payments-processor",
+        &["--bus", &url, "--sink", &sqlite, "--sink", &mongodb],
+        &dir.join("processor.log"),
+    );
+    let payments = generated(3_000, 37);
+    let (acknowledged, failed) = submit(ingest.grpc, &payments, 1_000).await;
+    assert_eq!((acknowledged.len(), failed), (3_000, 0));
+    let mongo_store = payments_store::open(&mongodb).await.unwrap();
+    assert_eq!(
+        wait_stored(mongo_store.as_ref(), 3_000, Duration::from_secs(120)).await,
+        3_000
+    );
+    assert_stored_once(mongo_store.as_ref(), &acknowledged).await;
+    let (same, report) = verify(&[&sqlite, &mongodb]);
+    assert!(same, "{report}");
+
+    // A replay changes nothing.
+    let stored_before = processor.metric("payments_processor_stored_total");
+    submit(ingest.grpc, &payments, 1_000).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while processor.metric("payments_processor_stored_total") < stored_before + 3_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replay was not processed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (same, report) = verify(&[&sqlite, &mongodb]);
+    assert!(same, "{report}");
+    assert!(
+        report.contains("verified: 3000 payments, no difference"),
+        "{report}"
+    );
+
+    let on_sqlite =
+        ServiceProcess::start("payments-query", &["--store", &sqlite], &dir.join("q1.log"));
+    let on_mongodb = ServiceProcess::start(
+        "payments-query",
+        &["--store", &mongodb],
+        &dir.join("q2.log"),
+    );
+    let (a, b) = (
+        ach_pages(on_sqlite.grpc).await,
+        ach_pages(on_mongodb.grpc).await,
+    );
+    assert!(!a.is_empty() && !a[0].is_empty(), "expected ACH payments");
+    assert_eq!(a, b, "SQLite and MongoDB page differently");
 }

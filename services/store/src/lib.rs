@@ -13,6 +13,10 @@ mod columns;
 pub mod conformance;
 mod error;
 mod filter;
+#[cfg(any(feature = "postgres", feature = "mongodb"))]
+mod latest;
+#[cfg(feature = "mongodb")]
+mod mongo;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod redact;
@@ -82,6 +86,10 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         "postgres" | "postgresql" => Ok(Arc::new(postgres::PostgresStore::open(url).await?)),
         #[cfg(not(feature = "postgres"))]
         "postgres" | "postgresql" => Err(disabled(url, "postgres")),
+        #[cfg(feature = "mongodb")]
+        "mongodb" => Ok(Arc::new(mongo::MongoStore::open(url).await?)),
+        #[cfg(not(feature = "mongodb"))]
+        "mongodb" => Err(disabled(url, "mongodb")),
         "redis" => Err(Error::InvalidUrl {
             url: redact(url),
             reason: "redis:// is a cache and live aggregates, not a queryable store: give it \
@@ -91,7 +99,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         _ => Err(Error::InvalidUrl {
             url: redact(url),
             reason: format!(
-                "unsupported scheme {scheme:?}; supported: sqlite://PATH, postgres://USER@HOST/DB"
+                "unsupported scheme {scheme:?}; supported: sqlite://PATH, postgres://USER@HOST/DB, \
+                 mongodb://HOST/DB (and redis://HOST as a sink)"
             ),
         }),
     }

@@ -5,7 +5,7 @@
 
 pub mod kafka;
 pub mod pipeline;
-pub mod postgres;
+pub mod servers;
 pub mod services;
 
 use paymentsctl::stack::{RunningStack, StackConfig};

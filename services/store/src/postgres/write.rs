@@ -3,9 +3,9 @@
 
 use crate::Result;
 use crate::columns::PaymentColumns;
+use crate::latest::latest_revisions;
 use payments_core::pb;
 use sqlx::PgPool;
-use std::collections::HashMap;
 
 const UPSERT: &str = "INSERT INTO payments (payment_id, revision, payment_type, status, created_at, \
      originator_id, beneficiary_id, amount_minor, currency, row_key, body, doc) \
@@ -20,24 +20,6 @@ const UPSERT: &str = "INSERT INTO payments (payment_id, revision, payment_type, 
          currency = excluded.currency, row_key = excluded.row_key, body = excluded.body, \
          doc = excluded.doc, stored_at = now() \
      WHERE excluded.revision > payments.revision";
-
-/// The latest revision of each payment in `payments` (one statement may touch a row once),
-/// in first-seen order.
-fn latest_revisions(payments: &[pb::Payment]) -> Vec<&pb::Payment> {
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(payments.len());
-    let mut out: Vec<&pb::Payment> = Vec::with_capacity(payments.len());
-    for payment in payments {
-        match index.get(payment.payment_id.as_str()) {
-            Some(&i) if out[i].revision >= payment.revision => {}
-            Some(&i) => out[i] = payment,
-            None => {
-                index.insert(&payment.payment_id, out.len());
-                out.push(payment);
-            }
-        }
-    }
-    out
-}
 
 /// Upserts `payments` in one statement; a row is replaced only by a higher revision.
 pub async fn upsert_batch(pool: &PgPool, payments: &[pb::Payment]) -> Result<u64> {
@@ -91,28 +73,4 @@ pub async fn upsert_batch(pool: &PgPool, payments: &[pb::Payment]) -> Result<u64
         .execute(pool)
         .await?;
     Ok(done.rows_affected())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use payments_core::sample::ach_payment;
-
-    #[test]
-    fn keeps_the_highest_revision_of_each_payment_in_order() {
-        let mut a2 = ach_payment("A", 0);
-        a2.revision = 2;
-        let mut a1 = a2.clone();
-        a1.revision = 1;
-        let b = ach_payment("B", 1);
-        let got: Vec<(String, u32)> = latest_revisions(&[a1, b, a2])
-            .iter()
-            .map(|p| (p.payment_id.clone(), p.revision))
-            .collect();
-        assert_eq!(got, vec![("A".to_owned(), 2), ("B".to_owned(), b_rev())]);
-    }
-
-    fn b_rev() -> u32 {
-        ach_payment("B", 1).revision
-    }
 }

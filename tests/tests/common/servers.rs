@@ -1,5 +1,7 @@
-//! Fresh PostgreSQL databases on the local server (`PAYMENTS_TEST_POSTGRES`, by default
-//! `postgres://postgres@127.0.0.1:5432/postgres`), one per test, and Redis key prefixes.
+//! The data servers the tests write to, each test in a space of its own: fresh PostgreSQL
+//! databases (`PAYMENTS_TEST_POSTGRES`, default `postgres://postgres@127.0.0.1:5432/postgres`),
+//! Redis key prefixes (`PAYMENTS_TEST_REDIS`) and MongoDB databases on the nx-27017 stand-in
+//! (`PAYMENTS_TEST_MONGODB`). Unreachable servers skip a test, except in CI where they fail it.
 
 use super::in_ci;
 use sqlx::Connection;
@@ -68,6 +70,29 @@ pub async fn redis_url(name: &str) -> Option<String> {
     }
     Some(format!(
         "{server}?prefix=e2e:{name}:{}:",
+        std::process::id()
+    ))
+}
+
+/// A `mongodb://` URL of a database of this test's own on the nx-27017 stand-in
+/// (`PAYMENTS_TEST_MONGODB`, default `mongodb://127.0.0.1:27017`), or `None` (after saying
+/// so) when it is unreachable outside CI; in CI that fails the test.
+pub async fn mongodb_url(name: &str) -> Option<String> {
+    let server = std::env::var("PAYMENTS_TEST_MONGODB")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into());
+    let address = server
+        .trim_start_matches("mongodb://")
+        .trim_end_matches('/');
+    if let Err(e) = std::net::TcpStream::connect(address) {
+        assert!(
+            !in_ci(),
+            "MongoDB (nx-27017) at {server} is unreachable: {e}"
+        );
+        eprintln!("skipping: MongoDB (nx-27017) at {server} is unreachable: {e}");
+        return None;
+    }
+    Some(format!(
+        "{server}/payments_e2e_{name}_{}",
         std::process::id()
     ))
 }

@@ -1,0 +1,227 @@
+//! `mongodb://HOST[:PORT]/DB`: one document per payment in collection `payments`, `_id` =
+//! payment id; the payment nested as the model has it (proto3 JSON field names) under
+//! `payment`, flat fields for every query pattern (with an index each), and the protobuf
+//! `body` that reads back exactly. Batches are one `update` command of upserts, each
+//! guarded by revision.
+
+mod query;
+
+use crate::columns::{PaymentColumns, decode_body};
+use crate::latest::latest_revisions;
+use crate::{Error, Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
+use async_trait::async_trait;
+use mongodb::bson::{Bson, Document, doc, spec::BinarySubtype};
+use mongodb::{Client, Collection, Database, IndexModel};
+use payments_core::pb;
+
+/// The collection payments live in.
+pub const COLLECTION: &str = "payments";
+
+/// A MongoDB database.
+pub struct MongoStore {
+    database: Database,
+    payments: Collection<Document>,
+    described: String,
+}
+
+fn backend(context: &str, e: impl std::fmt::Display) -> Error {
+    Error::Backend(format!("mongodb {context}: {e}"))
+}
+
+/// A number as MongoDB (or a wire-compatible server) returned it: Int32, Int64 or Double.
+pub(crate) fn lenient_i64(value: Option<&Bson>) -> i64 {
+    match value {
+        Some(Bson::Int32(n)) => i64::from(*n),
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Double(n)) => *n as i64,
+        _ => 0,
+    }
+}
+
+impl MongoStore {
+    /// Connects to `url` (database from its path, else `payments`) and creates the
+    /// indexes.
+    pub async fn open(url: &str) -> Result<Self> {
+        let described = crate::redact(url);
+        let client = Client::with_uri_str(url)
+            .await
+            .map_err(|e| Error::InvalidUrl {
+                url: described.clone(),
+                reason: e.to_string(),
+            })?;
+        let database = client
+            .default_database()
+            .unwrap_or_else(|| client.database("payments"));
+        database
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map_err(|e| backend(&format!("connecting to {described}"), e))?;
+        let payments = database.collection::<Document>(COLLECTION);
+        // Time order is `createdAt` then `_id`; the index holds `createdAt` alone because
+        // the nx-27017 stand-in cannot index `_id` inside a compound index (MongoDB can),
+        // and ties on `createdAt` are few.
+        let indexes = [
+            doc! { "createdAt": 1 },
+            doc! { "paymentType": 1, "originatorId": 1, "createdAt": 1 },
+            doc! { "originatorId": 1, "createdAt": 1 },
+            doc! { "beneficiaryId": 1, "createdAt": 1 },
+            doc! { "status": 1, "createdAt": 1 },
+        ]
+        .into_iter()
+        .map(|keys| IndexModel::builder().keys(keys).build());
+        payments
+            .create_indexes(indexes)
+            .await
+            .map_err(|e| backend("creating indexes", e))?;
+        Ok(Self {
+            database,
+            payments,
+            described,
+        })
+    }
+}
+
+/// The stored document of `payment`.
+fn document(payment: &pb::Payment) -> Result<Document> {
+    let c = PaymentColumns::new(payment);
+    let nested = serde_json::to_value(payment)
+        .ok()
+        .and_then(|json| mongodb::bson::to_document(&json).ok())
+        .ok_or_else(|| {
+            backend(
+                "encoding",
+                format!("payment {} as a document", c.payment_id),
+            )
+        })?;
+    Ok(doc! {
+        "_id": &c.payment_id,
+        "revision": c.revision,
+        "paymentType": c.payment_type,
+        "status": c.status,
+        "createdAt": c.created_micros,
+        "originatorId": &c.originator_id,
+        "beneficiaryId": &c.beneficiary_id,
+        "amountMinor": c.amount_minor,
+        "currency": &c.currency,
+        "rowKey": &c.row_key,
+        "body": Bson::Binary(mongodb::bson::Binary { subtype: BinarySubtype::Generic, bytes: c.body }),
+        "payment": nested,
+    })
+}
+
+#[async_trait]
+impl Sink for MongoStore {
+    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
+        if payments.is_empty() {
+            return Ok(0);
+        }
+        let mut updates = Vec::with_capacity(payments.len());
+        for payment in latest_revisions(payments) {
+            let mut document = document(payment)?;
+            document.remove("_id");
+            updates.push(doc! {
+                // Matches only an older revision; when a newer one is stored the upsert's
+                // insert collides on _id (11000), which means "already newer".
+                "q": { "_id": &payment.payment_id, "revision": { "$lt": i64::from(payment.revision) } },
+                "u": { "$set": document },
+                "upsert": true,
+            });
+        }
+        let reply = self
+            .database
+            .run_command(doc! { "update": COLLECTION, "updates": updates, "ordered": false })
+            .await
+            .map_err(|e| backend("update", e))?;
+        if let Ok(errors) = reply.get_array("writeErrors") {
+            for error in errors {
+                let error = error.as_document();
+                let code = lenient_i64(error.and_then(|e| e.get("code")));
+                if code != 11_000 {
+                    let message = error
+                        .and_then(|e| e.get_str("errmsg").ok())
+                        .unwrap_or_default();
+                    return Err(backend("upsert", format!("code {code}: {message}")));
+                }
+            }
+        }
+        let upserted = reply
+            .get_array("upserted")
+            .map(|u| u.len() as i64)
+            .unwrap_or(0);
+        let modified = lenient_i64(reply.get("nModified"));
+        Ok(u64::try_from(upserted + modified).unwrap_or(0))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.database
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map_err(|e| backend("ping", e))?;
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        self.described.clone()
+    }
+}
+
+#[async_trait]
+impl Store for MongoStore {
+    async fn get(&self, payment_id: &str) -> Result<Option<pb::Payment>> {
+        let found = self
+            .payments
+            .find_one(doc! { "_id": payment_id })
+            .projection(doc! { "body": 1 })
+            .await
+            .map_err(|e| backend("find", e))?;
+        found.map(|d| body_of(payment_id, &d)).transpose()
+    }
+
+    async fn list(&self, filter: &PaymentFilter, page: &PageRequest) -> Result<Page> {
+        query::list(&self.payments, filter, page).await
+    }
+
+    async fn stats(&self, filter: &PaymentFilter) -> Result<Stats> {
+        query::stats(&self.payments, filter).await
+    }
+}
+
+/// The payment in a document's `body`.
+pub(crate) fn body_of(payment_id: &str, document: &Document) -> Result<pb::Payment> {
+    match document.get("body") {
+        Some(Bson::Binary(binary)) => decode_body(payment_id, &binary.bytes),
+        _ => Err(Error::Corrupt {
+            payment_id: payment_id.to_owned(),
+            reason: "document has no binary body".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::conformance;
+
+    /// Against the nx-27017 stand-in (a MongoDB wire-protocol server; `PAYMENTS_TEST_MONGODB`,
+    /// default `mongodb://127.0.0.1:27017`), one database per case.
+    #[tokio::test]
+    async fn mongodb_on_the_nx_27017_stand_in_passes_the_store_suite() {
+        let server = std::env::var("PAYMENTS_TEST_MONGODB")
+            .unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into());
+        let address = server
+            .trim_start_matches("mongodb://")
+            .trim_end_matches('/');
+        if let Err(e) = std::net::TcpStream::connect(address) {
+            let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(!in_ci, "MongoDB at {server} is unreachable: {e}");
+            eprintln!("skipping: MongoDB at {server} is unreachable: {e}");
+            return;
+        }
+        let mut n = 0;
+        conformance::run(|| {
+            n += 1;
+            let url = format!("{server}/payments_suite_{}_{n}", std::process::id());
+            async move { crate::open(&url).await }
+        })
+        .await;
+    }
+}
