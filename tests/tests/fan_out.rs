@@ -183,6 +183,7 @@ async fn fifty_thousand_payments_into_sqlite_postgres_and_redis_agree_and_surviv
     assert!(report.contains(&format!("differs {victim}: ")), "{report}");
     assert!(report.contains("missing"), "{report}");
     assert!(report.contains("1 of 50000 payments differ"), "{report}");
+    live.delete_all().await.unwrap();
 }
 
 /// The machine's PostgreSQL stopped until this is dropped (also when a check panics).

@@ -20,7 +20,7 @@ pub async fn run(args: BenchSinkArgs) -> anyhow::Result<()> {
     );
     let seed = super::clock_seed();
     let payments = super::bench::generated_now(args.count, seed);
-    let store = payments_store::open(&args.sink)
+    let store = payments_store::open_sink(&args.sink)
         .await
         .with_context(|| format!("opening sink {}", args.sink))?;
     let started = Instant::now();

@@ -140,6 +140,30 @@ impl RedisSink {
         })
     }
 
+    /// Deletes every key under this sink's prefix (for resets and tests); returns how many.
+    pub async fn delete_all(&self) -> Result<u64> {
+        let mut connection = self.connection.clone();
+        let keys: Vec<String> = {
+            let mut scan = connection
+                .scan_match::<_, String>(format!("{}*", self.prefix))
+                .await
+                .map_err(|e| backend("SCAN", e))?;
+            let mut keys = Vec::new();
+            while let Some(key) = scan.next_item().await {
+                keys.push(key.map_err(|e| backend("SCAN", e))?);
+            }
+            keys
+        };
+        let mut deleted = 0;
+        for chunk in keys.chunks(1_000) {
+            deleted += connection
+                .del::<_, u64>(chunk)
+                .await
+                .map_err(|e| backend("DEL", e))?;
+        }
+        Ok(deleted)
+    }
+
     /// The latest payment ids of `originator_id`, newest first (at most 100).
     pub async fn latest_of(&self, originator_id: &str) -> Result<Vec<String>> {
         let mut connection = self.connection.clone();

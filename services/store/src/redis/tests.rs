@@ -53,6 +53,7 @@ async fn replays_change_no_aggregate() {
         before,
         "a replay changes no aggregate"
     );
+    assert!(sink.delete_all().await.unwrap() > 0);
 }
 
 #[tokio::test]
@@ -91,6 +92,7 @@ async fn the_higher_revision_wins_and_status_counts_move_with_it() {
         Some(&1),
         "one payment, counted once"
     );
+    sink.delete_all().await.unwrap();
 }
 
 #[tokio::test]
@@ -121,6 +123,7 @@ async fn money_sums_exactly_and_names_round_trip() {
     );
     let cached = sink.cached("M-00000").await.unwrap().unwrap();
     assert_eq!(cached.originator.unwrap().name, "Ünïcødé 株式会社 — Zürich");
+    sink.delete_all().await.unwrap();
 }
 
 #[tokio::test]
@@ -134,6 +137,7 @@ async fn large_batches_and_the_latest_per_originator() {
     let latest = sink.latest_of(&originator).await.unwrap();
     assert_eq!(latest.len(), 100, "the latest 100 are kept");
     assert_eq!(latest[0], "L-09999", "newest first");
+    sink.delete_all().await.unwrap();
 }
 
 #[tokio::test]
@@ -173,4 +177,5 @@ async fn the_query_path_reads_the_cache_first_and_fills_it() {
         "filled on a miss"
     );
     let _ = std::fs::remove_dir_all(dir);
+    sink.delete_all().await.unwrap();
 }
