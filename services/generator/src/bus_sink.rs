@@ -4,8 +4,7 @@
 use crate::PaymentSink;
 use async_trait::async_trait;
 use payments_core::{ValidationMode, pb};
-use payments_ingest::{IngestError, Ingestor};
-use payments_runtime::TraceParent;
+use payments_ingest::{IngestError, Ingestor, TraceHeader};
 
 /// Hands generated batches to an [`Ingestor`] in this process: each payment is validated
 /// strictly, encoded with ingest's headers and published; a batch counts once the bus
@@ -17,7 +16,7 @@ impl PaymentSink for IngestorSink {
     async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String> {
         let mut records = Vec::with_capacity(payments.len());
         // One trace per batch a traffic run hands over.
-        let trace = TraceParent::new_root();
+        let trace = TraceHeader::new_root();
         for payment in payments {
             match self
                 .0

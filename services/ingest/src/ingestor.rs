@@ -39,6 +39,23 @@ impl RecordKey {
     }
 }
 
+/// A `traceparent` header value, rendered once per request and shared (cheaply cloned) by
+/// every record of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceHeader(Bytes);
+
+impl TraceHeader {
+    /// The header for records carried on behalf of `trace`.
+    pub fn new(trace: &TraceParent) -> Self {
+        Self(Bytes::from(trace.to_string()))
+    }
+
+    /// The header of a new trace, for work that arrived without one.
+    pub fn new_root() -> Self {
+        Self::new(&TraceParent::new_root())
+    }
+}
+
 /// Why a payment was not accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -88,7 +105,7 @@ impl Ingestor {
         &self,
         mut payment: pb::Payment,
         mode: ValidationMode,
-        trace: &TraceParent,
+        trace: &TraceHeader,
     ) -> Result<(Submitted, BusRecord), IngestError> {
         normalize(&mut payment);
         let warnings = match PaymentValidator::new(mode).validate(&payment) {
@@ -117,7 +134,7 @@ impl Ingestor {
                     headers::VALIDATION_MODE.into(),
                     Bytes::from_static(mode.as_str().as_bytes()),
                 ),
-                (headers::TRACEPARENT.into(), Bytes::from(trace.to_string())),
+                (headers::TRACEPARENT.into(), trace.0.clone()),
             ],
         };
         Ok((
@@ -134,7 +151,7 @@ impl Ingestor {
         &self,
         payment: pb::Payment,
         mode: ValidationMode,
-        trace: &TraceParent,
+        trace: &TraceHeader,
     ) -> Result<Submitted, IngestError> {
         let (submitted, record) = self.prepare(payment, mode, trace)?;
         self.producer.send(&self.topic, record).await?;
@@ -172,7 +189,7 @@ mod tests {
             .submit(
                 ach_payment("P-1", 0),
                 ValidationMode::Strict,
-                &TraceParent::new_root(),
+                &TraceHeader::new_root(),
             )
             .await?;
         assert_eq!(submitted.payment_id, "P-1");
@@ -188,6 +205,11 @@ mod tests {
             got[0].record.header(headers::VALIDATION_MODE),
             Some("strict")
         );
+        let traceparent = got[0].record.header(headers::TRACEPARENT).unwrap_or_default();
+        assert!(
+            TraceParent::parse(traceparent).is_some(),
+            "traceparent {traceparent:?}"
+        );
         Ok(())
     }
 
@@ -198,7 +220,7 @@ mod tests {
         let mut bad = ach_payment("P-2", 0);
         bad.amount = None;
         let err = ingestor
-            .submit(bad, ValidationMode::Lenient, &TraceParent::new_root())
+            .submit(bad, ValidationMode::Lenient, &TraceHeader::new_root())
             .await;
         assert!(
             matches!(err, Err(IngestError::Invalid { ref violations, .. }) if violations[0].field == "amount")
@@ -227,7 +249,7 @@ mod tests {
             r.value = "123456789".into();
         }
         let submitted = ingestor
-            .submit(p, ValidationMode::Lenient, &TraceParent::new_root())
+            .submit(p, ValidationMode::Lenient, &TraceHeader::new_root())
             .await?;
         assert_eq!(submitted.warnings.len(), 1);
         let mut consumer = bus.consumer("t", "g")?;

@@ -5,5 +5,5 @@ pub mod config;
 mod ingestor;
 mod service;
 
-pub use ingestor::{IngestError, Ingestor, RecordKey, Submitted};
+pub use ingestor::{IngestError, Ingestor, RecordKey, Submitted, TraceHeader};
 pub use service::IngestGrpc;

@@ -1,6 +1,6 @@
 //! `payments.v1.IngestService` over gRPC.
 
-use crate::{IngestError, Ingestor};
+use crate::{IngestError, Ingestor, TraceHeader};
 use payments_bus::{BusRecord, Receipt};
 use payments_core::ValidationMode;
 use payments_core::pb::{self, ingest_service_server::IngestService};
@@ -71,7 +71,7 @@ impl IngestService for IngestGrpc {
         &self,
         request: Request<pb::SubmitPaymentRequest>,
     ) -> Result<Response<pb::SubmitPaymentResponse>, Status> {
-        let trace = TraceParent::continue_from(request.metadata());
+        let trace = TraceHeader::new(&TraceParent::continue_from(request.metadata()));
         let request = request.into_inner();
         let payment = request
             .payment
@@ -95,7 +95,7 @@ impl IngestService for IngestGrpc {
         &self,
         request: Request<Streaming<pb::SubmitPaymentsRequest>>,
     ) -> Result<Response<pb::SubmitPaymentsResponse>, Status> {
-        let trace = TraceParent::continue_from(request.metadata());
+        let trace = TraceHeader::new(&TraceParent::continue_from(request.metadata()));
         let mut stream = request.into_inner();
         let mut summary = pb::SubmitPaymentsResponse::default();
         let mut pending: Vec<BusRecord> = Vec::with_capacity(PUBLISH_BATCH);

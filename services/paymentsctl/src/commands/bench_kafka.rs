@@ -15,9 +15,9 @@ use crate::commands::query::describe_status;
 use anyhow::Context;
 use payments_bus::Bus;
 use payments_core::{ValidationMode, pb};
-use payments_ingest::{IngestGrpc, Ingestor, RecordKey};
+use payments_ingest::{IngestGrpc, Ingestor, RecordKey, TraceHeader};
 use payments_processor::{Processor, ProcessorConfig};
-use payments_runtime::{GrpcRoutes, Shutdown, TraceParent};
+use payments_runtime::{GrpcRoutes, Shutdown};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -70,7 +70,7 @@ fn report(leg: &str, count: u64, took: Duration) {
 /// Encodes the payments as ingest would and produces them straight to `topic`.
 async fn produce_leg(bus: &Bus, topic: &str, payments: &[pb::Payment]) -> anyhow::Result<Duration> {
     let ingestor = Ingestor::new(bus.producer(), topic, RecordKey::PaymentId);
-    let trace = TraceParent::new_root();
+    let trace = TraceHeader::new_root();
     let records = payments
         .iter()
         .map(|p| {

@@ -6,9 +6,9 @@ use crate::input::read_payments;
 use anyhow::Context;
 use payments_bus::{Bus, BusRecord, Delivery, headers};
 use payments_core::{ValidationMode, pb};
-use payments_ingest::{IngestError, Ingestor, RecordKey};
+use payments_ingest::{IngestError, Ingestor, RecordKey, TraceHeader};
 use payments_processor::decode_payment;
-use payments_runtime::TraceParent;
+
 use serde_json::{Value, json};
 
 /// Runs a `dlq` subcommand.
@@ -124,7 +124,7 @@ async fn replay(args: DlqReplayArgs) -> anyhow::Result<()> {
         ValidationMode::Strict
     };
     let ingestor = Ingestor::new(bus.producer(), args.to.clone(), RecordKey::PaymentId);
-    let trace = TraceParent::new_root();
+    let trace = TraceHeader::new_root();
     let mut records: Vec<BusRecord> = Vec::new();
     let mut still_bad = 0u64;
     for candidate in candidates {
