@@ -128,6 +128,16 @@ impl Bus {
         Ok(Self { backend })
     }
 
+    /// The start-up of a process that must reach its peers over the network: refuses an
+    /// in-process URL for `service`, connects, and makes sure `topics` exist.
+    pub async fn connect_networked(url: &str, service: &str, topics: &[&str]) -> Result<Self> {
+        require_networked(url, service)?;
+        let bus = Self::connect(url).await?;
+        bus.ensure_topics(topics).await?;
+        tracing::info!(bus = %bus.describe(), ?topics, "bus connected");
+        Ok(bus)
+    }
+
     /// Makes sure `topics` exist (Kafka creates the missing ones through its admin API;
     /// memory topics exist on first use).
     pub async fn ensure_topics(&self, topics: &[&str]) -> Result<()> {
@@ -186,12 +196,17 @@ impl Bus {
     }
 
     /// Whether the bus can take traffic now (the in-process bus always can; Kafka when a
-    /// broker answers).
-    pub async fn ready(&self) -> bool {
-        match &self.backend {
+    /// broker answers); the error says which bus is unreachable, for readiness probes.
+    pub async fn check_ready(&self) -> std::result::Result<(), String> {
+        let ready = match &self.backend {
             Backend::Memory(_) => true,
             #[cfg(feature = "kafka")]
             Backend::Kafka(bus) => bus.ready().await,
+        };
+        if ready {
+            Ok(())
+        } else {
+            Err(format!("bus {} unreachable", self.describe()))
         }
     }
 

@@ -23,13 +23,9 @@ async fn run() -> anyhow::Result<()> {
     payments_runtime::telemetry::init("payments-generator");
     let bus = match &args.bus {
         Some(url) => {
-            payments_bus::require_networked(url, "payments-generator")?;
-            let bus = Bus::connect(url)
+            let bus = Bus::connect_networked(url, "payments-generator", &[&args.topic])
                 .await
                 .with_context(|| format!("connecting to bus {url}"))?;
-            bus.ensure_topics(&[&args.topic])
-                .await
-                .with_context(|| format!("creating topic {}", args.topic))?;
             tracing::info!(bus = %bus.describe(), topic = %args.topic, "runs without an ingest target publish to the bus");
             Some(bus)
         }
@@ -49,10 +45,8 @@ async fn run() -> anyhow::Result<()> {
         let bus = bus.clone();
         async move {
             match bus {
-                Some(bus) if !bus.ready().await => {
-                    Err(format!("bus {} unreachable", bus.describe()))
-                }
-                _ => Ok(()),
+                Some(bus) => bus.check_ready().await,
+                None => Ok(()),
             }
         }
     });

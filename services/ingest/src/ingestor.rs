@@ -205,7 +205,10 @@ mod tests {
             got[0].record.header(headers::VALIDATION_MODE),
             Some("strict")
         );
-        let traceparent = got[0].record.header(headers::TRACEPARENT).unwrap_or_default();
+        let traceparent = got[0]
+            .record
+            .header(headers::TRACEPARENT)
+            .unwrap_or_default();
         assert!(
             TraceParent::parse(traceparent).is_some(),
             "traceparent {traceparent:?}"

@@ -19,26 +19,15 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = IngestArgs::parse();
     payments_runtime::telemetry::init("payments-ingest");
-    payments_bus::require_networked(&args.bus, "payments-ingest")?;
-    let bus = Bus::connect(&args.bus)
+    let bus = Bus::connect_networked(&args.bus, "payments-ingest", &[&args.topic])
         .await
         .with_context(|| format!("connecting to bus {}", args.bus))?;
-    bus.ensure_topics(&[&args.topic])
-        .await
-        .with_context(|| format!("creating topic {}", args.topic))?;
-    tracing::info!(bus = %bus.describe(), topic = %args.topic, key = ?args.key, "publishing payments");
     let stop = shutdown::on_signal();
     let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key);
     let routes = GrpcRoutes::new().add_service(IngestGrpc::new(ingestor).into_server());
     let ready = http::readiness(move || {
         let bus = bus.clone();
-        async move {
-            if bus.ready().await {
-                Ok(())
-            } else {
-                Err("bus unreachable".to_owned())
-            }
-        }
+        async move { bus.check_ready().await }
     });
     let spec = ServiceSpec::new(
         "payments-ingest",

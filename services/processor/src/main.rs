@@ -20,13 +20,10 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = ProcessorArgs::parse();
     payments_runtime::telemetry::init("payments-processor");
-    payments_bus::require_networked(&args.bus, "payments-processor")?;
-    let bus = Bus::connect(&args.bus)
+    let topics = [args.topic.as_str(), args.dead_letter_topic.as_str()];
+    let bus = Bus::connect_networked(&args.bus, "payments-processor", &topics)
         .await
         .with_context(|| format!("connecting to bus {}", args.bus))?;
-    bus.ensure_topics(&[&args.topic, &args.dead_letter_topic])
-        .await
-        .context("creating the bus topics")?;
     let mut sinks = Vec::new();
     for url in &args.sinks {
         sinks.push(
@@ -53,9 +50,7 @@ async fn run() -> anyhow::Result<()> {
     let ready = http::readiness(move || {
         let (sinks, bus) = (sinks.clone(), ready_bus.clone());
         async move {
-            if !bus.ready().await {
-                return Err(format!("bus {} unreachable", bus.describe()));
-            }
+            bus.check_ready().await?;
             for sink in &sinks {
                 sink.ping()
                     .await

@@ -34,6 +34,9 @@ pub(super) async fn check_reachable(options: &KafkaOptions, timeout: Duration) -
 
 /// Creates the topics that are missing; an existing topic is left as it is.
 pub(super) async fn create_missing(options: &KafkaOptions, topics: &[&str]) -> Result<()> {
+    if topics.is_empty() {
+        return Ok(());
+    }
     let admin: AdminClient<DefaultClientContext> = client_config(options)
         .create()
         .map_err(|e| kafka_error("create admin client", e))?;

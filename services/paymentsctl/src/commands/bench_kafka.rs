@@ -35,14 +35,13 @@ pub async fn run(args: BenchKafkaArgs) -> anyhow::Result<()> {
         args.streams > 0 && args.chunk > 0,
         "--streams and --chunk must be at least 1"
     );
-    payments_bus::require_networked(&args.bus, "paymentsctl bench-kafka")?;
-    let bus = Bus::connect(&args.bus)
-        .await
-        .with_context(|| format!("connecting to bus {}", args.bus))?;
     let run_id = super::clock_seed();
     let produce_topic = format!("bench-{run_id}-produce");
     let ingest_topic = format!("bench-{run_id}-ingest");
-    bus.ensure_topics(&[&produce_topic, &ingest_topic]).await?;
+    let topics = [produce_topic.as_str(), ingest_topic.as_str()];
+    let bus = Bus::connect_networked(&args.bus, "paymentsctl bench-kafka", &topics)
+        .await
+        .with_context(|| format!("connecting to bus {}", args.bus))?;
 
     let payments = super::bench::generated_now(args.count, run_id);
 

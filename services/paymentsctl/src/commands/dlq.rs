@@ -20,8 +20,7 @@ pub async fn run(args: DlqArgs) -> anyhow::Result<()> {
 }
 
 async fn connect(url: &str) -> anyhow::Result<Bus> {
-    payments_bus::require_networked(url, "paymentsctl dlq")?;
-    Bus::connect(url)
+    Bus::connect_networked(url, "paymentsctl dlq", &[])
         .await
         .with_context(|| format!("connecting to bus {url}"))
 }
