@@ -22,6 +22,7 @@ mod postgres;
 mod redact;
 #[cfg(feature = "redis")]
 pub mod redis;
+mod sql_read;
 mod sql_where;
 mod sqlite;
 mod stats;
