@@ -71,7 +71,7 @@ pub struct UpArgs {
     /// with Kafka, the payments and dead-letter topics are created when missing.
     #[arg(long, env = "PAYMENTS_BUS", default_value = "memory://")]
     pub bus: String,
-    /// Store URL.
+    /// Store URL: `sqlite://PATH`, `postgres://USER@HOST/DB` or `mongodb://HOST/DB`.
     #[arg(long, env = "PAYMENTS_STORE", default_value = "sqlite://payments.db")]
     pub store: String,
     /// Run steady generated traffic at this many payments per second.
