@@ -48,6 +48,8 @@ pub enum Command {
     /// Compare what several stores hold (count, and each payment's revision and digest) and
     /// list every difference; exits 1 when any.
     Verify(VerifyArgs),
+    /// HBase: create the payments tables, or serve the in-memory stand-in gateway.
+    Hbase(HbaseArgs),
 }
 
 /// Where the server is.
@@ -71,7 +73,8 @@ pub struct UpArgs {
     /// with Kafka, the payments and dead-letter topics are created when missing.
     #[arg(long, env = "PAYMENTS_BUS", default_value = "memory://")]
     pub bus: String,
-    /// Store URL: `sqlite://PATH`, `postgres://USER@HOST/DB` or `mongodb://HOST/DB`.
+    /// Store URL: `sqlite://PATH`, `postgres://USER@HOST/DB`, `mongodb://HOST/DB` or
+    /// `hbase://HOST:9090` (after `paymentsctl hbase init`).
     #[arg(long, env = "PAYMENTS_STORE", default_value = "sqlite://payments.db")]
     pub store: String,
     /// Run steady generated traffic at this many payments per second.
@@ -386,7 +389,8 @@ pub struct BenchKafkaArgs {
     /// Payments per submission stream call in the ingest leg.
     #[arg(long, default_value_t = 10_000)]
     pub chunk: usize,
-    /// Store the process leg writes to (default: a fresh temporary SQLite file).
+    /// Sink the process leg writes to, any `--sink` the processor takes (default: a fresh
+    /// temporary SQLite file).
     #[arg(long)]
     pub sink: Option<String>,
     /// Processor batch size in the process leg.
@@ -409,6 +413,43 @@ pub struct VerifyArgs {
     /// Print at most this many differences (all are counted).
     #[arg(long, default_value_t = 100)]
     pub max_differences: u64,
+}
+
+/// `paymentsctl hbase`.
+#[derive(Debug, Clone, Args)]
+pub struct HbaseArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: HbaseCommand,
+}
+
+/// `paymentsctl hbase` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum HbaseCommand {
+    /// Create table `payments` (family `cf`, as the seed's create_table.hbase) and its id
+    /// index `payments_by_id`, unless they exist.
+    Init(HbaseInitArgs),
+    /// Serve the in-memory HBase Thrift stand-in (the server the tests use where no HBase
+    /// runs) until Ctrl-C: for trying `hbase://` without HBase. Nothing is kept on disk,
+    /// and only part of the filter language is understood.
+    ServeStandin(HbaseStandinArgs),
+}
+
+/// `paymentsctl hbase init`.
+#[derive(Debug, Clone, Args)]
+pub struct HbaseInitArgs {
+    /// The HBase Thrift gateway, `hbase://HOST[:PORT][?table=NAME]` (port 9090 and table
+    /// `payments` by default).
+    #[arg(long, env = "PAYMENTS_HBASE", default_value = "hbase://127.0.0.1:9090")]
+    pub hbase: String,
+}
+
+/// `paymentsctl hbase serve-standin`.
+#[derive(Debug, Clone, Args)]
+pub struct HbaseStandinArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub listen: String,
 }
 
 /// `paymentsctl bench-sink`.

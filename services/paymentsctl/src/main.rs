@@ -27,6 +27,7 @@ async fn main() -> ExitCode {
         Command::BenchKafka(args) => commands::bench_kafka::run(args).await,
         Command::Verify(args) => commands::verify::run(args).await,
         Command::BenchSink(args) => commands::bench_sink::run(args).await,
+        Command::Hbase(args) => commands::hbase::run(args).await,
     };
     payments_runtime::exit_code(result)
 }

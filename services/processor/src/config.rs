@@ -30,9 +30,10 @@ pub struct ProcessorArgs {
     /// once. Unique per processor; unset, each start is a new member.
     #[arg(long, env = "PAYMENTS_INSTANCE_ID")]
     pub instance_id: Option<String>,
-    /// Sink URL to write to: `sqlite://PATH`, `postgres://USER@HOST/DB`, `mongodb://HOST/DB`
-    /// or `redis://HOST` (cache and live aggregates); repeat (or comma-separate) to fan out to several. A
-    /// batch is committed only when every sink has written it.
+    /// Sink URL to write to: `sqlite://PATH`, `postgres://USER@HOST/DB`, `mongodb://HOST/DB`,
+    /// `hbase://HOST:9090` (after `paymentsctl hbase init`) or `redis://HOST` (cache and live
+    /// aggregates); repeat (or comma-separate) to fan out to several. A batch is committed
+    /// only when every sink has written it.
     #[arg(
         long = "sink",
         env = "PAYMENTS_SINKS",

@@ -12,7 +12,8 @@ pub struct QueryArgs {
     /// Address to serve HTTP (seed routes, /livez, /readyz) on.
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8086")]
     pub http_addr: String,
-    /// Store URL to read: `sqlite://PATH`, `postgres://USER@HOST/DB` or `mongodb://HOST/DB`.
+    /// Store URL to read: `sqlite://PATH`, `postgres://USER@HOST/DB`, `mongodb://HOST/DB` or
+    /// `hbase://HOST:9090`.
     #[arg(long, env = "PAYMENTS_STORE", default_value = "sqlite://payments.db")]
     pub store: String,
     /// Cache read first by GetPayment and `/v1/payments/{id}` (filled on a miss), e.g.

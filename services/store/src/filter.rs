@@ -1,6 +1,7 @@
 //! Query filters and keyset pagination.
 
 use payments_core::pb;
+use payments_core::time::timestamp_micros;
 
 /// The largest page a store returns.
 pub const MAX_PAGE_SIZE: u32 = 1000;
@@ -28,6 +29,45 @@ pub struct PaymentFilter {
     pub currency: Option<String>,
 }
 
+impl PaymentFilter {
+    /// Whether `payment` meets every condition: the test the SQL and MongoDB backends put
+    /// in their queries, for a backend that checks rows itself (HBase).
+    pub fn matches(&self, payment: &pb::Payment) -> bool {
+        let created = payment
+            .created_at
+            .as_ref()
+            .map(timestamp_micros)
+            .unwrap_or_default();
+        fn party(p: &Option<pb::Party>) -> &str {
+            p.as_ref().map_or("", |p| p.party_id.as_str())
+        }
+        let (amount, currency) = payment
+            .amount
+            .as_ref()
+            .map_or((0, ""), |a| (a.minor_units, a.currency.as_str()));
+        self.created_from_micros.is_none_or(|from| created >= from)
+            && self.created_to_micros.is_none_or(|to| created < to)
+            && (self.payment_types.is_empty()
+                || self
+                    .payment_types
+                    .iter()
+                    .any(|t| *t as i32 == payment.payment_type))
+            && (self.statuses.is_empty()
+                || self.statuses.iter().any(|s| *s as i32 == payment.status))
+            && self
+                .originator_id
+                .as_deref()
+                .is_none_or(|id| id == party(&payment.originator))
+            && self
+                .beneficiary_id
+                .as_deref()
+                .is_none_or(|id| id == party(&payment.beneficiary))
+            && self.min_amount_minor_units.is_none_or(|min| amount >= min)
+            && self.max_amount_minor_units.is_none_or(|max| amount <= max)
+            && self.currency.as_deref().is_none_or(|c| c == currency)
+    }
+}
+
 /// Position in the (`created_at`, `payment_id`) order: the last row of a page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -38,6 +78,11 @@ pub struct Cursor {
 }
 
 impl Cursor {
+    /// Whether a row at (`created_micros`, `payment_id`) comes after this cursor.
+    pub fn precedes(&self, created_micros: i64, payment_id: &str) -> bool {
+        (self.created_micros, self.payment_id.as_str()) < (created_micros, payment_id)
+    }
+
     /// The opaque page token for this cursor.
     pub fn to_token(&self) -> String {
         format!("{}.{}", self.created_micros, self.payment_id)

@@ -3,6 +3,10 @@
 //! - `sqlite://PATH` (embedded default): one file, migrations applied at start-up.
 //! - `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (cargo feature `postgres`): PostgreSQL,
 //!   migrations applied at start-up, batches upserted through UNNEST arrays.
+//! - `mongodb://HOST/DB` (cargo feature `mongodb`): one document per payment.
+//! - `hbase://HOST:9090` (cargo feature `hbase`): HBase through its Thrift gateway, row
+//!   keys as the seed wrote them; `paymentsctl hbase init` creates the tables.
+//! - `redis://HOST` (cargo feature `redis`, a sink only): by-id cache and live aggregates.
 //!
 //! Every write is an upsert keyed by `payment_id` that keeps the highest `revision`, so
 //! replaying a batch leaves exactly one row per payment. [`conformance`] is the one test
@@ -13,7 +17,9 @@ mod columns;
 pub mod conformance;
 mod error;
 mod filter;
-#[cfg(any(feature = "postgres", feature = "mongodb"))]
+#[cfg(feature = "hbase")]
+pub mod hbase;
+#[cfg(any(feature = "postgres", feature = "mongodb", feature = "hbase"))]
 mod latest;
 #[cfg(feature = "mongodb")]
 mod mongo;
@@ -91,6 +97,10 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         "mongodb" => Ok(Arc::new(mongo::MongoStore::open(url).await?)),
         #[cfg(not(feature = "mongodb"))]
         "mongodb" => Err(disabled(url, "mongodb")),
+        #[cfg(feature = "hbase")]
+        "hbase" => Ok(Arc::new(hbase::HbaseStore::open(url).await?)),
+        #[cfg(not(feature = "hbase"))]
+        "hbase" => Err(disabled(url, "hbase")),
         "redis" => Err(Error::InvalidUrl {
             url: redact(url),
             reason: "redis:// is a cache and live aggregates, not a queryable store: give it \
@@ -101,7 +111,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
             url: redact(url),
             reason: format!(
                 "unsupported scheme {scheme:?}; supported: sqlite://PATH, postgres://USER@HOST/DB, \
-                 mongodb://HOST/DB (and redis://HOST as a sink)"
+                 mongodb://HOST/DB, hbase://HOST:9090 (and redis://HOST as a sink)"
             ),
         }),
     }

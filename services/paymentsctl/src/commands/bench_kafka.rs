@@ -174,7 +174,7 @@ async fn process_leg(
             format!("sqlite://{}/bench.db", temp_dir.display())
         }
     };
-    let sink = payments_store::open(&sink_url)
+    let sink = payments_store::open_sink(&sink_url)
         .await
         .with_context(|| format!("opening sink {sink_url}"))?;
     let processor = Processor::new(

@@ -3,9 +3,7 @@
 //! records around them stored, the seed's legacy JSON producers, `paymentsctl dlq`. With
 //! `CI=true` a missing Tansu fails these tests.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 
 use common::kafka::Broker;
 use common::pipeline::*;

@@ -3,9 +3,7 @@
 //! generator publishing to it. With `CI=true` a missing Tansu fails these tests; elsewhere
 //! they skip with a message.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::kafka::Broker;

@@ -1,14 +1,12 @@
 //! Bad input gets a specific error naming every bad field, and nothing is lost: the good
 //! payments around a bad one are stored.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use payments_proto::v1 as pb;
 use pb::ingest_service_client::IngestServiceClient;
 use pb::query_service_client::QueryServiceClient;
 use tonic_types::StatusExt;
 
-mod common;
+use crate::common;
 
 /// A valid payment, from the generator.
 async fn valid(channel: tonic::transport::Channel, n: u64) -> Vec<pb::Payment> {

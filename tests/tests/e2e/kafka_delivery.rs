@@ -3,9 +3,7 @@
 //! lost, nothing doubled, through volume, a killed processor, a frozen broker and a shared
 //! consumer group. With `CI=true` a missing Tansu fails these tests.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 
 use common::kafka::Broker;
 use common::pipeline::*;

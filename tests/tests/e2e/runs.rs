@@ -1,15 +1,13 @@
 //! Long runs over gRPC: StartRun generates at a rate into ingest, GetRun shows progress,
 //! StopRun ends it, and every acknowledged payment is stored.
 
-#![allow(clippy::unwrap_used)]
-
 use payments_proto::v1 as pb;
 use pb::generator_service_client::GeneratorServiceClient;
 use pb::query_service_client::QueryServiceClient;
 use std::time::Duration;
 use tonic_types::StatusExt;
 
-mod common;
+use crate::common;
 
 async fn start(
     generator: &mut GeneratorServiceClient<tonic::transport::Channel>,

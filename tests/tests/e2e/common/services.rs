@@ -66,11 +66,6 @@ impl ServiceProcess {
         }
     }
 
-    /// Its process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// SIGKILL: no drain, no commit.
     pub fn kill_hard(mut self) {
         signal(self.child.id(), "-KILL");

@@ -1,13 +1,11 @@
 //! The CLI as a user meets it: help, deterministic generation, a clean shutdown that loses
 //! nothing, clear errors.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 /// `paymentsctl up` on free ports over the SQLite file `db`, stdout piped.
 fn spawn_up(db: &std::path::Path, extra: &[&str]) -> std::process::Child {

@@ -1,12 +1,10 @@
 //! The seed's data and API: its 90-payment fixture goes in through the CLI, and its
 //! time-range and type-customer queries return it over gRPC and over HTTP.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use payments_proto::v1 as pb;
 use pb::query_service_client::QueryServiceClient;
 
-mod common;
+use crate::common;
 
 fn submit(server: &str, lenient: bool) -> std::process::Output {
     let mut cmd = std::process::Command::new(common::paymentsctl());

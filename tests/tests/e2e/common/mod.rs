@@ -1,8 +1,6 @@
 //! Shared helpers of the end-to-end tests: a real stack on free ports with a fresh
 //! database, a tiny HTTP client, and the `paymentsctl` binary.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
 pub mod kafka;
 pub mod pipeline;
 pub mod servers;

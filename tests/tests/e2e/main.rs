@@ -1,0 +1,20 @@
+//! End-to-end tests of the payments system, as one test binary: each module drives real
+//! processes (the services, `paymentsctl`, a Tansu broker, the machine's PostgreSQL, Redis and
+//! the nx-27017 MongoDB stand-in) over gRPC, HTTP, Kafka and the CLI.
+//!
+//! One binary rather than one per file: every file links the whole system, and linking it
+//! nine times cost minutes and gigabytes of `target/` for nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod bad_input;
+mod cli;
+mod fan_out;
+mod grpc_surface;
+mod kafka_bus;
+mod kafka_dead_letters;
+mod kafka_delivery;
+mod runs;
+mod seed_compat;
