@@ -52,6 +52,11 @@ pub trait Producer: Send + Sync {
     async fn send(&self, topic: &str, record: BusRecord) -> Result<()> {
         self.send_batch(topic, vec![record]).await
     }
+
+    /// The bus's OpenTelemetry `messaging.system`: `kafka`, or `memory` in-process.
+    fn system(&self) -> &'static str {
+        "memory"
+    }
 }
 
 /// Reads records from one topic as a member of a consumer group.

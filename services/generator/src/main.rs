@@ -20,7 +20,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args = GeneratorArgs::parse();
-    payments_runtime::telemetry::init("payments-generator");
+    let _telemetry = payments_runtime::telemetry::init("payments-generator");
     let bus = match &args.bus {
         Some(url) => {
             let bus = Bus::connect_networked(url, "payments-generator", &[&args.topic])

@@ -7,12 +7,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use payments_core::pb;
 use payments_core::time::to_timestamp;
-use payments_runtime::Shutdown;
 use payments_runtime::status::{invalid_field, specified_enum_values};
+use payments_runtime::{Shutdown, TraceParent};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tonic::Status;
+use tracing::Instrument;
 
 /// Highest rate a run accepts, payments per second.
 pub const MAX_RUN_RATE: u64 = 1_000_000;
@@ -84,10 +85,18 @@ impl PaymentSink for GrpcIngestSink {
                 validation_mode: pb::ValidationMode::Strict as i32,
             })
             .collect();
+        let span = tracing::info_span!(
+            "submit generated payments",
+            otel.kind = "client",
+            payments = payments.len()
+        );
+        let mut request = tonic::Request::new(tokio_stream::iter(requests));
+        span.in_scope(|| TraceParent::inject_current(request.metadata_mut()));
         let summary = self
             .client
             .clone()
-            .submit_payments(tokio_stream::iter(requests))
+            .submit_payments(request)
+            .instrument(span)
             .await
             .map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
         Ok(summary.into_inner().accepted)

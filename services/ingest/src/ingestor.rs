@@ -146,6 +146,20 @@ impl Ingestor {
         ))
     }
 
+    /// The producer span of one request's records (OpenTelemetry messaging conventions);
+    /// their `traceparent` is taken inside it, so consumers continue from it.
+    pub fn publish_span(&self, records: usize) -> tracing::Span {
+        tracing::info_span!(
+            "publish",
+            otel.name = format!("publish {}", self.topic),
+            otel.kind = "producer",
+            messaging.system = self.producer.system(),
+            messaging.operation.type = "send",
+            messaging.destination.name = %self.topic,
+            messaging.batch.message_count = records,
+        )
+    }
+
     /// Validates and publishes one payment; returns once the bus holds it.
     pub async fn submit(
         &self,
@@ -153,7 +167,8 @@ impl Ingestor {
         mode: ValidationMode,
         trace: &TraceHeader,
     ) -> Result<Submitted, IngestError> {
-        let (submitted, record) = self.prepare(payment, mode, trace)?;
+        let (submitted, record) = tracing::info_span!("validate payment")
+            .in_scope(|| self.prepare(payment, mode, trace))?;
         self.producer.send(&self.topic, record).await?;
         Ok(submitted)
     }

@@ -18,7 +18,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args = IngestArgs::parse();
-    payments_runtime::telemetry::init("payments-ingest");
+    let _telemetry = payments_runtime::telemetry::init("payments-ingest");
     let bus = Bus::connect_networked(&args.bus, "payments-ingest", &[&args.topic])
         .await
         .with_context(|| format!("connecting to bus {}", args.bus))?;

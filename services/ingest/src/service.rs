@@ -8,6 +8,7 @@ use payments_runtime::TraceParent;
 use payments_runtime::status::{invalid_field, invalid_payment, unavailable};
 use std::collections::VecDeque;
 use tonic::{Request, Response, Status, Streaming};
+use tracing::Instrument;
 
 /// Most rejected records a summary details (all are counted in `rejected`), so that a bad
 /// file's summary stays far below clients' default 4 MiB message limit.
@@ -71,8 +72,38 @@ impl IngestService for IngestGrpc {
         &self,
         request: Request<pb::SubmitPaymentRequest>,
     ) -> Result<Response<pb::SubmitPaymentResponse>, Status> {
-        let trace = TraceHeader::new(&TraceParent::continue_from(request.metadata()));
-        let request = request.into_inner();
+        let span = self.ingestor.publish_span(1);
+        let trace =
+            span.in_scope(|| TraceHeader::new(&TraceParent::continue_from(request.metadata())));
+        self.submit_one(request.into_inner(), trace)
+            .instrument(span)
+            .await
+    }
+
+    async fn submit_payments(
+        &self,
+        request: Request<Streaming<pb::SubmitPaymentsRequest>>,
+    ) -> Result<Response<pb::SubmitPaymentsResponse>, Status> {
+        let span = self.ingestor.publish_span(0);
+        let trace =
+            span.in_scope(|| TraceHeader::new(&TraceParent::continue_from(request.metadata())));
+        let result = self
+            .submit_stream(request.into_inner(), trace)
+            .instrument(span.clone())
+            .await;
+        if let Ok(summary) = &result {
+            span.record("messaging.batch.message_count", summary.get_ref().accepted);
+        }
+        result
+    }
+}
+
+impl IngestGrpc {
+    async fn submit_one(
+        &self,
+        request: pb::SubmitPaymentRequest,
+        trace: TraceHeader,
+    ) -> Result<Response<pb::SubmitPaymentResponse>, Status> {
         let payment = request
             .payment
             .ok_or_else(|| invalid_field("payment", "is required"))?;
@@ -91,12 +122,11 @@ impl IngestService for IngestGrpc {
         }))
     }
 
-    async fn submit_payments(
+    async fn submit_stream(
         &self,
-        request: Request<Streaming<pb::SubmitPaymentsRequest>>,
+        mut stream: Streaming<pb::SubmitPaymentsRequest>,
+        trace: TraceHeader,
     ) -> Result<Response<pb::SubmitPaymentsResponse>, Status> {
-        let trace = TraceHeader::new(&TraceParent::continue_from(request.metadata()));
-        let mut stream = request.into_inner();
         let mut summary = pb::SubmitPaymentsResponse::default();
         let mut pending: Vec<BusRecord> = Vec::with_capacity(PUBLISH_BATCH);
         let mut pending_warned = 0;

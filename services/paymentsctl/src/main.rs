@@ -13,7 +13,7 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    payments_runtime::telemetry::init("paymentsctl");
+    let _telemetry = payments_runtime::telemetry::init("paymentsctl");
     let result = match cli.command {
         Command::Up(args) => commands::up::run(args).await,
         Command::Generate(args) => commands::generate::run(args),

@@ -19,7 +19,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args = ProcessorArgs::parse();
-    payments_runtime::telemetry::init("payments-processor");
+    let _telemetry = payments_runtime::telemetry::init("payments-processor");
     let topics = [args.topic.as_str(), args.dead_letter_topic.as_str()];
     let bus = Bus::connect_networked(&args.bus, "payments-processor", &topics)
         .await

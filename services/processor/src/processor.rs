@@ -1,5 +1,6 @@
 //! [`Processor`]: the consume → validate → upsert → commit loop.
 
+use crate::batch_span::batch_span;
 use crate::decode::decode_payment;
 use bytes::Bytes;
 use payments_bus::{BusRecord, Consumer, Delivery, Producer, headers};
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 /// How the processor batches and validates.
 #[derive(Debug, Clone)]
@@ -185,10 +187,25 @@ impl Processor {
         batch: Vec<Delivery>,
         abort: &Shutdown,
     ) -> Result<(), ProcessorError> {
+        let system = if self.consumer.durable() {
+            "kafka"
+        } else {
+            "memory"
+        };
+        let span = batch_span(&batch, system);
+        self.process_in_span(batch, abort).instrument(span).await
+    }
+
+    async fn process_in_span(
+        &mut self,
+        batch: Vec<Delivery>,
+        abort: &Shutdown,
+    ) -> Result<(), ProcessorError> {
         self.counters
             .consumed
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        let prepared = self.prepare(&batch);
+        let prepared = tracing::info_span!("validate batch", records = batch.len())
+            .in_scope(|| self.prepare(&batch));
         self.write_everywhere(&prepared.payments, abort).await?;
         if !prepared.dead.is_empty() {
             let n = prepared.dead.len() as u64;

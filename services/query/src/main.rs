@@ -19,7 +19,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args = QueryArgs::parse();
-    payments_runtime::telemetry::init("payments-query");
+    let _telemetry = payments_runtime::telemetry::init("payments-query");
     let mut store = payments_store::open(&args.store)
         .await
         .with_context(|| format!("opening store {}", args.store))?;

@@ -133,6 +133,7 @@ impl GrpcRoutes {
         tonic::transport::Server::builder()
             // Keep idle connections alive through proxies and detect dead peers.
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+            .layer(crate::grpc_observe::ObserveCalls)
             .add_routes(routes)
             // Small responses must not wait for Nagle's algorithm (40 ms with delayed ACKs).
             .serve_with_incoming_shutdown(

@@ -2,6 +2,7 @@
 //! errors to gRPC statuses, HTTP probes and graceful shutdown.
 
 pub mod grpc;
+pub mod grpc_observe;
 pub mod host;
 pub mod http;
 pub mod shutdown;

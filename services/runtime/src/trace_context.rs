@@ -1,7 +1,11 @@
 //! W3C trace context (`traceparent`): read from gRPC metadata, continued as a child, and
-//! written into bus record headers so one trace follows a payment across the bus.
+//! written into bus record headers so one trace follows a payment across the bus. When spans
+//! are exported ([`crate::telemetry`]), the context is the current span's, and a remote one
+//! becomes a span's parent or link.
 
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use std::fmt;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// One `traceparent` value: `00-{trace id}-{parent span id}-{flags}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,14 +81,62 @@ impl TraceParent {
         }
     }
 
-    /// The context carried by `metadata`'s `traceparent`, continued as a child; a new
-    /// root when there is none or it is malformed.
+    /// The context to hand on from a gRPC call: the current span's when spans are exported
+    /// (the server's span already continues the caller's), else the one carried by
+    /// `metadata`'s `traceparent` continued as a child, else a new root.
     pub fn continue_from(metadata: &tonic::metadata::MetadataMap) -> Self {
-        metadata
-            .get(TRACEPARENT)
-            .and_then(|v| v.to_str().ok())
-            .and_then(Self::parse)
-            .map_or_else(Self::new_root, |parent| parent.child())
+        Self::current().unwrap_or_else(|| {
+            metadata
+                .get(TRACEPARENT)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Self::parse)
+                .map_or_else(Self::new_root, |parent| parent.child())
+        })
+    }
+
+    /// The current span's context, when spans are exported and a span is active.
+    pub fn current() -> Option<Self> {
+        let context = tracing::Span::current().context();
+        let span = context.span();
+        let current = span.span_context();
+        current.is_valid().then(|| Self {
+            trace_id: current.trace_id().to_bytes(),
+            span_id: current.span_id().to_bytes(),
+            flags: current.trace_flags().to_u8(),
+        })
+    }
+
+    /// Puts the current span's context into outgoing gRPC `metadata`, when spans are
+    /// exported and one is active.
+    pub fn inject_current(metadata: &mut tonic::metadata::MetadataMap) {
+        if let Some(current) = Self::current()
+            && let Ok(value) = current.to_string().parse()
+        {
+            metadata.insert(TRACEPARENT, value);
+        }
+    }
+
+    /// This context as OpenTelemetry's remote span context.
+    pub fn span_context(&self) -> SpanContext {
+        SpanContext::new(
+            TraceId::from_bytes(self.trace_id),
+            SpanId::from_bytes(self.span_id),
+            TraceFlags::new(self.flags),
+            true,
+            TraceState::default(),
+        )
+    }
+
+    /// Makes `span` (not yet entered) a child of this context; nothing when spans are not
+    /// exported.
+    pub fn adopt(&self, span: &tracing::Span) {
+        let parent = opentelemetry::Context::new().with_remote_span_context(self.span_context());
+        let _ = span.set_parent(parent);
+    }
+
+    /// Links `span` to this context (a batch consumer's span to each producer's).
+    pub fn link(&self, span: &tracing::Span) {
+        span.add_link(self.span_context());
     }
 
     /// The trace id as 32 lowercase hex digits (for logs).

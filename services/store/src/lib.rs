@@ -23,6 +23,7 @@ pub mod hbase;
 mod latest;
 #[cfg(feature = "mongodb")]
 mod mongo;
+mod observed;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod redact;
@@ -36,6 +37,7 @@ mod stats;
 pub use cached::{CachedStore, PaymentCache};
 pub use error::{Error, Result};
 pub use filter::{Cursor, MAX_PAGE_SIZE, Page, PageRequest, PaymentFilter};
+pub use observed::Observed;
 pub use redact::redact;
 pub use stats::{Stats, StatsBucket};
 
@@ -85,7 +87,12 @@ fn disabled(url: &str, scheme: &str) -> Error {
 
 /// Opens the queryable store at `url`, applying migrations; unknown schemes are an error
 /// naming the supported ones, and a write-only sink (`redis://`) says what to use it for.
+/// Its calls are traced ([`Observed`]).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(Observed::new(open_backend(url).await?)))
+}
+
+async fn open_backend(url: &str) -> Result<Arc<dyn Store>> {
     let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or_default();
     match scheme {
         "sqlite" => Ok(Arc::new(sqlite::SqliteStore::open(url).await?)),
@@ -122,7 +129,9 @@ pub async fn open_sink(url: &str) -> Result<Arc<dyn Sink>> {
     let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or_default();
     match scheme {
         #[cfg(feature = "redis")]
-        "redis" => Ok(Arc::new(redis::RedisSink::open(url).await?)),
+        "redis" => Ok(Arc::new(Observed::new(Arc::new(
+            redis::RedisSink::open(url).await?,
+        )))),
         #[cfg(not(feature = "redis"))]
         "redis" => Err(disabled(url, "redis")),
         _ => Ok(open(url).await?),

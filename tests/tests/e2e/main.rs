@@ -18,3 +18,4 @@ mod kafka_dead_letters;
 mod kafka_delivery;
 mod runs;
 mod seed_compat;
+mod traces;

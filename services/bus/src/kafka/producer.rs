@@ -52,6 +52,10 @@ fn settle<Canceled>(report: std::result::Result<OwnedDeliveryResult, Canceled>) 
 
 #[async_trait]
 impl Producer for KafkaProducer {
+    fn system(&self) -> &'static str {
+        "kafka"
+    }
+
     async fn enqueue(&self, topic: &str, records: Vec<BusRecord>) -> Result<Receipt> {
         let mut pending: VecDeque<DeliveryFuture> = VecDeque::with_capacity(records.len());
         let mut failed: Option<Error> = None;

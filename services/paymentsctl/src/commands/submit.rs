@@ -5,6 +5,8 @@ use crate::client;
 use crate::commands::query::describe_status;
 use crate::input::read_payments;
 use payments_core::pb;
+use payments_runtime::TraceParent;
+use tracing::Instrument;
 
 /// Submits every readable payment in one stream; prints each rejection with its origin and
 /// bad fields. Fails (exit 1) when any record was unreadable or rejected.
@@ -42,8 +44,12 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
                     validation_mode: mode,
                 }),
         );
+    let span = tracing::info_span!("submit payments", otel.kind = "client", payments = total);
+    let mut request = tonic::Request::new(requests);
+    span.in_scope(|| TraceParent::inject_current(request.metadata_mut()));
     let summary = client::ingest(channel)
-        .submit_payments(requests)
+        .submit_payments(request)
+        .instrument(span)
         .await
         .map_err(|status| anyhow::anyhow!("submission failed: {}", describe_status(&status)))?
         .into_inner();

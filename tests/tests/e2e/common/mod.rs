@@ -2,6 +2,7 @@
 //! database, a tiny HTTP client, and the `paymentsctl` binary.
 
 pub mod kafka;
+pub mod otlp;
 pub mod pipeline;
 pub mod servers;
 pub mod services;

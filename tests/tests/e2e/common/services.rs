@@ -21,6 +21,11 @@ impl ServiceProcess {
     /// Starts `name` with `args` plus free `--grpc-addr`/`--http-addr`, logging as JSON to
     /// `log`, and waits until /readyz answers 200.
     pub fn start(name: &str, args: &[&str], log: &Path) -> Self {
+        Self::start_with_env(name, args, &[], log)
+    }
+
+    /// [`ServiceProcess::start`] with extra environment variables.
+    pub fn start_with_env(name: &str, args: &[&str], env: &[(&str, &str)], log: &Path) -> Self {
         let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let http_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let log_file = std::fs::File::create(log).expect("creating the log file");
@@ -34,6 +39,7 @@ impl ServiceProcess {
             ])
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
