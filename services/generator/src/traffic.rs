@@ -115,6 +115,11 @@ impl TrafficRun {
                 .collect();
             let n = batch.len() as u64;
             counters.generated.fetch_add(n, Ordering::Relaxed);
+            metrics::counter!("payments_generator_generated_total").increment(n);
+            // Target: the run's base rate; actual: payments generated per second so far.
+            metrics::gauge!("payments_generator_target_rate").set(self.rate as f64);
+            metrics::gauge!("payments_generator_actual_rate")
+                .set(target as f64 / started.elapsed().as_secs_f64().max(1e-3));
             // A batch that could not be submitted (ingest down, unavailable) is retried with
             // backoff until it goes through or the run is stopped: nothing is dropped.
             let mut backoff = Duration::from_millis(100);
@@ -122,6 +127,7 @@ impl TrafficRun {
                 match sink.submit(&batch).await {
                     Ok(accepted) => {
                         counters.accepted.fetch_add(accepted, Ordering::Relaxed);
+                        metrics::counter!("payments_generator_accepted_total").increment(accepted);
                         counters
                             .failed
                             .fetch_add(n - accepted.min(n), Ordering::Relaxed);

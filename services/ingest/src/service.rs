@@ -15,7 +15,13 @@ use tracing::Instrument;
 pub const MAX_DETAILED_REJECTIONS: usize = 1_000;
 
 /// Counts a rejected record and details it while the summary has room.
+/// Counts a rejection by the first field it names (`payments_ingest_rejected_total`).
+fn count_rejection(field: &str) {
+    metrics::counter!("payments_ingest_rejected_total", "field" => field.to_owned()).increment(1);
+}
+
 fn reject(summary: &mut pb::SubmitPaymentsResponse, record: pb::RejectedRecord) {
+    count_rejection(record.violations.first().map_or("", |v| v.field.as_str()));
     summary.rejected += 1;
     if summary.rejections.len() < MAX_DETAILED_REJECTIONS {
         summary.rejections.push(record);
@@ -115,7 +121,14 @@ impl IngestGrpc {
                 &trace,
             )
             .await
-            .map_err(to_status)?;
+            .map_err(|e| {
+                if let IngestError::Invalid { violations, .. } = &e {
+                    count_rejection(violations.first().map_or("", |v| v.field.as_str()));
+                }
+                to_status(e)
+            })?;
+        metrics::counter!("payments_ingest_accepted_total").increment(1);
+        metrics::counter!("payments_ingest_produced_total").increment(1);
         Ok(Response::new(pb::SubmitPaymentResponse {
             payment_id: submitted.payment_id,
             warnings: submitted.warnings.iter().map(|w| w.to_warning()).collect(),
@@ -163,6 +176,7 @@ impl IngestGrpc {
                 &trace,
             ) {
                 Ok((submitted, record)) => {
+                    metrics::counter!("payments_ingest_accepted_total").increment(1);
                     pending.push(record);
                     pending_warned += u64::from(!submitted.warnings.is_empty());
                 }
@@ -256,6 +270,7 @@ async fn confirm_oldest(
         .map_err(|e| bus_failed(summary, &IngestError::Bus(e)))?;
     summary.accepted += batch.records;
     summary.accepted_with_warnings += batch.warned;
+    metrics::counter!("payments_ingest_produced_total").increment(batch.records);
     Ok(())
 }
 

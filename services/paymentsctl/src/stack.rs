@@ -118,6 +118,7 @@ impl RunningStack {
             },
         );
         let processor_counters = processor.counters();
+        payments_processor::publish_metrics(processor_counters.clone());
         let (drain, abort) = (Shutdown::new(), Shutdown::new());
         // A processor that stops early (a bus error) makes the stack unready and asks `up`
         // to shut down, rather than leaving ingest to acknowledge into a bus nobody reads.

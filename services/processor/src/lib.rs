@@ -10,5 +10,5 @@ mod metrics;
 mod processor;
 
 pub use decode::{DecodeError, decode_payment};
-pub use metrics::{metrics_routes, render as render_metrics};
+pub use metrics::publish_metrics;
 pub use processor::{Processor, ProcessorConfig, ProcessorCounters, ProcessorError};

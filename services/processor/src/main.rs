@@ -8,7 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::Context;
 use clap::Parser;
 use payments_bus::Bus;
-use payments_processor::{Processor, ProcessorConfig, config::ProcessorArgs, metrics_routes};
+use payments_processor::{Processor, ProcessorConfig, config::ProcessorArgs, publish_metrics};
 use payments_runtime::{GrpcRoutes, ServiceSpec, Shutdown, http, serve_service, shutdown};
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ async fn run() -> anyhow::Result<()> {
         bus.producer(),
         config,
     );
-    let counters = processor.counters();
+    publish_metrics(processor.counters());
     let ready_bus = bus.clone();
     let ready = http::readiness(move || {
         let (sinks, bus) = (sinks.clone(), ready_bus.clone());
@@ -68,7 +68,7 @@ async fn run() -> anyhow::Result<()> {
     let server = tokio::spawn(serve_service(
         spec,
         GrpcRoutes::new(),
-        metrics_routes(counters),
+        axum::Router::new(),
         ready,
         stop.clone(),
     ));

@@ -1,107 +1,58 @@
-//! `GET /metrics`: the processor's counters and consumer lag in the Prometheus text
-//! format.
+//! The processor's counters on `GET /metrics` (served by every service, see
+//! `payments_runtime::metrics`): copied into the Prometheus recorder before each scrape.
 
 use crate::ProcessorCounters;
-use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-/// The Prometheus exposition of `counters`.
-pub fn render(counters: &ProcessorCounters) -> String {
-    let series: [(&str, &str, &str, u64); 8] = [
+/// Publishes `counters` on `/metrics` from now on.
+pub fn publish_metrics(counters: Arc<ProcessorCounters>) {
+    for (name, help) in [
         (
             "payments_processor_consumed_total",
-            "counter",
             "records read from the bus",
-            counters.consumed.load(Ordering::Relaxed),
         ),
         (
             "payments_processor_stored_total",
-            "counter",
             "payments written to every sink",
-            counters.stored.load(Ordering::Relaxed),
         ),
         (
             "payments_processor_unchanged_total",
-            "counter",
             "payments the first sink already held at the same or a higher revision",
-            counters.unchanged.load(Ordering::Relaxed),
         ),
         (
             "payments_processor_dead_lettered_total",
-            "counter",
             "records sent to the dead-letter topic",
-            counters.dead_lettered.load(Ordering::Relaxed),
         ),
-        (
-            "payments_processor_batches_total",
-            "counter",
-            "batches written",
-            counters.batches.load(Ordering::Relaxed),
-        ),
+        ("payments_processor_batches_total", "batches written"),
         (
             "payments_processor_sink_failures_total",
-            "counter",
             "sink writes that failed and were retried",
-            counters.sink_failures.load(Ordering::Relaxed),
         ),
-        (
-            "payments_processor_consumer_lag",
-            "gauge",
-            "records on the topic this processor has not processed yet",
-            counters.lag.load(Ordering::Relaxed),
-        ),
-        (
-            "payments_processor_assigned_partitions",
-            "gauge",
-            "partitions of the topic assigned to this processor",
-            counters.assigned_partitions.load(Ordering::Relaxed),
-        ),
-    ];
-    let mut out = String::new();
-    for (name, kind, help, value) in series {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
+    ] {
+        metrics::describe_counter!(name, help);
     }
-    out
-}
-
-/// A router serving `/metrics` from `counters`.
-pub fn metrics_routes(counters: Arc<ProcessorCounters>) -> Router {
-    Router::new().route(
-        "/metrics",
-        get(move || {
-            let body = render(&counters);
-            async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response() }
-        }),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_every_series() {
-        let counters = ProcessorCounters::default();
-        counters.stored.store(7, Ordering::Relaxed);
-        counters.lag.store(3, Ordering::Relaxed);
-        let text = render(&counters);
-        assert!(
-            text.contains("\npayments_processor_stored_total 7\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "# TYPE payments_processor_consumer_lag gauge\npayments_processor_consumer_lag 3\n"
-            ),
-            "{text}"
-        );
-    }
+    metrics::describe_gauge!(
+        "payments_processor_consumer_lag",
+        "records on the topic this processor has not processed yet"
+    );
+    metrics::describe_gauge!(
+        "payments_processor_assigned_partitions",
+        "partitions of the topic assigned to this processor"
+    );
+    payments_runtime::metrics::on_scrape(move || {
+        let c = &counters;
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        metrics::counter!("payments_processor_consumed_total").absolute(load(&c.consumed));
+        metrics::counter!("payments_processor_stored_total").absolute(load(&c.stored));
+        metrics::counter!("payments_processor_unchanged_total").absolute(load(&c.unchanged));
+        metrics::counter!("payments_processor_dead_lettered_total")
+            .absolute(load(&c.dead_lettered));
+        metrics::counter!("payments_processor_batches_total").absolute(load(&c.batches));
+        metrics::counter!("payments_processor_sink_failures_total")
+            .absolute(load(&c.sink_failures));
+        metrics::gauge!("payments_processor_consumer_lag").set(load(&c.lag) as f64);
+        metrics::gauge!("payments_processor_assigned_partitions")
+            .set(load(&c.assigned_partitions) as f64);
+    });
 }

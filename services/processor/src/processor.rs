@@ -204,6 +204,7 @@ impl Processor {
         self.counters
             .consumed
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        metrics::histogram!("payments_processor_batch_size").record(batch.len() as f64);
         let prepared = tracing::info_span!("validate batch", records = batch.len())
             .in_scope(|| self.prepare(&batch));
         self.write_everywhere(&prepared.payments, abort).await?;

@@ -1,5 +1,7 @@
 //! One span per gRPC call on every server (OpenTelemetry RPC conventions), continuing the
-//! caller's `traceparent`; health checks and reflection are not traced.
+//! caller's `traceparent` (health checks and reflection are not traced), and every call
+//! counted by method and status code with its latency: `grpc_server_handled_total` and
+//! `grpc_server_handling_seconds`, as go-grpc-prometheus names them.
 
 use crate::trace_context::{TRACEPARENT, TraceParent};
 use futures::future::BoxFuture;
@@ -41,6 +43,51 @@ fn status_code<B>(response: &http::Response<B>) -> i64 {
         .unwrap_or(0)
 }
 
+/// The canonical name of a gRPC status code.
+fn code_name(code: i64) -> &'static str {
+    const NAMES: [&str; 17] = [
+        "OK",
+        "Canceled",
+        "Unknown",
+        "InvalidArgument",
+        "DeadlineExceeded",
+        "NotFound",
+        "AlreadyExists",
+        "PermissionDenied",
+        "ResourceExhausted",
+        "FailedPrecondition",
+        "Aborted",
+        "OutOfRange",
+        "Unimplemented",
+        "Internal",
+        "Unavailable",
+        "DataLoss",
+        "Unauthenticated",
+    ];
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| NAMES.get(i))
+        .copied()
+        .unwrap_or("Unknown")
+}
+
+/// Counts one finished call.
+fn record_call(service: &str, method: &str, code: i64, seconds: f64) {
+    metrics::counter!(
+        "grpc_server_handled_total",
+        "grpc_service" => service.to_owned(),
+        "grpc_method" => method.to_owned(),
+        "grpc_code" => code_name(code),
+    )
+    .increment(1);
+    metrics::histogram!(
+        "grpc_server_handling_seconds",
+        "grpc_service" => service.to_owned(),
+        "grpc_method" => method.to_owned(),
+    )
+    .record(seconds);
+}
+
 impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for ObservedCalls<S>
 where
     S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
@@ -56,13 +103,21 @@ where
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
         let path = request.uri().path().to_owned();
-        if !traced(&path) {
-            return Box::pin(self.inner.call(request));
-        }
         let (service, method) = path
             .trim_start_matches('/')
             .split_once('/')
-            .unwrap_or((path.as_str(), ""));
+            .map(|(s, m)| (s.to_owned(), m.to_owned()))
+            .unwrap_or_else(|| (path.clone(), String::new()));
+        let started = std::time::Instant::now();
+        if !traced(&path) {
+            let call = self.inner.call(request);
+            return Box::pin(async move {
+                let result = call.await;
+                let code = result.as_ref().map_or(2, status_code);
+                record_call(&service, &method, code, started.elapsed().as_secs_f64());
+                result
+            });
+        }
         let span = tracing::info_span!(
             "grpc call",
             otel.name = %path.trim_start_matches('/'),
@@ -87,6 +142,7 @@ where
                 let result = call.await;
                 let code = result.as_ref().map_or(2, status_code);
                 recorded.record("rpc.grpc.status_code", code);
+                record_call(&service, &method, code, started.elapsed().as_secs_f64());
                 result
             }
             .instrument(span),
@@ -112,5 +168,8 @@ mod tests {
             .body(())
             .unwrap_or_default();
         assert_eq!(status_code(&refused), 3);
+        assert_eq!(code_name(3), "InvalidArgument");
+        assert_eq!(code_name(16), "Unauthenticated");
+        assert_eq!(code_name(99), "Unknown");
     }
 }

@@ -14,11 +14,23 @@ use tokio::net::TcpListener;
 pub type ReadinessCheck =
     Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
 
-/// `/livez` (200 while the process runs) and `/readyz` (200 when `ready` passes and no
-/// drain has begun, else 503 with the reason).
+/// `/livez` (200 while the process runs), `/readyz` (200 when `ready` passes and no drain
+/// has begun, else 503 with the reason) and `/metrics` (Prometheus text).
 pub fn probe_routes(ready: ReadinessCheck, shutdown: Shutdown) -> Router {
     Router::new()
         .route("/livez", get(|| async { "ok\n" }))
+        .route(
+            "/metrics",
+            get(|| async {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    crate::metrics::render(),
+                )
+            }),
+        )
         .route(
             "/readyz",
             get(move || {

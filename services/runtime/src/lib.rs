@@ -5,6 +5,7 @@ pub mod grpc;
 pub mod grpc_observe;
 pub mod host;
 pub mod http;
+pub mod metrics;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;

@@ -65,6 +65,7 @@ fn otlp_provider(service: &'static str) -> Result<SdkTracerProvider, String> {
 /// exported too (call from within the tokio runtime). Calling it twice is harmless: the
 /// second call installs nothing.
 pub fn init(service: &'static str) -> Telemetry {
+    crate::metrics::install();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let provider = if variable_set("OTEL_EXPORTER_OTLP_ENDPOINT")

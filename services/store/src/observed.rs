@@ -1,6 +1,7 @@
 //! Every store and sink [`crate::open`] returns is wrapped in [`Observed`]: each call runs in a
 //! client span named after the backend and operation (OpenTelemetry database conventions),
-//! so a payment's trace shows each write and each query.
+//! so a payment's trace shows each write and each query; and each call's latency, failures
+//! and rows written are counted by backend.
 
 use crate::{Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
@@ -46,11 +47,30 @@ fn system_of(described: &str) -> &'static str {
     }
 }
 
-/// Runs `call` in `span`, marking the span failed when it fails.
-async fn traced<V>(span: tracing::Span, call: impl Future<Output = Result<V>>) -> Result<V> {
+/// Runs `call` in `span`, marking the span failed when it fails, and records its latency
+/// (`payments_store_operation_seconds`) and failures (`payments_store_errors_total`).
+async fn traced<V>(
+    span: tracing::Span,
+    system: &'static str,
+    operation: &'static str,
+    call: impl Future<Output = Result<V>>,
+) -> Result<V> {
+    let started = std::time::Instant::now();
     let result = call.instrument(span.clone()).await;
+    metrics::histogram!(
+        "payments_store_operation_seconds",
+        "system" => system,
+        "operation" => operation,
+    )
+    .record(started.elapsed().as_secs_f64());
     if let Err(e) = &result {
         span.record("error.type", tracing::field::display(e));
+        metrics::counter!(
+            "payments_store_errors_total",
+            "system" => system,
+            "operation" => operation,
+        )
+        .increment(1);
     }
     result
 }
@@ -60,7 +80,16 @@ impl<T: Sink + ?Sized> Sink for Observed<T> {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
         let span = self.span("upsert");
         span.record("db.operation.batch.size", payments.len());
-        traced(span, self.inner.upsert_batch(payments)).await
+        let written = traced(
+            span,
+            self.system,
+            "upsert",
+            self.inner.upsert_batch(payments),
+        )
+        .await?;
+        metrics::counter!("payments_store_written_total", "system" => self.system)
+            .increment(written);
+        Ok(written)
     }
 
     async fn ping(&self) -> Result<()> {
@@ -75,15 +104,33 @@ impl<T: Sink + ?Sized> Sink for Observed<T> {
 #[async_trait]
 impl<T: Store + ?Sized> Store for Observed<T> {
     async fn get(&self, payment_id: &str) -> Result<Option<pb::Payment>> {
-        traced(self.span("get"), self.inner.get(payment_id)).await
+        traced(
+            self.span("get"),
+            self.system,
+            "get",
+            self.inner.get(payment_id),
+        )
+        .await
     }
 
     async fn list(&self, filter: &PaymentFilter, page: &PageRequest) -> Result<Page> {
-        traced(self.span("list"), self.inner.list(filter, page)).await
+        traced(
+            self.span("list"),
+            self.system,
+            "list",
+            self.inner.list(filter, page),
+        )
+        .await
     }
 
     async fn stats(&self, filter: &PaymentFilter) -> Result<Stats> {
-        traced(self.span("stats"), self.inner.stats(filter)).await
+        traced(
+            self.span("stats"),
+            self.system,
+            "stats",
+            self.inner.stats(filter),
+        )
+        .await
     }
 }
 

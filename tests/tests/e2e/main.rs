@@ -16,6 +16,7 @@ mod grpc_surface;
 mod kafka_bus;
 mod kafka_dead_letters;
 mod kafka_delivery;
+mod metrics;
 mod runs;
 mod seed_compat;
 mod traces;

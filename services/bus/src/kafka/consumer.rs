@@ -37,12 +37,20 @@ struct GroupContext {
 impl ClientContext for GroupContext {
     fn stats(&self, statistics: Statistics) {
         if let Some(topic) = statistics.topics.get(&self.topic) {
-            let lag: i64 = topic
+            let assigned = topic
                 .partitions
                 .values()
-                .filter(|p| p.partition >= 0 && p.consumer_lag >= 0)
-                .map(|p| p.consumer_lag)
-                .sum();
+                .filter(|p| p.partition >= 0 && p.consumer_lag >= 0);
+            let mut lag = 0;
+            for partition in assigned {
+                lag += partition.consumer_lag;
+                metrics::gauge!(
+                    "payments_consumer_lag",
+                    "topic" => self.topic.clone(),
+                    "partition" => partition.partition.to_string(),
+                )
+                .set(partition.consumer_lag as f64);
+            }
             self.lag.store(lag, Ordering::Relaxed);
         }
     }
