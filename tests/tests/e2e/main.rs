@@ -12,6 +12,7 @@ mod common;
 mod bad_input;
 mod cli;
 mod fan_out;
+mod graceful_shutdown;
 mod grpc_surface;
 mod kafka_bus;
 mod kafka_dead_letters;

@@ -78,7 +78,7 @@ impl ConsumerContext for GroupContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(partitions) = rebalance {
             let ids: Vec<i32> = partitions
                 .elements()
@@ -86,7 +86,18 @@ impl ConsumerContext for GroupContext {
                 .map(|e| e.partition())
                 .collect();
             self.assigned.store(ids.len(), Ordering::Relaxed);
-            tracing::info!(topic = %self.topic, partitions = ?ids, "partitions assigned");
+            // Where the group resumes each partition, for whoever reads the log after a
+            // restart.
+            let committed: Vec<String> = consumer
+                .committed_offsets((*partitions).clone(), Duration::from_secs(5))
+                .map(|list| {
+                    list.elements()
+                        .iter()
+                        .map(|e| format!("{}@{:?}", e.partition(), e.offset()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            tracing::info!(topic = %self.topic, partitions = ?ids, ?committed, "partitions assigned");
         }
     }
 }
