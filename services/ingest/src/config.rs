@@ -23,6 +23,15 @@ pub struct IngestArgs {
     /// Record key: keeps the records with the same key in order.
     #[arg(long, env = "PAYMENTS_KEY", value_enum, default_value_t = RecordKey::PaymentId)]
     pub key: RecordKey,
+    /// File of bearer tokens, one per line: every call but health and reflection must send
+    /// `authorization: Bearer <token>` with one of them, else it gets UNAUTHENTICATED.
+    /// Unset: no authentication.
+    #[arg(long, env = "PAYMENTS_AUTH_TOKENS_FILE")]
+    pub auth_tokens_file: Option<std::path::PathBuf>,
+    /// Calls served at once; past it a call is refused with RESOURCE_EXHAUSTED (retry with
+    /// backoff) rather than queued. 0: no limit.
+    #[arg(long, env = "PAYMENTS_MAX_CONCURRENT_CALLS", default_value_t = 256)]
+    pub max_concurrent_calls: usize,
     /// Seconds in-flight calls may take to finish after SIGTERM before the process gives up.
     #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,

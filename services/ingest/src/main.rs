@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use payments_bus::Bus;
 use payments_ingest::{IngestGrpc, Ingestor, config::IngestArgs};
+use payments_runtime::auth::BearerTokens;
 use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
 
 #[tokio::main]
@@ -24,7 +25,16 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("connecting to bus {}", args.bus))?;
     let stop = shutdown::on_signal();
     let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key);
-    let routes = GrpcRoutes::new().add_service(IngestGrpc::new(ingestor).into_server());
+    let tokens = args
+        .auth_tokens_file
+        .as_deref()
+        .map(BearerTokens::from_file)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let routes = GrpcRoutes::new()
+        .require_bearer(tokens)
+        .limit_concurrent_calls(Some(args.max_concurrent_calls).filter(|n| *n > 0))
+        .add_service(IngestGrpc::new(ingestor).into_server());
     let ready = http::readiness(move || {
         let bus = bus.clone();
         async move { bus.check_ready().await }

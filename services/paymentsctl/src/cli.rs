@@ -58,6 +58,9 @@ pub struct ServerArg {
     /// gRPC address of a running payments server.
     #[arg(long, env = "PAYMENTS_SERVER", default_value = "127.0.0.1:50051")]
     pub server: String,
+    /// Bearer token sent with every call, for servers started with `--auth-tokens-file`.
+    #[arg(long, env = "PAYMENTS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// `paymentsctl up`.

@@ -5,7 +5,31 @@ use payments_core::pb::{
     generator_service_client::GeneratorServiceClient, ingest_service_client::IngestServiceClient,
     query_service_client::QueryServiceClient,
 };
+use tonic::metadata::AsciiMetadataValue;
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
+
+/// Adds `authorization: Bearer <token>` to every call, when there is a token.
+#[derive(Clone, Default)]
+pub struct BearerHeader(Option<AsciiMetadataValue>);
+
+impl Interceptor for BearerHeader {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A connection to the server, with the caller's bearer token if any.
+pub type Connection = InterceptedService<Channel, BearerHeader>;
 
 /// The server's address as a URL: `127.0.0.1:50051` becomes `http://127.0.0.1:50051`.
 pub fn server_url(server: &str) -> String {
@@ -16,8 +40,20 @@ pub fn server_url(server: &str) -> String {
     }
 }
 
-/// Connects to `server`, with an error that says what to do when nothing answers.
-pub async fn connect(server: &str) -> anyhow::Result<Channel> {
+/// Connects to `server`, sending `token` (if any) as a bearer token on every call; the error
+/// says what to do when nothing answers.
+pub async fn connect(server: &str, token: Option<&str>) -> anyhow::Result<Connection> {
+    let header = token
+        .map(|t| format!("Bearer {t}").parse::<AsciiMetadataValue>())
+        .transpose()
+        .context("the bearer token must be printable ASCII")?;
+    Ok(InterceptedService::new(
+        connect_channel(server).await?,
+        BearerHeader(header),
+    ))
+}
+
+async fn connect_channel(server: &str) -> anyhow::Result<Channel> {
     let url = server_url(server);
     let endpoint = Endpoint::from_shared(url.clone())
         .with_context(|| format!("invalid server address {server:?}"))?;
@@ -32,16 +68,16 @@ pub async fn connect(server: &str) -> anyhow::Result<Channel> {
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
 /// An ingest client.
-pub fn ingest(channel: Channel) -> IngestServiceClient<Channel> {
+pub fn ingest(channel: Connection) -> IngestServiceClient<Connection> {
     IngestServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE)
 }
 
 /// A query client.
-pub fn query(channel: Channel) -> QueryServiceClient<Channel> {
+pub fn query(channel: Connection) -> QueryServiceClient<Connection> {
     QueryServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE)
 }
 
 /// A generator client.
-pub fn generator(channel: Channel) -> GeneratorServiceClient<Channel> {
+pub fn generator(channel: Connection) -> GeneratorServiceClient<Connection> {
     GeneratorServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE)
 }

@@ -20,6 +20,11 @@ pub struct QueryArgs {
     /// `redis://127.0.0.1:6379` — the processor's Redis sink writes it.
     #[arg(long, env = "PAYMENTS_CACHE")]
     pub cache: Option<String>,
+    /// File of bearer tokens, one per line: every call but health and reflection must send
+    /// `authorization: Bearer <token>` with one of them, else it gets UNAUTHENTICATED.
+    /// Unset: no authentication.
+    #[arg(long, env = "PAYMENTS_AUTH_TOKENS_FILE")]
+    pub auth_tokens_file: Option<std::path::PathBuf>,
     /// Seconds in-flight calls may take to finish after SIGTERM before the process gives up.
     #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,

@@ -8,6 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::Context;
 use clap::Parser;
 use payments_query::{QueryGrpc, config::QueryArgs, http_routes};
+use payments_runtime::auth::BearerTokens;
 use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
 use payments_store::CachedStore;
 use std::sync::Arc;
@@ -35,7 +36,15 @@ async fn run() -> anyhow::Result<()> {
     }
     tracing::info!(store = %store.describe(), "serving queries");
     let stop = shutdown::on_signal();
-    let routes = GrpcRoutes::new().add_service(QueryGrpc::new(store.clone()).into_server());
+    let tokens = args
+        .auth_tokens_file
+        .as_deref()
+        .map(BearerTokens::from_file)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let routes = GrpcRoutes::new()
+        .require_bearer(tokens)
+        .add_service(QueryGrpc::new(store.clone()).into_server());
     let ready_store = store.clone();
     let ready = http::readiness(move || {
         let store = ready_store.clone();

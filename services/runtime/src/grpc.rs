@@ -2,6 +2,8 @@
 //! services, then a graceful stop.
 
 use crate::Shutdown;
+use crate::auth::{BearerTokens, RequireBearer};
+use crate::load_shed::ShedAbove;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tonic::server::NamedService;
@@ -54,6 +56,8 @@ pub enum ServeError {
 pub struct GrpcRoutes {
     routes: Routes,
     health: HealthRegistry,
+    auth: RequireBearer,
+    shed: ShedAbove,
 }
 
 impl Default for GrpcRoutes {
@@ -73,7 +77,22 @@ impl GrpcRoutes {
                 reporter,
                 services: Vec::new(),
             },
+            auth: RequireBearer::default(),
+            shed: ShedAbove::default(),
         }
+    }
+
+    /// Requires a bearer token from `tokens` on every call but health and reflection
+    /// (nothing when `None`).
+    pub fn require_bearer(mut self, tokens: Option<BearerTokens>) -> Self {
+        self.auth = RequireBearer::new(tokens);
+        self
+    }
+
+    /// Refuses calls past `limit` at once with `RESOURCE_EXHAUSTED` (no bound when `None`).
+    pub fn limit_concurrent_calls(mut self, limit: Option<usize>) -> Self {
+        self.shed = ShedAbove::new(limit);
+        self
     }
 
     /// Adds a service; its health starts NOT_SERVING until [`GrpcRoutes::serve`] begins.
@@ -124,6 +143,7 @@ impl GrpcRoutes {
     /// NOT_SERVING, stops accepting, and lets in-flight calls finish.
     pub async fn serve(self, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
         let health = self.health.clone();
+        let (auth, shed) = (self.auth.clone(), self.shed.clone());
         let routes = self.with_reflection()?;
         health.set_serving(true).await;
         let drain = async move {
@@ -134,6 +154,8 @@ impl GrpcRoutes {
             // Keep idle connections alive through proxies and detect dead peers.
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
             .layer(crate::grpc_observe::ObserveCalls)
+            .layer(auth)
+            .layer(shed)
             .add_routes(routes)
             // Small responses must not wait for Nagle's algorithm (40 ms with delayed ACKs).
             .serve_with_incoming_shutdown(

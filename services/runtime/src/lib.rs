@@ -1,10 +1,13 @@
 //! Plumbing every service shares: logging, gRPC health and reflection, mapping domain
 //! errors to gRPC statuses, HTTP probes and graceful shutdown.
 
+pub mod auth;
 pub mod grpc;
 pub mod grpc_observe;
+mod grpc_reject;
 pub mod host;
 pub mod http;
+pub mod load_shed;
 pub mod metrics;
 pub mod shutdown;
 pub mod status;

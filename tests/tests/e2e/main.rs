@@ -19,5 +19,6 @@ mod kafka_dead_letters;
 mod kafka_delivery;
 mod metrics;
 mod runs;
+mod security;
 mod seed_compat;
 mod traces;

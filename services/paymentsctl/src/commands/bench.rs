@@ -72,7 +72,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
     let seed = args.seed.unwrap_or_else(super::clock_seed);
     let payments = generated_now(args.count, seed);
-    let channel = client::connect(server).await?;
+    let channel = client::connect(server, None).await?;
     let mut query = client::query(channel.clone());
     let baseline = stats_count(&mut query).await?;
 
@@ -212,7 +212,7 @@ pub fn generated_now(count: u64, seed: u64) -> Arc<Vec<pb::Payment>> {
 }
 
 async fn stats_count(
-    query: &mut pb::query_service_client::QueryServiceClient<tonic::transport::Channel>,
+    query: &mut pb::query_service_client::QueryServiceClient<client::Connection>,
 ) -> anyhow::Result<i64> {
     Ok(query
         .get_stats(pb::GetStatsRequest { filter: None })
@@ -224,7 +224,7 @@ async fn stats_count(
 
 /// Polls `GetPayment` for the oldest pending sample until it is found.
 async fn sample_latencies(
-    mut query: pb::query_service_client::QueryServiceClient<tonic::transport::Channel>,
+    mut query: pb::query_service_client::QueryServiceClient<client::Connection>,
     samples: Samples,
     done: Arc<AtomicBool>,
 ) -> anyhow::Result<Vec<Duration>> {

@@ -1,0 +1,167 @@
+//! Bearer-token authentication for gRPC servers: with tokens configured, every call but
+//! health and reflection needs `authorization: Bearer <token>` naming one of them, else it
+//! is refused with `UNAUTHENTICATED` before it reaches the service. Tokens are compared in
+//! constant time and never logged.
+
+use crate::grpc_reject::{is_infrastructure, refusal};
+use futures::future::{BoxFuture, Either, Ready, ready};
+use std::path::Path;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tower_layer::Layer;
+use tower_service::Service;
+
+/// The tokens a server accepts.
+#[derive(Clone)]
+pub struct BearerTokens(Arc<Vec<Vec<u8>>>);
+
+impl std::fmt::Debug for BearerTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BearerTokens({} tokens)", self.0.len())
+    }
+}
+
+impl BearerTokens {
+    /// Reads one token per line from `path` (blank lines and `#` comments skipped); a file
+    /// with no token is an error, so a typo cannot turn authentication off.
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading bearer tokens from {}: {e}", path.display()))?;
+        let tokens: Vec<Vec<u8>> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| l.as_bytes().to_vec())
+            .collect();
+        if tokens.is_empty() {
+            return Err(format!("{} holds no bearer token", path.display()));
+        }
+        Ok(Self(Arc::new(tokens)))
+    }
+
+    /// Whether an `authorization` header value names one of the tokens.
+    pub fn accepts(&self, authorization: Option<&[u8]>) -> bool {
+        let Some(value) = authorization else {
+            return false;
+        };
+        let Some(token) = value
+            .get(..7)
+            .filter(|scheme| scheme.eq_ignore_ascii_case(b"bearer "))
+            .and_then(|_| value.get(7..))
+        else {
+            return false;
+        };
+        // Every configured token is compared in full, matched or not.
+        self.0
+            .iter()
+            .fold(false, |found, known| constant_time_eq(known, token) | found)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Checks bearer tokens when it has any; passes every call through when it has none.
+#[derive(Debug, Clone, Default)]
+pub struct RequireBearer {
+    tokens: Option<BearerTokens>,
+}
+
+impl RequireBearer {
+    /// Requires one of `tokens`, or nothing when `None`.
+    pub fn new(tokens: Option<BearerTokens>) -> Self {
+        Self { tokens }
+    }
+}
+
+impl<S> Layer<S> for RequireBearer {
+    type Service = BearerChecked<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BearerChecked {
+            inner,
+            tokens: self.tokens.clone(),
+        }
+    }
+}
+
+/// A service behind [`RequireBearer`].
+#[derive(Debug, Clone)]
+pub struct BearerChecked<S> {
+    inner: S,
+    tokens: Option<BearerTokens>,
+}
+
+impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for BearerChecked<S>
+where
+    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    S::Future: Send + 'static,
+    ResBody: Default,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Either<
+        BoxFuture<'static, Result<S::Response, S::Error>>,
+        Ready<Result<S::Response, S::Error>>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+        if let Some(tokens) = &self.tokens
+            && !is_infrastructure(request.uri().path())
+            && !tokens.accepts(
+                request
+                    .headers()
+                    .get(http::header::AUTHORIZATION)
+                    .map(|v| v.as_bytes()),
+            )
+        {
+            return Either::Right(ready(Ok(refusal(tonic::Status::unauthenticated(
+                "missing or unknown bearer token: send `authorization: Bearer <token>`",
+            )))));
+        }
+        Either::Left(Box::pin(self.inner.call(request)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(text: &str) -> Result<BearerTokens, String> {
+        let path = std::env::temp_dir().join(format!(
+            "payments-tokens-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::write(&path, text).map_err(|e| e.to_string())?;
+        let read = BearerTokens::from_file(&path);
+        let _ = std::fs::remove_file(path);
+        read
+    }
+
+    #[test]
+    fn only_a_listed_token_after_bearer_is_accepted() {
+        let t = tokens("# ops\nalpha-1\n\n  beta-2  \n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(t.accepts(Some(b"Bearer alpha-1")));
+        assert!(t.accepts(Some(b"bearer beta-2")));
+        assert!(!t.accepts(Some(b"Bearer alpha-2")));
+        assert!(!t.accepts(Some(b"alpha-1")));
+        assert!(!t.accepts(Some(b"Basic alpha-1")));
+        assert!(!t.accepts(None));
+        assert_eq!(format!("{t:?}"), "BearerTokens(2 tokens)");
+    }
+
+    #[test]
+    fn a_file_without_tokens_is_refused() {
+        let error = tokens("# nothing here\n\n").err().unwrap_or_default();
+        assert!(error.contains("holds no bearer token"), "{error}");
+    }
+}

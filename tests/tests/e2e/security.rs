@@ -1,0 +1,175 @@
+//! Bearer tokens and load shedding on the gRPC servers: a call without a listed token gets
+//! UNAUTHENTICATED (health checks need none), and a call past ingest's concurrency limit is
+//! refused at once with RESOURCE_EXHAUSTED instead of queueing.
+
+use crate::common;
+
+use common::kafka::Broker;
+use common::pipeline::*;
+use common::services::ServiceProcess;
+use payments_proto::v1 as pb;
+use pb::ingest_service_client::IngestServiceClient;
+use pb::query_service_client::QueryServiceClient;
+use tonic::Code;
+
+fn with_token<T>(message: T, token: Option<&str>) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Some(token) = token {
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    request
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = common::temp_dir("security");
+    let tokens = dir.join("tokens");
+    std::fs::write(&tokens, "# clients\nteam-a-7f3\n").unwrap();
+    let tokens = tokens.display().to_string();
+    let url = broker.url("partitions=1");
+    let ingest = ServiceProcess::start(
+        "payments-ingest",
+        &[
+            "--bus",
+            &url,
+            "--auth-tokens-file",
+            &tokens,
+            "--max-concurrent-calls",
+            "1",
+        ],
+        &dir.join("ingest.log"),
+    );
+    let mut client = IngestServiceClient::new(common::channel(ingest.grpc).await);
+    let payments = generated(3, 47);
+    let submit = |p: &pb::Payment| pb::SubmitPaymentRequest {
+        payment: Some(p.clone()),
+        validation_mode: pb::ValidationMode::Strict as i32,
+    };
+
+    for token in [None, Some("team-a-7f4"), Some("")] {
+        let refused = client
+            .submit_payment(with_token(submit(&payments[0]), token))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::Unauthenticated, "token {token:?}");
+        assert!(refused.message().contains("bearer token"), "{refused:?}");
+    }
+    let accepted = client
+        .submit_payment(with_token(submit(&payments[0]), Some("team-a-7f3")))
+        .await
+        .unwrap();
+    assert_eq!(accepted.into_inner().payment_id, payments[0].payment_id);
+    // Health needs no token.
+    let mut health =
+        tonic_health::pb::health_client::HealthClient::new(common::channel(ingest.grpc).await);
+    let serving = health
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(serving.into_inner().status, 1);
+
+    // A stream held open takes the only slot; the next call is shed at once.
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    sender
+        .send(pb::SubmitPaymentsRequest {
+            payment: Some(payments[1].clone()),
+            validation_mode: pb::ValidationMode::Strict as i32,
+        })
+        .await
+        .unwrap();
+    let mut streaming = client.clone();
+    let open_stream = tokio::spawn(async move {
+        streaming
+            .submit_payments(with_token(
+                tokio_stream::wrappers::ReceiverStream::new(receiver),
+                Some("team-a-7f3"),
+            ))
+            .await
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let shed = loop {
+        let result = client
+            .submit_payment(with_token(submit(&payments[2]), Some("team-a-7f3")))
+            .await;
+        match result {
+            Err(status) if status.code() == Code::ResourceExhausted => break status,
+            // The stream may not hold its slot yet.
+            _ => {
+                assert!(std::time::Instant::now() < deadline, "never shed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    assert!(
+        shed.message().contains("limit of 1 concurrent calls"),
+        "{shed:?}"
+    );
+    drop(sender);
+    let summary = open_stream.await.unwrap().unwrap().into_inner();
+    assert_eq!(summary.accepted, 1);
+    client
+        .submit_payment(with_token(submit(&payments[2]), Some("team-a-7f3")))
+        .await
+        .unwrap();
+
+    let (_, metrics) = common::http(ingest.http, "GET", "/metrics", None);
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("grpc_server_handled_total")
+                && l.contains("grpc_code=\"Unauthenticated\"")
+                && l.ends_with(" 3")),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("grpc_server_shed_total ")),
+        "{metrics}"
+    );
+
+    // The query service takes the same file.
+    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let query = ServiceProcess::start(
+        "payments-query",
+        &["--store", &sqlite, "--auth-tokens-file", &tokens],
+        &dir.join("query.log"),
+    );
+    let mut reader = QueryServiceClient::new(common::channel(query.grpc).await);
+    let stats = pb::GetStatsRequest { filter: None };
+    let refused = reader
+        .get_stats(with_token(stats.clone(), Some("nope")))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    reader
+        .get_stats(with_token(stats, Some("team-a-7f3")))
+        .await
+        .unwrap();
+    // paymentsctl sends its --token (or PAYMENTS_TOKEN).
+    let stats = |token: Option<&str>| {
+        let mut command = std::process::Command::new(common::paymentsctl());
+        command.args(["stats", "--server", &query.grpc.to_string()]);
+        if let Some(token) = token {
+            command.env("PAYMENTS_TOKEN", token);
+        }
+        command.output().unwrap()
+    };
+    let refused = stats(None);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("bearer token"),
+        "{refused:?}"
+    );
+    assert!(stats(Some("team-a-7f3")).status.success());
+    // No log line carries a token.
+    for log in ["ingest.log", "query.log"] {
+        let text = std::fs::read_to_string(dir.join(log)).unwrap();
+        assert!(!text.contains("team-a-7f3"), "{log} shows a token");
+    }
+}
