@@ -3,6 +3,8 @@
 //! what it cannot process to the dead-letter topic. Offsets are committed only after every
 //! sink has written the batch (at-least-once; upserts make replays harmless).
 
+#[cfg(test)]
+mod arbitrary_input_tests;
 mod batch_span;
 pub mod config;
 mod decode;
