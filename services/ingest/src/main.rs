@@ -25,12 +25,8 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("connecting to bus {}", args.bus))?;
     let stop = shutdown::on_signal();
     let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key);
-    let tokens = args
-        .auth_tokens_file
-        .as_deref()
-        .map(BearerTokens::from_file)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let tokens =
+        BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
     let routes = GrpcRoutes::new()
         .require_bearer(tokens)
         .limit_concurrent_calls(Some(args.max_concurrent_calls).filter(|n| *n > 0))

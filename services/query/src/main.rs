@@ -36,12 +36,8 @@ async fn run() -> anyhow::Result<()> {
     }
     tracing::info!(store = %store.describe(), "serving queries");
     let stop = shutdown::on_signal();
-    let tokens = args
-        .auth_tokens_file
-        .as_deref()
-        .map(BearerTokens::from_file)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let tokens =
+        BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
     let routes = GrpcRoutes::new()
         .require_bearer(tokens)
         .add_service(QueryGrpc::new(store.clone()).into_server());

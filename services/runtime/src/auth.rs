@@ -3,13 +3,9 @@
 //! is refused with `UNAUTHENTICATED` before it reaches the service. Tokens are compared in
 //! constant time and never logged.
 
-use crate::grpc_reject::{is_infrastructure, refusal};
-use futures::future::{BoxFuture, Either, Ready, ready};
+use crate::grpc_gate::Gate;
 use std::path::Path;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use tower_layer::Layer;
-use tower_service::Service;
 
 /// The tokens a server accepts.
 #[derive(Clone)]
@@ -22,6 +18,11 @@ impl std::fmt::Debug for BearerTokens {
 }
 
 impl BearerTokens {
+    /// The tokens in `path`, when one is given; see [`BearerTokens::from_file`].
+    pub fn load(path: Option<&Path>) -> Result<Option<Self>, String> {
+        path.map(Self::from_file).transpose()
+    }
+
     /// Reads one token per line from `path` (blank lines and `#` comments skipped); a file
     /// with no token is an error, so a typo cannot turn authentication off.
     pub fn from_file(path: &Path) -> Result<Self, String> {
@@ -65,69 +66,22 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Checks bearer tokens when it has any; passes every call through when it has none.
-#[derive(Debug, Clone, Default)]
-pub struct RequireBearer {
-    tokens: Option<BearerTokens>,
-}
+/// Admits a call only with a listed bearer token.
+impl Gate for BearerTokens {
+    type Ticket = ();
 
-impl RequireBearer {
-    /// Requires one of `tokens`, or nothing when `None`.
-    pub fn new(tokens: Option<BearerTokens>) -> Self {
-        Self { tokens }
-    }
-}
-
-impl<S> Layer<S> for RequireBearer {
-    type Service = BearerChecked<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        BearerChecked {
-            inner,
-            tokens: self.tokens.clone(),
-        }
-    }
-}
-
-/// A service behind [`RequireBearer`].
-#[derive(Debug, Clone)]
-pub struct BearerChecked<S> {
-    inner: S,
-    tokens: Option<BearerTokens>,
-}
-
-impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for BearerChecked<S>
-where
-    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
-    S::Future: Send + 'static,
-    ResBody: Default,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Either<
-        BoxFuture<'static, Result<S::Response, S::Error>>,
-        Ready<Result<S::Response, S::Error>>,
-    >;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
-        if let Some(tokens) = &self.tokens
-            && !is_infrastructure(request.uri().path())
-            && !tokens.accepts(
-                request
-                    .headers()
-                    .get(http::header::AUTHORIZATION)
-                    .map(|v| v.as_bytes()),
-            )
-        {
-            return Either::Right(ready(Ok(refusal(tonic::Status::unauthenticated(
+    fn admit(&self, headers: &http::HeaderMap) -> Result<(), tonic::Status> {
+        if self.accepts(
+            headers
+                .get(http::header::AUTHORIZATION)
+                .map(|v| v.as_bytes()),
+        ) {
+            Ok(())
+        } else {
+            Err(tonic::Status::unauthenticated(
                 "missing or unknown bearer token: send `authorization: Bearer <token>`",
-            )))));
+            ))
         }
-        Either::Left(Box::pin(self.inner.call(request)))
     }
 }
 

@@ -2,7 +2,8 @@
 //! services, then a graceful stop.
 
 use crate::Shutdown;
-use crate::auth::{BearerTokens, RequireBearer};
+use crate::auth::BearerTokens;
+use crate::grpc_gate::GateLayer;
 use crate::load_shed::ShedAbove;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -56,8 +57,8 @@ pub enum ServeError {
 pub struct GrpcRoutes {
     routes: Routes,
     health: HealthRegistry,
-    auth: RequireBearer,
-    shed: ShedAbove,
+    auth: GateLayer<BearerTokens>,
+    shed: GateLayer<ShedAbove>,
 }
 
 impl Default for GrpcRoutes {
@@ -77,21 +78,21 @@ impl GrpcRoutes {
                 reporter,
                 services: Vec::new(),
             },
-            auth: RequireBearer::default(),
-            shed: ShedAbove::default(),
+            auth: GateLayer(None),
+            shed: GateLayer(None),
         }
     }
 
     /// Requires a bearer token from `tokens` on every call but health and reflection
     /// (nothing when `None`).
     pub fn require_bearer(mut self, tokens: Option<BearerTokens>) -> Self {
-        self.auth = RequireBearer::new(tokens);
+        self.auth = GateLayer(tokens);
         self
     }
 
     /// Refuses calls past `limit` at once with `RESOURCE_EXHAUSTED` (no bound when `None`).
     pub fn limit_concurrent_calls(mut self, limit: Option<usize>) -> Self {
-        self.shed = ShedAbove::new(limit);
+        self.shed = GateLayer(limit.map(ShedAbove::new));
         self
     }
 

@@ -30,7 +30,7 @@ pub struct ObservedCalls<S> {
 
 /// Whether calls to `path` are traced: not the probes and tooling every client polls.
 fn traced(path: &str) -> bool {
-    !crate::grpc_reject::is_infrastructure(path)
+    !crate::grpc_gate::is_infrastructure(path)
 }
 
 /// The `grpc-status` a response started with (0, OK, when it comes in the trailers).

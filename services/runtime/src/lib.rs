@@ -3,8 +3,8 @@
 
 pub mod auth;
 pub mod grpc;
+pub mod grpc_gate;
 pub mod grpc_observe;
-mod grpc_reject;
 pub mod host;
 pub mod http;
 pub mod load_shed;
