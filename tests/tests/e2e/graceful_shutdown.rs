@@ -9,7 +9,6 @@ use common::kafka::Broker;
 use common::pipeline::*;
 use common::services::ServiceProcess;
 use payments_proto::v1 as pb;
-use pb::generator_service_client::GeneratorServiceClient;
 use std::time::{Duration, Instant};
 
 /// The grace period each service is given.
@@ -46,21 +45,16 @@ async fn sigterm_during_a_5000_per_second_run_exits_zero_in_grace_and_loses_noth
         &["--shutdown-grace", &grace],
     );
     let generator = ServiceProcess::start("payments-generator", &[], &dir.join("generator.log"));
-    let mut runs = GeneratorServiceClient::new(common::channel(generator.grpc).await);
-    let run = runs
-        .start_run(pb::StartRunRequest {
-            spec: Some(pb::RunSpec {
-                rate: 5_000,
-                seed: 46,
-                ingest_target: ingest.grpc.to_string(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .run
-        .unwrap();
+    let (mut runs, run) = start_run(
+        generator.grpc,
+        pb::RunSpec {
+            rate: 5_000,
+            seed: 46,
+            ingest_target: ingest.grpc.to_string(),
+            ..Default::default()
+        },
+    )
+    .await;
 
     // Mid-run: the processor is storing.
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -10,7 +10,6 @@ use common::kafka::Broker;
 use common::pipeline::*;
 use common::services::ServiceProcess;
 use payments_proto::v1 as pb;
-use pb::generator_service_client::GeneratorServiceClient;
 use pb::ingest_service_client::IngestServiceClient;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -106,22 +105,17 @@ async fn every_service_exports_its_series_with_the_counts_of_the_run() {
     );
 
     // A generator run of 400 into ingest.
-    let mut runs = GeneratorServiceClient::new(common::channel(generator.grpc).await);
-    let run = runs
-        .start_run(pb::StartRunRequest {
-            spec: Some(pb::RunSpec {
-                rate: 2_000,
-                count: 400,
-                seed: 45,
-                ingest_target: ingest.grpc.to_string(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .run
-        .unwrap();
+    let (mut runs, run) = start_run(
+        generator.grpc,
+        pb::RunSpec {
+            rate: 2_000,
+            count: 400,
+            seed: 45,
+            ingest_target: ingest.grpc.to_string(),
+            ..Default::default()
+        },
+    )
+    .await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let now = runs

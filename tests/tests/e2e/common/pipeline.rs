@@ -145,6 +145,27 @@ pub fn processor_process(broker: &Broker, dir: &Path, log: &str, extra: &[&str])
     ServiceProcess::start("payments-processor", &args, &dir.join(log))
 }
 
+/// Starts a generator run of `spec` on the generator at `generator`; returns the client
+/// and the run.
+pub async fn start_run(
+    generator: SocketAddr,
+    spec: pb::RunSpec,
+) -> (
+    pb::generator_service_client::GeneratorServiceClient<tonic::transport::Channel>,
+    pb::Run,
+) {
+    let mut runs =
+        pb::generator_service_client::GeneratorServiceClient::new(super::channel(generator).await);
+    let run = runs
+        .start_run(pb::StartRunRequest { spec: Some(spec) })
+        .await
+        .unwrap()
+        .into_inner()
+        .run
+        .unwrap();
+    (runs, run)
+}
+
 /// Puts raw records on the payments topic, as any producer could.
 pub async fn produce_raw(broker: &Broker, topic: &str, records: Vec<BusRecord>) {
     let bus = Bus::connect(&broker.url("partitions=3")).await.unwrap();
