@@ -20,13 +20,13 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = IngestArgs::parse();
     let _telemetry = payments_runtime::telemetry::init("payments-ingest");
+    let tokens =
+        BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
     let bus = Bus::connect_networked(&args.bus, "payments-ingest", &[&args.topic])
         .await
         .with_context(|| format!("connecting to bus {}", args.bus))?;
     let stop = shutdown::on_signal();
     let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key);
-    let tokens =
-        BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
     let routes = GrpcRoutes::new()
         .require_bearer(tokens)
         .limit_concurrent_calls(Some(args.max_concurrent_calls).filter(|n| *n > 0))

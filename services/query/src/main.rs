@@ -21,6 +21,8 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = QueryArgs::parse();
     let _telemetry = payments_runtime::telemetry::init("payments-query");
+    let tokens =
+        BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
     let mut store = payments_store::open(&args.store)
         .await
         .with_context(|| format!("opening store {}", args.store))?;
@@ -36,8 +38,6 @@ async fn run() -> anyhow::Result<()> {
     }
     tracing::info!(store = %store.describe(), "serving queries");
     let stop = shutdown::on_signal();
-    let tokens =
-        BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
     let routes = GrpcRoutes::new()
         .require_bearer(tokens)
         .add_service(QueryGrpc::new(store.clone()).into_server());
