@@ -29,4 +29,7 @@ pub struct GeneratorArgs {
     /// Seconds in-flight calls may take to finish after SIGTERM before the process gives up.
     #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
+    /// TLS for the gRPC port.
+    #[command(flatten)]
+    pub tls: payments_runtime::tls::ServerTlsArgs,
 }

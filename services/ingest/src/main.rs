@@ -20,6 +20,7 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = IngestArgs::parse();
     let _telemetry = payments_runtime::telemetry::init("payments-ingest");
+    let tls = args.tls.server_config().map_err(anyhow::Error::msg)?;
     let tokens =
         BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
     let bus = Bus::connect_networked(&args.bus, "payments-ingest", &[&args.topic])
@@ -28,6 +29,7 @@ async fn run() -> anyhow::Result<()> {
     let stop = shutdown::on_signal();
     let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key);
     let routes = GrpcRoutes::new()
+        .with_tls(tls)
         .require_bearer(tokens)
         .limit_concurrent_calls(Some(args.max_concurrent_calls).filter(|n| *n > 0))
         .add_service(IngestGrpc::new(ingestor).into_server());

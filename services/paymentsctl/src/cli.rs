@@ -61,6 +61,33 @@ pub struct ServerArg {
     /// Bearer token sent with every call, for servers started with `--auth-tokens-file`.
     #[arg(long, env = "PAYMENTS_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// PEM CA certificate to verify a TLS server with (connects over TLS).
+    #[arg(long, env = "PAYMENTS_TLS_CA")]
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// PEM client certificate, for servers that require one (mutual TLS); needs --tls-key.
+    #[arg(
+        long,
+        env = "PAYMENTS_CLIENT_TLS_CERT",
+        requires = "tls_key",
+        requires = "tls_ca"
+    )]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "PAYMENTS_CLIENT_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+}
+
+impl ServerArg {
+    /// A plaintext server at `server`, without a token.
+    pub fn plain(server: &str) -> Self {
+        Self {
+            server: server.to_owned(),
+            token: None,
+            tls_ca: None,
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
 }
 
 /// `paymentsctl up`.

@@ -1,5 +1,6 @@
 //! Connecting to a running payments server.
 
+use crate::cli::ServerArg;
 use anyhow::Context;
 use payments_core::pb::{
     generator_service_client::GeneratorServiceClient, ingest_service_client::IngestServiceClient,
@@ -8,7 +9,7 @@ use payments_core::pb::{
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 /// Adds `authorization: Bearer <token>` to every call, when there is a token.
 #[derive(Clone, Default)]
@@ -40,10 +41,13 @@ pub fn server_url(server: &str) -> String {
     }
 }
 
-/// Connects to `server`, sending `token` (if any) as a bearer token on every call; the error
-/// says what to do when nothing answers.
-pub async fn connect(server: &str, token: Option<&str>) -> anyhow::Result<Connection> {
-    let header = token
+/// Connects to `server.server`, over TLS when a CA is given (with a client certificate
+/// when one is), sending the bearer token (if any) on every call; the error says what to do
+/// when nothing answers.
+pub async fn connect(server: &ServerArg) -> anyhow::Result<Connection> {
+    let header = server
+        .token
+        .as_deref()
         .map(|t| format!("Bearer {t}").parse::<AsciiMetadataValue>())
         .transpose()
         .context("the bearer token must be printable ASCII")?;
@@ -53,10 +57,39 @@ pub async fn connect(server: &str, token: Option<&str>) -> anyhow::Result<Connec
     ))
 }
 
-async fn connect_channel(server: &str) -> anyhow::Result<Channel> {
-    let url = server_url(server);
-    let endpoint = Endpoint::from_shared(url.clone())
-        .with_context(|| format!("invalid server address {server:?}"))?;
+/// The client TLS configuration `server` asks for, if any.
+fn tls_config(server: &ServerArg) -> anyhow::Result<Option<ClientTlsConfig>> {
+    let Some(ca) = &server.tls_ca else {
+        return Ok(None);
+    };
+    let pem = |flag: &str, path: &std::path::Path| {
+        payments_runtime::tls::read_pem(flag, path).map_err(anyhow::Error::msg)
+    };
+    let mut config =
+        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem("--tls-ca", ca)?));
+    if let (Some(cert), Some(key)) = (&server.tls_cert, &server.tls_key) {
+        config = config.identity(Identity::from_pem(
+            pem("--tls-cert", cert)?,
+            pem("--tls-key", key)?,
+        ));
+    }
+    Ok(Some(config))
+}
+
+async fn connect_channel(server: &ServerArg) -> anyhow::Result<Channel> {
+    let tls = tls_config(server)?;
+    let url = if tls.is_some() && !server.server.contains("://") {
+        format!("https://{}", server.server)
+    } else {
+        server_url(&server.server)
+    };
+    let mut endpoint = Endpoint::from_shared(url.clone())
+        .with_context(|| format!("invalid server address {:?}", server.server))?;
+    if let Some(tls) = tls {
+        endpoint = endpoint
+            .tls_config(tls)
+            .context("configuring TLS for the server connection")?;
+    }
     endpoint
         .connect_timeout(std::time::Duration::from_secs(5))
         .connect()

@@ -53,6 +53,9 @@ pub struct ProcessorArgs {
     /// Seconds to finish in-flight work after SIGTERM.
     #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
+    /// TLS for the gRPC port.
+    #[command(flatten)]
+    pub tls: payments_runtime::tls::ServerTlsArgs,
 }
 
 /// `--validation` values.

@@ -20,6 +20,7 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = ProcessorArgs::parse();
     let _telemetry = payments_runtime::telemetry::init("payments-processor");
+    let tls = args.tls.server_config().map_err(anyhow::Error::msg)?;
     let topics = [args.topic.as_str(), args.dead_letter_topic.as_str()];
     let bus = Bus::connect_networked(&args.bus, "payments-processor", &topics)
         .await
@@ -67,7 +68,7 @@ async fn run() -> anyhow::Result<()> {
     );
     let server = tokio::spawn(serve_service(
         spec,
-        GrpcRoutes::new(),
+        GrpcRoutes::new().with_tls(tls),
         axum::Router::new(),
         ready,
         stop.clone(),

@@ -21,6 +21,7 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = QueryArgs::parse();
     let _telemetry = payments_runtime::telemetry::init("payments-query");
+    let tls = args.tls.server_config().map_err(anyhow::Error::msg)?;
     let tokens =
         BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
     let mut store = payments_store::open(&args.store)
@@ -39,6 +40,7 @@ async fn run() -> anyhow::Result<()> {
     tracing::info!(store = %store.describe(), "serving queries");
     let stop = shutdown::on_signal();
     let routes = GrpcRoutes::new()
+        .with_tls(tls)
         .require_bearer(tokens)
         .add_service(QueryGrpc::new(store.clone()).into_server());
     let ready_store = store.clone();

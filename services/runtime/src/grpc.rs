@@ -59,6 +59,7 @@ pub struct GrpcRoutes {
     health: HealthRegistry,
     auth: GateLayer<BearerTokens>,
     shed: GateLayer<ShedAbove>,
+    tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 impl Default for GrpcRoutes {
@@ -80,6 +81,7 @@ impl GrpcRoutes {
             },
             auth: GateLayer(None),
             shed: GateLayer(None),
+            tls: None,
         }
     }
 
@@ -87,6 +89,12 @@ impl GrpcRoutes {
     /// (nothing when `None`).
     pub fn require_bearer(mut self, tokens: Option<BearerTokens>) -> Self {
         self.auth = GateLayer(tokens);
+        self
+    }
+
+    /// Serves over TLS with `tls` (plaintext when `None`).
+    pub fn with_tls(mut self, tls: Option<tonic::transport::ServerTlsConfig>) -> Self {
+        self.tls = tls;
         self
     }
 
@@ -144,14 +152,18 @@ impl GrpcRoutes {
     /// NOT_SERVING, stops accepting, and lets in-flight calls finish.
     pub async fn serve(self, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
         let health = self.health.clone();
-        let (auth, shed) = (self.auth.clone(), self.shed.clone());
+        let (auth, shed, tls) = (self.auth.clone(), self.shed.clone(), self.tls.clone());
         let routes = self.with_reflection()?;
         health.set_serving(true).await;
         let drain = async move {
             shutdown.cancelled().await;
             health.set_serving(false).await;
         };
-        tonic::transport::Server::builder()
+        let mut server = tonic::transport::Server::builder();
+        if let Some(tls) = tls {
+            server = server.tls_config(tls)?;
+        }
+        server
             // Keep idle connections alive through proxies and detect dead peers.
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
             .layer(crate::grpc_observe::ObserveCalls)

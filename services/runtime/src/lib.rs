@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;
+pub mod tls;
 pub mod trace_context;
 
 pub use grpc::{GrpcRoutes, HealthRegistry};

@@ -21,4 +21,5 @@ mod metrics;
 mod runs;
 mod security;
 mod seed_compat;
+mod tls;
 mod traces;

@@ -5,7 +5,7 @@
 //! 100th payment is a latency sample: from the moment its stream sends it to the moment
 //! `GetPayment` first finds it.
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, ServerArg};
 use crate::client;
 use crate::commands::query::describe_status;
 use crate::stack::{RunningStack, StackConfig};
@@ -72,7 +72,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
     let seed = args.seed.unwrap_or_else(super::clock_seed);
     let payments = generated_now(args.count, seed);
-    let channel = client::connect(server, None).await?;
+    let channel = client::connect(&ServerArg::plain(server)).await?;
     let mut query = client::query(channel.clone());
     let baseline = stats_count(&mut query).await?;
 

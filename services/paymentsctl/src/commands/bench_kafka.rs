@@ -9,7 +9,7 @@
 //! 3. **process**: a processor with a new consumer group reads that topic into a fresh
 //!    store (`--sink`, default a temporary SQLite file) until every payment is stored.
 
-use crate::cli::BenchKafkaArgs;
+use crate::cli::{BenchKafkaArgs, ServerArg};
 use crate::client;
 use crate::commands::query::describe_status;
 use anyhow::Context;
@@ -110,7 +110,7 @@ async fn ingest_leg(
     let routes = GrpcRoutes::new().add_service(IngestGrpc::new(ingestor).into_server());
     let server_stop = stop.clone();
     let server = tokio::spawn(async move { routes.serve(listener, server_stop).await });
-    let channel = client::connect(&addr.to_string(), None).await?;
+    let channel = client::connect(&ServerArg::plain(&addr.to_string())).await?;
     let chunks: Vec<std::ops::Range<usize>> = (0..payments.len())
         .step_by(args.chunk)
         .map(|start| start..(start + args.chunk).min(payments.len()))

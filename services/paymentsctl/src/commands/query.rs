@@ -32,7 +32,7 @@ fn fail(status: Status) -> anyhow::Error {
 
 /// Prints one payment as pretty protobuf JSON.
 pub async fn get(args: GetArgs) -> anyhow::Result<()> {
-    let channel = client::connect(&args.server.server, args.server.token.as_deref()).await?;
+    let channel = client::connect(&args.server).await?;
     let response = client::query(channel)
         .get_payment(pb::GetPaymentRequest {
             payment_id: args.payment_id,
@@ -47,8 +47,7 @@ pub async fn get(args: GetArgs) -> anyhow::Result<()> {
 /// Lists payments, a page or (`--all`) every page.
 pub async fn list(args: ListArgs) -> anyhow::Result<()> {
     let filter = super::filter::to_proto(&args.filter)?;
-    let mut query =
-        client::query(client::connect(&args.server.server, args.server.token.as_deref()).await?);
+    let mut query = client::query(client::connect(&args.server).await?);
     let mut token = args.page_token.clone();
     let mut out = std::io::stdout().lock();
     let mut shown = 0usize;
@@ -121,7 +120,7 @@ pub async fn list(args: ListArgs) -> anyhow::Result<()> {
 /// Prints counts and totals.
 pub async fn stats(args: StatsArgs) -> anyhow::Result<()> {
     let filter = super::filter::to_proto(&args.filter)?;
-    let channel = client::connect(&args.server.server, args.server.token.as_deref()).await?;
+    let channel = client::connect(&args.server).await?;
     let stats = client::query(channel)
         .get_stats(pb::GetStatsRequest {
             filter: Some(filter),

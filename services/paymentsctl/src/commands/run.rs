@@ -43,9 +43,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         burst_seconds: args.burst_seconds,
         burst_factor: args.burst_factor,
     };
-    let mut generator = client::generator(
-        client::connect(&args.server.server, args.server.token.as_deref()).await?,
-    );
+    let mut generator = client::generator(client::connect(&args.server).await?);
     let fail = |s: tonic::Status| anyhow::anyhow!(describe_status(&s));
     let mut run = generator
         .start_run(pb::StartRunRequest { spec: Some(spec) })

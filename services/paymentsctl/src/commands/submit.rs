@@ -34,7 +34,7 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
         pb::ValidationMode::Strict
     } as i32;
     let total = payments.len() as u64;
-    let channel = client::connect(&args.server.server, args.server.token.as_deref()).await?;
+    let channel = client::connect(&args.server).await?;
     let requests =
         tokio_stream::iter(
             payments

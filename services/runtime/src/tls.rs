@@ -1,0 +1,77 @@
+//! TLS for gRPC: the flags every server takes (`--tls-cert`, `--tls-key`, and
+//! `--tls-client-ca` for mutual TLS), read from PEM files into tonic's configuration. The
+//! HTTP port (probes, metrics) stays plain.
+
+use std::path::{Path, PathBuf};
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+
+/// TLS flags of a gRPC server.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServerTlsArgs {
+    /// PEM certificate (chain) to serve gRPC over TLS with; needs --tls-key.
+    #[arg(long, env = "PAYMENTS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "PAYMENTS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate: require every client to present a certificate it signed (mutual
+    /// TLS). Needs --tls-cert.
+    #[arg(long, env = "PAYMENTS_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+/// Reads a PEM file, naming the flag and file when it cannot.
+pub fn read_pem(flag: &str, path: &Path) -> Result<Vec<u8>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
+    if !pem.windows(11).any(|w| w == b"-----BEGIN ") {
+        return Err(format!("{flag} {}: not a PEM file", path.display()));
+    }
+    Ok(pem)
+}
+
+impl ServerTlsArgs {
+    /// The server's TLS configuration, or `None` to serve plaintext.
+    pub fn server_config(&self) -> Result<Option<ServerTlsConfig>, String> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let identity =
+            Identity::from_pem(read_pem("--tls-cert", cert)?, read_pem("--tls-key", key)?);
+        let mut config = ServerTlsConfig::new().identity(identity);
+        if let Some(ca) = &self.tls_client_ca {
+            config = config.client_ca_root(Certificate::from_pem(read_pem("--tls-client-ca", ca)?));
+        }
+        Ok(Some(config))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_or_non_pem_files_are_named() {
+        let args = ServerTlsArgs {
+            tls_cert: Some("/nonexistent/cert.pem".into()),
+            tls_key: Some("/nonexistent/key.pem".into()),
+            tls_client_ca: None,
+        };
+        let error = args.server_config().err().unwrap_or_default();
+        assert!(
+            error.starts_with("--tls-cert /nonexistent/cert.pem: "),
+            "{error}"
+        );
+        let not_pem = std::env::temp_dir().join(format!("not-pem-{}", std::process::id()));
+        let _ = std::fs::write(&not_pem, "hello");
+        let error = read_pem("--tls-key", &not_pem).err().unwrap_or_default();
+        assert!(error.ends_with("not a PEM file"), "{error}");
+        let _ = std::fs::remove_file(not_pem);
+        assert!(
+            ServerTlsArgs::default()
+                .server_config()
+                .ok()
+                .flatten()
+                .is_none()
+        );
+    }
+}

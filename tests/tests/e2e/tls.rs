@@ -1,0 +1,160 @@
+//! Mutual TLS on a gRPC server: with `--tls-cert`, `--tls-key` and `--tls-client-ca`, a client
+//! that presents a certificate signed by that CA gets answers; one without a certificate,
+//! or speaking plaintext, is refused. `paymentsctl` connects with `--tls-ca`, `--tls-cert` and
+//! `--tls-key`. Certificates are made for the test with rcgen.
+
+use crate::common;
+
+use common::services::ServiceProcess;
+use payments_proto::v1 as pb;
+use pb::query_service_client::QueryServiceClient;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use std::path::{Path, PathBuf};
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files in `dir`.
+struct TestPki {
+    ca: PathBuf,
+    server_cert: PathBuf,
+    server_key: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
+}
+
+fn make_pki(dir: &Path) -> TestPki {
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "payments test CA");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf = |names: Vec<String>, common_name: &str, usage: ExtendedKeyUsagePurpose| {
+        let mut params = CertificateParams::new(names).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.extended_key_usages = vec![usage];
+        params.use_authority_key_identifier_extension = true;
+        let key = KeyPair::generate().unwrap();
+        (
+            params.signed_by(&key, &issuer).unwrap().pem(),
+            key.serialize_pem(),
+        )
+    };
+    let (server_cert, server_key) = leaf(
+        vec!["localhost".into(), "127.0.0.1".into()],
+        "payments-query",
+        ExtendedKeyUsagePurpose::ServerAuth,
+    );
+    let (client_cert, client_key) = leaf(vec![], "team-a", ExtendedKeyUsagePurpose::ClientAuth);
+    let write = |name: &str, pem: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, pem).unwrap();
+        path
+    };
+    TestPki {
+        ca: write("ca.pem", &ca_pem),
+        server_cert: write("server.pem", &server_cert),
+        server_key: write("server.key", &server_key),
+        client_cert: write("client.pem", &client_cert),
+        client_key: write("client.key", &client_key),
+    }
+}
+
+async fn stats_over_tls(
+    addr: std::net::SocketAddr,
+    pki: &TestPki,
+    with_client_certificate: bool,
+) -> Result<pb::GetStatsResponse, String> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(std::fs::read(&pki.ca).unwrap()));
+    if with_client_certificate {
+        tls = tls.identity(Identity::from_pem(
+            std::fs::read(&pki.client_cert).unwrap(),
+            std::fs::read(&pki.client_key).unwrap(),
+        ));
+    }
+    let channel = Endpoint::from_shared(format!("https://{addr}"))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .map_err(|e| format!("connect: {e:?}"))?;
+    QueryServiceClient::new(channel)
+        .get_stats(pb::GetStatsRequest { filter: None })
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(|status| format!("{status:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mutual_tls_admits_only_clients_with_a_certificate_from_the_ca() {
+    let dir = common::temp_dir("tls");
+    let pki = make_pki(&dir);
+    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let path = |p: &PathBuf| p.display().to_string();
+    let query = ServiceProcess::start(
+        "payments-query",
+        &[
+            "--store",
+            &sqlite,
+            "--tls-cert",
+            &path(&pki.server_cert),
+            "--tls-key",
+            &path(&pki.server_key),
+            "--tls-client-ca",
+            &path(&pki.ca),
+        ],
+        &dir.join("query.log"),
+    );
+
+    let stats = stats_over_tls(query.grpc, &pki, true).await;
+    assert_eq!(stats.map(|s| s.total_count), Ok(0));
+    assert!(
+        stats_over_tls(query.grpc, &pki, false).await.is_err(),
+        "a client without a certificate was served"
+    );
+    let plaintext = tonic::transport::Endpoint::from_shared(format!("http://{}", query.grpc))
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(channel) = plaintext {
+        let refused = QueryServiceClient::new(channel)
+            .get_stats(pb::GetStatsRequest { filter: None })
+            .await;
+        assert!(refused.is_err(), "a plaintext client was served");
+    }
+
+    let paymentsctl = |client_certificate: bool| {
+        let mut command = std::process::Command::new(common::paymentsctl());
+        command.args([
+            "stats",
+            "--server",
+            &query.grpc.to_string(),
+            "--tls-ca",
+            &path(&pki.ca),
+        ]);
+        if client_certificate {
+            command.args([
+                "--tls-cert",
+                &path(&pki.client_cert),
+                "--tls-key",
+                &path(&pki.client_key),
+            ]);
+        }
+        command.output().unwrap()
+    };
+    let served = paymentsctl(true);
+    assert!(served.status.success(), "{served:?}");
+    assert!(!paymentsctl(false).status.success());
+}
