@@ -32,4 +32,7 @@ pub struct GeneratorArgs {
     /// TLS for the gRPC port.
     #[command(flatten)]
     pub tls: payments_runtime::tls::ServerTlsArgs,
+    /// How runs reach their ingest target.
+    #[command(flatten)]
+    pub ingest: crate::ingest_client::IngestClientArgs,
 }

@@ -6,6 +6,7 @@ pub mod bus_sink;
 pub mod calendar;
 pub mod config;
 pub mod generator;
+pub mod ingest_client;
 pub mod lifecycle;
 pub mod population;
 pub mod rails;

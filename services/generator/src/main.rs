@@ -22,6 +22,7 @@ async fn run() -> anyhow::Result<()> {
     let args = GeneratorArgs::parse();
     let _telemetry = payments_runtime::telemetry::init("payments-generator");
     let tls = args.tls.server_config().map_err(anyhow::Error::msg)?;
+    let ingest_client = args.ingest.client().map_err(anyhow::Error::msg)?;
     let bus = match &args.bus {
         Some(url) => {
             let bus = Bus::connect_networked(url, "payments-generator", &[&args.topic])
@@ -40,9 +41,9 @@ async fn run() -> anyhow::Result<()> {
         ))) as Arc<dyn PaymentSink>
     });
     let stop = shutdown::on_signal();
-    let routes = GrpcRoutes::new()
-        .with_tls(tls)
-        .add_service(GeneratorGrpc::new(args.customers, local_sink, stop.clone()).into_server());
+    let routes = GrpcRoutes::new().with_tls(tls).add_service(
+        GeneratorGrpc::new(args.customers, local_sink, ingest_client, stop.clone()).into_server(),
+    );
     let ready = http::readiness(move || {
         let bus = bus.clone();
         async move {

@@ -2,6 +2,7 @@
 //! [`TrafficRun`] submitting to an ingest endpoint, with live progress.
 
 use crate::generator::{GeneratorConfig, PaymentGenerator};
+use crate::ingest_client::IngestClient;
 use crate::traffic::{Burst, PaymentSink, TrafficCounters, TrafficRun};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -52,24 +53,32 @@ fn burst_of(spec: &pb::RunSpec) -> Result<Option<Burst>, Status> {
 /// Submits to an IngestService over gRPC, one client stream per batch.
 pub struct GrpcIngestSink {
     client: pb::ingest_service_client::IngestServiceClient<tonic::transport::Channel>,
+    authorization: Option<tonic::metadata::AsciiMetadataValue>,
 }
 
 impl GrpcIngestSink {
-    /// A sink for the IngestService at `target` (`host:port` or a URL); connects lazily.
-    pub fn new(target: &str) -> Result<Self, String> {
+    /// A sink for the IngestService at `target` (`host:port` or a URL), reached as `how`
+    /// says (token, TLS); connects lazily.
+    pub fn new(target: &str, how: &IngestClient) -> Result<Self, String> {
+        let scheme = if how.tls.is_some() { "https" } else { "http" };
         let url = if target.contains("://") {
             target.to_owned()
         } else {
-            format!("http://{target}")
+            format!("{scheme}://{target}")
         };
-        let channel = tonic::transport::Endpoint::from_shared(url)
+        let mut endpoint = tonic::transport::Endpoint::from_shared(url)
             .map_err(|e| format!("invalid ingest_target {target:?}: {e}"))?
             .connect_timeout(Duration::from_secs(5))
             // A hung ingest fails the batch (and it is retried) instead of wedging the run.
-            .timeout(Duration::from_secs(30))
-            .connect_lazy();
+            .timeout(Duration::from_secs(30));
+        if let Some(tls) = &how.tls {
+            endpoint = endpoint
+                .tls_config(tls.clone())
+                .map_err(|e| format!("TLS for ingest_target {target:?}: {e}"))?;
+        }
         Ok(Self {
-            client: pb::ingest_service_client::IngestServiceClient::new(channel),
+            client: pb::ingest_service_client::IngestServiceClient::new(endpoint.connect_lazy()),
+            authorization: how.authorization.clone(),
         })
     }
 }
@@ -92,6 +101,11 @@ impl PaymentSink for GrpcIngestSink {
         );
         let mut request = tonic::Request::new(tokio_stream::iter(requests));
         span.in_scope(|| TraceParent::inject_current(request.metadata_mut()));
+        if let Some(authorization) = &self.authorization {
+            request
+                .metadata_mut()
+                .insert("authorization", authorization.clone());
+        }
         let summary = self
             .client
             .clone()
@@ -155,17 +169,25 @@ impl RunEntry {
 pub struct RunRegistry {
     customers: usize,
     local: Option<Arc<dyn PaymentSink>>,
+    ingest_client: IngestClient,
     shutdown: Shutdown,
     runs: Mutex<Vec<Arc<RunEntry>>>,
 }
 
 impl RunRegistry {
-    /// A registry whose runs draw from `customers` customers, may submit in-process to
-    /// `local` when a run names no target, and all stop when `shutdown` is cancelled.
-    pub fn new(customers: usize, local: Option<Arc<dyn PaymentSink>>, shutdown: Shutdown) -> Self {
+    /// A registry whose runs draw from `customers` customers, submit in-process to `local`
+    /// when a run names no target (else to the target, reached as `ingest_client` says), and
+    /// all stop when `shutdown` is cancelled.
+    pub fn new(
+        customers: usize,
+        local: Option<Arc<dyn PaymentSink>>,
+        ingest_client: IngestClient,
+        shutdown: Shutdown,
+    ) -> Self {
         Self {
             customers,
             local,
+            ingest_client,
             shutdown,
             runs: Mutex::new(Vec::new()),
         }
@@ -206,7 +228,8 @@ impl RunRegistry {
                 ));
             }
             (target, _) => Arc::new(
-                GrpcIngestSink::new(target).map_err(|e| invalid_field("spec.ingest_target", e))?,
+                GrpcIngestSink::new(target, &self.ingest_client)
+                    .map_err(|e| invalid_field("spec.ingest_target", e))?,
             ),
         };
         if spec.seed == 0 {

@@ -1,6 +1,7 @@
 //! `payments.v1.GeneratorService` over gRPC.
 
 use crate::generator::{GeneratorConfig, PaymentGenerator, check_start, default_start};
+use crate::ingest_client::IngestClient;
 use crate::runs::RunRegistry;
 use crate::traffic::PaymentSink;
 use payments_core::pb::{self, generator_service_server::GeneratorService};
@@ -26,15 +27,22 @@ pub struct GeneratorGrpc {
 
 impl GeneratorGrpc {
     /// A service whose generators hold `customers` customers; its runs submit to
-    /// `local_ingest` when they name no target, and stop when `shutdown` is cancelled.
+    /// `local_ingest` when they name no target (else to the target, reached as
+    /// `ingest_client` says), and stop when `shutdown` is cancelled.
     pub fn new(
         customers: usize,
         local_ingest: Option<Arc<dyn PaymentSink>>,
+        ingest_client: IngestClient,
         shutdown: Shutdown,
     ) -> Self {
         Self {
             customers,
-            runs: Arc::new(RunRegistry::new(customers, local_ingest, shutdown)),
+            runs: Arc::new(RunRegistry::new(
+                customers,
+                local_ingest,
+                ingest_client,
+                shutdown,
+            )),
         }
     }
 

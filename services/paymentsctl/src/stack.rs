@@ -144,6 +144,7 @@ impl RunningStack {
         let generator = GeneratorGrpc::new(
             config.customers,
             Some(Arc::new(IngestorSink(ingestor.clone()))),
+            payments_generator::ingest_client::IngestClient::default(),
             stop_traffic.clone(),
         );
         let runs = generator.runs();

@@ -91,20 +91,20 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
             ))
             .await
     });
+    // Once ingest has validated the stream's first payment, the stream holds the slot.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let shed = loop {
-        let result = client
-            .submit_payment(with_token(submit(&payments[2]), Some("team-a-7f3")))
-            .await;
-        match result {
-            Err(status) if status.code() == Code::ResourceExhausted => break status,
-            // The stream may not hold its slot yet.
-            _ => {
-                assert!(std::time::Instant::now() < deadline, "never shed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        }
-    };
+    while ingest.metric("payments_ingest_accepted_total") < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stream never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let shed = client
+        .submit_payment(with_token(submit(&payments[2]), Some("team-a-7f3")))
+        .await
+        .unwrap_err();
+    assert_eq!(shed.code(), Code::ResourceExhausted, "{shed:?}");
     assert!(
         shed.message().contains("limit of 1 concurrent calls"),
         "{shed:?}"
@@ -116,6 +116,45 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
         .submit_payment(with_token(submit(&payments[2]), Some("team-a-7f3")))
         .await
         .unwrap();
+
+    // A generator given the token runs into this ingest.
+    let generator = ServiceProcess::start(
+        "payments-generator",
+        &["--ingest-token", "team-a-7f3"],
+        &dir.join("generator.log"),
+    );
+    let (mut runs, run) = start_run(
+        generator.grpc,
+        pb::RunSpec {
+            rate: 1_000,
+            count: 200,
+            seed: 48,
+            ingest_target: ingest.grpc.to_string(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let done = loop {
+        let now = runs
+            .get_run(pb::GetRunRequest {
+                run_id: run.run_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .run
+            .unwrap();
+        if now.state() != pb::RunState::Running {
+            break now;
+        }
+        assert!(std::time::Instant::now() < deadline, "run stuck: {now:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        (done.state(), done.acknowledged),
+        (pb::RunState::Completed, 200)
+    );
 
     let (_, metrics) = common::http(ingest.http, "GET", "/metrics", None);
     assert!(

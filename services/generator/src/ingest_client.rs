@@ -1,0 +1,65 @@
+//! How the generator reaches a remote IngestService for runs with an `ingest_target`: a
+//! bearer token and TLS (optionally with a client certificate), from its command line.
+
+use std::path::PathBuf;
+use tonic::metadata::AsciiMetadataValue;
+use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+
+/// Flags for the generator's connections to ingest.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct IngestClientArgs {
+    /// Bearer token sent to ingest targets started with `--auth-tokens-file`.
+    #[arg(long, env = "PAYMENTS_INGEST_TOKEN", hide_env_values = true)]
+    pub ingest_token: Option<String>,
+    /// PEM CA certificate to verify TLS ingest targets with (connects over TLS).
+    #[arg(long, env = "PAYMENTS_INGEST_TLS_CA")]
+    pub ingest_tls_ca: Option<PathBuf>,
+    /// PEM client certificate for ingest targets that require one; needs --ingest-tls-key.
+    #[arg(
+        long,
+        env = "PAYMENTS_INGEST_TLS_CERT",
+        requires = "ingest_tls_key",
+        requires = "ingest_tls_ca"
+    )]
+    pub ingest_tls_cert: Option<PathBuf>,
+    /// PEM private key of --ingest-tls-cert.
+    #[arg(long, env = "PAYMENTS_INGEST_TLS_KEY", requires = "ingest_tls_cert")]
+    pub ingest_tls_key: Option<PathBuf>,
+}
+
+/// What every connection to an ingest target carries.
+#[derive(Debug, Clone, Default)]
+pub struct IngestClient {
+    /// `Bearer <token>`, when there is a token.
+    pub authorization: Option<AsciiMetadataValue>,
+    /// TLS, when the target is served over TLS.
+    pub tls: Option<ClientTlsConfig>,
+}
+
+impl IngestClientArgs {
+    /// The client these flags describe, or which flag is wrong.
+    pub fn client(&self) -> Result<IngestClient, String> {
+        let pem = |flag: &str, path: &PathBuf| payments_runtime::tls::read_pem(flag, path);
+        let authorization = self
+            .ingest_token
+            .as_deref()
+            .map(|t| format!("Bearer {t}").parse::<AsciiMetadataValue>())
+            .transpose()
+            .map_err(|_| "--ingest-token must be printable ASCII".to_owned())?;
+        let tls = match &self.ingest_tls_ca {
+            None => None,
+            Some(ca) => {
+                let mut tls = ClientTlsConfig::new()
+                    .ca_certificate(Certificate::from_pem(pem("--ingest-tls-ca", ca)?));
+                if let (Some(cert), Some(key)) = (&self.ingest_tls_cert, &self.ingest_tls_key) {
+                    tls = tls.identity(Identity::from_pem(
+                        pem("--ingest-tls-cert", cert)?,
+                        pem("--ingest-tls-key", key)?,
+                    ));
+                }
+                Some(tls)
+            }
+        };
+        Ok(IngestClient { authorization, tls })
+    }
+}
