@@ -3,6 +3,7 @@
 //! row key and the seed system's JSON payment format.
 
 pub mod identifiers;
+pub mod masking;
 pub mod money;
 pub mod names;
 pub mod normalize;

@@ -10,7 +10,7 @@ use payments_generator::{
 };
 use payments_ingest::{IngestGrpc, Ingestor, RecordKey};
 use payments_processor::{Processor, ProcessorConfig, ProcessorCounters};
-use payments_query::{QueryGrpc, http_routes};
+use payments_query::{AccountView, QueryGrpc, http_routes};
 use payments_runtime::{GrpcRoutes, Shutdown, grpc::bind, http};
 use payments_store::Store;
 use std::net::SocketAddr;
@@ -163,8 +163,8 @@ impl RunningStack {
             }
         });
         let stop_servers = Shutdown::new();
-        let router =
-            http_routes(store.clone()).merge(http::probe_routes(ready, stop_servers.clone()));
+        let router = http_routes(store.clone(), AccountView::Full)
+            .merge(http::probe_routes(ready, stop_servers.clone()));
         let grpc_stop = stop_servers.clone();
         let http_stop = stop_servers.clone();
         let server_tasks = vec![

@@ -28,6 +28,11 @@ pub struct QueryArgs {
     /// Seconds in-flight calls may take to finish after SIGTERM before the process gives up.
     #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
+    /// Show full account numbers and IBANs to every caller (local development). Without
+    /// it they are cut to their last four characters, except for callers whose bearer token
+    /// has the `reveal-accounts` scope (`TOKEN reveal-accounts` in --auth-tokens-file).
+    #[arg(long, env = "PAYMENTS_REVEAL_ACCOUNTS")]
+    pub reveal_accounts: bool,
     /// TLS for the gRPC port.
     #[command(flatten)]
     pub tls: payments_runtime::tls::ServerTlsArgs,

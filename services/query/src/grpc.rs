@@ -1,22 +1,55 @@
 //! `payments.v1.QueryService` over gRPC.
 
 use crate::filter::{filter_from_proto, page_from_proto};
+use payments_core::masking::mask_accounts;
 use payments_core::pb::{self, query_service_server::QueryService};
+use payments_runtime::auth::Caller;
 use payments_runtime::status::{invalid_field, unavailable};
 use payments_store::{Stats, Store};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
+/// Who sees full account numbers and IBANs in answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountView {
+    /// Every caller (local development: `paymentsctl up`, `payments-query --reveal-accounts`).
+    Full,
+    /// Only callers whose bearer token has the `reveal-accounts` scope; the others see the
+    /// last four characters.
+    MaskedUnlessAllowed,
+}
+
+impl AccountView {
+    /// Whether the caller of `request` sees full account numbers.
+    pub fn reveals_to<T>(self, request: &Request<T>) -> bool {
+        self == Self::Full
+            || request
+                .extensions()
+                .get::<Caller>()
+                .is_some_and(|c| c.reveal_accounts)
+    }
+}
+
 /// Serves QueryService from a store.
 #[derive(Clone)]
 pub struct QueryGrpc {
     store: Arc<dyn Store>,
+    accounts: AccountView,
 }
 
 impl QueryGrpc {
-    /// A service reading `store`.
+    /// A service reading `store`, showing full account numbers to every caller.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            accounts: AccountView::Full,
+        }
+    }
+
+    /// The same service showing account numbers as `accounts` says.
+    pub fn with_account_view(mut self, accounts: AccountView) -> Self {
+        self.accounts = accounts;
+        self
     }
 
     /// The tonic server for this service.
@@ -64,14 +97,20 @@ impl QueryService for QueryGrpc {
         &self,
         request: Request<pb::GetPaymentRequest>,
     ) -> Result<Response<pb::GetPaymentResponse>, Status> {
+        let reveal = self.accounts.reveals_to(&request);
         let id = request.into_inner().payment_id;
         if id.is_empty() {
             return Err(invalid_field("payment_id", "is required"));
         }
         match self.store.get(&id).await.map_err(store_error)? {
-            Some(payment) => Ok(Response::new(pb::GetPaymentResponse {
-                payment: Some(payment),
-            })),
+            Some(mut payment) => {
+                if !reveal {
+                    mask_accounts(&mut payment);
+                }
+                Ok(Response::new(pb::GetPaymentResponse {
+                    payment: Some(payment),
+                }))
+            }
             None => Err(Status::not_found(format!("payment {id:?} is not stored"))),
         }
     }
@@ -80,10 +119,14 @@ impl QueryService for QueryGrpc {
         &self,
         request: Request<pb::ListPaymentsRequest>,
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
+        let reveal = self.accounts.reveals_to(&request);
         let request = request.into_inner();
         let filter = filter_from_proto(request.filter.as_ref())?;
         let page = page_from_proto(request.page_size, &request.page_token)?;
-        let got = self.store.list(&filter, &page).await.map_err(store_error)?;
+        let mut got = self.store.list(&filter, &page).await.map_err(store_error)?;
+        if !reveal {
+            got.payments.iter_mut().for_each(mask_accounts);
+        }
         Ok(Response::new(pb::ListPaymentsResponse {
             payments: got.payments,
             next_page_token: got.next.map(|c| c.to_token()).unwrap_or_default(),

@@ -6,6 +6,7 @@
 //! originator's party id, as in the seed's row-key queries. Bad input answers 422 with
 //! FastAPI's `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}` shape.
 
+use crate::grpc::AccountView;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,8 +25,9 @@ use std::sync::Arc;
 /// Most payments one seed route returns; more are cut and flagged with `x-truncated: true`.
 pub const MAX_SEED_RESULTS: usize = 10_000;
 
-/// The seed-compatible routes over `store`.
-pub fn http_routes(store: Arc<dyn Store>) -> Router {
+/// The seed-compatible routes over `store`; `/v1/payments/{id}` shows account numbers as
+/// `accounts` says (HTTP callers carry no token, so masked unless the view is full).
+pub fn http_routes(store: Arc<dyn Store>, accounts: AccountView) -> Router {
     Router::new()
         .route(
             "/health",
@@ -35,6 +37,7 @@ pub fn http_routes(store: Arc<dyn Store>) -> Router {
         .route("/payments/type-customer", post(type_customer))
         .route("/payments/date-type-customer", post(date_type_customer))
         .route("/v1/payments/{payment_id}", get(get_payment))
+        .layer(axum::Extension(accounts))
         .with_state(store)
 }
 
@@ -272,10 +275,16 @@ fn seed_response(p: &pb::Payment) -> Value {
 
 async fn get_payment(
     State(store): State<Arc<dyn Store>>,
+    axum::Extension(accounts): axum::Extension<AccountView>,
     Path(payment_id): Path<String>,
 ) -> Response {
     match store.get(&payment_id).await {
-        Ok(Some(payment)) => Json(payment).into_response(),
+        Ok(Some(mut payment)) => {
+            if accounts != AccountView::Full {
+                payments_core::masking::mask_accounts(&mut payment);
+            }
+            Json(payment).into_response()
+        }
         Ok(None) => (
             StatusCode::NOT_FOUND,
             Json(json!({"detail": format!("payment {payment_id:?} is not stored")})),

@@ -7,5 +7,5 @@ mod grpc;
 mod http;
 
 pub use filter::{filter_from_proto, page_from_proto};
-pub use grpc::QueryGrpc;
+pub use grpc::{AccountView, QueryGrpc};
 pub use http::http_routes;

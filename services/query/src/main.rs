@@ -7,7 +7,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context;
 use clap::Parser;
-use payments_query::{QueryGrpc, config::QueryArgs, http_routes};
+use payments_query::{AccountView, QueryGrpc, config::QueryArgs, http_routes};
 use payments_runtime::auth::BearerTokens;
 use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
 use payments_store::CachedStore;
@@ -22,6 +22,11 @@ async fn run() -> anyhow::Result<()> {
     let args = QueryArgs::parse();
     let _telemetry = payments_runtime::telemetry::init("payments-query");
     let tls = args.tls.server_config().map_err(anyhow::Error::msg)?;
+    let accounts = if args.reveal_accounts {
+        AccountView::Full
+    } else {
+        AccountView::MaskedUnlessAllowed
+    };
     let tokens =
         BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
     let mut store = payments_store::open(&args.store)
@@ -42,7 +47,11 @@ async fn run() -> anyhow::Result<()> {
     let routes = GrpcRoutes::new()
         .with_tls(tls)
         .require_bearer(tokens)
-        .add_service(QueryGrpc::new(store.clone()).into_server());
+        .add_service(
+            QueryGrpc::new(store.clone())
+                .with_account_view(accounts)
+                .into_server(),
+        );
     let ready_store = store.clone();
     let ready = http::readiness(move || {
         let store = ready_store.clone();
@@ -54,6 +63,6 @@ async fn run() -> anyhow::Result<()> {
         &args.http_addr,
         args.shutdown_grace,
     );
-    serve_service(spec, routes, http_routes(store), ready, stop).await?;
+    serve_service(spec, routes, http_routes(store, accounts), ready, stop).await?;
     Ok(())
 }

@@ -7,9 +7,24 @@ use crate::grpc_gate::Gate;
 use std::path::Path;
 use std::sync::Arc;
 
+/// One accepted token and what it may do.
+#[derive(Clone)]
+struct Token {
+    secret: Vec<u8>,
+    caller: Caller,
+}
+
+/// What the caller of an admitted call may see, put in the request's extensions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// Whether full account numbers and IBANs may be returned to it (scope
+    /// `reveal-accounts` on its token's line).
+    pub reveal_accounts: bool,
+}
+
 /// The tokens a server accepts.
 #[derive(Clone)]
-pub struct BearerTokens(Arc<Vec<Vec<u8>>>);
+pub struct BearerTokens(Arc<Vec<Token>>);
 
 impl std::fmt::Debug for BearerTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -23,39 +38,58 @@ impl BearerTokens {
         path.map(Self::from_file).transpose()
     }
 
-    /// Reads one token per line from `path` (blank lines and `#` comments skipped); a file
-    /// with no token is an error, so a typo cannot turn authentication off.
+    /// Reads one token per line from `path`, optionally followed by scopes (`reveal-accounts`);
+    /// blank lines and `#` comments are skipped. A file with no token, or an unknown scope,
+    /// is an error, so a typo cannot turn authentication off or grant nothing silently.
     pub fn from_file(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("reading bearer tokens from {}: {e}", path.display()))?;
-        let tokens: Vec<Vec<u8>> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| l.as_bytes().to_vec())
-            .collect();
+        let mut tokens = Vec::new();
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut words = line.split_whitespace();
+            let secret = words.next().unwrap_or_default().as_bytes().to_vec();
+            let mut caller = Caller::default();
+            for scope in words {
+                match scope {
+                    "reveal-accounts" => caller.reveal_accounts = true,
+                    other => {
+                        return Err(format!(
+                            "{} line {}: unknown scope {other:?} (known: reveal-accounts)",
+                            path.display(),
+                            number + 1
+                        ));
+                    }
+                }
+            }
+            tokens.push(Token { secret, caller });
+        }
         if tokens.is_empty() {
             return Err(format!("{} holds no bearer token", path.display()));
         }
         Ok(Self(Arc::new(tokens)))
     }
 
-    /// Whether an `authorization` header value names one of the tokens.
-    pub fn accepts(&self, authorization: Option<&[u8]>) -> bool {
-        let Some(value) = authorization else {
-            return false;
-        };
-        let Some(token) = value
+    /// The caller an `authorization` header value names, if it names one of the tokens.
+    pub fn caller(&self, authorization: Option<&[u8]>) -> Option<Caller> {
+        let value = authorization?;
+        let token = value
             .get(..7)
             .filter(|scheme| scheme.eq_ignore_ascii_case(b"bearer "))
-            .and_then(|_| value.get(7..))
-        else {
-            return false;
-        };
+            .and_then(|_| value.get(7..))?;
         // Every configured token is compared in full, matched or not.
-        self.0
-            .iter()
-            .fold(false, |found, known| constant_time_eq(known, token) | found)
+        self.0.iter().fold(None, |found, known| {
+            let matched = constant_time_eq(&known.secret, token);
+            found.or(matched.then_some(known.caller))
+        })
+    }
+
+    /// Whether an `authorization` header value names one of the tokens.
+    pub fn accepts(&self, authorization: Option<&[u8]>) -> bool {
+        self.caller(authorization).is_some()
     }
 }
 
@@ -70,12 +104,16 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 impl Gate for BearerTokens {
     type Ticket = ();
 
-    fn admit(&self, headers: &http::HeaderMap) -> Result<(), tonic::Status> {
-        if self.accepts(
-            headers
-                .get(http::header::AUTHORIZATION)
-                .map(|v| v.as_bytes()),
-        ) {
+    fn admit(
+        &self,
+        headers: &http::HeaderMap,
+        extensions: &mut http::Extensions,
+    ) -> Result<(), tonic::Status> {
+        let authorization = headers
+            .get(http::header::AUTHORIZATION)
+            .map(|v| v.as_bytes());
+        if let Some(caller) = self.caller(authorization) {
+            extensions.insert(caller);
             Ok(())
         } else {
             Err(tonic::Status::unauthenticated(
@@ -103,7 +141,15 @@ mod tests {
 
     #[test]
     fn only_a_listed_token_after_bearer_is_accepted() {
-        let t = tokens("# ops\nalpha-1\n\n  beta-2  \n").unwrap_or_else(|e| panic!("{e}"));
+        let t = tokens("# ops\nalpha-1\n\n  beta-2  reveal-accounts\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.caller(Some(b"Bearer alpha-1")), Some(Caller::default()));
+        assert_eq!(
+            t.caller(Some(b"Bearer beta-2")),
+            Some(Caller {
+                reveal_accounts: true
+            })
+        );
         assert!(t.accepts(Some(b"Bearer alpha-1")));
         assert!(t.accepts(Some(b"bearer beta-2")));
         assert!(!t.accepts(Some(b"Bearer alpha-2")));
@@ -117,5 +163,10 @@ mod tests {
     fn a_file_without_tokens_is_refused() {
         let error = tokens("# nothing here\n\n").err().unwrap_or_default();
         assert!(error.contains("holds no bearer token"), "{error}");
+        let error = tokens("alpha reveal-acounts\n").err().unwrap_or_default();
+        assert!(
+            error.contains("line 1: unknown scope \"reveal-acounts\""),
+            "{error}"
+        );
     }
 }

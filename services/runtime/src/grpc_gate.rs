@@ -19,8 +19,13 @@ pub trait Gate: Clone + Send + Sync + 'static {
     /// Held while an admitted call runs (a permit, or nothing).
     type Ticket: Send + 'static;
 
-    /// Admits a call with these headers, or refuses it with the status the client gets.
-    fn admit(&self, headers: &http::HeaderMap) -> Result<Self::Ticket, tonic::Status>;
+    /// Admits a call with these headers (noting what it learned in the request's
+    /// extensions), or refuses it with the status the client gets.
+    fn admit(
+        &self,
+        headers: &http::HeaderMap,
+        extensions: &mut http::Extensions,
+    ) -> Result<Self::Ticket, tonic::Status>;
 }
 
 /// Puts a [`Gate`] in front of a service; `None` admits everything.
@@ -63,10 +68,14 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
         let ticket = match &self.gate {
             Some(gate) if !is_infrastructure(request.uri().path()) => {
-                match gate.admit(request.headers()) {
+                let (parts, body) = request.into_parts();
+                let mut parts = parts;
+                let admitted = gate.admit(&parts.headers, &mut parts.extensions);
+                request = http::Request::from_parts(parts, body);
+                match admitted {
                     Ok(ticket) => Some(ticket),
                     Err(status) => return Either::Right(ready(Ok(status.into_http()))),
                 }

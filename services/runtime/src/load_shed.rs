@@ -26,7 +26,11 @@ impl ShedAbove {
 impl Gate for ShedAbove {
     type Ticket = OwnedSemaphorePermit;
 
-    fn admit(&self, _headers: &http::HeaderMap) -> Result<OwnedSemaphorePermit, tonic::Status> {
+    fn admit(
+        &self,
+        _headers: &http::HeaderMap,
+        _extensions: &mut http::Extensions,
+    ) -> Result<OwnedSemaphorePermit, tonic::Status> {
         self.permits.clone().try_acquire_owned().map_err(|_| {
             metrics::counter!("grpc_server_shed_total").increment(1);
             tonic::Status::resource_exhausted(format!(

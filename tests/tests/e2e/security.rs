@@ -29,7 +29,11 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
     };
     let dir = common::temp_dir("security");
     let tokens = dir.join("tokens");
-    std::fs::write(&tokens, "# clients\nteam-a-7f3\n").unwrap();
+    std::fs::write(
+        &tokens,
+        "# clients\nteam-a-7f3\nauditor-9 reveal-accounts\n",
+    )
+    .unwrap();
     let tokens = tokens.display().to_string();
     let url = broker.url("partitions=1");
     let ingest = ServiceProcess::start(
@@ -172,8 +176,16 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
         "{metrics}"
     );
 
-    // The query service takes the same file.
+    // The query service takes the same file, and shows full account numbers only to the
+    // token with the reveal-accounts scope.
     let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let stored = payments_core::sample::ach_payment("ACH-MASKED-1", 0);
+    payments_store::open(&sqlite)
+        .await
+        .unwrap()
+        .upsert_batch(std::slice::from_ref(&stored))
+        .await
+        .unwrap();
     let query = ServiceProcess::start(
         "payments-query",
         &["--store", &sqlite, "--auth-tokens-file", &tokens],
@@ -190,6 +202,51 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
         .get_stats(with_token(stats, Some("team-a-7f3")))
         .await
         .unwrap();
+    let account_of = |payment: Option<pb::Payment>| {
+        let account = payment
+            .and_then(|p| p.originator)
+            .and_then(|o| o.account)
+            .unwrap();
+        account.account_id
+    };
+    let full = account_of(Some(stored.clone()));
+    assert_eq!(full, "000123456789");
+    let get = |id: &str| pb::GetPaymentRequest {
+        payment_id: id.into(),
+    };
+    let masked = reader
+        .get_payment(with_token(get("ACH-MASKED-1"), Some("team-a-7f3")))
+        .await
+        .unwrap()
+        .into_inner()
+        .payment;
+    assert_eq!(account_of(masked), "********6789");
+    let listed = reader
+        .list_payments(with_token(
+            pb::ListPaymentsRequest {
+                filter: None,
+                page_size: 10,
+                page_token: String::new(),
+            },
+            Some("team-a-7f3"),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .payments;
+    assert_eq!(account_of(listed.into_iter().next()), "********6789");
+    let revealed = reader
+        .get_payment(with_token(get("ACH-MASKED-1"), Some("auditor-9")))
+        .await
+        .unwrap()
+        .into_inner()
+        .payment;
+    assert_eq!(account_of(revealed), full);
+    let (_, body) = common::http(query.http, "GET", "/v1/payments/ACH-MASKED-1", None);
+    assert!(
+        body.contains("********6789") && !body.contains(&full),
+        "{body}"
+    );
     // paymentsctl sends its --token (or PAYMENTS_TOKEN).
     let stats = |token: Option<&str>| {
         let mut command = std::process::Command::new(common::paymentsctl());
@@ -210,5 +267,6 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
     for log in ["ingest.log", "query.log"] {
         let text = std::fs::read_to_string(dir.join(log)).unwrap();
         assert!(!text.contains("team-a-7f3"), "{log} shows a token");
+        assert!(!text.contains(&full), "{log} shows a full account number");
     }
 }
