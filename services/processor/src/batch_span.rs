@@ -20,6 +20,11 @@ pub fn batch_span(batch: &[Delivery], system: &'static str) -> tracing::Span {
         messaging.destination.name = topic,
         messaging.batch.message_count = batch.len(),
     );
+    if !payments_runtime::telemetry::exporting() {
+        // Parents and links only matter to exported spans; reading every record's header
+        // for them would be work on the hot path for nothing.
+        return span;
+    }
     let mut producers: Vec<TraceParent> = Vec::new();
     for delivery in batch {
         let Some(producer) = delivery

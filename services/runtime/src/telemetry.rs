@@ -37,6 +37,15 @@ impl Drop for Telemetry {
     }
 }
 
+/// Whether this process exports spans (set once by [`init`]).
+static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this process exports spans: work done only for exported spans (links, for one)
+/// can be skipped when it does not.
+pub fn exporting() -> bool {
+    EXPORTING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn variable_set(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| !v.trim().is_empty())
 }
@@ -102,6 +111,7 @@ pub fn init(service: &'static str) -> Telemetry {
         .try_init()
         .is_ok();
     if installed {
+        EXPORTING.store(provider.is_some(), std::sync::atomic::Ordering::Relaxed);
         tracing::debug!(
             service,
             exporting = provider.is_some(),
