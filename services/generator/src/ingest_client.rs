@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use tonic::metadata::AsciiMetadataValue;
-use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+use tonic::transport::ClientTlsConfig;
 
 /// Flags for the generator's connections to ingest.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -39,27 +39,21 @@ pub struct IngestClient {
 impl IngestClientArgs {
     /// The client these flags describe, or which flag is wrong.
     pub fn client(&self) -> Result<IngestClient, String> {
-        let pem = |flag: &str, path: &PathBuf| payments_runtime::tls::read_pem(flag, path);
         let authorization = self
             .ingest_token
             .as_deref()
-            .map(|t| format!("Bearer {t}").parse::<AsciiMetadataValue>())
-            .transpose()
-            .map_err(|_| "--ingest-token must be printable ASCII".to_owned())?;
-        let tls = match &self.ingest_tls_ca {
-            None => None,
-            Some(ca) => {
-                let mut tls = ClientTlsConfig::new()
-                    .ca_certificate(Certificate::from_pem(pem("--ingest-tls-ca", ca)?));
-                if let (Some(cert), Some(key)) = (&self.ingest_tls_cert, &self.ingest_tls_key) {
-                    tls = tls.identity(Identity::from_pem(
-                        pem("--ingest-tls-cert", cert)?,
-                        pem("--ingest-tls-key", key)?,
-                    ));
-                }
-                Some(tls)
-            }
-        };
+            .map(payments_runtime::auth::bearer_header)
+            .transpose()?;
+        let identity = self
+            .ingest_tls_cert
+            .as_deref()
+            .zip(self.ingest_tls_key.as_deref())
+            .map(|(cert, key)| (("--ingest-tls-cert", cert), ("--ingest-tls-key", key)));
+        let tls = self
+            .ingest_tls_ca
+            .as_deref()
+            .map(|ca| payments_runtime::tls::client_config(("--ingest-tls-ca", ca), identity))
+            .transpose()?;
         Ok(IngestClient { authorization, tls })
     }
 }

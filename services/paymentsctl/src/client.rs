@@ -6,10 +6,11 @@ use payments_core::pb::{
     generator_service_client::GeneratorServiceClient, ingest_service_client::IngestServiceClient,
     query_service_client::QueryServiceClient,
 };
+use payments_runtime::auth::bearer_header;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
 /// Adds `authorization: Bearer <token>` to every call, when there is a token.
 #[derive(Clone, Default)]
@@ -48,9 +49,9 @@ pub async fn connect(server: &ServerArg) -> anyhow::Result<Connection> {
     let header = server
         .token
         .as_deref()
-        .map(|t| format!("Bearer {t}").parse::<AsciiMetadataValue>())
+        .map(bearer_header)
         .transpose()
-        .context("the bearer token must be printable ASCII")?;
+        .map_err(anyhow::Error::msg)?;
     Ok(InterceptedService::new(
         connect_channel(server).await?,
         BearerHeader(header),
@@ -62,18 +63,14 @@ fn tls_config(server: &ServerArg) -> anyhow::Result<Option<ClientTlsConfig>> {
     let Some(ca) = &server.tls_ca else {
         return Ok(None);
     };
-    let pem = |flag: &str, path: &std::path::Path| {
-        payments_runtime::tls::read_pem(flag, path).map_err(anyhow::Error::msg)
-    };
-    let mut config =
-        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem("--tls-ca", ca)?));
-    if let (Some(cert), Some(key)) = (&server.tls_cert, &server.tls_key) {
-        config = config.identity(Identity::from_pem(
-            pem("--tls-cert", cert)?,
-            pem("--tls-key", key)?,
-        ));
-    }
-    Ok(Some(config))
+    let identity = server
+        .tls_cert
+        .as_deref()
+        .zip(server.tls_key.as_deref())
+        .map(|(cert, key)| (("--tls-cert", cert), ("--tls-key", key)));
+    payments_runtime::tls::client_config(("--tls-ca", ca), identity)
+        .map(Some)
+        .map_err(anyhow::Error::msg)
 }
 
 async fn connect_channel(server: &ServerArg) -> anyhow::Result<Channel> {

@@ -100,6 +100,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The `authorization` metadata value a client sends with `token`.
+pub fn bearer_header(token: &str) -> Result<tonic::metadata::AsciiMetadataValue, String> {
+    format!("Bearer {token}")
+        .parse()
+        .map_err(|_| "a bearer token must be printable ASCII".to_owned())
+}
+
 /// Admits a call only with a listed bearer token.
 impl Gate for BearerTokens {
     type Ticket = ();

@@ -3,7 +3,7 @@
 //! HTTP port (probes, metrics) stays plain.
 
 use std::path::{Path, PathBuf};
-use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
 
 /// TLS flags of a gRPC server.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -27,6 +27,26 @@ pub fn read_pem(flag: &str, path: &Path) -> Result<Vec<u8>, String> {
         return Err(format!("{flag} {}: not a PEM file", path.display()));
     }
     Ok(pem)
+}
+
+/// A PEM file given on the command line, with the flag that named it (for errors).
+pub type PemFlag<'a> = (&'a str, &'a Path);
+
+/// A client's TLS configuration: trust `ca`, and present `identity` (certificate, key) when
+/// the server requires a client certificate.
+pub fn client_config(
+    ca: PemFlag<'_>,
+    identity: Option<(PemFlag<'_>, PemFlag<'_>)>,
+) -> Result<ClientTlsConfig, String> {
+    let mut config =
+        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read_pem(ca.0, ca.1)?));
+    if let Some((cert, key)) = identity {
+        config = config.identity(Identity::from_pem(
+            read_pem(cert.0, cert.1)?,
+            read_pem(key.0, key.1)?,
+        ));
+    }
+    Ok(config)
 }
 
 impl ServerTlsArgs {
