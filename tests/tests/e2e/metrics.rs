@@ -116,24 +116,8 @@ async fn every_service_exports_its_series_with_the_counts_of_the_run() {
         },
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let now = runs
-            .get_run(pb::GetRunRequest {
-                run_id: run.run_id.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .run
-            .unwrap();
-        if now.state() != pb::RunState::Running {
-            assert_eq!(now.state(), pb::RunState::Completed);
-            break;
-        }
-        assert!(Instant::now() < deadline, "the run did not finish");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let done = wait_run_finished(&mut runs, &run.run_id).await;
+    assert_eq!(done.state(), pb::RunState::Completed);
     let text = scrape(generator.http);
     assert_eq!(
         value(&text, "payments_generator_generated_total", &[]),

@@ -52,22 +52,7 @@ async fn an_in_process_run_completes_its_count_and_everything_is_stored() {
     };
     let run = start(&mut generator, spec).await;
     assert_eq!(run.state(), pb::RunState::Running);
-    let mut done = run.clone();
-    for _ in 0..400 {
-        done = generator
-            .get_run(pb::GetRunRequest {
-                run_id: run.run_id.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .run
-            .unwrap();
-        if done.state() != pb::RunState::Running {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let done = common::pipeline::wait_run_finished(&mut generator, &run.run_id).await;
     assert_eq!(done.state(), pb::RunState::Completed);
     assert_eq!(
         (done.generated, done.acknowledged, done.rejected),

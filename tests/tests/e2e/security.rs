@@ -138,23 +138,7 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
         },
     )
     .await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let done = loop {
-        let now = runs
-            .get_run(pb::GetRunRequest {
-                run_id: run.run_id.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .run
-            .unwrap();
-        if now.state() != pb::RunState::Running {
-            break now;
-        }
-        assert!(std::time::Instant::now() < deadline, "run stuck: {now:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let done = wait_run_finished(&mut runs, &run.run_id).await;
     assert_eq!(
         (done.state(), done.acknowledged),
         (pb::RunState::Completed, 200)

@@ -166,6 +166,30 @@ pub async fn start_run(
     (runs, run)
 }
 
+/// Waits (up to a minute) until run `run_id` is no longer running; returns it as it ended.
+pub async fn wait_run_finished(
+    runs: &mut pb::generator_service_client::GeneratorServiceClient<tonic::transport::Channel>,
+    run_id: &str,
+) -> pb::Run {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let run = runs
+            .get_run(pb::GetRunRequest {
+                run_id: run_id.to_owned(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .run
+            .unwrap();
+        if run.state() != pb::RunState::Running {
+            return run;
+        }
+        assert!(Instant::now() < deadline, "run still running: {run:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 /// Puts raw records on the payments topic, as any producer could.
 pub async fn produce_raw(broker: &Broker, topic: &str, records: Vec<BusRecord>) {
     let bus = Bus::connect(&broker.url("partitions=3")).await.unwrap();
