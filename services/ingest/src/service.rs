@@ -5,6 +5,7 @@ use payments_bus::{BusRecord, Receipt};
 use payments_core::ValidationMode;
 use payments_core::pb::{self, ingest_service_server::IngestService};
 use payments_runtime::TraceParent;
+use payments_runtime::deadline::{CallDeadline, within};
 use payments_runtime::status::{invalid_field, invalid_payment, unavailable};
 use std::collections::VecDeque;
 use tonic::{Request, Response, Status, Streaming};
@@ -81,9 +82,19 @@ impl IngestService for IngestGrpc {
         let span = self.ingestor.publish_span(1);
         let trace =
             span.in_scope(|| TraceHeader::new(&TraceParent::continue_from(request.metadata())));
-        self.submit_one(request.into_inner(), trace)
-            .instrument(span)
-            .await
+        let deadline = CallDeadline::from_metadata(request.metadata());
+        within(
+            deadline,
+            self.submit_one(request.into_inner(), trace)
+                .instrument(span),
+        )
+        .await
+        .unwrap_or_else(|passed| {
+            Err(passed.to_status(
+                "before the bus confirmed the payment; it may still be stored, and \
+                 resubmitting it with the same id is safe",
+            ))
+        })
     }
 
     async fn submit_payments(
@@ -93,10 +104,28 @@ impl IngestService for IngestGrpc {
         let span = self.ingestor.publish_span(0);
         let trace =
             span.in_scope(|| TraceHeader::new(&TraceParent::continue_from(request.metadata())));
-        let result = self
-            .submit_stream(request.into_inner(), trace)
-            .instrument(span.clone())
-            .await;
+        let deadline = CallDeadline::from_metadata(request.metadata());
+        let mut summary = pb::SubmitPaymentsResponse::default();
+        let result = within(
+            deadline,
+            self.submit_stream(request.into_inner(), trace, &mut summary)
+                .instrument(span.clone()),
+        )
+        .await
+        .map(|done| done.map(|()| Response::new(std::mem::take(&mut summary))))
+        .unwrap_or_else(|passed| {
+            tracing::warn!(
+                received = summary.received,
+                accepted = summary.accepted,
+                timeout_ms = passed.timeout.as_millis() as u64,
+                "submission stream stopped at the caller's deadline"
+            );
+            Err(passed.to_status(&format!(
+                "after the bus had confirmed {} of the {} records received; the others may \
+                 or may not be stored, and resubmitting them with the same ids is safe",
+                summary.accepted, summary.received
+            )))
+        });
         if let Ok(summary) = &result {
             span.record("messaging.batch.message_count", summary.get_ref().accepted);
         }
@@ -139,8 +168,8 @@ impl IngestGrpc {
         &self,
         mut stream: Streaming<pb::SubmitPaymentsRequest>,
         trace: TraceHeader,
-    ) -> Result<Response<pb::SubmitPaymentsResponse>, Status> {
-        let mut summary = pb::SubmitPaymentsResponse::default();
+        summary: &mut pb::SubmitPaymentsResponse,
+    ) -> Result<(), Status> {
         let mut pending: Vec<BusRecord> = Vec::with_capacity(PUBLISH_BATCH);
         let mut pending_warned = 0;
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
@@ -160,7 +189,7 @@ impl IngestGrpc {
             summary.received += 1;
             let Some(payment) = message.payment else {
                 reject(
-                    &mut summary,
+                    summary,
                     pb::RejectedRecord {
                         index,
                         payment_id: String::new(),
@@ -187,7 +216,7 @@ impl IngestGrpc {
                     violations,
                 }) => {
                     reject(
-                        &mut summary,
+                        summary,
                         pb::RejectedRecord {
                             index,
                             payment_id,
@@ -198,24 +227,14 @@ impl IngestGrpc {
                 Err(e) => return Err(to_status(e)),
             }
             if pending.len() >= PUBLISH_BATCH {
-                self.hand_over(
-                    &mut pending,
-                    &mut pending_warned,
-                    &mut in_flight,
-                    &mut summary,
-                )
-                .await?;
+                self.hand_over(&mut pending, &mut pending_warned, &mut in_flight, summary)
+                    .await?;
             }
         }
-        self.hand_over(
-            &mut pending,
-            &mut pending_warned,
-            &mut in_flight,
-            &mut summary,
-        )
-        .await?;
+        self.hand_over(&mut pending, &mut pending_warned, &mut in_flight, summary)
+            .await?;
         while !in_flight.is_empty() {
-            confirm_oldest(&mut in_flight, &mut summary).await?;
+            confirm_oldest(&mut in_flight, summary).await?;
         }
         tracing::info!(
             received = summary.received,
@@ -223,7 +242,7 @@ impl IngestGrpc {
             rejected = summary.rejected,
             "submission stream done"
         );
-        Ok(Response::new(summary))
+        Ok(())
     }
 }
 

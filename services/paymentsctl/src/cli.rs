@@ -75,6 +75,22 @@ pub struct ServerArg {
     /// PEM private key of --tls-cert.
     #[arg(long, env = "PAYMENTS_CLIENT_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
+    /// Deadline of each call in seconds (e.g. 2.5), sent to the server as `grpc-timeout`:
+    /// the server stops the call and answers DEADLINE_EXCEEDED, saying how far it got.
+    /// No deadline by default.
+    #[arg(long, env = "PAYMENTS_TIMEOUT", value_parser = parse_timeout, value_name = "SECONDS")]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// A positive number of seconds, as a duration.
+fn parse_timeout(value: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number of seconds"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err(format!("must be more than 0 seconds, got {value}"));
+    }
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("{value}: {e}"))
 }
 
 impl ServerArg {
@@ -86,6 +102,7 @@ impl ServerArg {
             tls_ca: None,
             tls_cert: None,
             tls_key: None,
+            timeout: None,
         }
     }
 }

@@ -7,31 +7,43 @@ use payments_core::pb::{
     query_service_client::QueryServiceClient,
 };
 use payments_runtime::auth::bearer_header;
+use std::time::Duration;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
-/// Adds `authorization: Bearer <token>` to every call, when there is a token.
+/// Adds `authorization: Bearer <token>` and the `grpc-timeout` deadline to every call,
+/// when there are a token and a deadline.
 #[derive(Clone, Default)]
-pub struct BearerHeader(Option<AsciiMetadataValue>);
+pub struct CallHeaders {
+    bearer: Option<AsciiMetadataValue>,
+    timeout: Option<Duration>,
+}
 
-impl Interceptor for BearerHeader {
+impl Interceptor for CallHeaders {
     fn call(
         &mut self,
         mut request: tonic::Request<()>,
     ) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(value) = &self.0 {
+        if let Some(value) = &self.bearer {
             request
                 .metadata_mut()
                 .insert("authorization", value.clone());
+        }
+        if let Some(timeout) = self.timeout {
+            request.set_timeout(timeout);
         }
         Ok(request)
     }
 }
 
-/// A connection to the server, with the caller's bearer token if any.
-pub type Connection = InterceptedService<Channel, BearerHeader>;
+/// A connection to the server, with the caller's bearer token and deadline if any.
+pub type Connection = InterceptedService<Channel, CallHeaders>;
+
+/// How long past its deadline the client waits for the server's answer before giving up
+/// on its own (the server answers before the deadline; this covers a server that hangs).
+const CLIENT_DEADLINE_SLACK: Duration = Duration::from_secs(1);
 
 /// The server's address as a URL: `127.0.0.1:50051` becomes `http://127.0.0.1:50051`.
 pub fn server_url(server: &str) -> String {
@@ -54,7 +66,10 @@ pub async fn connect(server: &ServerArg) -> anyhow::Result<Connection> {
         .map_err(anyhow::Error::msg)?;
     Ok(InterceptedService::new(
         connect_channel(server).await?,
-        BearerHeader(header),
+        CallHeaders {
+            bearer: header,
+            timeout: server.timeout,
+        },
     ))
 }
 
@@ -86,6 +101,9 @@ async fn connect_channel(server: &ServerArg) -> anyhow::Result<Channel> {
         endpoint = endpoint
             .tls_config(tls)
             .context("configuring TLS for the server connection")?;
+    }
+    if let Some(timeout) = server.timeout {
+        endpoint = endpoint.timeout(timeout + CLIENT_DEADLINE_SLACK);
     }
     endpoint
         .connect_timeout(std::time::Duration::from_secs(5))

@@ -4,6 +4,7 @@ use crate::filter::{filter_from_proto, page_from_proto};
 use payments_core::masking::mask_accounts;
 use payments_core::pb::{self, query_service_server::QueryService};
 use payments_runtime::auth::Caller;
+use payments_runtime::deadline::{CallDeadline, within};
 use payments_runtime::status::{invalid_field, unavailable};
 use payments_store::{Stats, Store};
 use std::sync::Arc;
@@ -58,6 +59,18 @@ impl QueryGrpc {
     }
 }
 
+/// Runs a store read within the caller's deadline (`what` names it in the answer).
+async fn read_within<T>(
+    deadline: Option<CallDeadline>,
+    what: &str,
+    read: impl std::future::Future<Output = Result<T, payments_store::Error>>,
+) -> Result<T, Status> {
+    within(deadline, read)
+        .await
+        .map_err(|passed| passed.to_status(&format!("while the store was {what}")))?
+        .map_err(store_error)
+}
+
 fn store_error(e: payments_store::Error) -> Status {
     match e {
         payments_store::Error::Corrupt { .. } => Status::internal(e.to_string()),
@@ -98,11 +111,12 @@ impl QueryService for QueryGrpc {
         request: Request<pb::GetPaymentRequest>,
     ) -> Result<Response<pb::GetPaymentResponse>, Status> {
         let reveal = self.accounts.reveals_to(&request);
+        let deadline = CallDeadline::from_metadata(request.metadata());
         let id = request.into_inner().payment_id;
         if id.is_empty() {
             return Err(invalid_field("payment_id", "is required"));
         }
-        match self.store.get(&id).await.map_err(store_error)? {
+        match read_within(deadline, "reading the payment", self.store.get(&id)).await? {
             Some(mut payment) => {
                 if !reveal {
                     mask_accounts(&mut payment);
@@ -120,10 +134,16 @@ impl QueryService for QueryGrpc {
         request: Request<pb::ListPaymentsRequest>,
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
         let reveal = self.accounts.reveals_to(&request);
+        let deadline = CallDeadline::from_metadata(request.metadata());
         let request = request.into_inner();
         let filter = filter_from_proto(request.filter.as_ref())?;
         let page = page_from_proto(request.page_size, &request.page_token)?;
-        let mut got = self.store.list(&filter, &page).await.map_err(store_error)?;
+        let mut got = read_within(
+            deadline,
+            "listing payments",
+            self.store.list(&filter, &page),
+        )
+        .await?;
         if !reveal {
             got.payments.iter_mut().for_each(mask_accounts);
         }
@@ -137,8 +157,9 @@ impl QueryService for QueryGrpc {
         &self,
         request: Request<pb::GetStatsRequest>,
     ) -> Result<Response<pb::GetStatsResponse>, Status> {
+        let deadline = CallDeadline::from_metadata(request.metadata());
         let filter = filter_from_proto(request.into_inner().filter.as_ref())?;
-        let stats = self.store.stats(&filter).await.map_err(store_error)?;
+        let stats = read_within(deadline, "summing payments", self.store.stats(&filter)).await?;
         Ok(Response::new(stats_to_proto(stats)))
     }
 }

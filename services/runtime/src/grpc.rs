@@ -16,6 +16,14 @@ use tonic_health::server::HealthReporter;
 /// Largest request or response message accepted (4 MiB).
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Most calls one HTTP/2 connection may have open at once; a client opening more waits
+/// for a stream to close (HTTP/2 flow control), it is not refused.
+pub const MAX_STREAMS_PER_CONNECTION: u32 = 256;
+
+/// Largest header block (metadata) a call may send: 16 KiB, ample for tokens and trace
+/// context, far below what would let one call hold much memory.
+pub const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
+
 /// The health status of every registered service, flipped together.
 #[derive(Clone)]
 pub struct HealthRegistry {
@@ -166,6 +174,8 @@ impl GrpcRoutes {
         server
             // Keep idle connections alive through proxies and detect dead peers.
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+            .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
+            .http2_max_header_list_size(Some(MAX_HEADER_LIST_BYTES))
             .layer(crate::grpc_observe::ObserveCalls)
             .layer(auth)
             .layer(shed)

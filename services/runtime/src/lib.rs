@@ -2,6 +2,7 @@
 //! errors to gRPC statuses, HTTP probes and graceful shutdown.
 
 pub mod auth;
+pub mod deadline;
 pub mod grpc;
 pub mod grpc_gate;
 pub mod grpc_observe;
@@ -15,6 +16,7 @@ pub mod telemetry;
 pub mod tls;
 pub mod trace_context;
 
+pub use deadline::CallDeadline;
 pub use grpc::{GrpcRoutes, HealthRegistry};
 pub use host::{ServiceSpec, serve_service};
 pub use shutdown::{Shutdown, wait_for_signal};

@@ -11,6 +11,7 @@ mod common;
 
 mod bad_input;
 mod cli;
+mod deadlines;
 mod fan_out;
 mod graceful_shutdown;
 mod grpc_surface;
