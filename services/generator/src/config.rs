@@ -35,4 +35,30 @@ pub struct GeneratorArgs {
     /// How runs reach their ingest target.
     #[command(flatten)]
     pub ingest: crate::ingest_client::IngestClientArgs,
+    /// PaymentTraffic custom resources (Kubernetes).
+    #[command(flatten)]
+    pub traffic: TrafficResourceArgs,
+}
+
+/// Flags of the PaymentTraffic controller.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrafficResourceArgs {
+    /// Watch PaymentTraffic objects in the Kubernetes cluster (in-cluster service account,
+    /// else ~/.kube/config) and run the traffic they ask for; one generator replica should.
+    #[arg(long, env = "PAYMENTS_WATCH_PAYMENT_TRAFFIC")]
+    pub watch_payment_traffic: bool,
+    /// Namespace whose PaymentTraffic objects are watched; unset, every namespace.
+    #[arg(
+        long,
+        env = "PAYMENTS_TRAFFIC_NAMESPACE",
+        requires = "watch_payment_traffic"
+    )]
+    pub traffic_namespace: Option<String>,
+    /// IngestService (`host:port`) that PaymentTraffic runs naming no `target` submit to;
+    /// unset, they publish to `--bus`.
+    #[arg(long, env = "PAYMENTS_TRAFFIC_DEFAULT_TARGET")]
+    pub traffic_default_target: Option<String>,
+    /// Print the PaymentTraffic CustomResourceDefinition as YAML and exit.
+    #[arg(long)]
+    pub print_crd: bool,
 }

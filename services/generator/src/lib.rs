@@ -17,6 +17,8 @@ pub mod scenarios;
 pub mod service;
 pub mod shard;
 pub mod traffic;
+#[cfg(feature = "kubernetes")]
+pub mod traffic_resource;
 
 pub use bus_sink::IngestorSink;
 pub use generator::{GeneratorConfig, PaymentGenerator};

@@ -8,7 +8,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::Context;
 use clap::Parser;
 use payments_bus::Bus;
-use payments_generator::{GeneratorGrpc, IngestorSink, PaymentSink, config::GeneratorArgs};
+use payments_generator::{
+    GeneratorGrpc, IngestorSink, PaymentSink, config::GeneratorArgs, traffic_resource,
+};
 use payments_ingest::Ingestor;
 use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
 use std::sync::Arc;
@@ -20,6 +22,10 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args = GeneratorArgs::parse();
+    if args.traffic.print_crd {
+        print!("{}", traffic_resource::crd_yaml()?);
+        return Ok(());
+    }
     let _telemetry = payments_runtime::telemetry::init("payments-generator");
     let tls = args.tls.server_config().map_err(anyhow::Error::msg)?;
     let ingest_client = args.ingest.client().map_err(anyhow::Error::msg)?;
@@ -41,9 +47,27 @@ async fn run() -> anyhow::Result<()> {
         ))) as Arc<dyn PaymentSink>
     });
     let stop = shutdown::on_signal();
-    let routes = GrpcRoutes::new().with_tls(tls).add_service(
-        GeneratorGrpc::new(args.customers, local_sink, ingest_client, stop.clone()).into_server(),
-    );
+    let generator = GeneratorGrpc::new(args.customers, local_sink, ingest_client, stop.clone());
+    if args.traffic.watch_payment_traffic {
+        let client = kube::Client::try_default().await.context(
+            "connecting to the Kubernetes API (in-cluster service account or ~/.kube/config)",
+        )?;
+        let context = Arc::new(traffic_resource::TrafficContext {
+            client,
+            runs: generator.runs(),
+            default_target: args.traffic.traffic_default_target.clone(),
+            shutdown: stop.clone(),
+        });
+        let watch = traffic_resource::TrafficWatch::connect(
+            args.traffic.traffic_namespace.as_deref(),
+            context,
+        )
+        .await?;
+        tokio::spawn(watch.run());
+    }
+    let routes = GrpcRoutes::new()
+        .with_tls(tls)
+        .add_service(generator.into_server());
     let ready = http::readiness(move || {
         let bus = bus.clone();
         async move {

@@ -1,0 +1,285 @@
+//! Reconciling one PaymentTraffic: Pending, then a run of this generator (Running), then
+//! Completed, Stopped or Failed; deleting the object stops its run.
+
+use super::resource::{PaymentTraffic, PaymentTrafficStatus, Phase};
+use crate::runs::RunRegistry;
+use chrono::{DateTime, Utc};
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{self, Event, finalizer};
+use kube::{Resource, ResourceExt};
+use payments_core::pb;
+use payments_runtime::Shutdown;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The finalizer that keeps a PaymentTraffic until its run is stopped.
+pub const FINALIZER: &str = "payments.dev/stop-run";
+
+/// How often a running PaymentTraffic's status is refreshed.
+pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(2);
+
+/// How long a PaymentTraffic waits when the generator has no room for another run.
+const BUSY_RETRY: Duration = Duration::from_secs(10);
+
+/// What the reconciler works with.
+pub struct TrafficContext {
+    /// The Kubernetes API.
+    pub client: kube::Client,
+    /// This generator's runs.
+    pub runs: Arc<RunRegistry>,
+    /// Where runs whose spec names no target submit (`host:port` of an IngestService).
+    pub default_target: Option<String>,
+    /// The generator's shutdown: runs it stops are not reported as Stopped.
+    pub shutdown: Shutdown,
+}
+
+/// Why one reconciliation step failed (retried with back-off).
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The Kubernetes API refused or failed a call.
+    #[error("kubernetes api: {0}")]
+    Kube(#[from] kube::Error),
+    /// The object has no namespace (the resource is namespaced, so this is a bad object).
+    #[error("the PaymentTraffic {0:?} has no namespace")]
+    NoNamespace(String),
+    /// The status could not be encoded as JSON.
+    #[error("encoding the status: {0}")]
+    Encode(serde_json::Error),
+}
+
+/// Why a reconciliation failed: the step, or adding or removing the finalizer.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ReconcileError(#[from] Box<finalizer::Error<StepError>>);
+
+/// Brings `traffic` one step towards its run's state (the controller calls this on every
+/// change and when the returned action says).
+pub async fn reconcile(
+    traffic: Arc<PaymentTraffic>,
+    context: Arc<TrafficContext>,
+) -> Result<Action, ReconcileError> {
+    let name = traffic.name_any();
+    let namespace = traffic
+        .namespace()
+        .ok_or_else(|| Box::new(finalizer::Error::ApplyFailed(StepError::NoNamespace(name))))?;
+    let api: Api<PaymentTraffic> = Api::namespaced(context.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, traffic, |event| async {
+        match event {
+            Event::Apply(traffic) => apply(&api, &traffic, &context).await,
+            Event::Cleanup(traffic) => cleanup(&traffic, &context).await,
+        }
+    })
+    .await
+    .map_err(|e| ReconcileError(Box::new(e)))
+}
+
+/// Retries a failed reconciliation after a pause (the controller's error policy).
+pub fn retry_after_error(
+    traffic: Arc<PaymentTraffic>,
+    error: &ReconcileError,
+    _context: Arc<TrafficContext>,
+) -> Action {
+    tracing::warn!(
+        traffic = %traffic.name_any(),
+        error = %error,
+        "payment traffic reconcile failed; retrying"
+    );
+    Action::requeue(Duration::from_secs(5))
+}
+
+async fn apply(
+    api: &Api<PaymentTraffic>,
+    traffic: &PaymentTraffic,
+    context: &TrafficContext,
+) -> Result<Action, StepError> {
+    let status = traffic.status.clone().unwrap_or_default();
+    let generation = traffic.meta().generation;
+    match status.phase {
+        None => {
+            let pending = PaymentTrafficStatus {
+                phase: Some(Phase::Pending),
+                observed_generation: generation,
+                ..Default::default()
+            };
+            write_status(api, traffic, &pending).await?;
+            Ok(Action::requeue(Duration::ZERO))
+        }
+        Some(Phase::Pending) => start(api, traffic, context).await,
+        Some(Phase::Running) => progress(api, traffic, &status, context).await,
+        Some(_) => Ok(Action::await_change()),
+    }
+}
+
+async fn start(
+    api: &Api<PaymentTraffic>,
+    traffic: &PaymentTraffic,
+    context: &TrafficContext,
+) -> Result<Action, StepError> {
+    let generation = traffic.meta().generation;
+    let spec = match traffic.spec.to_run_spec(context.default_target.as_deref()) {
+        Ok(spec) => spec,
+        Err(message) => return fail(api, traffic, message).await,
+    };
+    match context.runs.start(spec) {
+        Ok(run) => {
+            tracing::info!(traffic = %traffic.name_any(), run_id = %run.run_id, "payment traffic run started");
+            let mut status = status_of(&run);
+            status.observed_generation = generation;
+            write_status(api, traffic, &status).await?;
+            Ok(Action::requeue(PROGRESS_INTERVAL))
+        }
+        Err(refused) if refused.code() == tonic::Code::ResourceExhausted => {
+            let waiting = PaymentTrafficStatus {
+                phase: Some(Phase::Pending),
+                message: Some(refused.message().to_owned()),
+                observed_generation: generation,
+                ..Default::default()
+            };
+            write_status(api, traffic, &waiting).await?;
+            Ok(Action::requeue(BUSY_RETRY))
+        }
+        Err(refused) => fail(api, traffic, refused.message().to_owned()).await,
+    }
+}
+
+async fn progress(
+    api: &Api<PaymentTraffic>,
+    traffic: &PaymentTraffic,
+    status: &PaymentTrafficStatus,
+    context: &TrafficContext,
+) -> Result<Action, StepError> {
+    let run = status
+        .run_id
+        .as_deref()
+        .and_then(|id| context.runs.get(id).ok());
+    let Some(run) = run else {
+        // This generator does not know the run: it restarted. Start it again.
+        let again = PaymentTrafficStatus {
+            phase: Some(Phase::Pending),
+            message: Some(format!(
+                "run {} was lost when the generator restarted; starting it again",
+                status.run_id.as_deref().unwrap_or("(none)")
+            )),
+            observed_generation: traffic.meta().generation,
+            ..Default::default()
+        };
+        write_status(api, traffic, &again).await?;
+        return Ok(Action::requeue(Duration::ZERO));
+    };
+    let mut next = status_of(&run);
+    next.observed_generation = status.observed_generation;
+    if next.phase == Some(Phase::Stopped) && context.shutdown.is_cancelled() {
+        // Stopped by this generator's shutdown, not by a user: the next generator resumes it.
+        return Ok(Action::await_change());
+    }
+    if &next != status {
+        write_status(api, traffic, &next).await?;
+    }
+    if next.phase.is_some_and(Phase::is_final) {
+        tracing::info!(
+            traffic = %traffic.name_any(),
+            run_id = %run.run_id,
+            generated = run.generated,
+            acknowledged = run.acknowledged,
+            "payment traffic run ended"
+        );
+        Ok(Action::await_change())
+    } else {
+        Ok(Action::requeue(PROGRESS_INTERVAL))
+    }
+}
+
+async fn cleanup(traffic: &PaymentTraffic, context: &TrafficContext) -> Result<Action, StepError> {
+    let status = traffic.status.clone().unwrap_or_default();
+    if let (Some(Phase::Running), Some(run_id)) = (status.phase, status.run_id.as_deref()) {
+        // A run this generator does not know is already gone: nothing to stop.
+        if let Ok(run) = context.runs.stop(run_id).await {
+            tracing::info!(
+                traffic = %traffic.name_any(),
+                run_id,
+                generated = run.generated,
+                "payment traffic deleted; run stopped"
+            );
+        }
+    }
+    Ok(Action::await_change())
+}
+
+async fn fail(
+    api: &Api<PaymentTraffic>,
+    traffic: &PaymentTraffic,
+    message: String,
+) -> Result<Action, StepError> {
+    tracing::warn!(traffic = %traffic.name_any(), %message, "payment traffic cannot run");
+    let failed = PaymentTrafficStatus {
+        phase: Some(Phase::Failed),
+        message: Some(message),
+        observed_generation: traffic.meta().generation,
+        ..Default::default()
+    };
+    write_status(api, traffic, &failed).await?;
+    Ok(Action::await_change())
+}
+
+async fn write_status(
+    api: &Api<PaymentTraffic>,
+    traffic: &PaymentTraffic,
+    status: &PaymentTrafficStatus,
+) -> Result<(), StepError> {
+    // A merge patch keeps what it does not mention: name every unset field as null so that
+    // a stale message or run id is cleared.
+    let mut fields = serde_json::to_value(status).map_err(StepError::Encode)?;
+    if let Some(fields) = fields.as_object_mut() {
+        for key in STATUS_OPTIONAL_FIELDS {
+            fields
+                .entry(key.to_owned())
+                .or_insert(serde_json::Value::Null);
+        }
+    }
+    let patch = serde_json::json!({ "status": fields });
+    api.patch_status(
+        &traffic.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The status fields that may be unset (see `write_status`).
+const STATUS_OPTIONAL_FIELDS: [&str; 7] = [
+    "phase",
+    "runId",
+    "actualRate",
+    "startedAt",
+    "finishedAt",
+    "message",
+    "observedGeneration",
+];
+
+/// The status that reports `run`.
+fn status_of(run: &pb::Run) -> PaymentTrafficStatus {
+    let phase = match pb::RunState::try_from(run.state) {
+        Ok(pb::RunState::Completed) => Phase::Completed,
+        Ok(pb::RunState::Stopped) => Phase::Stopped,
+        _ => Phase::Running,
+    };
+    PaymentTrafficStatus {
+        phase: Some(phase),
+        run_id: Some(run.run_id.clone()),
+        generated: run.generated,
+        acknowledged: run.acknowledged,
+        rejected: run.rejected,
+        actual_rate: Some((run.actual_rate * 10.0).round() / 10.0),
+        started_at: run.started_at.as_ref().and_then(rfc3339),
+        finished_at: run.finished_at.as_ref().and_then(rfc3339),
+        message: (!run.last_error.is_empty()).then(|| run.last_error.clone()),
+        observed_generation: None,
+    }
+}
+
+fn rfc3339(at: &pbjson_types::Timestamp) -> Option<String> {
+    DateTime::<Utc>::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
