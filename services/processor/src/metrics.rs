@@ -32,6 +32,15 @@ pub fn publish_metrics(counters: Arc<ProcessorCounters>) {
     ] {
         metrics::describe_counter!(name, help);
     }
+    metrics::describe_counter!(
+        "payments_processor_stored_by_type_total",
+        "payments stored, by rail (type)"
+    );
+    metrics::describe_histogram!(
+        "payments_end_to_end_latency_seconds",
+        metrics::Unit::Seconds,
+        "seconds from the bus accepting a payment to its batch being stored (sampled)"
+    );
     metrics::describe_gauge!(
         "payments_processor_consumer_lag",
         "records on the topic this processor has not processed yet"

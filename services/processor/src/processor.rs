@@ -220,10 +220,15 @@ impl Processor {
             .stored
             .fetch_add(prepared.payments.len() as u64, Ordering::Relaxed);
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
+        if !prepared.payments.is_empty() {
+            record_end_to_end_latency(&batch);
+            count_stored_by_type(&prepared.payments);
+        }
         Ok(())
     }
 
     fn prepare(&self, batch: &[Delivery]) -> Prepared {
+        let exporting = payments_runtime::telemetry::exporting();
         let mut out = Prepared {
             payments: Vec::with_capacity(batch.len()),
             dead: Vec::new(),
@@ -245,6 +250,9 @@ impl Processor {
                 self.config.validation
             };
             normalize(&mut payment);
+            if exporting {
+                keep_trace_id(&mut payment, &delivery.record);
+            }
             match PaymentValidator::new(mode).validate(&payment) {
                 ValidationOutcome::Accepted { warnings } => {
                     if payment.warnings.is_empty() && !warnings.is_empty() {
@@ -333,3 +341,58 @@ fn dead_letter(delivery: &Delivery, stage: &str, reason: &str) -> BusRecord {
 #[cfg(test)]
 #[path = "processor_tests.rs"]
 mod tests;
+
+/// Records of one batch whose latency is sampled: enough for percentiles over a minute of
+/// batches, few enough to keep the histogram off the hot path.
+const LATENCY_SAMPLES_PER_BATCH: usize = 16;
+
+/// Records `payments_end_to_end_latency_seconds` (from the bus accepting a record to its
+/// batch being stored and committed) for records spread evenly over `batch`.
+fn record_end_to_end_latency(batch: &[Delivery]) {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let step = batch.len().div_ceil(LATENCY_SAMPLES_PER_BATCH).max(1);
+    let histogram = metrics::histogram!("payments_end_to_end_latency_seconds");
+    for delivery in batch.iter().step_by(step) {
+        let millis = (now_ms - delivery.timestamp_ms).max(0);
+        histogram.record(millis as f64 / 1e3);
+    }
+}
+
+/// Keeps the trace id of the record's producer in `metadata.attributes["trace_id"]`, so a
+/// stored payment leads to its trace in Jaeger.
+fn keep_trace_id(payment: &mut pb::Payment, record: &payments_bus::BusRecord) {
+    let trace_id = record
+        .header(headers::TRACEPARENT)
+        .and_then(|traceparent| traceparent.split('-').nth(1))
+        .filter(|id| id.len() == 32);
+    if let Some(trace_id) = trace_id {
+        payment
+            .metadata
+            .get_or_insert_with(Default::default)
+            .attributes
+            .insert("trace_id".to_owned(), trace_id.to_owned());
+    }
+}
+
+/// Counts stored payments by rail (`payments_processor_stored_by_type_total{type}`), one
+/// increment per rail present in the batch.
+fn count_stored_by_type(payments: &[pb::Payment]) {
+    let mut by_type = [0u64; 16];
+    for payment in payments {
+        let slot = usize::try_from(payment.payment_type).unwrap_or(0).min(15);
+        by_type[slot] += 1;
+    }
+    for (value, &count) in by_type.iter().enumerate() {
+        if count == 0 {
+            continue;
+        }
+        let name = i32::try_from(value)
+            .ok()
+            .and_then(|v| pb::PaymentType::try_from(v).ok())
+            .map_or("UNKNOWN", |t| {
+                t.as_str_name().trim_start_matches("PAYMENT_TYPE_")
+            });
+        metrics::counter!("payments_processor_stored_by_type_total", "type" => name)
+            .increment(count);
+    }
+}

@@ -186,6 +186,19 @@ async fn every_service_exports_its_series_with_the_counts_of_the_run() {
         value(&text, "payments_processor_batch_size_sum", &[]),
         700.0
     );
+    let by_type: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("payments_processor_stored_by_type_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(by_type, 700.0, "stored by type should add up to stored");
+    // End-to-end latency is sampled: up to 16 records of each stored batch, at least one.
+    let latencies = value(&text, "payments_end_to_end_latency_seconds_count", &[]);
+    assert!(
+        latencies >= batches && latencies <= 700.0,
+        "{latencies} latency samples for {batches} batches"
+    );
+    assert!(value(&text, "payments_end_to_end_latency_seconds_sum", &[]) > 0.0);
     let upserts = [("system", "sqlite"), ("operation", "upsert")];
     assert_eq!(
         value(&text, "payments_store_operation_seconds_count", &upserts),
