@@ -93,7 +93,10 @@ impl MockApiServer {
                     return (422, status(422, "Invalid", &e.to_string()));
                 }
                 if patched["metadata"]["finalizers"].is_null() {
-                    patched["metadata"].as_object_mut().unwrap().remove("finalizers");
+                    patched["metadata"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("finalizers");
                 }
                 *object = patched;
             }
