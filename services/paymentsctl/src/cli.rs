@@ -133,6 +133,10 @@ pub struct UpArgs {
     /// Seconds the drain may take after Ctrl-C or SIGTERM.
     #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
+    /// Where the web console links a payment's trace id, `{trace_id}` replaced, e.g.
+    /// `http://localhost:16686/trace/{trace_id}` (Jaeger).
+    #[arg(long, env = "PAYMENTS_TRACE_LINK")]
+    pub trace_link: Option<String>,
 }
 
 fn parse_format(name: &str) -> Result<Format, String> {

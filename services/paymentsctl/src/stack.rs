@@ -3,6 +3,9 @@
 
 use anyhow::Context;
 use payments_bus::Bus;
+use payments_console::{
+    Console, DeadLetterSource, MetricsSource, PipelineSampler, TrafficRuns, console_routes,
+};
 use payments_core::ValidationMode;
 use payments_generator::runs::RunRegistry;
 use payments_generator::{
@@ -43,6 +46,8 @@ pub struct StackConfig {
     pub shutdown_grace: Duration,
     /// Customers in generated populations.
     pub customers: usize,
+    /// URL template from a trace id to its trace, for the console (`{trace_id}`).
+    pub trace_link: Option<String>,
 }
 
 impl Default for StackConfig {
@@ -59,6 +64,7 @@ impl Default for StackConfig {
             linger: Duration::from_millis(20),
             shutdown_grace: Duration::from_secs(30),
             customers: 2_000,
+            trace_link: None,
         }
     }
 }
@@ -163,7 +169,18 @@ impl RunningStack {
             }
         });
         let stop_servers = Shutdown::new();
+        let console = Console {
+            pipeline: PipelineSampler::start(MetricsSource::Local, stop_servers.clone()),
+            store: store.clone(),
+            dead_letters: Some(DeadLetterSource {
+                bus: bus.clone(),
+                topic: payments_bus::DEAD_LETTER_TOPIC.to_owned(),
+            }),
+            runs: Some(runs.clone() as Arc<dyn TrafficRuns>),
+            trace_link: config.trace_link.clone(),
+        };
         let router = http_routes(store.clone(), AccountView::Full)
+            .merge(console_routes(console))
             .merge(http::probe_routes(ready, stop_servers.clone()));
         let grpc_stop = stop_servers.clone();
         let http_stop = stop_servers.clone();

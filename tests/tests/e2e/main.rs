@@ -11,6 +11,7 @@ mod common;
 
 mod bad_input;
 mod cli;
+mod console;
 mod deadlines;
 mod fan_out;
 mod graceful_shutdown;

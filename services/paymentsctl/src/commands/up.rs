@@ -15,6 +15,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         rate: args.rate,
         seed: args.seed.unwrap_or_else(super::clock_seed),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        trace_link: args.trace_link.clone(),
         ..Default::default()
     };
     let stack = RunningStack::start(config).await?;
@@ -25,7 +26,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         "  gRPC   {grpc}  payments.v1.GeneratorService, IngestService, QueryService; grpc.health.v1.Health; reflection"
     );
     println!(
-        "  HTTP   http://{http}  /health /livez /readyz  POST /payments/time-range /payments/type-customer /payments/date-type-customer"
+        "  HTTP   http://{http}  /health /livez /readyz /metrics  POST /payments/time-range /payments/type-customer /payments/date-type-customer"
+    );
+    println!(
+        "  console http://{http}/  the pipeline live, payments, mix, dead letters, traffic runs"
     );
     println!("  bus    {}", stack.bus());
     println!("  store  {}", args.store);

@@ -1,0 +1,305 @@
+//! The console's JSON API: `/api/pipeline`, `/api/payments`, `/api/payments/{id}`,
+//! `/api/stats`, `/api/dead-letters`, `/api/runs`.
+
+use crate::filters::{BadParameter, PaymentQuery};
+use crate::{Console, dead_letters};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use payments_core::masking::mask_accounts;
+use payments_core::money::format_minor_units;
+use payments_core::names::{parse_payment_type, seed_type_name, status_name};
+use payments_core::pb;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// An error answer: `{"error": …, "parameter": …}` with a status code.
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    parameter: Option<&'static str>,
+}
+
+impl ApiError {
+    fn unavailable(what: &str, error: impl std::fmt::Display) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!("{what}: {error}"),
+            parameter: None,
+        }
+    }
+
+    fn from_status(status: tonic::Status) -> Self {
+        let code = match status.code() {
+            tonic::Code::InvalidArgument => StatusCode::BAD_REQUEST,
+            tonic::Code::NotFound => StatusCode::NOT_FOUND,
+            tonic::Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self {
+            status: code,
+            message: status.message().to_owned(),
+            parameter: None,
+        }
+    }
+}
+
+impl From<BadParameter> for ApiError {
+    fn from(bad: BadParameter) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: bad.to_string(),
+            parameter: Some(bad.parameter),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"error": self.message, "parameter": self.parameter})),
+        )
+            .into_response()
+    }
+}
+
+/// `GET /api/about`: which panels this console can fill.
+pub async fn about(State(console): State<Arc<Console>>) -> Json<Value> {
+    Json(json!({
+        "dead_letters": console.dead_letters.is_some(),
+        "runs": console.runs.is_some(),
+        "tracing": payments_runtime::telemetry::exporting(),
+        "trace_link": console.trace_link,
+    }))
+}
+
+/// `GET /api/pipeline`: rates by stage over the last five minutes, lag and latency.
+pub async fn pipeline(State(console): State<Arc<Console>>) -> Json<crate::PipelineView> {
+    Json(console.pipeline.view())
+}
+
+/// One payment as a row of the browser.
+fn summary(payment: &pb::Payment) -> Value {
+    let party = |p: &Option<pb::Party>| {
+        p.as_ref()
+            .map_or(json!(null), |p| json!({"id": p.party_id, "name": p.name}))
+    };
+    let amount = payment.amount.as_ref();
+    json!({
+        "payment_id": payment.payment_id,
+        "type": seed_type_name(payment.payment_type()),
+        "status": status_name(payment.status()),
+        "amount": amount.map(|a| format_minor_units(a.minor_units, &a.currency)),
+        "currency": amount.map(|a| a.currency.clone()),
+        "created_at": payment.created_at.as_ref().map(rfc3339),
+        "revision": payment.revision,
+        "originator": party(&payment.originator),
+        "beneficiary": party(&payment.beneficiary),
+        "warnings": payment.warnings.len(),
+        "scenario": payment.scenario.as_ref().map(|s| s.typology().as_str_name().trim_start_matches("TYPOLOGY_").to_owned()),
+    })
+}
+
+fn rfc3339(at: &pbjson_types::Timestamp) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(
+        at.seconds,
+        u32::try_from(at.nanos).unwrap_or(0),
+    )
+    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    .unwrap_or_default()
+}
+
+/// `GET /api/payments?type=…&customer=…&from=…&to=…&status=…&currency=…&min_amount=…&max_amount=…&page_size=…&page_token=…`.
+pub async fn payments(
+    State(console): State<Arc<Console>>,
+    Query(query): Query<PaymentQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let filter = query.filter()?;
+    let page = query.page()?;
+    let got = console
+        .store
+        .list(&filter, &page)
+        .await
+        .map_err(|e| ApiError::unavailable("store", e))?;
+    Ok(Json(json!({
+        "payments": got.payments.iter().map(summary).collect::<Vec<_>>(),
+        "next_page_token": got.next.map(|c| c.to_token()),
+    })))
+}
+
+/// `GET /api/payments/{id}`: the whole payment, account numbers masked, with its trace id
+/// when the processor kept one.
+pub async fn payment(
+    State(console): State<Arc<Console>>,
+    Path(payment_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let found = console
+        .store
+        .get(&payment_id)
+        .await
+        .map_err(|e| ApiError::unavailable("store", e))?;
+    let Some(mut payment) = found else {
+        return Err(ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: format!("payment {payment_id:?} is not stored"),
+            parameter: None,
+        });
+    };
+    mask_accounts(&mut payment);
+    let trace_id = payment
+        .metadata
+        .as_ref()
+        .and_then(|m| m.attributes.get("trace_id"))
+        .cloned();
+    Ok(Json(json!({
+        "summary": summary(&payment),
+        "trace_id": trace_id,
+        "payment": payment,
+    })))
+}
+
+/// `GET /api/stats?…` (the browser's filter): counts and sums by type, currency and status.
+pub async fn stats(
+    State(console): State<Arc<Console>>,
+    Query(query): Query<PaymentQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let filter = query.filter()?;
+    let stats = console
+        .store
+        .stats(&filter)
+        .await
+        .map_err(|e| ApiError::unavailable("store", e))?;
+    let buckets = |list: &[payments_store::StatsBucket], prefix: &str| {
+        list.iter()
+            .map(|b| {
+                json!({
+                    "key": b.key.strip_prefix(prefix).unwrap_or(&b.key),
+                    "count": b.count,
+                    "totals": b.totals.iter().map(|(currency, minor)| json!({
+                        "currency": currency,
+                        "amount": format_minor_units(*minor, currency),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    Ok(Json(json!({
+        "total_count": stats.total_count,
+        "by_type": buckets(&stats.by_type, "PAYMENT_TYPE_"),
+        "by_currency": buckets(&stats.by_currency, ""),
+        "by_status": buckets(&stats.by_status, "PAYMENT_STATUS_"),
+    })))
+}
+
+/// `?limit=` of `/api/dead-letters`.
+#[derive(Debug, Deserialize)]
+pub struct Limit {
+    limit: Option<usize>,
+}
+
+/// `GET /api/dead-letters?limit=N`: the dead-letter topic's records (at most 500).
+pub async fn dead_letters(
+    State(console): State<Arc<Console>>,
+    Query(Limit { limit }): Query<Limit>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(source) = &console.dead_letters else {
+        return Ok(Json(json!({"available": false, "records": []})));
+    };
+    let limit = limit.unwrap_or(100).clamp(1, 500);
+    let records = dead_letters::read(source, limit)
+        .await
+        .map_err(|e| ApiError::unavailable("bus", e))?;
+    Ok(Json(json!({"available": true, "records": records})))
+}
+
+/// The body of `POST /api/runs`.
+#[derive(Debug, Deserialize)]
+pub struct StartRun {
+    rate: u64,
+    #[serde(default)]
+    count: u64,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default)]
+    types: Vec<String>,
+}
+
+/// `GET /api/runs`: every traffic run, newest first.
+pub async fn runs(State(console): State<Arc<Console>>) -> Result<Json<Value>, ApiError> {
+    let Some(runs) = &console.runs else {
+        return Ok(Json(json!({"available": false, "runs": []})));
+    };
+    let list = runs.list().await.map_err(ApiError::from_status)?;
+    Ok(Json(
+        json!({"available": true, "runs": list.iter().map(run_view).collect::<Vec<_>>()}),
+    ))
+}
+
+/// `POST /api/runs` with `{"rate": 500, "count": 10000, "seed": 42, "types": ["ach"]}`.
+pub async fn start_run(
+    State(console): State<Arc<Console>>,
+    Json(body): Json<StartRun>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Some(runs) = &console.runs else {
+        return Err(ApiError {
+            status: StatusCode::NOT_IMPLEMENTED,
+            message: "this console has no generator to run traffic with".into(),
+            parameter: None,
+        });
+    };
+    let types = body
+        .types
+        .iter()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            parse_payment_type(t).map(|t| t as i32).ok_or(ApiError {
+                status: StatusCode::BAD_REQUEST,
+                message: format!("types: {t:?} is not a payment type"),
+                parameter: Some("types"),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let spec = pb::RunSpec {
+        rate: body.rate,
+        count: body.count,
+        seed: body.seed,
+        types,
+        ..Default::default()
+    };
+    let run = runs.start(spec).await.map_err(ApiError::from_status)?;
+    Ok((StatusCode::CREATED, Json(run_view(&run))))
+}
+
+/// `POST /api/runs/{id}/stop`.
+pub async fn stop_run(
+    State(console): State<Arc<Console>>,
+    Path(run_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(runs) = &console.runs else {
+        return Err(ApiError::from_status(tonic::Status::not_found(
+            "no generator",
+        )));
+    };
+    let run = runs.stop(&run_id).await.map_err(ApiError::from_status)?;
+    Ok(Json(run_view(&run)))
+}
+
+fn run_view(run: &pb::Run) -> Value {
+    let spec = run.spec.clone().unwrap_or_default();
+    json!({
+        "run_id": run.run_id,
+        "state": pb::RunState::try_from(run.state).map_or("UNKNOWN", |s| s.as_str_name().trim_start_matches("RUN_STATE_")),
+        "rate": spec.rate,
+        "count": spec.count,
+        "generated": run.generated,
+        "acknowledged": run.acknowledged,
+        "rejected": run.rejected,
+        "actual_rate": (run.actual_rate * 10.0).round() / 10.0,
+        "started_at": run.started_at.as_ref().map(rfc3339),
+        "finished_at": run.finished_at.as_ref().map(rfc3339),
+        "last_error": run.last_error,
+    })
+}

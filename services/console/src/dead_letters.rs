@@ -1,0 +1,94 @@
+//! The dead-letter topic's records as the console lists them.
+
+use payments_bus::{Bus, Delivery, headers};
+use serde::Serialize;
+
+/// Where dead letters are read from.
+#[derive(Clone)]
+pub struct DeadLetterSource {
+    /// The bus.
+    pub bus: Bus,
+    /// The dead-letter topic.
+    pub topic: String,
+}
+
+/// One dead letter: why, from where, and what it held.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DeadLetterView {
+    /// Partition of the dead-letter topic.
+    pub partition: i32,
+    /// Offset there.
+    pub offset: i64,
+    /// Stage that refused it (`decode`, `validate`).
+    pub stage: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// `topic/partition/offset` it came from.
+    pub source: Option<String>,
+    /// When it was dead-lettered.
+    pub time: Option<String>,
+    /// Its key, as text.
+    pub key: String,
+    /// The first 160 characters of its value (bytes that are not text shown as `\xNN`).
+    pub preview: String,
+    /// Size of the value in bytes.
+    pub bytes: usize,
+}
+
+const PREVIEW_CHARS: usize = 160;
+
+/// The topic's first `limit` records.
+pub async fn read(
+    source: &DeadLetterSource,
+    limit: usize,
+) -> payments_bus::Result<Vec<DeadLetterView>> {
+    let deliveries = source.bus.read_topic(&source.topic, limit).await?;
+    Ok(deliveries.iter().map(view).collect())
+}
+
+fn view(delivery: &Delivery) -> DeadLetterView {
+    let record = &delivery.record;
+    let header = |name: &str| record.header(name).map(str::to_owned);
+    DeadLetterView {
+        partition: delivery.partition,
+        offset: delivery.offset,
+        stage: header(headers::DLQ_STAGE),
+        reason: header(headers::DLQ_REASON),
+        source: header(headers::DLQ_SOURCE),
+        time: header(headers::DLQ_TIME),
+        key: String::from_utf8_lossy(&record.key).into_owned(),
+        preview: preview(&record.value),
+        bytes: record.value.len(),
+    }
+}
+
+fn preview(value: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in value.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if out.chars().count() >= PREVIEW_CHARS {
+                return out;
+            }
+            out.push(if c.is_control() { '·' } else { c });
+        }
+        for b in chunk.invalid() {
+            if out.chars().count() >= PREVIEW_CHARS {
+                return out;
+            }
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_show_text_and_escape_bytes() {
+        assert_eq!(preview(b"{\"a\":1}"), "{\"a\":1}");
+        assert_eq!(preview(&[0xff, b'o', b'k', b'\n']), "\\xffok·");
+        assert_eq!(preview(&[b'x'; 500]).len(), PREVIEW_CHARS);
+    }
+}

@@ -1,0 +1,56 @@
+//! The web console: the page a user keeps open while traffic runs. It shows the pipeline
+//! live (payments per second by stage, end-to-end latency, consumer lag), browses the stored
+//! payments with the seed's filters and the rest of ListPayments', sums them by type,
+//! currency and status, lists dead letters, and starts traffic runs. The page, its script
+//! and its style are compiled in; it loads nothing from elsewhere.
+//!
+//! Account numbers and IBANs are always shown masked to their last four.
+
+mod api;
+mod assets;
+pub mod dead_letters;
+pub mod filters;
+pub mod http_get;
+pub mod pipeline;
+pub mod prom_text;
+pub mod runs;
+
+use axum::Router;
+use axum::routing::{get, post};
+pub use dead_letters::DeadLetterSource;
+use payments_store::Store;
+pub use pipeline::{MetricsSource, PipelineSampler, PipelineView};
+pub use runs::TrafficRuns;
+use std::sync::Arc;
+
+/// What the console reads and drives.
+pub struct Console {
+    /// The live pipeline's samples.
+    pub pipeline: Arc<PipelineSampler>,
+    /// The store the payments browser reads.
+    pub store: Arc<dyn Store>,
+    /// The dead-letter topic, when the console can read the bus.
+    pub dead_letters: Option<DeadLetterSource>,
+    /// The generator's runs, when the console can start them.
+    pub runs: Option<Arc<dyn TrafficRuns>>,
+    /// A URL template leading from a trace id to its trace (`{trace_id}` is replaced), e.g.
+    /// `http://localhost:16686/trace/{trace_id}` for Jaeger.
+    pub trace_link: Option<String>,
+}
+
+/// The console's routes: the page at `/`, its assets, and the JSON API under `/api/`.
+pub fn console_routes(console: Console) -> Router {
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/console.js", get(assets::script))
+        .route("/console.css", get(assets::style))
+        .route("/api/about", get(api::about))
+        .route("/api/pipeline", get(api::pipeline))
+        .route("/api/payments", get(api::payments))
+        .route("/api/payments/{payment_id}", get(api::payment))
+        .route("/api/stats", get(api::stats))
+        .route("/api/dead-letters", get(api::dead_letters))
+        .route("/api/runs", get(api::runs).post(api::start_run))
+        .route("/api/runs/{run_id}/stop", post(api::stop_run))
+        .with_state(Arc::new(console))
+}
