@@ -528,6 +528,8 @@ BAD_VALUES = {
     "existing-secret-missing": {"backends": {"create": False, "existingSecret": ""}},
     "tls-without-secret": {"tls": {"enabled": True}},
     "tracing-without-endpoint": {"tracing": {"enabled": True}},
+    # Two controllers would each start a run for the same PaymentTraffic object.
+    "two-generators-with-the-traffic-controller": {"generator": {"replicas": 2}},
 }
 
 
