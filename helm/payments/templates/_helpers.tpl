@@ -136,6 +136,21 @@ Call with (dict "root" $ "component" "generator").
 {{- end }}
 
 {{/*
+The /metrics URLs of this release's generator, ingest and processor, comma-separated, for the
+query service's console.
+*/}}
+{{- define "payments.consoleMetricsFrom" -}}
+{{- $urls := list }}
+{{- range $component := list "generator" "ingest" "processor" }}
+{{- $values := index $.Values $component }}
+{{- if $values.enabled }}
+{{- $urls = append $urls (printf "http://%s.%s.svc:%d/metrics" (include "payments.componentName" (dict "root" $ "component" $component)) $.Release.Namespace (int $values.httpPort)) }}
+{{- end }}
+{{- end }}
+{{- join "," $urls }}
+{{- end }}
+
+{{/*
 In-cluster gRPC address of this release's ingest: "<fullname>-ingest.<namespace>.svc:<port>".
 */}}
 {{- define "payments.ingestAddress" -}}
@@ -290,6 +305,29 @@ Call with (dict "root" $ "component" "ingest").
 {{ include "payments.secretEnv" (dict "name" "PAYMENTS_CACHE" "secret" $backends "key" "cache" "optional" true) }}
 {{- if $values.config.revealAccounts }}
 - name: PAYMENTS_REVEAL_ACCOUNTS
+  value: "true"
+{{- end }}
+{{- if $values.console.enabled }}
+- name: PAYMENTS_CONSOLE_METRICS_FROM
+  value: {{ include "payments.consoleMetricsFrom" $root | quote }}
+{{- if $values.console.deadLetters }}
+{{ include "payments.secretEnv" (dict "name" "PAYMENTS_CONSOLE_BUS" "secret" $backends "key" "bus") }}
+{{- end }}
+{{- /* The console reaches the generator in plaintext: not with TLS on. */}}
+{{- if and $values.console.runs $root.Values.generator.enabled (not $root.Values.tls.enabled) }}
+- name: PAYMENTS_CONSOLE_GENERATOR
+  value: {{ printf "%s.%s.svc:%d" (include "payments.componentName" (dict "root" $root "component" "generator")) $root.Release.Namespace (int $root.Values.generator.grpcPort) | quote }}
+{{- if $root.Values.ingest.enabled }}
+- name: PAYMENTS_CONSOLE_INGEST_TARGET
+  value: {{ include "payments.ingestAddress" $root | quote }}
+{{- end }}
+{{- end }}
+{{- with $values.console.traceLink }}
+- name: PAYMENTS_TRACE_LINK
+  value: {{ . | quote }}
+{{- end }}
+{{- else }}
+- name: PAYMENTS_NO_CONSOLE
   value: "true"
 {{- end }}
 {{- end }}

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use payments_core::pb;
+#[cfg(feature = "local-runs")]
 use payments_generator::runs::RunRegistry;
 use tonic::Status;
 
@@ -17,6 +18,7 @@ pub trait TrafficRuns: Send + Sync {
 }
 
 /// The runs of a generator in this process (`paymentsctl up`).
+#[cfg(feature = "local-runs")]
 #[async_trait]
 impl TrafficRuns for RunRegistry {
     async fn start(&self, spec: pb::RunSpec) -> Result<pb::Run, Status> {
@@ -29,5 +31,76 @@ impl TrafficRuns for RunRegistry {
 
     async fn stop(&self, id: &str) -> Result<pb::Run, Status> {
         RunRegistry::stop(self, id).await
+    }
+}
+
+/// The runs of a generator reached over gRPC (the query service's console in a cluster);
+/// runs started here submit to `ingest_target` unless they name one.
+pub struct GrpcTrafficRuns {
+    client: pb::generator_service_client::GeneratorServiceClient<tonic::transport::Channel>,
+    ingest_target: Option<String>,
+}
+
+impl GrpcTrafficRuns {
+    /// A client of the generator at `address` (`host:port`), connecting on first use.
+    pub fn new(address: &str, ingest_target: Option<String>) -> Result<Self, String> {
+        let url = if address.contains("://") {
+            address.to_owned()
+        } else {
+            format!("http://{address}")
+        };
+        let endpoint = tonic::transport::Endpoint::from_shared(url)
+            .map_err(|e| format!("{address:?} is not a gRPC address: {e}"))?
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(10));
+        Ok(Self {
+            client: pb::generator_service_client::GeneratorServiceClient::new(
+                endpoint.connect_lazy(),
+            ),
+            ingest_target,
+        })
+    }
+}
+
+#[async_trait]
+impl TrafficRuns for GrpcTrafficRuns {
+    async fn start(&self, mut spec: pb::RunSpec) -> Result<pb::Run, Status> {
+        if spec.ingest_target.is_empty()
+            && let Some(target) = &self.ingest_target
+        {
+            spec.ingest_target.clone_from(target);
+        }
+        let answer = self
+            .client
+            .clone()
+            .start_run(pb::StartRunRequest { spec: Some(spec) })
+            .await?;
+        answer
+            .into_inner()
+            .run
+            .ok_or_else(|| Status::internal("the generator answered StartRun without the run"))
+    }
+
+    async fn list(&self) -> Result<Vec<pb::Run>, Status> {
+        let answer = self
+            .client
+            .clone()
+            .list_runs(pb::ListRunsRequest::default())
+            .await?;
+        Ok(answer.into_inner().runs)
+    }
+
+    async fn stop(&self, id: &str) -> Result<pb::Run, Status> {
+        let answer = self
+            .client
+            .clone()
+            .stop_run(pb::StopRunRequest {
+                run_id: id.to_owned(),
+            })
+            .await?;
+        answer
+            .into_inner()
+            .run
+            .ok_or_else(|| Status::internal("the generator answered StopRun without the run"))
     }
 }

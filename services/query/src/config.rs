@@ -36,4 +36,40 @@ pub struct QueryArgs {
     /// TLS for the gRPC port.
     #[command(flatten)]
     pub tls: payments_runtime::tls::ServerTlsArgs,
+    /// The web console at the HTTP port's `/`.
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+/// Flags of the web console the query service serves.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConsoleArgs {
+    /// Do not serve the web console at the HTTP port's `/`. The console has no login of its
+    /// own: keep the HTTP port inside the cluster (port-forward to look).
+    #[arg(long, env = "PAYMENTS_NO_CONSOLE")]
+    pub no_console: bool,
+    /// The services' `/metrics` URLs the console's live pipeline view sums, comma-separated
+    /// (`http://ingest:8080/metrics,http://processor:8080/metrics,…`); unset, this process's
+    /// own metrics only.
+    #[arg(long, env = "PAYMENTS_CONSOLE_METRICS_FROM", value_delimiter = ',')]
+    pub console_metrics_from: Vec<String>,
+    /// Kafka bus whose dead-letter topic the console lists (`kafka://host:9092`); unset, no
+    /// dead-letter panel.
+    #[arg(long, env = "PAYMENTS_CONSOLE_BUS")]
+    pub console_bus: Option<String>,
+    /// Generator (`host:port`, gRPC) the console starts and stops traffic runs on; unset, no
+    /// runs panel.
+    #[arg(long, env = "PAYMENTS_CONSOLE_GENERATOR")]
+    pub console_generator: Option<String>,
+    /// IngestService (`host:port`) the console's runs submit to.
+    #[arg(
+        long,
+        env = "PAYMENTS_CONSOLE_INGEST_TARGET",
+        requires = "console_generator"
+    )]
+    pub console_ingest_target: Option<String>,
+    /// Where the console links a payment's trace id, `{trace_id}` replaced, e.g.
+    /// `https://jaeger.example.com/trace/{trace_id}`.
+    #[arg(long, env = "PAYMENTS_TRACE_LINK")]
+    pub trace_link: Option<String>,
 }

@@ -2,10 +2,12 @@
 //! API's HTTP/JSON routes ([`http_routes`]), both reading one [`payments_store::Store`].
 
 pub mod config;
+mod console;
 mod filter;
 mod grpc;
 mod http;
 
+pub use console::{ConsoleSetupError, console_from_args};
 pub use filter::{filter_from_proto, page_from_proto};
 pub use grpc::{AccountView, QueryGrpc};
 pub use http::http_routes;

@@ -7,7 +7,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context;
 use clap::Parser;
-use payments_query::{AccountView, QueryGrpc, config::QueryArgs, http_routes};
+use payments_query::{AccountView, QueryGrpc, config::QueryArgs, console_from_args, http_routes};
 use payments_runtime::auth::BearerTokens;
 use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
 use payments_store::CachedStore;
@@ -63,6 +63,10 @@ async fn run() -> anyhow::Result<()> {
         &args.http_addr,
         args.shutdown_grace,
     );
-    serve_service(spec, routes, http_routes(store, accounts), ready, stop).await?;
+    let mut http_app = http_routes(store.clone(), accounts);
+    if let Some(console) = console_from_args(&args.console, store, stop.clone()).await? {
+        http_app = http_app.merge(console);
+    }
+    serve_service(spec, routes, http_app, ready, stop).await?;
     Ok(())
 }

@@ -1,0 +1,77 @@
+//! The web console as the query service serves it: its store, the metrics of the services
+//! it is told about, the dead letters of a Kafka bus, and a generator's runs.
+
+use crate::config::ConsoleArgs;
+use payments_console::{
+    Console, DeadLetterSource, MetricsSource, PipelineSampler, TrafficRuns, console_routes,
+    runs::GrpcTrafficRuns,
+};
+use payments_runtime::Shutdown;
+use payments_store::Store;
+use std::sync::Arc;
+
+/// Why the console could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleSetupError {
+    /// The dead-letter bus is not a Kafka URL or cannot be reached.
+    #[error("--console-bus {url}: {error}")]
+    Bus {
+        /// The URL given.
+        url: String,
+        /// What went wrong.
+        error: payments_bus::Error,
+    },
+    /// The generator address is not a gRPC address.
+    #[error("--console-generator: {0}")]
+    Generator(String),
+}
+
+/// The console's routes as `args` describe them, or `None` with `--no-console`.
+pub async fn console_from_args(
+    args: &ConsoleArgs,
+    store: Arc<dyn Store>,
+    shutdown: Shutdown,
+) -> Result<Option<axum::Router>, ConsoleSetupError> {
+    if args.no_console {
+        return Ok(None);
+    }
+    let source = if args.console_metrics_from.is_empty() {
+        MetricsSource::Local
+    } else {
+        MetricsSource::Scrape(args.console_metrics_from.clone())
+    };
+    let dead_letters = match &args.console_bus {
+        Some(url) => {
+            let bus = connect_bus(url)
+                .await
+                .map_err(|error| ConsoleSetupError::Bus {
+                    url: url.clone(),
+                    error,
+                })?;
+            Some(DeadLetterSource {
+                bus,
+                topic: payments_bus::DEAD_LETTER_TOPIC.to_owned(),
+            })
+        }
+        None => None,
+    };
+    let runs = args
+        .console_generator
+        .as_deref()
+        .map(|address| GrpcTrafficRuns::new(address, args.console_ingest_target.clone()))
+        .transpose()
+        .map_err(ConsoleSetupError::Generator)?
+        .map(|runs| Arc::new(runs) as Arc<dyn TrafficRuns>);
+    Ok(Some(console_routes(Console {
+        pipeline: PipelineSampler::start(source, shutdown),
+        store,
+        dead_letters,
+        runs,
+        trace_link: args.trace_link.clone(),
+    })))
+}
+
+async fn connect_bus(url: &str) -> Result<payments_bus::Bus, payments_bus::Error> {
+    payments_bus::require_networked(url, "payments-query")?;
+    payments_bus::Bus::connect(url).await
+}
