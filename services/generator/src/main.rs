@@ -48,22 +48,23 @@ async fn run() -> anyhow::Result<()> {
     });
     let stop = shutdown::on_signal();
     let generator = GeneratorGrpc::new(args.customers, local_sink, ingest_client, stop.clone());
+    let mut controller = None;
     if args.traffic.watch_payment_traffic {
         let client = kube::Client::try_default().await.context(
             "connecting to the Kubernetes API (in-cluster service account or ~/.kube/config)",
         )?;
-        let context = Arc::new(traffic_resource::TrafficContext {
+        let context = Arc::new(traffic_resource::TrafficContext::new(
             client,
-            runs: generator.runs(),
-            default_target: args.traffic.traffic_default_target.clone(),
-            shutdown: stop.clone(),
-        });
+            generator.runs(),
+            args.traffic.traffic_default_target.clone(),
+            stop.clone(),
+        ));
         let watch = traffic_resource::TrafficWatch::connect(
             args.traffic.traffic_namespace.as_deref(),
             context,
         )
         .await?;
-        tokio::spawn(watch.run());
+        controller = Some(tokio::spawn(watch.run()));
     }
     let routes = GrpcRoutes::new()
         .with_tls(tls)
@@ -84,5 +85,14 @@ async fn run() -> anyhow::Result<()> {
         args.shutdown_grace,
     );
     serve_service(spec, routes, axum::Router::new(), ready, stop).await?;
+    if let Some(controller) = controller {
+        // It stops with the same signal, then lets go of its objects' finalizers.
+        if tokio::time::timeout(std::time::Duration::from_secs(10), controller)
+            .await
+            .is_err()
+        {
+            tracing::warn!("payment traffic controller did not stop within 10 s");
+        }
+    }
     Ok(())
 }

@@ -6,12 +6,13 @@
 //! same object.
 
 mod controller;
+mod ledger;
 mod reconcile;
 mod resource;
 #[cfg(test)]
 mod tests;
 
-pub use controller::{ControllerError, TrafficWatch};
+pub use controller::{ControllerError, TrafficWatch, release_finalizers};
 pub use reconcile::{
     FINALIZER, PROGRESS_INTERVAL, ReconcileError, StepError, TrafficContext, reconcile,
     retry_after_error,

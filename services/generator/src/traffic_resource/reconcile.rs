@@ -1,6 +1,7 @@
 //! Reconciling one PaymentTraffic: Pending, then a run of this generator (Running), then
 //! Completed, Stopped or Failed; deleting the object stops its run.
 
+use super::ledger::RunLedger;
 use super::resource::{PaymentTraffic, PaymentTrafficStatus, Phase};
 use crate::runs::RunRegistry;
 use chrono::{DateTime, Utc};
@@ -32,6 +33,25 @@ pub struct TrafficContext {
     pub default_target: Option<String>,
     /// The generator's shutdown: runs it stops are not reported as Stopped.
     pub shutdown: Shutdown,
+    ledger: RunLedger,
+}
+
+impl TrafficContext {
+    /// A context over `client` and this generator's `runs`.
+    pub fn new(
+        client: kube::Client,
+        runs: Arc<RunRegistry>,
+        default_target: Option<String>,
+        shutdown: Shutdown,
+    ) -> Self {
+        Self {
+            client,
+            runs,
+            default_target,
+            shutdown,
+            ledger: RunLedger::default(),
+        }
+    }
 }
 
 /// Why one reconciliation step failed (retried with back-off).
@@ -95,6 +115,9 @@ async fn apply(
 ) -> Result<Action, StepError> {
     let status = traffic.status.clone().unwrap_or_default();
     let generation = traffic.meta().generation;
+    if status.phase.is_some() && status.observed_generation != generation {
+        return restart_for_new_spec(api, traffic, &status, context).await;
+    }
     match status.phase {
         None => {
             let pending = PaymentTrafficStatus {
@@ -111,12 +134,60 @@ async fn apply(
     }
 }
 
+/// The spec changed since the status was written: the run of the old spec stops and the
+/// object starts over from Pending (a Failed object whose spec was fixed runs).
+async fn restart_for_new_spec(
+    api: &Api<PaymentTraffic>,
+    traffic: &PaymentTraffic,
+    status: &PaymentTrafficStatus,
+    context: &TrafficContext,
+) -> Result<Action, StepError> {
+    let uid = traffic.uid().unwrap_or_default();
+    let old_run = context
+        .ledger
+        .forget(&uid)
+        .or_else(|| status.run_id.clone());
+    if let Some(run_id) = old_run
+        && status.phase == Some(Phase::Running)
+    {
+        // A run this generator does not know is already gone.
+        let _ = context.runs.stop(&run_id).await;
+    }
+    let generation = traffic.meta().generation;
+    tracing::info!(traffic = %traffic.name_any(), generation, "payment traffic spec changed; starting over");
+    let pending = PaymentTrafficStatus {
+        phase: Some(Phase::Pending),
+        message: Some(format!(
+            "the spec changed (generation {}); starting over",
+            generation.unwrap_or_default()
+        )),
+        observed_generation: generation,
+        ..Default::default()
+    };
+    write_status(api, traffic, &pending).await?;
+    Ok(Action::requeue(Duration::ZERO))
+}
+
 async fn start(
     api: &Api<PaymentTraffic>,
     traffic: &PaymentTraffic,
     context: &TrafficContext,
 ) -> Result<Action, StepError> {
     let generation = traffic.meta().generation;
+    let uid = traffic.uid().unwrap_or_default();
+    // A view of the object older than our own last write still says Pending: the run it
+    // asks for was started already.
+    if let Some(run) = context
+        .ledger
+        .run_of(&uid)
+        .and_then(|id| context.runs.get(&id).ok())
+    {
+        let mut status = status_of(&run);
+        status.observed_generation = generation;
+        write_status(api, traffic, &status).await?;
+        context.ledger.wrote(&uid);
+        return Ok(Action::requeue(PROGRESS_INTERVAL));
+    }
     let spec = match traffic.spec.to_run_spec(context.default_target.as_deref()) {
         Ok(spec) => spec,
         Err(message) => return fail(api, traffic, message).await,
@@ -124,9 +195,11 @@ async fn start(
     match context.runs.start(spec) {
         Ok(run) => {
             tracing::info!(traffic = %traffic.name_any(), run_id = %run.run_id, "payment traffic run started");
+            context.ledger.started(&uid, &run.run_id);
             let mut status = status_of(&run);
             status.observed_generation = generation;
             write_status(api, traffic, &status).await?;
+            context.ledger.wrote(&uid);
             Ok(Action::requeue(PROGRESS_INTERVAL))
         }
         Err(refused) if refused.code() == tonic::Code::ResourceExhausted => {
@@ -149,10 +222,12 @@ async fn progress(
     status: &PaymentTrafficStatus,
     context: &TrafficContext,
 ) -> Result<Action, StepError> {
-    let run = status
-        .run_id
-        .as_deref()
-        .and_then(|id| context.runs.get(id).ok());
+    let uid = traffic.uid().unwrap_or_default();
+    let run = context
+        .ledger
+        .run_of(&uid)
+        .or_else(|| status.run_id.clone())
+        .and_then(|id| context.runs.get(&id).ok());
     let Some(run) = run else {
         // This generator does not know the run: it restarted. Start it again.
         let again = PaymentTrafficStatus {
@@ -173,8 +248,16 @@ async fn progress(
         // Stopped by this generator's shutdown, not by a user: the next generator resumes it.
         return Ok(Action::await_change());
     }
+    // Every status write is a change that reconciles the object again: progress is written
+    // every PROGRESS_INTERVAL, a new phase at once.
+    if next.phase == status.phase
+        && let Some(wait) = context.ledger.wait_before_writing(&uid, PROGRESS_INTERVAL)
+    {
+        return Ok(Action::requeue(wait));
+    }
     if &next != status {
         write_status(api, traffic, &next).await?;
+        context.ledger.wrote(&uid);
     }
     if next.phase.is_some_and(Phase::is_final) {
         tracing::info!(
@@ -192,7 +275,8 @@ async fn progress(
 
 async fn cleanup(traffic: &PaymentTraffic, context: &TrafficContext) -> Result<Action, StepError> {
     let status = traffic.status.clone().unwrap_or_default();
-    if let (Some(Phase::Running), Some(run_id)) = (status.phase, status.run_id.as_deref()) {
+    let remembered = context.ledger.forget(&traffic.uid().unwrap_or_default());
+    if let Some(run_id) = remembered.or(status.run_id).as_deref() {
         // A run this generator does not know is already gone: nothing to stop.
         if let Ok(run) = context.runs.stop(run_id).await {
             tracing::info!(

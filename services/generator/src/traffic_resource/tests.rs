@@ -35,10 +35,20 @@ struct MockApiServer {
 impl MockApiServer {
     fn create(&self, traffic: &PaymentTraffic) {
         let mut object = serde_json::to_value(traffic).unwrap();
+        let name = traffic.metadata.name.clone().unwrap();
         object["metadata"]["generation"] = json!(1);
         object["metadata"]["resourceVersion"] = json!("1");
-        let name = traffic.metadata.name.clone().unwrap();
+        object["metadata"]["uid"] = json!(format!("uid-{name}"));
         self.objects.lock().unwrap().insert(name, object);
+    }
+
+    /// What `kubectl edit` of the spec does: a new spec and the next generation.
+    fn edit_spec(&self, name: &str, spec: &PaymentTrafficSpec) {
+        let mut objects = self.objects.lock().unwrap();
+        let object = objects.get_mut(name).unwrap();
+        object["spec"] = serde_json::to_value(spec).unwrap();
+        let generation = object["metadata"]["generation"].as_i64().unwrap();
+        object["metadata"]["generation"] = json!(generation + 1);
     }
 
     fn get(&self, name: &str) -> Option<PaymentTraffic> {
@@ -63,6 +73,14 @@ impl MockApiServer {
         body: &[u8],
     ) -> (u16, Value) {
         self.calls.lock().unwrap().push(format!("{method} {path}"));
+        if method == http::Method::GET && format!("{path}/") == COLLECTION {
+            let items: Vec<Value> = self.objects.lock().unwrap().values().cloned().collect();
+            return (
+                200,
+                json!({"kind": "PaymentTrafficList", "apiVersion": "payments.dev/v1alpha1",
+                       "metadata": {"resourceVersion": "1"}, "items": items}),
+            );
+        }
         let Some(rest) = path.strip_prefix(COLLECTION) else {
             return (404, status(404, "NotFound", &format!("no route {path}")));
         };
@@ -99,6 +117,16 @@ impl MockApiServer {
                         .remove("finalizers");
                 }
                 *object = patched;
+            }
+            ("PATCH", None) if content_type == "application/merge-patch+json" => {
+                let patch: Value = serde_json::from_slice(body).unwrap();
+                // resourceVersion in a patch is a precondition, as the API server treats it.
+                if let Some(expected) = patch["metadata"]["resourceVersion"].as_str()
+                    && object["metadata"]["resourceVersion"].as_str() != Some(expected)
+                {
+                    return (409, status(409, "Conflict", "the object has been modified"));
+                }
+                json_patch::merge(object, &patch);
             }
             ("PATCH", Some("status")) if content_type == "application/merge-patch+json" => {
                 let patch: Value = serde_json::from_slice(body).unwrap();
@@ -193,12 +221,12 @@ impl Harness {
             IngestClient::default(),
             shutdown.clone(),
         ));
-        let context = Arc::new(TrafficContext {
-            client: client_of(mock.clone()),
+        let context = Arc::new(TrafficContext::new(
+            client_of(mock.clone()),
             runs,
-            default_target: None,
+            None,
             shutdown,
-        });
+        ));
         Self {
             mock,
             sink,
@@ -235,6 +263,7 @@ fn traffic(name: &str, spec: PaymentTrafficSpec) -> PaymentTraffic {
     PaymentTraffic {
         metadata: ObjectMeta {
             name: Some(name.to_owned()),
+            uid: Some(format!("uid-{name}")),
             namespace: Some(NAMESPACE.to_owned()),
             ..Default::default()
         },
@@ -371,6 +400,103 @@ async fn a_bad_spec_fails_with_the_field_named_and_starts_nothing() {
         .await
         .unwrap();
     assert_eq!(harness.mock.calls.lock().unwrap().len(), calls);
+
+    // Fixing its spec runs it.
+    harness.mock.edit_spec("bad-type", &spec(2_000, Some(50)));
+    let phases = harness
+        .drive("bad-type", |t| phase_of(t) == Some(Phase::Completed))
+        .await;
+    assert_eq!(
+        phases,
+        [
+            Phase::Failed,
+            Phase::Pending,
+            Phase::Running,
+            Phase::Completed
+        ]
+    );
+    let status = harness.mock.get("bad-type").unwrap().status.unwrap();
+    assert_eq!(
+        (status.acknowledged, status.observed_generation),
+        (50, Some(2))
+    );
+}
+
+#[tokio::test]
+async fn editing_a_running_spec_stops_the_old_run_and_starts_the_new_one() {
+    let harness = Harness::new();
+    harness.mock.create(&traffic("edited", spec(300, None)));
+    harness
+        .drive("edited", |t| phase_of(t) == Some(Phase::Running))
+        .await;
+    let first = harness
+        .mock
+        .get("edited")
+        .unwrap()
+        .status
+        .unwrap()
+        .run_id
+        .unwrap();
+
+    harness.mock.edit_spec("edited", &spec(2_000, Some(80)));
+    harness
+        .drive("edited", |t| phase_of(t) == Some(Phase::Completed))
+        .await;
+
+    let first_run = harness.context.runs.get(&first).unwrap();
+    assert_eq!(first_run.state, pb::RunState::Stopped as i32);
+    let status = harness.mock.get("edited").unwrap().status.unwrap();
+    assert_ne!(status.run_id.as_deref(), Some(first.as_str()));
+    assert_eq!(status.acknowledged, 80);
+    assert_eq!(harness.context.runs.list().len(), 2);
+}
+
+#[tokio::test]
+async fn a_stale_view_of_a_pending_object_does_not_start_a_second_run() {
+    let harness = Harness::new();
+    harness.mock.create(&traffic("once", spec(100, None)));
+    harness
+        .drive("once", |t| phase_of(t) == Some(Phase::Pending))
+        .await;
+    let pending = Arc::new(harness.mock.get("once").unwrap());
+    // The controller's cache may hand the same Pending object over twice.
+    reconcile(pending.clone(), harness.context.clone())
+        .await
+        .unwrap();
+    reconcile(pending, harness.context.clone()).await.unwrap();
+    assert_eq!(harness.context.runs.list().len(), 1);
+    assert_eq!(
+        phase_of(&harness.mock.get("once").unwrap()),
+        Some(Phase::Running)
+    );
+}
+
+#[tokio::test]
+async fn a_stopping_controller_releases_its_finalizers_so_deletes_do_not_hang() {
+    let harness = Harness::new();
+    harness.mock.create(&traffic("kept", spec(2_000, Some(20))));
+    harness
+        .drive("kept", |t| phase_of(t) == Some(Phase::Completed))
+        .await;
+    harness
+        .mock
+        .create(&traffic("deleting", spec(100, Some(10))));
+    harness
+        .drive("deleting", |t| phase_of(t) == Some(Phase::Running))
+        .await;
+    harness.mock.mark_deleted("deleting");
+    let api: kube::Api<PaymentTraffic> =
+        kube::Api::namespaced(harness.context.client.clone(), NAMESPACE);
+
+    assert_eq!(release_finalizers(&api).await.unwrap(), 2);
+
+    let kept = harness.mock.get("kept").unwrap();
+    assert_eq!(kept.metadata.finalizers, Some(vec![]));
+    assert!(
+        harness.mock.get("deleting").is_none(),
+        "a deleted object was kept by our finalizer"
+    );
+    assert_eq!(release_finalizers(&api).await.unwrap(), 0);
 }
 
 #[tokio::test]
