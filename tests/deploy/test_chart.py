@@ -230,11 +230,22 @@ def test_rendered_objects_validate_against_kubernetes_1_32(rendered, scenario: s
             pytest.fail(f"{where}: {e.message}")
 
 
+def is_headless(service: dict) -> bool:
+    return service["spec"].get("clusterIP") == "None"
+
+
 def test_default_render_has_one_of_each_per_component(rendered) -> None:
     objects = rendered["defaults"]
     for kind in ("Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"):
-        names = sorted(component_of(o) for o in of_kind(objects, kind))
+        found = [o for o in of_kind(objects, kind) if not (kind == "Service" and is_headless(o))]
+        names = sorted(component_of(o) for o in found)
         assert names == sorted(COMPONENTS), kind
+    # The console reads every pod's metrics through a headless Service per pipeline service.
+    headless = [s for s in of_kind(objects, "Service") if is_headless(s)]
+    assert sorted(component_of(s) for s in headless) == sorted(c for c in COMPONENTS if c != "query")
+    for service in headless:
+        assert service["metadata"]["name"].endswith("-pods")
+        assert [p["name"] for p in service["spec"]["ports"]] == ["http"]
     assert of_kind(objects, "HorizontalPodAutoscaler") == []
     assert of_kind(objects, "ServiceMonitor") == []
     assert [o["metadata"]["name"] for o in of_kind(objects, "Secret")] == [f"{RELEASE}-payments-backends"]
@@ -340,6 +351,10 @@ def test_services_expose_the_container_ports(rendered, scenario: str) -> None:
         assert selector_matches(service["spec"]["selector"], pod_labels)
         container = containers(deployment)[0]
         ports = {p["name"]: p for p in service["spec"]["ports"]}
+        assert ports["http"]["targetPort"] == "http"
+        assert ports["http"]["port"] == port_named(container, "http")
+        if is_headless(service):
+            continue
         assert ports["grpc"]["targetPort"] == "grpc"
         assert ports["grpc"]["port"] == port_named(container, "grpc")
         assert ports["http"]["targetPort"] == "http"
@@ -653,3 +668,19 @@ def test_payment_traffic_crd(chart) -> None:
             jsonschema.validate({"spec": obj["spec"]}, {**schema, "required": []})
         except jsonschema.ValidationError as e:
             pytest.fail(f"PaymentTraffic {obj['metadata']['name']} does not fit the CRD: {e.message}")
+
+
+def test_the_query_consoles_metrics_urls_name_headless_services_of_the_release(rendered) -> None:
+    objects = rendered["defaults"]
+    services = {s["metadata"]["name"]: s for s in of_kind(objects, "Service")}
+    query = next(d for d in of_kind(objects, "Deployment") if component_of(d) == "query")
+    env = env_map(containers(query)[0])
+    urls = env["PAYMENTS_CONSOLE_METRICS_FROM"]["value"].split(",")
+    assert len(urls) == 3
+    for url in urls:
+        match = re.fullmatch(r"http://([a-z0-9-]+)\.([a-z0-9-]+)\.svc:(\d+)/metrics", url)
+        assert match, url
+        name, namespace, port = match.groups()
+        assert namespace == NAMESPACE
+        assert is_headless(services[name]), f"{name} is not headless: the console would see one pod"
+        assert int(port) in [p["port"] for p in services[name]["spec"]["ports"]]

@@ -144,7 +144,7 @@ query service's console.
 {{- range $component := list "generator" "ingest" "processor" }}
 {{- $values := index $.Values $component }}
 {{- if $values.enabled }}
-{{- $urls = append $urls (printf "http://%s.%s.svc:%d/metrics" (include "payments.componentName" (dict "root" $ "component" $component)) $.Release.Namespace (int $values.httpPort)) }}
+{{- $urls = append $urls (printf "http://%s-pods.%s.svc:%d/metrics" (include "payments.componentName" (dict "root" $ "component" $component)) $.Release.Namespace (int $values.httpPort)) }}
 {{- end }}
 {{- end }}
 {{- join "," $urls }}

@@ -21,8 +21,8 @@ pub enum GetError {
     Status(String),
 }
 
-/// The body of `url` (at most 16 MiB), when it answers 200 within `timeout`.
-pub async fn get_text(url: &str, timeout: Duration) -> Result<String, GetError> {
+/// Splits `http://host:port/path` into authority and path.
+fn split_url(url: &str) -> Result<(&str, &str), GetError> {
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| GetError::BadUrl(url.to_owned()))?;
@@ -33,8 +33,39 @@ pub async fn get_text(url: &str, timeout: Duration) -> Result<String, GetError> 
     if authority.is_empty() {
         return Err(GetError::BadUrl(url.to_owned()));
     }
+    Ok((authority, path))
+}
+
+/// The body of `url` (at most 16 MiB), when it answers 200 within `timeout`.
+pub async fn get_text(url: &str, timeout: Duration) -> Result<String, GetError> {
+    let (authority, path) = split_url(url)?;
+    get_from(authority, authority, path, timeout).await
+}
+
+/// `url` fetched from every address its host resolves to (each pod behind a headless
+/// Service), as (address, body or error).
+pub async fn get_every_address(
+    url: &str,
+    timeout: Duration,
+) -> Result<Vec<(String, Result<String, GetError>)>, GetError> {
+    let (authority, path) = split_url(url)?;
+    let addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host(authority).await?.collect();
+    let mut answers = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        let text = get_from(&address.to_string(), authority, path, timeout).await;
+        answers.push((address.to_string(), text));
+    }
+    Ok(answers)
+}
+
+async fn get_from(
+    address: &str,
+    authority: &str,
+    path: &str,
+    timeout: Duration,
+) -> Result<String, GetError> {
     let exchange = async {
-        let mut stream = TcpStream::connect(authority).await?;
+        let mut stream = TcpStream::connect(address).await?;
         let request =
             format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\nAccept: text/plain\r\n\r\n");
         stream.write_all(request.as_bytes()).await?;

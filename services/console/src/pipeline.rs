@@ -22,27 +22,54 @@ const LATENCY_SPAN: usize = 60;
 pub enum MetricsSource {
     /// This process's own recorder (`paymentsctl up` runs every service in one process).
     Local,
-    /// The `/metrics` URLs of the services (`http://host:port/metrics`), summed.
+    /// The `/metrics` URLs of the services (`http://host:port/metrics`), summed. Every
+    /// address a host name resolves to is scraped, so a headless Service's name covers every
+    /// pod behind it.
     Scrape(Vec<String>),
 }
 
+/// The last text each scraped address gave, so that an address that fails once keeps its
+/// counters (no false drop to zero, then a burst) until it answers again.
+#[derive(Debug, Default)]
+struct LastScrapes(Mutex<BTreeMap<String, String>>);
+
 impl MetricsSource {
-    async fn read(&self) -> Scrape {
-        match self {
-            Self::Local => Scrape::parse(&payments_runtime::metrics::render()),
-            Self::Scrape(urls) => {
-                let mut scrape = Scrape::default();
-                for url in urls {
-                    match crate::http_get::get_text(url, Duration::from_secs(2)).await {
-                        Ok(text) => scrape.parse_into(&text),
-                        Err(error) => {
-                            tracing::debug!(%url, %error, "console could not scrape metrics");
+    async fn read(&self, last: &LastScrapes) -> Scrape {
+        let Self::Scrape(urls) = self else {
+            return Scrape::parse(&payments_runtime::metrics::render());
+        };
+        let mut fresh: BTreeMap<String, String> = BTreeMap::new();
+        for url in urls {
+            match crate::http_get::get_every_address(url, Duration::from_secs(2)).await {
+                Ok(answers) => {
+                    for (address, outcome) in answers {
+                        match outcome {
+                            Ok(text) => {
+                                fresh.insert(address, text);
+                            }
+                            Err(error) => {
+                                tracing::debug!(%url, %address, %error, "console could not scrape metrics");
+                            }
                         }
                     }
                 }
-                scrape
+                Err(error) => {
+                    tracing::debug!(%url, %error, "console could not resolve a metrics url")
+                }
             }
         }
+        let mut kept = last
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (address, text) in fresh {
+            kept.insert(address, text);
+        }
+        let mut scrape = Scrape::default();
+        for text in kept.values() {
+            scrape.parse_into(text);
+        }
+        scrape
     }
 }
 
@@ -131,6 +158,7 @@ impl PipelineSampler {
         });
         let task = sampler.clone();
         tokio::spawn(async move {
+            let last = LastScrapes::default();
             let mut tick = tokio::time::interval(SAMPLE_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -138,7 +166,7 @@ impl PipelineSampler {
                     () = shutdown.cancelled() => break,
                     _ = tick.tick() => {}
                 }
-                let sample = Sample::of(&source.read().await);
+                let sample = Sample::of(&source.read(&last).await);
                 task.push(sample);
             }
         });
@@ -269,6 +297,39 @@ mod tests {
         assert_eq!(view.points.len(), WINDOW - 1);
         let p50 = view.latency.p50.unwrap();
         assert!(p50 > 0.0 && p50 <= 0.5, "{p50}");
+    }
+
+    /// Serves one `/metrics` answer, then stops listening.
+    async fn answer_once(text: &'static str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request).await;
+            let answer = format!("HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\n{text}");
+            stream.write_all(answer.as_bytes()).await.unwrap();
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_service_that_stops_answering_keeps_its_last_counters() {
+        let url = answer_once("payments_processor_stored_total 5\n").await;
+        let source = MetricsSource::Scrape(vec![url]);
+        let last = LastScrapes::default();
+        let first = source.read(&last).await;
+        assert_eq!(first.sum("payments_processor_stored_total"), 5.0);
+        // The listener is gone: the address is refused, its counters stay.
+        let second = source.read(&last).await;
+        assert_eq!(second.sum("payments_processor_stored_total"), 5.0);
+        let unresolvable =
+            MetricsSource::Scrape(vec!["http://no-such-host.invalid:1/metrics".into()]);
+        assert_eq!(
+            unresolvable.read(&LastScrapes::default()).await.sum("x"),
+            0.0
+        );
     }
 
     #[test]
