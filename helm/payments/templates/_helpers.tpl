@@ -312,6 +312,8 @@ Call with (dict "root" $ "component" "ingest").
   value: {{ include "payments.consoleMetricsFrom" $root | quote }}
 {{- if $values.console.deadLetters }}
 {{ include "payments.secretEnv" (dict "name" "PAYMENTS_CONSOLE_BUS" "secret" $backends "key" "bus") }}
+- name: PAYMENTS_CONSOLE_DEAD_LETTER_TOPIC
+  value: {{ $root.Values.processor.config.deadLetterTopic | quote }}
 {{- end }}
 {{- /* The console reaches the generator in plaintext: not with TLS on. */}}
 {{- if and $values.console.runs $root.Values.generator.enabled (not $root.Values.tls.enabled) }}
@@ -325,6 +327,10 @@ Call with (dict "root" $ "component" "ingest").
 {{- with $values.console.traceLink }}
 - name: PAYMENTS_TRACE_LINK
   value: {{ . | quote }}
+{{- end }}
+{{- if $values.console.despiteAuth }}
+- name: PAYMENTS_CONSOLE_DESPITE_AUTH
+  value: "true"
 {{- end }}
 {{- else }}
 - name: PAYMENTS_NO_CONSOLE

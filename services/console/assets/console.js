@@ -270,18 +270,21 @@ function field(label, value) {
 async function openDetail(paymentId) {
   const dialog = $("#detail");
   const body = $("#detail-body");
+  state.detailId = paymentId;
   $("#detail-title").textContent = paymentId;
   body.replaceChildren(el("p", { class: "note" }, "loading…"));
   if (!dialog.open) dialog.showModal();
   try {
     const detail = await api(`/api/payments/${encodeURIComponent(paymentId)}`);
+    // A later click won the race: show that payment, not this one.
+    if (state.detailId !== paymentId) return;
     const s = detail.summary;
     const p = detail.payment;
     const history = (p.processing && p.processing.statusHistory) || [];
     const warnings = p.warnings || [];
     const attributes = (p.metadata && p.metadata.attributes) || {};
     const traceLink = detail.trace_id && state.about.trace_link
-      ? el("a", { href: state.about.trace_link.replace("{trace_id}", detail.trace_id), target: "_blank", rel: "noopener" }, detail.trace_id)
+      ? el("a", { href: state.about.trace_link.replace("{trace_id}", encodeURIComponent(detail.trace_id)), target: "_blank", rel: "noopener" }, detail.trace_id)
       : detail.trace_id;
     body.replaceChildren(
       el("dl", { class: "fields" },
@@ -338,7 +341,7 @@ async function loadDeadLetters() {
   try {
     const answer = await api("/api/dead-letters?limit=100");
     $("#dlq-note").textContent = answer.available
-      ? `${answer.records.length} record(s) on the dead-letter topic (first 100).`
+      ? `${answer.records.length} record(s) shown from the dead-letter topic (oldest first, at most 100).`
       : "This console does not read the bus.";
     $("#dlq-table tbody").replaceChildren(...answer.records.map((r) => el("tr", {},
       el("td", { class: "num" }, `${r.partition}/${r.offset}`),
@@ -346,7 +349,7 @@ async function loadDeadLetters() {
       el("td", { class: "wrap" }, r.reason || "–"),
       el("td", { class: "mono" }, r.source || "–"),
       el("td", {}, r.time || "–"),
-      el("td", { class: "mono wrap" }, `${r.preview}${r.bytes > r.preview.length ? "…" : ""}`))));
+      el("td", { class: "mono wrap" }, `${r.preview}${r.bytes > 160 ? "…" : ""}`))));
   } catch (error) {
     showError(`dead letters: ${error.message}`);
   }
@@ -432,7 +435,13 @@ async function start() {
   $("#first-page").addEventListener("click", () => loadPayments(0));
   $("#run-form").addEventListener("submit", startRun);
   $("#close-detail").addEventListener("click", () => $("#detail").close());
-  window.addEventListener("resize", () => { if (lastPipeline) renderPipeline(lastPipeline); loadStats(); });
+  let resizeTimer;
+  window.addEventListener("resize", () => {
+    if (lastPipeline) renderPipeline(lastPipeline);
+    // Redraw the mix once the resizing is over, not on every event (it asks the store).
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(loadStats, 300);
+  });
 
   await Promise.all([pollPipeline(), loadRuns(), loadPayments(0), loadStats(), loadDeadLetters()]);
   setInterval(pollPipeline, 1000);

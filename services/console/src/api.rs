@@ -31,16 +31,36 @@ impl ApiError {
         }
     }
 
+    /// The HTTP answer for a generator's gRPC status; `spec.<field>` in its message becomes
+    /// the form's parameter name.
     fn from_status(status: tonic::Status) -> Self {
+        use tonic::Code;
         let code = match status.code() {
-            tonic::Code::InvalidArgument => StatusCode::BAD_REQUEST,
-            tonic::Code::NotFound => StatusCode::NOT_FOUND,
-            tonic::Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
+            Code::InvalidArgument | Code::OutOfRange => StatusCode::BAD_REQUEST,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Code::PermissionDenied => StatusCode::FORBIDDEN,
+            Code::FailedPrecondition | Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
+            Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+            Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_GATEWAY,
         };
+        let parameter = ["rate", "count", "seed", "types"]
+            .into_iter()
+            .find(|field| status.message().starts_with(&format!("spec.{field}")));
         Self {
             status: code,
             message: status.message().to_owned(),
+            parameter,
+        }
+    }
+
+    fn no_generator() -> Self {
+        Self {
+            status: StatusCode::NOT_IMPLEMENTED,
+            message: "this console has no generator to run traffic with".into(),
             parameter: None,
         }
     }
@@ -103,6 +123,13 @@ fn summary(payment: &pb::Payment) -> Value {
     })
 }
 
+/// A W3C trace id: 32 lowercase hex digits, not all zero.
+fn is_trace_id(id: &str) -> bool {
+    id.len() == 32
+        && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && id.bytes().any(|b| b != b'0')
+}
+
 fn rfc3339(at: &pbjson_types::Timestamp) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp(
         at.seconds,
@@ -153,6 +180,7 @@ pub async fn payment(
         .metadata
         .as_ref()
         .and_then(|m| m.attributes.get("trace_id"))
+        .filter(|id| is_trace_id(id))
         .cloned();
     Ok(Json(json!({
         "summary": summary(&payment),
@@ -197,7 +225,7 @@ pub async fn stats(
 /// `?limit=` of `/api/dead-letters`.
 #[derive(Debug, Deserialize)]
 pub struct Limit {
-    limit: Option<usize>,
+    limit: Option<String>,
 }
 
 /// `GET /api/dead-letters?limit=N`: the dead-letter topic's records (at most 500).
@@ -208,7 +236,17 @@ pub async fn dead_letters(
     let Some(source) = &console.dead_letters else {
         return Ok(Json(json!({"available": false, "records": []})));
     };
-    let limit = limit.unwrap_or(100).clamp(1, 500);
+    let limit = match limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        None => 100,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=500).contains(n))
+            .ok_or_else(|| BadParameter {
+                parameter: "limit",
+                problem: format!("must be a number from 1 to 500, got {text:?}"),
+            })?,
+    };
     let records = dead_letters::read(source, limit)
         .await
         .map_err(|e| ApiError::unavailable("bus", e))?;
@@ -244,11 +282,7 @@ pub async fn start_run(
     Json(body): Json<StartRun>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Some(runs) = &console.runs else {
-        return Err(ApiError {
-            status: StatusCode::NOT_IMPLEMENTED,
-            message: "this console has no generator to run traffic with".into(),
-            parameter: None,
-        });
+        return Err(ApiError::no_generator());
     };
     let types = body
         .types
@@ -279,9 +313,7 @@ pub async fn stop_run(
     Path(run_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let Some(runs) = &console.runs else {
-        return Err(ApiError::from_status(tonic::Status::not_found(
-            "no generator",
-        )));
+        return Err(ApiError::no_generator());
     };
     let run = runs.stop(&run_id).await.map_err(ApiError::from_status)?;
     Ok(Json(run_view(&run)))
@@ -302,4 +334,18 @@ fn run_view(run: &pb::Run) -> Value {
         "finished_at": run.finished_at.as_ref().map(rfc3339),
         "last_error": run.last_error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_trace_id;
+
+    #[test]
+    fn only_w3c_trace_ids_are_linked() {
+        assert!(is_trace_id("4bf92f3577b34da6a3ce929d0e0e4736"));
+        assert!(!is_trace_id("00000000000000000000000000000000"));
+        assert!(!is_trace_id("4BF92F3577B34DA6A3CE929D0E0E4736"));
+        assert!(!is_trace_id("javascript:alert(1)"));
+        assert!(!is_trace_id(""));
+    }
 }

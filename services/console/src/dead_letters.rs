@@ -1,6 +1,7 @@
 //! The dead-letter topic's records as the console lists them.
 
 use payments_bus::{Bus, Delivery, headers};
+use payments_core::masking::mask_digit_runs;
 use serde::Serialize;
 
 /// Where dead letters are read from.
@@ -21,7 +22,7 @@ pub struct DeadLetterView {
     pub offset: i64,
     /// Stage that refused it (`decode`, `validate`).
     pub stage: Option<String>,
-    /// Why.
+    /// Why (digit runs masked as in `preview`).
     pub reason: Option<String>,
     /// `topic/partition/offset` it came from.
     pub source: Option<String>,
@@ -29,7 +30,8 @@ pub struct DeadLetterView {
     pub time: Option<String>,
     /// Its key, as text.
     pub key: String,
-    /// The first 160 characters of its value (bytes that are not text shown as `\xNN`).
+    /// The first 160 characters of its value (bytes that are not text shown as `\xNN`),
+    /// with runs of 8 or more digits cut to their last four (account numbers, IBANs).
     pub preview: String,
     /// Size of the value in bytes.
     pub bytes: usize,
@@ -53,11 +55,11 @@ fn view(delivery: &Delivery) -> DeadLetterView {
         partition: delivery.partition,
         offset: delivery.offset,
         stage: header(headers::DLQ_STAGE),
-        reason: header(headers::DLQ_REASON),
+        reason: header(headers::DLQ_REASON).map(|r| mask_digit_runs(&r)),
         source: header(headers::DLQ_SOURCE),
         time: header(headers::DLQ_TIME),
         key: String::from_utf8_lossy(&record.key).into_owned(),
-        preview: preview(&record.value),
+        preview: mask_digit_runs(&preview(&record.value)),
         bytes: record.value.len(),
     }
 }
@@ -84,6 +86,31 @@ fn preview(value: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_numbers_in_a_dead_letter_are_masked() {
+        let delivery = Delivery {
+            topic: "payment-transactions.dlq".into(),
+            partition: 0,
+            offset: 7,
+            timestamp_ms: 0,
+            record: payments_bus::BusRecord {
+                key: bytes::Bytes::from_static(b"ACH-1"),
+                value: bytes::Bytes::from_static(br#"{"account_id":"000123456789"}"#),
+                headers: vec![(
+                    headers::DLQ_REASON.into(),
+                    bytes::Bytes::from_static(b"account 000123456789 is closed"),
+                )],
+            },
+        };
+        let seen = view(&delivery);
+        assert_eq!(seen.preview, r#"{"account_id":"********6789"}"#);
+        assert_eq!(
+            seen.reason.as_deref(),
+            Some("account ********6789 is closed")
+        );
+        assert_eq!(seen.bytes, 29);
+    }
 
     #[test]
     fn previews_show_text_and_escape_bytes() {

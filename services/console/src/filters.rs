@@ -34,7 +34,7 @@ pub struct PaymentQuery {
     /// Largest amount, in major units.
     pub max_amount: Option<String>,
     /// Rows per page (1 to 1000).
-    pub page_size: Option<u32>,
+    pub page_size: Option<String>,
     /// Where the page starts: the previous page's `next_page_token`.
     pub page_token: Option<String>,
 }
@@ -111,16 +111,22 @@ impl PaymentQuery {
 
     /// The page these parameters ask for.
     pub fn page(&self) -> Result<PageRequest, BadParameter> {
-        let size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-        if !(1..=payments_store::MAX_PAGE_SIZE).contains(&size) {
-            return Err(bad(
-                "page_size",
-                format!(
-                    "must be between 1 and {}, got {size}",
-                    payments_store::MAX_PAGE_SIZE
-                ),
-            ));
-        }
+        let size = match given(&self.page_size) {
+            None => DEFAULT_PAGE_SIZE,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=payments_store::MAX_PAGE_SIZE).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "page_size",
+                        format!(
+                            "must be a number from 1 to {}, got {text:?}",
+                            payments_store::MAX_PAGE_SIZE
+                        ),
+                    )
+                })?,
+        };
         let after = given(&self.page_token)
             .map(|t| {
                 Cursor::from_token(t)
@@ -182,14 +188,7 @@ mod tests {
         serde_json::from_value(serde_json::Value::Object(
             pairs
                 .iter()
-                .map(|(k, v)| {
-                    let value = if *k == "page_size" {
-                        serde_json::json!(v.parse::<u32>().unwrap())
-                    } else {
-                        serde_json::json!(v)
-                    };
-                    ((*k).to_owned(), value)
-                })
+                .map(|(k, v)| ((*k).to_owned(), serde_json::json!(v)))
                 .collect(),
         ))
         .unwrap_or_else(|e| panic!("{text:?}: {e}"))
@@ -247,10 +246,11 @@ mod tests {
             let error = query(&pairs).filter().unwrap_err();
             assert_eq!(error.parameter, parameter, "{error}");
         }
-        assert_eq!(
-            query(&[("page_size", "0")]).page().unwrap_err().parameter,
-            "page_size"
-        );
+        for bad_size in ["0", "ten", "1001"] {
+            let error = query(&[("page_size", bad_size)]).page().unwrap_err();
+            assert_eq!(error.parameter, "page_size", "{error}");
+        }
+        assert_eq!(query(&[("page_size", "10")]).page().unwrap().size, 10);
         assert_eq!(
             query(&[("page_token", "garbage")])
                 .page()

@@ -33,9 +33,55 @@ pub fn mask_accounts(payment: &mut pb::Payment) {
     }
 }
 
+/// Shortest run of digits taken for an account number in free text.
+const ACCOUNT_DIGITS: usize = 8;
+
+/// `text` with every run of 8 or more digits cut to its last four (`********6789`): account
+/// numbers and the digits of IBANs in text that is not a payment (a dead letter's raw bytes,
+/// an error message), where no field says which value is an account.
+pub fn mask_digit_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= ACCOUNT_DIGITS {
+            out.push_str(&mask_last4(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_digit_runs_in_text_are_cut_to_their_last_four() {
+        assert_eq!(
+            mask_digit_runs(r#"{"account_id":"000123456789","amount":1250}"#),
+            r#"{"account_id":"********6789","amount":1250}"#
+        );
+        assert_eq!(
+            mask_digit_runs("iban DE89370400440532013000."),
+            "iban DE****************3000."
+        );
+        assert_eq!(
+            mask_digit_runs("routing 1234567 id ACH-1"),
+            "routing 1234567 id ACH-1"
+        );
+        assert_eq!(mask_digit_runs(""), "");
+    }
 
     #[test]
     fn only_the_last_four_survive() {

@@ -120,10 +120,14 @@ impl IngestService for IngestGrpc {
                 timeout_ms = passed.timeout.as_millis() as u64,
                 "submission stream stopped at the caller's deadline"
             );
+            let unconfirmed = summary
+                .received
+                .saturating_sub(summary.accepted + summary.rejected);
             Err(passed.to_status(&format!(
-                "after the bus had confirmed {} of the {} records received; the others may \
-                 or may not be stored, and resubmitting them with the same ids is safe",
-                summary.accepted, summary.received
+                "after {} records: {} confirmed by the bus, {} rejected as invalid, {} not \
+                 confirmed (they may or may not be stored; resubmitting them with the same ids \
+                 is safe)",
+                summary.received, summary.accepted, summary.rejected, unconfirmed
             )))
         });
         if let Ok(summary) = &result {

@@ -13,4 +13,6 @@ mod processor;
 
 pub use decode::{DecodeError, decode_payment};
 pub use metrics::publish_metrics;
-pub use processor::{Processor, ProcessorConfig, ProcessorCounters, ProcessorError};
+pub use processor::{
+    Processor, ProcessorConfig, ProcessorCounters, ProcessorError, TRACE_ID_ATTRIBUTE,
+};

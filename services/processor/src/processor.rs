@@ -250,9 +250,7 @@ impl Processor {
                 self.config.validation
             };
             normalize(&mut payment);
-            if exporting {
-                keep_trace_id(&mut payment, &delivery.record);
-            }
+            keep_trace_id(&mut payment, &delivery.record, exporting);
             match PaymentValidator::new(mode).validate(&payment) {
                 ValidationOutcome::Accepted { warnings } => {
                     if payment.warnings.is_empty() && !warnings.is_empty() {
@@ -342,6 +340,9 @@ fn dead_letter(delivery: &Delivery, stage: &str, reason: &str) -> BusRecord {
 #[path = "processor_tests.rs"]
 mod tests;
 
+/// The metadata attribute holding the producer's trace id.
+pub const TRACE_ID_ATTRIBUTE: &str = "trace_id";
+
 /// Records of one batch whose latency is sampled: enough for percentiles over a minute of
 /// batches, few enough to keep the histogram off the hot path.
 const LATENCY_SAMPLES_PER_BATCH: usize = 16;
@@ -358,9 +359,16 @@ fn record_end_to_end_latency(batch: &[Delivery]) {
     }
 }
 
-/// Keeps the trace id of the record's producer in `metadata.attributes["trace_id"]`, so a
-/// stored payment leads to its trace in Jaeger.
-fn keep_trace_id(payment: &mut pb::Payment, record: &payments_bus::BusRecord) {
+/// Keeps the trace id of the record's producer in `metadata.attributes["trace_id"]` when
+/// spans are exported, so a stored payment leads to its trace in Jaeger. The key is ours: a
+/// value a client sent is dropped, so that it never leads anywhere else.
+fn keep_trace_id(payment: &mut pb::Payment, record: &payments_bus::BusRecord, exporting: bool) {
+    if let Some(metadata) = payment.metadata.as_mut() {
+        metadata.attributes.remove(TRACE_ID_ATTRIBUTE);
+    }
+    if !exporting {
+        return;
+    }
     let trace_id = record
         .header(headers::TRACEPARENT)
         .and_then(|traceparent| traceparent.split('-').nth(1))
@@ -370,7 +378,7 @@ fn keep_trace_id(payment: &mut pb::Payment, record: &payments_bus::BusRecord) {
             .metadata
             .get_or_insert_with(Default::default)
             .attributes
-            .insert("trace_id".to_owned(), trace_id.to_owned());
+            .insert(TRACE_ID_ATTRIBUTE.to_owned(), trace_id.to_owned());
     }
 }
 

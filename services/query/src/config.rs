@@ -48,6 +48,11 @@ pub struct ConsoleArgs {
     /// own: keep the HTTP port inside the cluster (port-forward to look).
     #[arg(long, env = "PAYMENTS_NO_CONSOLE")]
     pub no_console: bool,
+    /// Serve the console even with --auth-tokens-file. Without this flag a server that
+    /// requires tokens serves no console: the console has no login, so whoever reaches the
+    /// HTTP port would see the (masked) payments and could start traffic runs.
+    #[arg(long, env = "PAYMENTS_CONSOLE_DESPITE_AUTH")]
+    pub console_despite_auth: bool,
     /// The services' `/metrics` URLs the console's live pipeline view sums, comma-separated
     /// (`http://ingest:8080/metrics,http://processor:8080/metrics,…`); unset, this process's
     /// own metrics only.
@@ -57,6 +62,9 @@ pub struct ConsoleArgs {
     /// dead-letter panel.
     #[arg(long, env = "PAYMENTS_CONSOLE_BUS")]
     pub console_bus: Option<String>,
+    /// The dead-letter topic the console lists (the processor's --dead-letter-topic).
+    #[arg(long, env = "PAYMENTS_CONSOLE_DEAD_LETTER_TOPIC", default_value = payments_bus::DEAD_LETTER_TOPIC)]
+    pub console_dead_letter_topic: String,
     /// Generator (`host:port`, gRPC) the console starts and stops traffic runs on; unset, no
     /// runs panel.
     #[arg(long, env = "PAYMENTS_CONSOLE_GENERATOR")]

@@ -26,13 +26,21 @@ pub enum ConsoleSetupError {
     Generator(String),
 }
 
-/// The console's routes as `args` describe them, or `None` with `--no-console`.
+/// The console's routes as `args` describe them, or `None` with `--no-console`, or when
+/// gRPC requires tokens (`requires_tokens`) and `--console-despite-auth` is not given.
 pub async fn console_from_args(
     args: &ConsoleArgs,
     store: Arc<dyn Store>,
+    requires_tokens: bool,
     shutdown: Shutdown,
 ) -> Result<Option<axum::Router>, ConsoleSetupError> {
     if args.no_console {
+        return Ok(None);
+    }
+    if requires_tokens && !args.console_despite_auth {
+        tracing::info!(
+            "console off: gRPC requires tokens and the console has no login (--console-despite-auth serves it anyway)"
+        );
         return Ok(None);
     }
     let source = if args.console_metrics_from.is_empty() {
@@ -50,7 +58,7 @@ pub async fn console_from_args(
                 })?;
             Some(DeadLetterSource {
                 bus,
-                topic: payments_bus::DEAD_LETTER_TOPIC.to_owned(),
+                topic: args.console_dead_letter_topic.clone(),
             })
         }
         None => None,

@@ -29,6 +29,7 @@ async fn run() -> anyhow::Result<()> {
     };
     let tokens =
         BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
+    let requires_tokens = tokens.is_some();
     let mut store = payments_store::open(&args.store)
         .await
         .with_context(|| format!("opening store {}", args.store))?;
@@ -64,7 +65,9 @@ async fn run() -> anyhow::Result<()> {
         args.shutdown_grace,
     );
     let mut http_app = http_routes(store.clone(), accounts);
-    if let Some(console) = console_from_args(&args.console, store, stop.clone()).await? {
+    if let Some(console) =
+        console_from_args(&args.console, store, requires_tokens, stop.clone()).await?
+    {
         http_app = http_app.merge(console);
     }
     serve_service(spec, routes, http_app, ready, stop).await?;

@@ -85,6 +85,15 @@ async fn one_trace_follows_a_payment_from_submit_through_kafka_to_the_store_writ
 
     let submit = wait_span(&receiver, "paymentsctl", "submit payments", None).await;
     let trace = submit.span.trace_id.clone();
+    // The stored payment leads back to its trace (the console links it to Jaeger).
+    let stored = store.get(&payment.payment_id).await.unwrap().unwrap();
+    let kept = stored
+        .metadata
+        .as_ref()
+        .and_then(|m| m.attributes.get(payments_processor::TRACE_ID_ATTRIBUTE))
+        .cloned();
+    let hex: String = trace.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(kept, Some(hex), "the stored payment keeps its trace id");
     let call = wait_span(
         &receiver,
         "payments-ingest",
