@@ -12,7 +12,7 @@ every env var the chart sets is one the binary reads (from `payments-<service> -
 terminationGracePeriodSeconds covers the preStop sleep and the shutdown grace; the values schema
 rejects bad values; the PaymentTraffic controller's env, RBAC and CustomResourceDefinition agree.
 
-The env test runs the debug binaries under target/debug (build them with
+The env test runs the debug binaries (binaries.py says where; build them with
 `cargo build --workspace --bins`).
 """
 
@@ -31,11 +31,12 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from binaries import binary_dir
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "payments"
 CRD_FILE = CHART / "crds" / "paymenttraffics.yaml"
-BINARIES = REPO / "target" / "debug"
+BINARIES = binary_dir()
 
 KUBE_VERSION = "1.32.0"
 RELEASE = "pay"

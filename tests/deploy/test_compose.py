@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from binaries import binary_dir
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -102,7 +103,7 @@ def command(service: dict) -> list[str]:
 
 
 def bin_dir() -> Path:
-    return Path(os.environ.get("PAYMENTS_BIN_DIR", REPO / "target" / "debug"))
+    return binary_dir()
 
 
 def binary_path(name: str) -> Path:

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from binaries import binary_dir
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "deploy" / "grafana"
@@ -110,17 +111,23 @@ def prom_type(ds_type: str) -> bool:
     return ds_type == "prometheus"
 
 
-def promql_expressions() -> list[tuple[str, str, str]]:
-    """(dashboard, where, expression) for every PromQL target and Prometheus variable."""
-    out = []
+def typed_targets():
+    """(dashboard, panel, target, datasource type) for every panel target of every dashboard."""
     datasources = provisioned_datasources()
     for name, dashboard in load_dashboards().items():
         for panel in panels(dashboard):
             for target in panel.get("targets", []):
                 ds = datasource_of(panel, target)
-                ds_type = ds.get("type") or datasources.get(ds.get("uid"), {}).get("type")
-                if prom_type(ds_type) and target.get("expr"):
-                    out.append((name, f"panel {panel['title']!r} target {target['refId']}", target["expr"]))
+                yield name, panel, target, ds.get("type") or datasources.get(ds.get("uid"), {}).get("type")
+
+
+def promql_expressions() -> list[tuple[str, str, str]]:
+    """(dashboard, where, expression) for every PromQL target and Prometheus variable."""
+    out = []
+    for name, panel, target, ds_type in typed_targets():
+        if prom_type(ds_type) and target.get("expr"):
+            out.append((name, f"panel {panel['title']!r} target {target['refId']}", target["expr"]))
+    for name, dashboard in load_dashboards().items():
         for var in dashboard.get("templating", {}).get("list", []):
             if var.get("type") == "query" and prom_type(var.get("datasource", {}).get("type", "")):
                 query = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
@@ -130,14 +137,9 @@ def promql_expressions() -> list[tuple[str, str, str]]:
 
 def sql_targets() -> list[tuple[str, str, str]]:
     out = []
-    datasources = provisioned_datasources()
-    for name, dashboard in load_dashboards().items():
-        for panel in panels(dashboard):
-            for target in panel.get("targets", []):
-                ds = datasource_of(panel, target)
-                ds_type = ds.get("type") or datasources.get(ds.get("uid"), {}).get("type")
-                if ds_type in ("grafana-postgresql-datasource", "postgres"):
-                    out.append((name, panel["title"], target["rawSql"]))
+    for name, panel, target, ds_type in typed_targets():
+        if ds_type in ("grafana-postgresql-datasource", "postgres"):
+            out.append((name, panel["title"], target["rawSql"]))
     return out
 
 
@@ -342,7 +344,7 @@ def missing(reason: str):
 
 
 def bin_dir() -> Path:
-    return Path(os.environ.get("PAYMENTS_BIN_DIR", REPO / "target" / "debug"))
+    return binary_dir()
 
 
 def find_tansu() -> str | None:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from binaries import binary_dir
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "docker" / "Dockerfile"
@@ -330,7 +331,7 @@ def test_image_environment_is_read_by_every_service():
     env = " ".join(stage_instructions(runtime, "ENV"))
     names = set(re.findall(r"(?:^|\s)([A-Z][A-Z0-9_]*)=", env))
     assert names
-    bins = Path(os.environ.get("PAYMENTS_BIN_DIR", REPO / "target" / "debug"))
+    bins = binary_dir()
     for service in SERVICES:
         binary = bins / service
         if not binary.exists():
