@@ -215,12 +215,7 @@ async fn generated_files_in_both_formats_submit_cleanly() {
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::succeeded(&out);
     assert!(
         stdout.contains("submitted 600 payments: 600 accepted (0 with warnings), 0 rejected"),
         "{stdout}"
@@ -232,12 +227,7 @@ async fn generated_files_in_both_formats_submit_cleanly() {
 #[test]
 fn bench_runs_end_to_end_on_the_embedded_stack() {
     let out = paymentsctl(&["bench", "--count", "3000", "--chunk", "500"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::succeeded(&out);
     assert!(stdout.contains("bench: 3000 payments"), "{stdout}");
     assert!(stdout.contains("payments/s end to end"), "{stdout}");
     assert!(stdout.contains("latency over 30 samples"), "{stdout}");

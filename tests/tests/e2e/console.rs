@@ -2,6 +2,7 @@
 //! `tests/console/console.browser-test.mjs` drives Debian's Chromium (headless, through
 //! playwright-core) against it. Screenshots land in `target/console-screenshots/`.
 
+use crate::common::pipeline::sqlite_url;
 use crate::common::{self, services::ServiceProcess};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,7 +37,7 @@ fn the_console_shows_the_pipeline_live_filters_payments_and_opens_a_detail_in_ch
         return;
     }
     let dir = common::temp_dir("console");
-    let store = format!("sqlite://{}", dir.join("payments.db").display());
+    let store = sqlite_url(&dir);
     let stack = ServiceProcess::start(
         "paymentsctl",
         &["up", "--store", &store],
@@ -100,7 +101,7 @@ async fn the_query_services_console_reads_the_services_metrics_the_dead_letters_
     let metrics = [&generator, &ingest, &processor]
         .map(|s| format!("http://{}/metrics", s.http))
         .join(",");
-    let store = format!("sqlite://{}", dir.join("payments.db").display());
+    let store = sqlite_url(&dir);
     let bus = broker.url("");
     let (generator_addr, ingest_addr) = (generator.grpc.to_string(), ingest.grpc.to_string());
     let query = ServiceProcess::start(

@@ -78,10 +78,9 @@ async fn fifty_thousand_payments_into_sqlite_postgres_redis_and_the_hbase_stand_
     let hbase = hbase_standin.url();
     payments_store::hbase::init(&hbase).await.unwrap();
     let dir = common::temp_dir("fan-out");
-    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let sqlite = sqlite_url(&dir);
     let url = broker.url("partitions=3");
-    let ingest =
-        ServiceProcess::start("payments-ingest", &["--bus", &url], &dir.join("ingest.log"));
+    let ingest = ingest_process(&broker, "partitions=3", &dir);
     let processor = ServiceProcess::start(
         "payments-processor",
         &[
@@ -247,10 +246,9 @@ async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
         return;
     };
     let dir = common::temp_dir("postgres-outage");
-    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let sqlite = sqlite_url(&dir);
     let url = broker.url("partitions=3");
-    let ingest =
-        ServiceProcess::start("payments-ingest", &["--bus", &url], &dir.join("ingest.log"));
+    let ingest = ingest_process(&broker, "partitions=3", &dir);
     let processor = ServiceProcess::start(
         "payments-processor",
         &[
@@ -323,10 +321,9 @@ async fn mongodb_stand_in_as_a_sink_agrees_with_sqlite_and_pages_alike() {
         return;
     };
     let dir = common::temp_dir("fan-out-mongodb");
-    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let sqlite = sqlite_url(&dir);
     let url = broker.url("partitions=3");
-    let ingest =
-        ServiceProcess::start("payments-ingest", &["--bus", &url], &dir.join("ingest.log"));
+    let ingest = ingest_process(&broker, "partitions=3", &dir);
     let processor = ServiceProcess::start(
         "payments-processor",
         &["--bus", &url, "--sink", &sqlite, "--sink", &mongodb],

@@ -67,6 +67,15 @@ async fn reflection_lists_services_and_health_is_serving() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// grpcurl's stdout for `args`; fails with its stderr unless it exits 0.
+fn grpcurl<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let out = std::process::Command::new("grpcurl")
+        .args(args)
+        .output()
+        .unwrap();
+    common::succeeded(&out)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpcurl_lists_and_describes_the_services() {
     let Ok(output) = std::process::Command::new("grpcurl")
@@ -83,20 +92,8 @@ async fn grpcurl_lists_and_describes_the_services() {
     assert!(output.status.success() || !output.stderr.is_empty());
     let (stack, dir) = common::start_stack("grpcurl").await;
     let addr = stack.grpc_addr.to_string();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new("grpcurl")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "grpcurl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let addr2 = addr.clone();
-    let list = tokio::task::spawn_blocking(move || run(&["-plaintext", &addr2, "list"]))
+    let list = tokio::task::spawn_blocking(move || grpcurl(&["-plaintext", &addr2, "list"]))
         .await
         .unwrap();
     for expected in [
@@ -110,22 +107,10 @@ async fn grpcurl_lists_and_describes_the_services() {
             "{expected} missing from grpcurl list:\n{list}"
         );
     }
-    let run = |args: Vec<String>| {
-        let out = std::process::Command::new("grpcurl")
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "grpcurl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let describe = tokio::task::spawn_blocking({
         let addr = addr.clone();
         move || {
-            run(vec![
+            grpcurl(&[
                 "-plaintext".into(),
                 addr,
                 "describe".into(),
@@ -137,7 +122,7 @@ async fn grpcurl_lists_and_describes_the_services() {
     .unwrap();
     assert!(describe.contains("oneof details"), "{describe}");
     let generated = tokio::task::spawn_blocking(move || {
-        run(vec![
+        grpcurl(&[
             "-plaintext".into(),
             "-d".into(),
             r#"{"count": 3, "seed": 9}"#.into(),

@@ -230,12 +230,7 @@ async fn seed_json_from_a_plain_kafka_client_is_stored_leniently_or_dead_lettere
         ])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::succeeded(&out);
     assert!(
         stdout.contains("89 replayed to legacy-strict, 0 still failing"),
         "{stdout}"

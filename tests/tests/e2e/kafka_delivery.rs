@@ -20,7 +20,7 @@ async fn hundred_thousand_payments_through_ingest_reach_the_store_exactly_once()
         grpc_addr: "127.0.0.1:0".into(),
         http_addr: "127.0.0.1:0".into(),
         bus: broker.url("partitions=3"),
-        store: format!("sqlite://{}", dir.join("payments.db").display()),
+        store: sqlite_url(&dir),
         ..Default::default()
     })
     .await
@@ -129,7 +129,7 @@ async fn two_processors_in_one_group_split_the_partitions_and_store_each_payment
     let dir = common::temp_dir("kafka-group");
     let ingest = ingest_process(&broker, "partitions=4", &dir);
     let url = broker.url("partitions=4");
-    let sink = format!("sqlite://{}", dir.join("payments.db").display());
+    let sink = sqlite_url(&dir);
     let args = ["--bus", url.as_str(), "--sink", sink.as_str()];
     let a = ServiceProcess::start("payments-processor", &args, &dir.join("a.log"));
     let b = ServiceProcess::start("payments-processor", &args, &dir.join("b.log"));

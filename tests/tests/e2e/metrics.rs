@@ -46,10 +46,9 @@ async fn every_service_exports_its_series_with_the_counts_of_the_run() {
         return;
     };
     let dir = common::temp_dir("metrics");
-    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let sqlite = sqlite_url(&dir);
     let url = broker.url("partitions=3");
-    let ingest =
-        ServiceProcess::start("payments-ingest", &["--bus", &url], &dir.join("ingest.log"));
+    let ingest = ingest_process(&broker, "partitions=3", &dir);
     let processor = ServiceProcess::start(
         "payments-processor",
         &["--bus", &url, "--sink", &sqlite],

@@ -170,12 +170,7 @@ async fn the_cli_follows_a_run_and_ctrl_c_stops_it() {
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = common::succeeded(&output);
     let last = stdout.lines().last().unwrap_or_default();
     assert!(last.contains(" stopped: generated "), "{stdout}");
     assert!(

@@ -162,7 +162,7 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
 
     // The query service takes the same file, and shows full account numbers only to the
     // token with the reveal-accounts scope.
-    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let sqlite = sqlite_url(&dir);
     let stored = payments_core::sample::ach_payment("ACH-MASKED-1", 0);
     payments_store::open(&sqlite)
         .await

@@ -4,6 +4,7 @@
 //! `--tls-key`. Certificates are made for the test with rcgen.
 
 use crate::common;
+use crate::common::pipeline::sqlite_url;
 
 use common::services::ServiceProcess;
 use payments_proto::v1 as pb;
@@ -101,7 +102,7 @@ async fn stats_over_tls(
 async fn mutual_tls_admits_only_clients_with_a_certificate_from_the_ca() {
     let dir = common::temp_dir("tls");
     let pki = make_pki(&dir);
-    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let sqlite = sqlite_url(&dir);
     let path = |p: &PathBuf| p.display().to_string();
     let query = ServiceProcess::start(
         "payments-query",

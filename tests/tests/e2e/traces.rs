@@ -53,7 +53,7 @@ async fn one_trace_follows_a_payment_from_submit_through_kafka_to_the_store_writ
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
     ];
     let dir = common::temp_dir("traces");
-    let sqlite = format!("sqlite://{}", dir.join("payments.db").display());
+    let sqlite = sqlite_url(&dir);
     let url = broker.url("partitions=3");
     let ingest = ServiceProcess::start_with_env(
         "payments-ingest",

@@ -123,6 +123,18 @@ pub fn seed_fixture() -> PathBuf {
     ))
 }
 
+/// The stdout of a command that must have exited 0; otherwise fails with its stdout and
+/// stderr.
+pub fn succeeded(output: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// Whether tests run in CI, where a missing tool fails instead of skipping.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")

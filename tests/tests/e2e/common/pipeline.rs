@@ -120,6 +120,11 @@ pub async fn assert_stored_once(store: &dyn Store, acknowledged: &[String]) {
     );
 }
 
+/// The SQLite store of a test's directory, as a URL (`sqlite://DIR/payments.db`).
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("payments.db").display())
+}
+
 pub fn ingest_process(broker: &Broker, options: &str, dir: &Path) -> ServiceProcess {
     ServiceProcess::start(
         "payments-ingest",
@@ -129,7 +134,7 @@ pub fn ingest_process(broker: &Broker, options: &str, dir: &Path) -> ServiceProc
 }
 
 pub fn processor_process(broker: &Broker, dir: &Path, log: &str, extra: &[&str]) -> ServiceProcess {
-    let sink = format!("sqlite://{}", dir.join("payments.db").display());
+    let sink = sqlite_url(dir);
     let url = broker.url("partitions=3");
     let mut args = vec![
         "--bus",
