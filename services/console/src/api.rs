@@ -11,6 +11,7 @@ use payments_core::masking::mask_accounts;
 use payments_core::money::format_minor_units;
 use payments_core::names::{parse_payment_type, seed_type_name, status_name};
 use payments_core::pb;
+use payments_core::time::format_rfc3339_seconds;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -114,7 +115,7 @@ fn summary(payment: &pb::Payment) -> Value {
         "status": status_name(payment.status()),
         "amount": amount.map(|a| format_minor_units(a.minor_units, &a.currency)),
         "currency": amount.map(|a| a.currency.clone()),
-        "created_at": payment.created_at.as_ref().map(rfc3339),
+        "created_at": payment.created_at.as_ref().map(format_rfc3339_seconds),
         "revision": payment.revision,
         "originator": party(&payment.originator),
         "beneficiary": party(&payment.beneficiary),
@@ -128,15 +129,6 @@ fn is_trace_id(id: &str) -> bool {
     id.len() == 32
         && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         && id.bytes().any(|b| b != b'0')
-}
-
-fn rfc3339(at: &pbjson_types::Timestamp) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp(
-        at.seconds,
-        u32::try_from(at.nanos).unwrap_or(0),
-    )
-    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-    .unwrap_or_default()
 }
 
 /// `GET /api/payments?type=…&customer=…&from=…&to=…&status=…&currency=…&min_amount=…&max_amount=…&page_size=…&page_token=…`.
@@ -330,8 +322,8 @@ fn run_view(run: &pb::Run) -> Value {
         "acknowledged": run.acknowledged,
         "rejected": run.rejected,
         "actual_rate": (run.actual_rate * 10.0).round() / 10.0,
-        "started_at": run.started_at.as_ref().map(rfc3339),
-        "finished_at": run.finished_at.as_ref().map(rfc3339),
+        "started_at": run.started_at.as_ref().map(format_rfc3339_seconds),
+        "finished_at": run.finished_at.as_ref().map(format_rfc3339_seconds),
         "last_error": run.last_error,
     })
 }

@@ -67,9 +67,23 @@ pub fn format_rfc3339(ts: &Timestamp) -> String {
         .unwrap_or_default()
 }
 
+/// Formats an instant as RFC 3339 UTC to the second (`2026-11-25T14:56:00Z`), for people
+/// (the console, Kubernetes status).
+pub fn format_rfc3339_seconds(ts: &Timestamp) -> String {
+    from_timestamp(ts)
+        .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_to_the_second() {
+        let ts = timestamp_from_micros(1_795_618_560_123_456);
+        assert_eq!(format_rfc3339_seconds(&ts), "2026-11-25T14:56:00Z");
+    }
 
     #[test]
     fn zone_less_is_utc() {

@@ -4,12 +4,12 @@
 use super::ledger::RunLedger;
 use super::resource::{PaymentTraffic, PaymentTrafficStatus, Phase};
 use crate::runs::RunRegistry;
-use chrono::{DateTime, Utc};
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{self, Event, finalizer};
 use kube::{Resource, ResourceExt};
 use payments_core::pb;
+use payments_core::time::format_rfc3339_seconds;
 use payments_runtime::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
@@ -356,14 +356,9 @@ fn status_of(run: &pb::Run) -> PaymentTrafficStatus {
         acknowledged: run.acknowledged,
         rejected: run.rejected,
         actual_rate: Some((run.actual_rate * 10.0).round() / 10.0),
-        started_at: run.started_at.as_ref().and_then(rfc3339),
-        finished_at: run.finished_at.as_ref().and_then(rfc3339),
+        started_at: run.started_at.as_ref().map(format_rfc3339_seconds),
+        finished_at: run.finished_at.as_ref().map(format_rfc3339_seconds),
         message: (!run.last_error.is_empty()).then(|| run.last_error.clone()),
         observed_generation: None,
     }
-}
-
-fn rfc3339(at: &pbjson_types::Timestamp) -> Option<String> {
-    DateTime::<Utc>::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
