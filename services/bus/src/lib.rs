@@ -18,7 +18,7 @@ mod url;
 
 pub use error::{Error, Result};
 pub use kafka_options::{COMPRESSION_CODECS, KafkaOptions};
-pub use record::{BusRecord, Delivery, Header, headers};
+pub use record::{BusRecord, DeadLetterHeaders, Delivery, Header, headers};
 pub use url::{BusUrl, parse_bus_url};
 
 use async_trait::async_trait;

@@ -41,6 +41,33 @@ pub struct Delivery {
     pub record: BusRecord,
 }
 
+/// Why and from where a record was dead-lettered, as its headers say (each `None` when
+/// the header is missing, as on a record that was never dead-lettered).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeadLetterHeaders {
+    /// The stage that refused it (`decode`, `validate`).
+    pub stage: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// `topic/partition/offset` it came from.
+    pub source: Option<String>,
+    /// When it was dead-lettered (RFC 3339).
+    pub time: Option<String>,
+}
+
+impl Delivery {
+    /// The dead-letter headers of this record.
+    pub fn dead_letter_headers(&self) -> DeadLetterHeaders {
+        let header = |name: &str| self.record.header(name).map(str::to_owned);
+        DeadLetterHeaders {
+            stage: header(headers::DLQ_STAGE),
+            reason: header(headers::DLQ_REASON),
+            source: header(headers::DLQ_SOURCE),
+            time: header(headers::DLQ_TIME),
+        }
+    }
+}
+
 /// Header names the services agree on.
 pub mod headers {
     /// MIME type of the value: `application/x-protobuf` or `application/json`.

@@ -1,6 +1,6 @@
 //! The dead-letter topic's records as the console lists them.
 
-use payments_bus::{Bus, Delivery, headers};
+use payments_bus::{Bus, Delivery};
 use payments_core::masking::mask_digit_runs;
 use serde::Serialize;
 
@@ -50,14 +50,14 @@ pub async fn read(
 
 fn view(delivery: &Delivery) -> DeadLetterView {
     let record = &delivery.record;
-    let header = |name: &str| record.header(name).map(str::to_owned);
+    let why = delivery.dead_letter_headers();
     DeadLetterView {
         partition: delivery.partition,
         offset: delivery.offset,
-        stage: header(headers::DLQ_STAGE),
-        reason: header(headers::DLQ_REASON).map(|r| mask_digit_runs(&r)),
-        source: header(headers::DLQ_SOURCE),
-        time: header(headers::DLQ_TIME),
+        stage: why.stage,
+        reason: why.reason.map(|r| mask_digit_runs(&r)),
+        source: why.source,
+        time: why.time,
         key: String::from_utf8_lossy(&record.key).into_owned(),
         preview: mask_digit_runs(&preview(&record.value)),
         bytes: record.value.len(),
@@ -86,6 +86,7 @@ fn preview(value: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use payments_bus::headers;
 
     #[test]
     fn account_numbers_in_a_dead_letter_are_masked() {

@@ -4,7 +4,7 @@
 use crate::cli::{DlqArgs, DlqCommand, DlqListArgs, DlqReplayArgs};
 use crate::input::read_payments;
 use anyhow::Context;
-use payments_bus::{Bus, BusRecord, Delivery, headers};
+use payments_bus::{Bus, BusRecord, Delivery};
 use payments_core::{ValidationMode, pb};
 use payments_ingest::{IngestError, Ingestor, RecordKey, TraceHeader};
 use payments_processor::decode_payment;
@@ -29,14 +29,14 @@ async fn connect(url: &str) -> anyhow::Result<Bus> {
 /// (protobuf JSON) when the value still decodes, else its value as text or base64.
 fn describe(delivery: &Delivery) -> Value {
     let record = &delivery.record;
-    let header = |name: &str| record.header(name).unwrap_or_default().to_owned();
+    let why = delivery.dead_letter_headers();
     let mut out = json!({
         "partition": delivery.partition,
         "offset": delivery.offset,
-        "stage": header(headers::DLQ_STAGE),
-        "reason": header(headers::DLQ_REASON),
-        "source": header(headers::DLQ_SOURCE),
-        "time": header(headers::DLQ_TIME),
+        "stage": why.stage.unwrap_or_default(),
+        "reason": why.reason.unwrap_or_default(),
+        "source": why.source.unwrap_or_default(),
+        "time": why.time.unwrap_or_default(),
         "key": String::from_utf8_lossy(&record.key),
     });
     match decode_payment(record) {
