@@ -72,6 +72,16 @@ try {
   check(after > before && peak > 0, `the rate chart moves while the run is on (stored ${before} → ${after} payments/s, peak ${peak})`);
   await page.waitForFunction(() => document.querySelector("#runs-table tbody tr[data-run]")?.dataset.state === "COMPLETED", null, { timeout: 60000 });
   check(true, "the run completes and its row says so");
+  // Every stage counts the run, also in one process where the generator publishes in-process.
+  // (The sampler reads the counters every second: give the last batch a few samples.)
+  const counted = (t) => ["generated", "accepted", "produced", "stored"].every((stage) => t[stage] >= 4000);
+  let totals = {};
+  for (let attempt = 0; attempt < 30 && !counted(totals); attempt += 1) {
+    totals = await page.evaluate(async () => (await (await fetch("/api/pipeline")).json()).totals);
+    if (!counted(totals)) await page.waitForTimeout(500);
+  }
+  check(counted(totals),
+    `every stage counted the 4,000 payments (${JSON.stringify(totals)})`);
 
   // Filter by type: only wires come back.
   const loaded = await page.$eval("#payments-table", (t) => t.dataset.loaded || "");

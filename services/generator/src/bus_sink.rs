@@ -4,7 +4,7 @@
 use crate::PaymentSink;
 use async_trait::async_trait;
 use payments_core::{ValidationMode, pb};
-use payments_ingest::{IngestError, Ingestor, TraceHeader};
+use payments_ingest::{IngestError, Ingestor, TraceHeader, counters};
 
 /// Hands generated batches to an [`Ingestor`] in this process: each payment is validated
 /// strictly, encoded with ingest's headers and published; a batch counts once the bus
@@ -27,6 +27,7 @@ impl PaymentSink for IngestorSink {
                     payment_id,
                     violations,
                 }) => {
+                    counters::count_violations(&violations);
                     tracing::warn!(
                         payment_id,
                         violations = violations.len(),
@@ -36,8 +37,11 @@ impl PaymentSink for IngestorSink {
                 Err(e) => return Err(e.to_string()),
             }
         }
+        // Counted as ingest counts them, so the pipeline's numbers hold in one process too.
         let n = records.len() as u64;
+        counters::accepted().increment(n);
         self.0.publish(records).await.map_err(|e| e.to_string())?;
+        counters::count_produced(n);
         Ok(n)
     }
 }

@@ -2,6 +2,7 @@
 //! [`Ingestor`] is the logic; [`IngestGrpc`] serves it as `payments.v1.IngestService`.
 
 pub mod config;
+pub mod counters;
 mod ingestor;
 mod service;
 

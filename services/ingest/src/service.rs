@@ -1,6 +1,6 @@
 //! `payments.v1.IngestService` over gRPC.
 
-use crate::{IngestError, Ingestor, TraceHeader};
+use crate::{IngestError, Ingestor, TraceHeader, counters};
 use payments_bus::{BusRecord, Receipt};
 use payments_core::ValidationMode;
 use payments_core::pb::{self, ingest_service_server::IngestService};
@@ -16,13 +16,8 @@ use tracing::Instrument;
 pub const MAX_DETAILED_REJECTIONS: usize = 1_000;
 
 /// Counts a rejected record and details it while the summary has room.
-/// Counts a rejection by the first field it names (`payments_ingest_rejected_total`).
-fn count_rejection(field: &str) {
-    metrics::counter!("payments_ingest_rejected_total", "field" => field.to_owned()).increment(1);
-}
-
 fn reject(summary: &mut pb::SubmitPaymentsResponse, record: pb::RejectedRecord) {
-    count_rejection(record.violations.first().map_or("", |v| v.field.as_str()));
+    counters::count_rejected(record.violations.first().map_or("", |v| v.field.as_str()));
     summary.rejected += 1;
     if summary.rejections.len() < MAX_DETAILED_REJECTIONS {
         summary.rejections.push(record);
@@ -156,12 +151,12 @@ impl IngestGrpc {
             .await
             .map_err(|e| {
                 if let IngestError::Invalid { violations, .. } = &e {
-                    count_rejection(violations.first().map_or("", |v| v.field.as_str()));
+                    counters::count_violations(violations);
                 }
                 to_status(e)
             })?;
-        metrics::counter!("payments_ingest_accepted_total").increment(1);
-        metrics::counter!("payments_ingest_produced_total").increment(1);
+        counters::accepted().increment(1);
+        counters::count_produced(1);
         Ok(Response::new(pb::SubmitPaymentResponse {
             payment_id: submitted.payment_id,
             warnings: submitted.warnings.iter().map(|w| w.to_warning()).collect(),
@@ -178,7 +173,7 @@ impl IngestGrpc {
         let mut pending_warned = 0;
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         // Looked up once per stream, not per record: the stream is the hot path.
-        let accepted = metrics::counter!("payments_ingest_accepted_total");
+        let accepted = counters::accepted();
         loop {
             let message = match stream.message().await {
                 Ok(Some(message)) => message,
@@ -295,7 +290,7 @@ async fn confirm_oldest(
         .map_err(|e| bus_failed(summary, &IngestError::Bus(e)))?;
     summary.accepted += batch.records;
     summary.accepted_with_warnings += batch.warned;
-    metrics::counter!("payments_ingest_produced_total").increment(batch.records);
+    counters::count_produced(batch.records);
     Ok(())
 }
 
