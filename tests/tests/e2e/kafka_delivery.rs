@@ -1,7 +1,7 @@
-//! Delivery over Kafka, end to end against a real Kafka-protocol broker (Tansu, one per test
-//! on a free port, memory engine) with ingest and processor as separate processes: nothing
-//! lost, nothing doubled, through volume, a killed processor, a frozen broker and a shared
-//! consumer group. With `CI=true` a missing Tansu fails these tests.
+//! Delivery over Kafka, end to end against a real Apache Kafka broker (a private one per test,
+//! on free ports) with ingest and processor as separate processes: nothing lost, nothing
+//! doubled, through volume, a killed processor, a frozen broker, a broker killed and restarted
+//! on its log, and a shared consumer group. With `CI=true` a missing Kafka fails these tests.
 
 use crate::common;
 
@@ -75,18 +75,7 @@ async fn broker_paused_for_ten_seconds_loses_no_acknowledged_payment() {
     let dir = common::temp_dir("kafka-pause");
     let ingest = ingest_process(&broker, "partitions=3", &dir);
     let _processor = processor_process(&broker, &dir, "processor.log", &[]);
-    let payments = generated(20_000, 13);
-    let ingest_addr = ingest.grpc;
-    let submitter = tokio::spawn(async move {
-        let mut all = (Vec::new(), 0);
-        for part in payments.chunks(500) {
-            let (ok, failed) = submit(ingest_addr, part, 500).await;
-            all.0.extend(ok);
-            all.1 += failed;
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        all
-    });
+    let submitter = submit_slowly(ingest.grpc, generated(20_000, 13));
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
         !submitter.is_finished(),
@@ -119,6 +108,63 @@ async fn broker_paused_for_ten_seconds_loses_no_acknowledged_payment() {
     .await;
     assert!(count >= acknowledged.len() as i64);
     assert_stored_once(store.as_ref(), &acknowledged).await;
+}
+
+/// Submits `payments` in streams of 500 with a pause between them, so that the submission
+/// lasts long enough for something to happen to the broker in the middle of it; returns the
+/// acknowledged ids and how many streams failed.
+fn submit_slowly(
+    ingest: std::net::SocketAddr,
+    payments: Vec<payments_proto::v1::Payment>,
+) -> tokio::task::JoinHandle<(Vec<String>, u64)> {
+    tokio::spawn(async move {
+        let mut all = (Vec::new(), 0);
+        for part in payments.chunks(500) {
+            let (ok, failed) = submit(ingest, part, 500).await;
+            all.0.extend(ok);
+            all.1 += failed;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        all
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_killed_mid_stream_and_restarted_on_its_log_loses_no_acknowledged_payment() {
+    let Some(mut broker) = Broker::start() else {
+        return;
+    };
+    let dir = common::temp_dir("kafka-broker-kill");
+    let ingest = ingest_process(&broker, "partitions=3", &dir);
+    let processor = processor_process(&broker, &dir, "processor.log", &[]);
+    let submitter = submit_slowly(ingest.grpc, generated(20_000, 17));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while processor.metric("payments_processor_stored_total") < 2_000 {
+        assert!(Instant::now() < deadline, "the processor stored nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!submitter.is_finished(), "submission ended before the kill");
+    broker.kill_and_restart();
+    let (acknowledged, failed) = submitter.await.unwrap();
+    eprintln!(
+        "{} acknowledged, {failed} streams failed with an error",
+        acknowledged.len()
+    );
+    assert!(
+        acknowledged.len() >= 10_000,
+        "too few acknowledged: {}",
+        acknowledged.len()
+    );
+    let store = open_store(&dir.join("payments.db")).await;
+    let count = wait_stored(
+        store.as_ref(),
+        acknowledged.len() as i64,
+        Duration::from_secs(180),
+    )
+    .await;
+    assert!(count >= acknowledged.len() as i64);
+    assert_stored_once(store.as_ref(), &acknowledged).await;
+    assert!(processor.terminate(), "the processor did not exit cleanly");
 }
 
 #[tokio::test(flavor = "multi_thread")]

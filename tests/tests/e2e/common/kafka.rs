@@ -1,16 +1,20 @@
-//! A real Kafka-protocol broker (Tansu) per test, on a free port, with its memory engine:
-//! each test gets an empty cluster, and can pause and resume it.
+//! A private Apache Kafka broker per test (KRaft, one node, on free ports, in a folder of its
+//! own), started through `scripts/run-test-server kafka`: each test gets an empty cluster
+//! that it can freeze, kill and restart without disturbing the others.
 
 use super::in_ci;
-use std::net::TcpStream;
-use std::path::PathBuf;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A running Tansu broker; killed when dropped.
+/// A running Kafka broker; killed when dropped.
 pub struct Broker {
     child: Child,
     port: u16,
+    controller_port: u16,
+    dir: PathBuf,
 }
 
 /// A port nothing listens on right now.
@@ -21,57 +25,49 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// The `tansu` binary: `$PAYMENTS_TEST_TANSU`, `tansu` on PATH, or `~/.cargo/bin/tansu`.
-fn tansu_binary() -> Option<PathBuf> {
-    if let Ok(path) = std::env::var("PAYMENTS_TEST_TANSU") {
-        return Some(PathBuf::from(path));
+/// The repository's `scripts/` folder.
+pub fn scripts_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts"))
+}
+
+/// The folder `scripts/install-test-tools` installs the test servers into.
+pub fn servers_home() -> PathBuf {
+    std::env::var_os("PAYMENTS_SERVERS_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/payments-servers")))
+        .unwrap_or_default()
+}
+
+/// Whether Kafka's jars are installed; outside CI a missing install skips the test (after
+/// saying so), in CI (`CI=true`) it fails it.
+fn kafka_installed() -> bool {
+    if servers_home().join("kafka/libs/.installed").is_file() {
+        return true;
     }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("tansu"))
-            .find(|p| p.is_file())
-    });
-    on_path.or_else(|| {
-        let home = std::env::var_os("HOME")?;
-        Some(PathBuf::from(home).join(".cargo/bin/tansu")).filter(|p| p.is_file())
-    })
+    assert!(
+        !in_ci(),
+        "Apache Kafka is not installed; scripts/install-test-tools installs it"
+    );
+    eprintln!("skipping: Apache Kafka is not installed (scripts/install-test-tools)");
+    false
 }
 
 impl Broker {
-    /// Starts a broker, or returns `None` (after saying so) when Tansu is not installed
-    /// outside CI. In CI (`CI=true`) a missing Tansu fails the test.
+    /// Starts a broker and waits until it answers a metadata request, or returns `None`
+    /// (after saying so) when Kafka is not installed outside CI.
     pub fn start() -> Option<Self> {
-        let Some(binary) = tansu_binary() else {
-            assert!(
-                !in_ci(),
-                "tansu is not installed; scripts/install-test-tools installs it"
-            );
-            eprintln!("skipping: tansu is not installed (scripts/install-test-tools)");
+        if !kafka_installed() {
             return None;
-        };
-        let port = free_port();
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(&binary)
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-                "--storage-engine",
-                "memory://tansu/",
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let broker = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(50));
         }
+        let dir = super::temp_dir("kafka-broker");
+        let (port, controller_port) = (free_port(), free_port());
+        let mut broker = Self {
+            child: spawn(port, controller_port, &dir),
+            port,
+            controller_port,
+            dir,
+        };
+        broker.wait_ready();
         Some(broker)
     }
 
@@ -98,6 +94,66 @@ impl Broker {
     pub fn resume(&self) {
         signal(self.child.id(), "-CONT");
     }
+
+    /// Kills the broker with SIGKILL (no shutdown, no final flush) and starts it again on the
+    /// same ports and log, then waits until it answers.
+    pub fn kill_and_restart(&mut self) {
+        signal(self.child.id(), "-KILL");
+        let _ = self.child.wait();
+        self.child = spawn(self.port, self.controller_port, &self.dir);
+        self.wait_ready();
+    }
+
+    /// Waits (up to 90 s) until the broker answers a metadata request with itself in it.
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let client: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", self.address())
+            .set("log_level", "0")
+            .create()
+            .expect("a Kafka client");
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "the Kafka broker exited with {status}; its log: {}",
+                    self.dir.join("broker.log").display()
+                );
+            }
+            let answered = client
+                .fetch_metadata(None, Duration::from_secs(2))
+                .is_ok_and(|m| !m.brokers().is_empty());
+            if answered {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the Kafka broker on {} did not answer within 90 s; its log: {}",
+                self.port,
+                self.dir.join("broker.log").display()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Starts `run-test-server kafka` in `dir` (its data, config and `broker.log`); on a folder
+/// that already has a log, the broker resumes from it.
+fn spawn(port: u16, controller_port: u16, dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("broker.log")).expect("creating the broker log");
+    let log_err = log.try_clone().expect("cloning the broker log");
+    Command::new(scripts_dir().join("run-test-server"))
+        .args(["kafka", "--port", &port.to_string()])
+        .args(["--controller-port", &controller_port.to_string()])
+        .arg("--dir")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .spawn()
+        .expect("starting scripts/run-test-server kafka")
 }
 
 /// Sends `sig` (e.g. `-KILL`) to process `pid`.
@@ -114,6 +170,7 @@ impl Drop for Broker {
         signal_quietly(self.child.id(), "-CONT");
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(self.dir.join("data"));
     }
 }
 
