@@ -1,6 +1,6 @@
 //! `kafka://` URL options: brokers, topic layout and client tuning.
 
-use crate::{Error, Result};
+use crate::{Error, Result, ValueEncoding};
 use std::time::Duration;
 
 /// Compression codecs the producer may use.
@@ -29,6 +29,8 @@ pub struct KafkaOptions {
     pub session_timeout: Duration,
     /// How long start-up waits for a broker to answer (`connect_timeout_ms=`, default 5000).
     pub connect_timeout: Duration,
+    /// How producers encode a payment in a record's value (`encoding=`, default protobuf).
+    pub encoding: ValueEncoding,
     /// Extra librdkafka settings, passed verbatim: `librdkafka.<name>=<value>`.
     pub extra: Vec<(String, String)>,
 }
@@ -65,6 +67,7 @@ impl KafkaOptions {
             queue_max: 100_000,
             session_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
+            encoding: ValueEncoding::Protobuf,
             extra: Vec::new(),
         };
         for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -113,6 +116,13 @@ impl KafkaOptions {
                     options.connect_timeout =
                         Duration::from_millis(positive("connect_timeout_ms")?);
                 }
+                "encoding" => {
+                    options.encoding = ValueEncoding::parse(value).ok_or_else(|| {
+                        invalid(format!(
+                            "encoding {value:?} is not one of protobuf, json"
+                        ))
+                    })?;
+                }
                 other => match other.strip_prefix("librdkafka.") {
                     Some(setting) if !setting.is_empty() => {
                         options.extra.push((setting.to_owned(), value.to_owned()));
@@ -121,7 +131,8 @@ impl KafkaOptions {
                         return Err(invalid(format!(
                             "unknown option {other:?} (kafka:// takes partitions, replication, \
                              compression, linger_ms, delivery_timeout_ms, queue_max, \
-                             session_timeout_ms, connect_timeout_ms and librdkafka.<setting>)"
+                             session_timeout_ms, connect_timeout_ms, encoding and \
+                             librdkafka.<setting>)"
                         )));
                     }
                 },
@@ -132,8 +143,12 @@ impl KafkaOptions {
 
     /// The URL these options came from, normalized (for logs and `describe`).
     pub fn describe(&self) -> String {
+        let encoding = match self.encoding {
+            ValueEncoding::Protobuf => "",
+            ValueEncoding::Json => "&encoding=json",
+        };
         format!(
-            "kafka://{}?partitions={}&replication={}&compression={}",
+            "kafka://{}?partitions={}&replication={}&compression={}{encoding}",
             self.brokers, self.partitions, self.replication, self.compression
         )
     }
@@ -152,6 +167,11 @@ mod tests {
         let o = parse("kafka://127.0.0.1:9092")?;
         assert_eq!((o.partitions, o.replication), (3, 1));
         assert_eq!(o.compression, "lz4");
+        assert_eq!(o.encoding, ValueEncoding::Protobuf);
+        assert_eq!(
+            parse("kafka://h:1?encoding=json")?.encoding,
+            ValueEncoding::Json
+        );
         let o = parse(
             "kafka://a:1,b:2?partitions=6&replication=3&compression=gzip&linger_ms=0&librdkafka.client.id=x",
         )?;
@@ -170,5 +190,6 @@ mod tests {
         assert!(err("kafka://h:1?partitions=0").contains("partitions must be a positive integer"));
         assert!(err("kafka://h:1?compression=brotli").contains("not one of none, gzip"));
         assert!(err("kafka://h:1?topic=x").contains("unknown option \"topic\""));
+        assert!(err("kafka://h:1?encoding=avro").contains("not one of protobuf, json"));
     }
 }

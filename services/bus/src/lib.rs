@@ -18,7 +18,7 @@ mod url;
 
 pub use error::{Error, Result};
 pub use kafka_options::{COMPRESSION_CODECS, KafkaOptions};
-pub use record::{BusRecord, DeadLetterHeaders, Delivery, Header, headers};
+pub use record::{BusRecord, DeadLetterHeaders, Delivery, Header, ValueEncoding, headers};
 pub use url::{BusUrl, parse_bus_url};
 
 use async_trait::async_trait;
@@ -106,6 +106,7 @@ pub fn require_networked(url: &str, service: &str) -> Result<()> {
 #[derive(Clone)]
 pub struct Bus {
     backend: Backend,
+    encoding: ValueEncoding,
 }
 
 #[derive(Clone)]
@@ -119,18 +120,29 @@ impl Bus {
     /// Connects to the bus at `url`. Unknown schemes are an error that names the
     /// supported ones; an unreachable Kafka cluster is [`Error::Unreachable`].
     pub async fn connect(url: &str) -> Result<Self> {
-        let backend = match parse_bus_url(url)? {
-            BusUrl::Memory { capacity } => {
-                Backend::Memory(Arc::new(memory::MemoryBus::new(capacity)))
-            }
+        let (backend, encoding) = match parse_bus_url(url)? {
+            BusUrl::Memory { capacity } => (
+                Backend::Memory(Arc::new(memory::MemoryBus::new(capacity))),
+                ValueEncoding::Protobuf,
+            ),
             #[cfg(feature = "kafka")]
             BusUrl::Kafka(options) => {
-                Backend::Kafka(Arc::new(kafka::KafkaBus::connect(options).await?))
+                let encoding = options.encoding;
+                (
+                    Backend::Kafka(Arc::new(kafka::KafkaBus::connect(options).await?)),
+                    encoding,
+                )
             }
             #[cfg(not(feature = "kafka"))]
             BusUrl::Kafka(_) => return Err(Error::FeatureDisabled { scheme: "kafka" }),
         };
-        Ok(Self { backend })
+        Ok(Self { backend, encoding })
+    }
+
+    /// How this bus's producers encode payments (the URL's `encoding=`; protobuf unless
+    /// it says `json`). Consumers read either.
+    pub fn value_encoding(&self) -> ValueEncoding {
+        self.encoding
     }
 
     /// The start-up of a process that must reach its peers over the network: refuses an

@@ -88,6 +88,38 @@ pub mod headers {
     pub const DLQ_TIME: &str = "dlq-time";
     /// Protobuf content type.
     pub const PROTOBUF: &str = "application/x-protobuf";
+    /// JSON content type (a payment in proto3 JSON, or the seed's JSON).
+    pub const JSON: &str = "application/json";
     /// Schema name of a payment.
     pub const PAYMENT_SCHEMA: &str = "payments.v1.Payment";
+}
+
+/// How a payment is encoded in a record's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValueEncoding {
+    /// `payments.v1.Payment` as protobuf (`application/x-protobuf`): compact, the default.
+    #[default]
+    Protobuf,
+    /// The payment as proto3 JSON (`application/json`): readable with Kafka's console
+    /// consumer and any JSON tool, about three times larger.
+    Json,
+}
+
+impl ValueEncoding {
+    /// `protobuf` or `json`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "protobuf" => Some(Self::Protobuf),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+
+    /// The `content-type` header value of a record encoded this way.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Protobuf => headers::PROTOBUF,
+            Self::Json => headers::JSON,
+        }
+    }
 }

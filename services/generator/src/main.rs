@@ -40,11 +40,10 @@ async fn run() -> anyhow::Result<()> {
         None => None,
     };
     let local_sink = bus.as_ref().map(|bus| {
-        Arc::new(IngestorSink(Ingestor::new(
-            bus.producer(),
-            args.topic.clone(),
-            args.key,
-        ))) as Arc<dyn PaymentSink>
+        Arc::new(IngestorSink(
+            Ingestor::new(bus.producer(), args.topic.clone(), args.key)
+                .with_encoding(bus.value_encoding()),
+        )) as Arc<dyn PaymentSink>
     });
     let stop = shutdown::on_signal();
     let generator = GeneratorGrpc::new(args.customers, local_sink, ingest_client, stop.clone());

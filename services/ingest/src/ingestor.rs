@@ -1,7 +1,7 @@
 //! [`Ingestor`]: normalize, validate, encode, publish.
 
 use bytes::Bytes;
-use payments_bus::{BusRecord, Producer, Receipt, headers};
+use payments_bus::{BusRecord, Producer, Receipt, ValueEncoding, headers};
 use payments_core::{
     FieldViolation, PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb,
 };
@@ -81,12 +81,30 @@ pub struct Submitted {
     pub warnings: Vec<FieldViolation>,
 }
 
+/// `payment` as a record value in `encoding`, and the content type it was encoded in. A
+/// payment proto3 JSON cannot express (an enum number no name stands for) goes as protobuf,
+/// which the processor reads as well, rather than not at all.
+fn encode(payment: &pb::Payment, encoding: ValueEncoding) -> (Bytes, ValueEncoding) {
+    if encoding == ValueEncoding::Json {
+        match serde_json::to_vec(payment) {
+            Ok(json) => return (Bytes::from(json), ValueEncoding::Json),
+            Err(error) => tracing::warn!(
+                payment_id = %payment.payment_id,
+                %error,
+                "payment has no json form, published as protobuf"
+            ),
+        }
+    }
+    (Bytes::from(payment.encode_to_vec()), ValueEncoding::Protobuf)
+}
+
 /// Validates payments and puts them on the bus.
 #[derive(Clone)]
 pub struct Ingestor {
     producer: Arc<dyn Producer>,
     topic: String,
     key: RecordKey,
+    encoding: ValueEncoding,
 }
 
 impl Ingestor {
@@ -96,7 +114,15 @@ impl Ingestor {
             producer,
             topic: topic.into(),
             key,
+            encoding: ValueEncoding::Protobuf,
         }
+    }
+
+    /// The same ingestor, encoding record values as `encoding` says (protobuf by default;
+    /// a bus's [`payments_bus::Bus::value_encoding`] is what its URL asks for).
+    pub fn with_encoding(mut self, encoding: ValueEncoding) -> Self {
+        self.encoding = encoding;
+        self
     }
 
     /// Normalizes and validates `payment`; on success returns the bus record to publish,
@@ -118,13 +144,14 @@ impl Ingestor {
             }
         };
         payment.warnings = warnings.iter().map(FieldViolation::to_warning).collect();
+        let (value, encoding) = encode(&payment, self.encoding);
         let record = BusRecord {
             key: self.key.of(&payment),
-            value: Bytes::from(payment.encode_to_vec()),
+            value,
             headers: vec![
                 (
                     headers::CONTENT_TYPE.into(),
-                    Bytes::from_static(headers::PROTOBUF.as_bytes()),
+                    Bytes::from_static(encoding.content_type().as_bytes()),
                 ),
                 (
                     headers::SCHEMA.into(),

@@ -27,7 +27,8 @@ async fn run() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to bus {}", args.bus))?;
     let stop = shutdown::on_signal();
-    let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key);
+    let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key)
+        .with_encoding(bus.value_encoding());
     let routes = GrpcRoutes::new()
         .with_tls(tls)
         .require_bearer(tokens)

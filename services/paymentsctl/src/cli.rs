@@ -480,10 +480,6 @@ pub enum HbaseCommand {
     /// Create table `payments` (family `cf`, as the seed's create_table.hbase) and its id
     /// index `payments_by_id`, unless they exist.
     Init(HbaseInitArgs),
-    /// Serve the in-memory HBase Thrift stand-in (the server the tests use where no HBase
-    /// runs) until Ctrl-C: for trying `hbase://` without HBase. Nothing is kept on disk,
-    /// and only part of the filter language is understood.
-    ServeStandin(HbaseStandinArgs),
 }
 
 /// `paymentsctl hbase init`.
@@ -493,14 +489,6 @@ pub struct HbaseInitArgs {
     /// `payments` by default).
     #[arg(long, env = "PAYMENTS_HBASE", default_value = "hbase://127.0.0.1:9090")]
     pub hbase: String,
-}
-
-/// `paymentsctl hbase serve-standin`.
-#[derive(Debug, Clone, Args)]
-pub struct HbaseStandinArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:9090")]
-    pub listen: String,
 }
 
 /// `paymentsctl bench-sink`.

@@ -144,7 +144,8 @@ impl RunningStack {
             bus.producer(),
             payments_bus::PAYMENTS_TOPIC,
             RecordKey::PaymentId,
-        );
+        )
+        .with_encoding(bus.value_encoding());
         // Traffic runs (`--rate` and StartRun) stop first when the stack drains.
         let stop_traffic = Shutdown::new();
         let generator = GeneratorGrpc::new(

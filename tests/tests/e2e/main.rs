@@ -19,6 +19,7 @@ mod grpc_surface;
 mod kafka_bus;
 mod kafka_dead_letters;
 mod kafka_delivery;
+mod kafka_tools;
 mod metrics;
 mod runs;
 mod security;

@@ -5,7 +5,7 @@ use crate::{BusRecord, Consumer, Delivery, KafkaOptions, Result};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::FutureExt;
-use rdkafka::ClientContext;
+use rdkafka::{ClientConfig, ClientContext};
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance, StreamConsumer,
 };
@@ -22,6 +22,10 @@ use std::time::Duration;
 /// Reads one topic as a member of a consumer group; see [`Consumer`].
 pub struct KafkaConsumer {
     consumer: StreamConsumer<GroupContext>,
+    /// What [`KafkaConsumer::new`] configured, kept to replace a consumer that librdkafka
+    /// declared failed for good.
+    config: ClientConfig,
+    topic: String,
     lag: Arc<AtomicI64>,
     assigned: Arc<AtomicUsize>,
 }
@@ -111,13 +115,6 @@ impl KafkaConsumer {
         group: &str,
         instance_id: Option<&str>,
     ) -> Result<Self> {
-        let lag = Arc::new(AtomicI64::new(0));
-        let assigned = Arc::new(AtomicUsize::new(0));
-        let context = GroupContext {
-            topic: topic.to_owned(),
-            lag: lag.clone(),
-            assigned: assigned.clone(),
-        };
         let mut config = client_config(options);
         config
             .set("group.id", group)
@@ -133,18 +130,56 @@ impl KafkaConsumer {
         if let Some(instance_id) = instance_id {
             config.set("group.instance.id", instance_id);
         }
-        let consumer: StreamConsumer<GroupContext> = config
-            .create_with_context(context)
-            .map_err(|e| kafka_error("create consumer", e))?;
-        consumer
-            .subscribe(&[topic])
-            .map_err(|e| kafka_error("subscribe", e))?;
+        let lag = Arc::new(AtomicI64::new(0));
+        let assigned = Arc::new(AtomicUsize::new(0));
+        let consumer = subscribe(&config, topic, &lag, &assigned)?;
         Ok(Self {
             consumer,
+            config,
+            topic: topic.to_owned(),
             lag,
             assigned,
         })
     }
+
+    /// When librdkafka has declared this consumer failed for good (a fatal error, such as a
+    /// static member fenced after the broker restarted and the group moved on without it),
+    /// replaces it with a new one that joins the group again. What was delivered but not
+    /// committed is delivered again, which the sinks' upserts make harmless.
+    fn recover_from_fatal_error(&mut self) -> Result<()> {
+        let Some((code, reason)) = self.consumer.client().fatal_error() else {
+            return Ok(());
+        };
+        tracing::warn!(
+            error = %code,
+            reason,
+            "kafka consumer failed for good; joining the group again with a new consumer"
+        );
+        self.assigned.store(0, Ordering::Relaxed);
+        self.consumer = subscribe(&self.config, &self.topic, &self.lag, &self.assigned)?;
+        Ok(())
+    }
+}
+
+/// A new consumer from `config`, subscribed to `topic`, reporting into `lag` and `assigned`.
+fn subscribe(
+    config: &ClientConfig,
+    topic: &str,
+    lag: &Arc<AtomicI64>,
+    assigned: &Arc<AtomicUsize>,
+) -> Result<StreamConsumer<GroupContext>> {
+    let context = GroupContext {
+        topic: topic.to_owned(),
+        lag: lag.clone(),
+        assigned: assigned.clone(),
+    };
+    let consumer: StreamConsumer<GroupContext> = config
+        .create_with_context(context)
+        .map_err(|e| kafka_error("create consumer", e))?;
+    consumer
+        .subscribe(&[topic])
+        .map_err(|e| kafka_error("subscribe", e))?;
+    Ok(consumer)
 }
 
 /// Copies a message out of librdkafka's buffer.
@@ -184,7 +219,9 @@ impl Consumer for KafkaConsumer {
             Ok(Ok(message)) => to_delivery(&message),
             Ok(Err(error)) => {
                 // Transient (a broker away, a rebalance): librdkafka reconnects by itself.
+                // Fatal: only a new consumer gets going again.
                 tracing::warn!(%error, "kafka poll failed; retrying");
+                self.recover_from_fatal_error()?;
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 return Ok(Vec::new());
             }
@@ -239,6 +276,12 @@ impl Consumer for KafkaConsumer {
     }
 
     async fn close(&mut self) -> Result<()> {
+        if let Some((code, reason)) = self.consumer.client().fatal_error() {
+            // Nothing can be committed any more; the group's next member gets the records
+            // after the last commit again.
+            tracing::warn!(error = %code, reason, "kafka consumer failed for good; left without a commit");
+            return Ok(());
+        }
         match self.consumer.commit_consumer_state(CommitMode::Sync) {
             Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
             Err(error) => return Err(kafka_error("commit on close", error)),

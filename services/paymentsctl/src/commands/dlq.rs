@@ -122,7 +122,8 @@ async fn replay(args: DlqReplayArgs) -> anyhow::Result<()> {
     } else {
         ValidationMode::Strict
     };
-    let ingestor = Ingestor::new(bus.producer(), args.to.clone(), RecordKey::PaymentId);
+    let ingestor = Ingestor::new(bus.producer(), args.to.clone(), RecordKey::PaymentId)
+        .with_encoding(bus.value_encoding());
     let trace = TraceHeader::new_root();
     let mut records: Vec<BusRecord> = Vec::new();
     let mut still_bad = 0u64;

@@ -34,7 +34,7 @@ pub struct Connections {
 
 /// What HBase said, from an exception it threw or a failure on the wire; and whether the
 /// connection is still usable.
-fn explain(error: thrift::Error) -> (String, bool) {
+pub fn explain(error: thrift::Error) -> (String, bool) {
     match error {
         thrift::Error::User(e) => {
             let message = if let Some(e) = e.downcast_ref::<IOError>() {

@@ -117,12 +117,7 @@ pub async fn init(url: &str) -> Result<Vec<TableCreated>> {
         let name = table.clone().into_bytes();
         let outcome = connections
             .call_raw("createTable", move |c| {
-                let family = ColumnDescriptor {
-                    name: Some(format!("{}:", row::FAMILY).into_bytes()),
-                    max_versions: Some(1),
-                    ..ColumnDescriptor::default()
-                };
-                c.create_table(name, vec![family])
+                c.create_table(name, vec![family_descriptor()])
             })
             .await?;
         match outcome {
@@ -135,11 +130,33 @@ pub async fn init(url: &str) -> Result<Vec<TableCreated>> {
                 created: false,
             }),
             Err(e) => {
-                return Err(Error::Backend(format!("hbase createTable {table}: {e}")));
+                let (message, _) = connection::explain(e);
+                return Err(Error::Backend(format!(
+                    "hbase createTable {table}: {message}"
+                )));
             }
         }
     }
     Ok(report)
+}
+
+/// Family `cf` as the HBase shell's `create 'payments', 'cf'` (the seed's
+/// `create_table.hbase`) makes it: one version, no compression, row Bloom filter, block
+/// cache on, cells kept forever. Every field is set: the generated Thrift struct defaults to
+/// zero values (compression "", time to live 0), which HBase refuses or would expire at once,
+/// not to the defaults of HBase's IDL.
+fn family_descriptor() -> ColumnDescriptor {
+    ColumnDescriptor {
+        name: Some(format!("{}:", row::FAMILY).into_bytes()),
+        max_versions: Some(1),
+        compression: Some("NONE".into()),
+        in_memory: Some(false),
+        bloom_filter_type: Some("ROW".into()),
+        bloom_filter_vector_size: Some(0),
+        bloom_filter_nb_hashes: Some(0),
+        block_cache_enabled: Some(true),
+        time_to_live: Some(i32::MAX),
+    }
 }
 
 /// Payments in HBase.

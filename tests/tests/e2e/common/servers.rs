@@ -1,7 +1,9 @@
-//! The data servers the tests write to, each test in a space of its own: fresh PostgreSQL
-//! databases (`PAYMENTS_TEST_POSTGRES`, default `postgres://postgres@127.0.0.1:5432/postgres`),
-//! Redis key prefixes (`PAYMENTS_TEST_REDIS`) and MongoDB databases on the nx-27017 stand-in
-//! (`PAYMENTS_TEST_MONGODB`). Unreachable servers skip a test, except in CI where they fail it.
+//! The shared data servers the tests write to (`scripts/start-test-servers` starts them), each
+//! test in a space of its own: fresh PostgreSQL databases (`PAYMENTS_TEST_POSTGRES`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), Redis key prefixes (`PAYMENTS_TEST_REDIS`),
+//! MongoDB databases on FerretDB (`PAYMENTS_TEST_MONGODB`) and HBase tables behind its Thrift
+//! gateway (`PAYMENTS_TEST_HBASE`). Unreachable servers skip a test, except in CI where they
+//! fail it.
 
 use super::in_ci;
 use sqlx::Connection;
@@ -74,9 +76,9 @@ pub async fn redis_url(name: &str) -> Option<String> {
     ))
 }
 
-/// A `mongodb://` URL of a database of this test's own on the nx-27017 stand-in
-/// (`PAYMENTS_TEST_MONGODB`, default `mongodb://127.0.0.1:27017`), or `None` (after saying
-/// so) when it is unreachable outside CI; in CI that fails the test.
+/// A `mongodb://` URL of a database of this test's own on FerretDB (`PAYMENTS_TEST_MONGODB`,
+/// default `mongodb://127.0.0.1:27017`), or `None` (after saying so) when it is unreachable
+/// outside CI; in CI that fails the test.
 pub async fn mongodb_url(name: &str) -> Option<String> {
     let server = std::env::var("PAYMENTS_TEST_MONGODB")
         .unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into());
@@ -84,15 +86,32 @@ pub async fn mongodb_url(name: &str) -> Option<String> {
         .trim_start_matches("mongodb://")
         .trim_end_matches('/');
     if let Err(e) = std::net::TcpStream::connect(address) {
-        assert!(
-            !in_ci(),
-            "MongoDB (nx-27017) at {server} is unreachable: {e}"
-        );
-        eprintln!("skipping: MongoDB (nx-27017) at {server} is unreachable: {e}");
+        assert!(!in_ci(), "MongoDB (FerretDB) at {server} is unreachable: {e}");
+        eprintln!("skipping: MongoDB (FerretDB) at {server} is unreachable: {e}");
         return None;
     }
     Some(format!(
         "{server}/payments_e2e_{name}_{}",
         std::process::id()
     ))
+}
+
+/// An `hbase://` URL of a table of this test's own (created with `paymentsctl hbase init`'s
+/// code) behind the HBase Thrift gateway (`PAYMENTS_TEST_HBASE`, default
+/// `hbase://127.0.0.1:9090`), or `None` (after saying so) when HBase does not answer outside
+/// CI; in CI that fails the test.
+pub async fn hbase_url(name: &str) -> Option<String> {
+    let server =
+        std::env::var("PAYMENTS_TEST_HBASE").unwrap_or_else(|_| "hbase://127.0.0.1:9090".into());
+    let url = format!(
+        "{}?table=e2e_{name}_{}",
+        server.trim_end_matches('/'),
+        std::process::id()
+    );
+    if let Err(e) = payments_store::hbase::init(&url).await {
+        assert!(!in_ci(), "HBase at {server} does not answer: {e}");
+        eprintln!("skipping: HBase at {server} does not answer: {e}");
+        return None;
+    }
+    Some(url)
 }
