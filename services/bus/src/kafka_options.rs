@@ -118,9 +118,7 @@ impl KafkaOptions {
                 }
                 "encoding" => {
                     options.encoding = ValueEncoding::parse(value).ok_or_else(|| {
-                        invalid(format!(
-                            "encoding {value:?} is not one of protobuf, json"
-                        ))
+                        invalid(format!("encoding {value:?} is not one of protobuf, json"))
                     })?;
                 }
                 other => match other.strip_prefix("librdkafka.") {

@@ -95,7 +95,10 @@ fn encode(payment: &pb::Payment, encoding: ValueEncoding) -> (Bytes, ValueEncodi
             ),
         }
     }
-    (Bytes::from(payment.encode_to_vec()), ValueEncoding::Protobuf)
+    (
+        Bytes::from(payment.encode_to_vec()),
+        ValueEncoding::Protobuf,
+    )
 }
 
 /// Validates payments and puts them on the bus.

@@ -59,8 +59,7 @@ async fn ach_pages(addr: std::net::SocketAddr) -> Vec<Vec<String>> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn fifty_thousand_payments_into_sqlite_postgres_redis_and_hbase_agree_and_survive_a_replay()
- {
+async fn fifty_thousand_payments_into_sqlite_postgres_redis_and_hbase_agree_and_survive_a_replay() {
     let Some(broker) = Broker::start() else {
         return;
     };

@@ -92,8 +92,10 @@ async fn kafkas_console_consumer_consumer_groups_and_topics_tools_read_our_topic
         "--property",
         "print.headers=true",
     ]);
-    let submitted: HashMap<&str, &pb::Payment> =
-        payments.iter().map(|p| (p.payment_id.as_str(), p)).collect();
+    let submitted: HashMap<&str, &pb::Payment> = payments
+        .iter()
+        .map(|p| (p.payment_id.as_str(), p))
+        .collect();
     let lines: Vec<&str> = printed.lines().collect();
     assert_eq!(lines.len(), 60, "{printed}");
     for line in lines {

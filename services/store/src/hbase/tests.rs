@@ -13,14 +13,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// `host:port` of the shared HBase Thrift gateway, or `None` (after saying so) when it does
 /// not answer outside CI; in CI that fails the test.
 async fn gateway() -> Option<String> {
-    let url = std::env::var("PAYMENTS_TEST_HBASE")
-        .unwrap_or_else(|_| "hbase://127.0.0.1:9090".into());
+    let url =
+        std::env::var("PAYMENTS_TEST_HBASE").unwrap_or_else(|_| "hbase://127.0.0.1:9090".into());
     let address = match HbaseLocation::parse(&url) {
         Ok(location) => location.address,
         Err(e) => panic!("PAYMENTS_TEST_HBASE: {e}"),
     };
     let connections = Connections::new(address.clone());
-    match connections.call("getTableNames", |c| c.get_table_names()).await {
+    match connections
+        .call("getTableNames", |c| c.get_table_names())
+        .await
+    {
         Ok(_) => Some(address),
         Err(e) => {
             let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
@@ -134,7 +137,10 @@ async fn init_creates_both_tables_once() {
     };
     let mut tables = Tables::new(&address);
     let url = tables.url("ledger");
-    let table = url.rsplit_once('=').map(|(_, t)| t.to_owned()).unwrap_or_default();
+    let table = url
+        .rsplit_once('=')
+        .map(|(_, t)| t.to_owned())
+        .unwrap_or_default();
     let created = |table: &str, created: bool| TableCreated {
         table: table.into(),
         created,
@@ -153,7 +159,10 @@ async fn rows_keep_the_seed_key_and_columns() {
     };
     let mut tables = Tables::new(&address);
     let url = tables.url("columns");
-    let table = url.rsplit_once('=').map(|(_, t)| t.to_owned()).unwrap_or_default();
+    let table = url
+        .rsplit_once('=')
+        .map(|(_, t)| t.to_owned())
+        .unwrap_or_default();
     let store = initialised(&url).await;
     let payment = ach_payment("ACH-SEED-1", 0);
     assert_eq!(

@@ -1,13 +1,13 @@
 //! `mongodb://HOST[:PORT]/DB`: one document per payment in collection `payments`, `_id` =
 //! payment id; the payment nested as the model has it (proto3 JSON field names) under
 //! `payment`, flat fields for every query pattern (with an index each), and the protobuf
-//! `body` that reads back exactly. Batches are one `update` command of upserts, each
-//! guarded by revision.
+//! `body` that reads back exactly. A batch reads the stored revisions, then deletes the
+//! older documents and inserts the newer ones (see `write`).
 
 mod query;
+mod write;
 
 use crate::columns::{PaymentColumns, decode_body};
-use crate::latest::latest_revisions;
 use crate::{Error, Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
 use mongodb::bson::{Bson, Document, doc, spec::BinarySubtype};
@@ -111,7 +111,7 @@ async fn create_missing_indexes(payments: &Collection<Document>) -> Result<()> {
 }
 
 /// The stored document of `payment`.
-fn document(payment: &pb::Payment) -> Result<Document> {
+pub(crate) fn document(payment: &pb::Payment) -> Result<Document> {
     let c = PaymentColumns::new(payment);
     let nested = serde_json::to_value(payment)
         .ok()
@@ -141,44 +141,7 @@ fn document(payment: &pb::Payment) -> Result<Document> {
 #[async_trait]
 impl Sink for MongoStore {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
-        if payments.is_empty() {
-            return Ok(0);
-        }
-        let mut updates = Vec::with_capacity(payments.len());
-        for payment in latest_revisions(payments) {
-            let mut document = document(payment)?;
-            document.remove("_id");
-            updates.push(doc! {
-                // Matches only an older revision; when a newer one is stored the upsert's
-                // insert collides on _id (11000), which means "already newer".
-                "q": { "_id": &payment.payment_id, "revision": { "$lt": i64::from(payment.revision) } },
-                "u": { "$set": document },
-                "upsert": true,
-            });
-        }
-        let reply = self
-            .database
-            .run_command(doc! { "update": COLLECTION, "updates": updates, "ordered": false })
-            .await
-            .map_err(|e| backend("update", e))?;
-        if let Ok(errors) = reply.get_array("writeErrors") {
-            for error in errors {
-                let error = error.as_document();
-                let code = lenient_i64(error.and_then(|e| e.get("code")));
-                if code != 11_000 {
-                    let message = error
-                        .and_then(|e| e.get_str("errmsg").ok())
-                        .unwrap_or_default();
-                    return Err(backend("upsert", format!("code {code}: {message}")));
-                }
-            }
-        }
-        let upserted = reply
-            .get_array("upserted")
-            .map(|u| u.len() as i64)
-            .unwrap_or(0);
-        let modified = lenient_i64(reply.get("nModified"));
-        Ok(u64::try_from(upserted + modified).unwrap_or(0))
+        write::upsert_batch(&self.database, &self.payments, payments).await
     }
 
     async fn ping(&self) -> Result<()> {

@@ -4,8 +4,9 @@ use super::{backend, body_of, lenient_i64};
 use crate::{Cursor, MAX_PAGE_SIZE, Page, PageRequest, PaymentFilter, Result, Stats};
 use futures::TryStreamExt;
 use mongodb::Collection;
-use mongodb::bson::{Bson, Document, doc};
+use mongodb::bson::{Document, doc};
 use payments_core::pb;
+use std::collections::BTreeMap;
 
 /// The query document for `filter` (and the cursor).
 fn to_query(filter: &PaymentFilter, after: Option<&Cursor>) -> Document {
@@ -94,18 +95,50 @@ pub async fn list(
     })
 }
 
-/// Counts and totals by rail, currency and status (a `$group` aggregation).
+/// Counts and totals by rail, currency and status: `$group` aggregations on the compound
+/// key (rail, status, currency).
+///
+/// Two aggregations of one accumulator each rather than one of two: FerretDB 1.24 computes
+/// only the first accumulator of a `$group` and answers 0 for the others (its group stage
+/// hands every accumulator the same, already consumed, iterator).
 pub async fn stats(payments: &Collection<Document>, filter: &PaymentFilter) -> Result<Stats> {
+    let counts = group_by_kind(payments, filter, doc! { "$sum": 1 }).await?;
+    let sums = group_by_kind(payments, filter, doc! { "$sum": "$amountMinor" }).await?;
+    Ok(Stats::from_groups(counts.into_iter().map(
+        |(key, count)| {
+            let sum = sums.get(&key).copied().unwrap_or_default();
+            let (rail, status, currency) = key;
+            (
+                pb::PaymentType::try_from(rail)
+                    .unwrap_or_default()
+                    .as_str_name()
+                    .to_owned(),
+                pb::PaymentStatus::try_from(status)
+                    .unwrap_or_default()
+                    .as_str_name()
+                    .to_owned(),
+                currency,
+                count,
+                i128::from(sum),
+            )
+        },
+    )))
+}
+
+/// (rail, status, currency) of a stats group.
+type GroupKey = (i32, i32, String);
+
+/// `accumulator` over the payments matching `filter`, per (rail, status, currency).
+async fn group_by_kind(
+    payments: &Collection<Document>,
+    filter: &PaymentFilter,
+    accumulator: Document,
+) -> Result<BTreeMap<GroupKey, i64>> {
     let pipeline = vec![
         doc! { "$match": to_query(filter, None) },
-        // One string key per group ("rail|status|currency"), which every MongoDB-compatible
-        // server evaluates alike.
         doc! { "$group": {
-            "_id": { "$concat": [
-                { "$toString": "$paymentType" }, "|", { "$toString": "$status" }, "|", "$currency",
-            ] },
-            "count": { "$sum": 1 },
-            "sum": { "$sum": "$amountMinor" },
+            "_id": { "rail": "$paymentType", "status": "$status", "currency": "$currency" },
+            "value": accumulator,
         } },
     ];
     let groups: Vec<Document> = payments
@@ -115,33 +148,21 @@ pub async fn stats(payments: &Collection<Document>, filter: &PaymentFilter) -> R
         .try_collect()
         .await
         .map_err(|e| backend("aggregate", e))?;
-    Ok(Stats::from_groups(groups.iter().map(|g| {
-        let key = match g.get("_id") {
-            Some(Bson::String(key)) => key.as_str(),
-            _ => "",
-        };
-        let mut parts = key.splitn(3, '|');
-        let mut number = || {
-            parts
-                .next()
-                .and_then(|n| n.parse::<i32>().ok())
+    Ok(groups
+        .iter()
+        .map(|g| {
+            let id = g.get_document("_id").ok();
+            let number = |field: &str| {
+                i32::try_from(lenient_i64(id.and_then(|id| id.get(field)))).unwrap_or_default()
+            };
+            let currency = id
+                .and_then(|id| id.get_str("currency").ok())
                 .unwrap_or_default()
-        };
-        let rail = pb::PaymentType::try_from(number())
-            .unwrap_or_default()
-            .as_str_name()
-            .to_owned();
-        let status = pb::PaymentStatus::try_from(number())
-            .unwrap_or_default()
-            .as_str_name()
-            .to_owned();
-        let currency = parts.next().unwrap_or_default().to_owned();
-        (
-            rail,
-            status,
-            currency,
-            lenient_i64(g.get("count")),
-            i128::from(lenient_i64(g.get("sum"))),
-        )
-    })))
+                .to_owned();
+            (
+                (number("rail"), number("status"), currency),
+                lenient_i64(g.get("value")),
+            )
+        })
+        .collect())
 }

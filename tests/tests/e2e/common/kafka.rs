@@ -34,7 +34,9 @@ pub fn scripts_dir() -> &'static Path {
 pub fn servers_home() -> PathBuf {
     std::env::var_os("PAYMENTS_SERVERS_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/payments-servers")))
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/payments-servers"))
+        })
         .unwrap_or_default()
 }
 
@@ -142,7 +144,8 @@ fn spawn(port: u16, controller_port: u16, dir: &Path) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(dir.join("broker.log")).expect("creating the broker log");
+        .open(dir.join("broker.log"))
+        .expect("creating the broker log");
     let log_err = log.try_clone().expect("cloning the broker log");
     Command::new(scripts_dir().join("run-test-server"))
         .args(["kafka", "--port", &port.to_string()])
@@ -207,7 +210,9 @@ impl SharedKafka {
             .expect("a Kafka client");
         if let Err(e) = client.fetch_metadata(None, Duration::from_secs(10)) {
             assert!(!in_ci(), "Kafka at {address} does not answer: {e}");
-            eprintln!("skipping: Kafka at {address} does not answer: {e} (scripts/start-test-servers)");
+            eprintln!(
+                "skipping: Kafka at {address} does not answer: {e} (scripts/start-test-servers)"
+            );
             return None;
         }
         let unique = format!("e2e-{name}-{}-{}", std::process::id(), nanos());

@@ -86,7 +86,10 @@ pub async fn mongodb_url(name: &str) -> Option<String> {
         .trim_start_matches("mongodb://")
         .trim_end_matches('/');
     if let Err(e) = std::net::TcpStream::connect(address) {
-        assert!(!in_ci(), "MongoDB (FerretDB) at {server} is unreachable: {e}");
+        assert!(
+            !in_ci(),
+            "MongoDB (FerretDB) at {server} is unreachable: {e}"
+        );
         eprintln!("skipping: MongoDB (FerretDB) at {server} is unreachable: {e}");
         return None;
     }
