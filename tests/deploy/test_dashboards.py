@@ -4,7 +4,8 @@ Static checks (always): every dashboard parses, has a unique uid, and every pane
 names a datasource that deploy/grafana/provisioning provisions; every metric a PromQL
 expression (or a template variable's query) references is one the Rust sources register.
 
-Live checks (a real pipeline): a Tansu broker (memory engine) and payments-ingest,
+Live checks (a real pipeline): an Apache Kafka broker of its own (scripts/run-test-server
+kafka, on free ports) and payments-ingest,
 payments-processor, payments-generator and payments-query as separate processes on free
 ports, joined over `kafka://…?partitions=3`; a traffic run through ingest, the seed fixture
 (89 of its 90 payments are rejected), a query and a lookup that fails (NotFound), then every
@@ -15,7 +16,7 @@ pipeline and every expression is evaluated: it must parse and return data. With 
 127.0.0.1:5432 (the processor then also writes a fresh database through PAYMENTS_SINKS, as the
 compose file does), every SQL panel runs against the processor's table and returns rows.
 
-Missing tools (tansu, the debug binaries, prometheus, PostgreSQL) skip the live checks with
+Missing tools (Kafka, the debug binaries, prometheus, PostgreSQL) skip the live checks with
 the reason, except with CI=true, where they fail.
 
 Run: python3 -m pytest tests/deploy -q
@@ -347,12 +348,18 @@ def bin_dir() -> Path:
     return binary_dir()
 
 
-def find_tansu() -> str | None:
-    found = shutil.which("tansu")
-    if found:
-        return found
-    cargo_bin = Path.home() / ".cargo" / "bin" / "tansu"
-    return str(cargo_bin) if cargo_bin.exists() else None
+def kafka_installed() -> bool:
+    home = Path(os.environ.get("PAYMENTS_SERVERS_HOME", Path.home() / ".cache" / "payments-servers"))
+    return (home / "kafka" / "libs" / ".installed").exists()
+
+
+def kafka_answers(port: int) -> bool:
+    from kafka import KafkaAdminClient  # kafka-python, installed by scripts/install-test-tools
+    try:
+        KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}", request_timeout_ms=3000).close()
+        return True
+    except Exception:  # not up yet
+        return False
 
 
 def free_port() -> int:
@@ -496,21 +503,19 @@ def pipeline():
     absent = [str(p) for p in binaries.values() if not p.exists()]
     if absent:
         missing(f"the debug binaries are not built yet: {', '.join(absent)} (cargo build)")
-    tansu = find_tansu()
-    if not tansu:
-        missing("tansu (a Kafka-compatible broker) is not installed: scripts/install-test-tools")
+    if not kafka_installed():
+        missing("Apache Kafka is not installed: scripts/install-test-tools")
 
     workdir = Path(tempfile.mkdtemp(prefix="payments-dashboards-"))
     p = Pipeline(workdir)
     try:
         kafka = free_port()
-        p.spawn("tansu", [
-            tansu, "broker",
-            "--listener-url", f"tcp://127.0.0.1:{kafka}",
-            "--advertised-listener-url", f"tcp://127.0.0.1:{kafka}",
-            "--storage-engine", "memory://tansu/",
+        p.spawn("kafka", [
+            str(REPO / "scripts" / "run-test-server"), "kafka",
+            "--port", str(kafka), "--controller-port", str(free_port()),
+            "--dir", str(workdir / "kafka"),
         ])
-        wait_for("tansu to listen", lambda: port_open(kafka), 30, p.logs)
+        wait_for("kafka to answer", lambda: port_open(kafka) and kafka_answers(kafka), 90, p.logs)
         bus = f"kafka://127.0.0.1:{kafka}?partitions=3"
 
         sinks = [f"sqlite://{workdir}/p.db"]
