@@ -48,7 +48,7 @@ pub enum Command {
     /// Compare what several stores hold (count, and each payment's revision and digest) and
     /// list every difference; exits 1 when any.
     Verify(VerifyArgs),
-    /// HBase: create the payments tables, or serve the in-memory stand-in gateway.
+    /// HBase: create the payments tables (`hbase init`).
     Hbase(HbaseArgs),
 }
 

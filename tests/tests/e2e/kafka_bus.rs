@@ -1,7 +1,7 @@
-//! The Kafka bus itself against a real Kafka-protocol broker (Tansu, one per test on a free
-//! port, memory engine): start-up errors, keys and headers, group commits, and the standalone
-//! generator publishing to it. With `CI=true` a missing Tansu fails these tests; elsewhere
-//! they skip with a message.
+//! The Kafka bus itself against a real Apache Kafka broker (a private one per test, on free
+//! ports): start-up errors, keys and headers, group commits, and the standalone generator
+//! publishing to it. With `CI=true` a missing Kafka fails these tests; elsewhere they skip
+//! with a message.
 
 use crate::common;
 

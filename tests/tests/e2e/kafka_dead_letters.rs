@@ -1,7 +1,7 @@
-//! Bad records on the Kafka topic, end to end against a real Kafka-protocol broker (Tansu,
-//! one per test on a free port, memory engine): dead letters with their reasons, the good
-//! records around them stored, the seed's legacy JSON producers, `paymentsctl dlq`. With
-//! `CI=true` a missing Tansu fails these tests.
+//! Bad records on the Kafka topic, end to end against a real Apache Kafka broker (a private
+//! one per test, on free ports): dead letters with their reasons, the good records around
+//! them stored, the seed's legacy JSON producers, `paymentsctl dlq`. With `CI=true` a missing
+//! Kafka fails these tests.
 
 use crate::common;
 

@@ -1,6 +1,7 @@
 //! End-to-end tests of the payments system, as one test binary: each module drives real
-//! processes (the services, `paymentsctl`, a Tansu broker, the machine's PostgreSQL, Redis and
-//! the nx-27017 MongoDB stand-in) over gRPC, HTTP, Kafka and the CLI.
+//! processes (the services, `paymentsctl`, Apache Kafka brokers, and the shared PostgreSQL,
+//! Redis, FerretDB and HBase that `scripts/start-test-servers` starts) over gRPC, HTTP, Kafka
+//! and the CLI.
 //!
 //! One binary rather than one per file: every file links the whole system, and linking it
 //! nine times cost minutes and gigabytes of `target/` for nothing.

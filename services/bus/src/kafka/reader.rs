@@ -57,7 +57,7 @@ pub(super) async fn read_topic(
         consumer
             .assign(&assignment)
             .map_err(|e| kafka_error("assign", e))?;
-        // Some brokers (Tansu 0.6) report a high watermark below the real end of the log,
+        // Some Kafka-protocol brokers report a high watermark below the real end of the log,
         // so reaching the watermarks is not the end: the read ends once every watermark
         // is reached and nothing more arrived for a while.
         let mut quiet_since = Instant::now();
