@@ -89,25 +89,7 @@ async fn broker_paused_for_ten_seconds_loses_no_acknowledged_payment() {
         "submission went on while the broker was frozen"
     );
     broker.resume();
-    let (acknowledged, failed) = submitter.await.unwrap();
-    eprintln!(
-        "{} acknowledged, {failed} streams failed with an error",
-        acknowledged.len()
-    );
-    assert!(
-        acknowledged.len() >= 10_000,
-        "too few acknowledged: {}",
-        acknowledged.len()
-    );
-    let store = open_store(&dir.join("payments.db")).await;
-    let count = wait_stored(
-        store.as_ref(),
-        acknowledged.len() as i64,
-        Duration::from_secs(180),
-    )
-    .await;
-    assert!(count >= acknowledged.len() as i64);
-    assert_stored_once(store.as_ref(), &acknowledged).await;
+    every_acknowledged_payment_stored_once(submitter, &dir).await;
 }
 
 /// Submits `payments` in streams of 500 with a pause between them, so that the submission
@@ -129,22 +111,12 @@ fn submit_slowly(
     })
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn broker_killed_mid_stream_and_restarted_on_its_log_loses_no_acknowledged_payment() {
-    let Some(mut broker) = Broker::start() else {
-        return;
-    };
-    let dir = common::temp_dir("kafka-broker-kill");
-    let ingest = ingest_process(&broker, "partitions=3", &dir);
-    let processor = processor_process(&broker, &dir, "processor.log", &[]);
-    let submitter = submit_slowly(ingest.grpc, generated(20_000, 17));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while processor.metric("payments_processor_stored_total") < 2_000 {
-        assert!(Instant::now() < deadline, "the processor stored nothing");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(!submitter.is_finished(), "submission ended before the kill");
-    broker.kill_and_restart();
+/// Waits for a [`submit_slowly`] that something interrupted, checks that most of it was
+/// acknowledged, and that the store in `dir` holds every acknowledged payment exactly once.
+async fn every_acknowledged_payment_stored_once(
+    submitter: tokio::task::JoinHandle<(Vec<String>, u64)>,
+    dir: &std::path::Path,
+) {
     let (acknowledged, failed) = submitter.await.unwrap();
     eprintln!(
         "{} acknowledged, {failed} streams failed with an error",
@@ -164,6 +136,25 @@ async fn broker_killed_mid_stream_and_restarted_on_its_log_loses_no_acknowledged
     .await;
     assert!(count >= acknowledged.len() as i64);
     assert_stored_once(store.as_ref(), &acknowledged).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_killed_mid_stream_and_restarted_on_its_log_loses_no_acknowledged_payment() {
+    let Some(mut broker) = Broker::start() else {
+        return;
+    };
+    let dir = common::temp_dir("kafka-broker-kill");
+    let ingest = ingest_process(&broker, "partitions=3", &dir);
+    let processor = processor_process(&broker, &dir, "processor.log", &[]);
+    let submitter = submit_slowly(ingest.grpc, generated(20_000, 17));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while processor.metric("payments_processor_stored_total") < 2_000 {
+        assert!(Instant::now() < deadline, "the processor stored nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!submitter.is_finished(), "submission ended before the kill");
+    broker.kill_and_restart();
+    every_acknowledged_payment_stored_once(submitter, &dir).await;
     assert!(processor.terminate(), "the processor did not exit cleanly");
 }
 
