@@ -64,10 +64,17 @@ impl Tables {
 
     /// A fresh `hbase://` URL whose table (and its id index) this guard drops.
     fn url(&mut self, name: &str) -> String {
+        self.table_and_url(name).1
+    }
+
+    /// A fresh table name, and the `hbase://` URL of it; this guard drops the table and its
+    /// id index.
+    fn table_and_url(&mut self, name: &str) -> (String, String) {
         let table = fresh_table(name);
         self.names.push(table.clone());
         self.names.push(format!("{table}_by_id"));
-        format!("hbase://{}?table={table}", self.address)
+        let url = format!("hbase://{}?table={table}", self.address);
+        (table, url)
     }
 }
 
@@ -136,11 +143,7 @@ async fn init_creates_both_tables_once() {
         return;
     };
     let mut tables = Tables::new(&address);
-    let url = tables.url("ledger");
-    let table = url
-        .rsplit_once('=')
-        .map(|(_, t)| t.to_owned())
-        .unwrap_or_default();
+    let (table, url) = tables.table_and_url("ledger");
     let created = |table: &str, created: bool| TableCreated {
         table: table.into(),
         created,
@@ -158,11 +161,7 @@ async fn rows_keep_the_seed_key_and_columns() {
         return;
     };
     let mut tables = Tables::new(&address);
-    let url = tables.url("columns");
-    let table = url
-        .rsplit_once('=')
-        .map(|(_, t)| t.to_owned())
-        .unwrap_or_default();
+    let (table, url) = tables.table_and_url("columns");
     let store = initialised(&url).await;
     let payment = ach_payment("ACH-SEED-1", 0);
     assert_eq!(
