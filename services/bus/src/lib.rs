@@ -214,7 +214,7 @@ impl Bus {
 
     /// Whether the bus can take traffic now (the in-process bus always can; Kafka when a
     /// broker answers); the error says which bus is unreachable, for readiness probes.
-    pub async fn check_ready(&self) -> std::result::Result<(), String> {
+    pub async fn check_ready(&self) -> Result<()> {
         let ready = match &self.backend {
             Backend::Memory(_) => true,
             #[cfg(feature = "kafka")]
@@ -223,7 +223,10 @@ impl Bus {
         if ready {
             Ok(())
         } else {
-            Err(format!("bus {} unreachable", self.describe()))
+            Err(Error::Unreachable {
+                brokers: self.describe(),
+                reason: "no broker answered a metadata request".to_owned(),
+            })
         }
     }
 

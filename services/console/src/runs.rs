@@ -43,14 +43,16 @@ pub struct GrpcTrafficRuns {
 
 impl GrpcTrafficRuns {
     /// A client of the generator at `address` (`host:port`), connecting on first use.
-    pub fn new(address: &str, ingest_target: Option<String>) -> Result<Self, String> {
+    pub fn new(
+        address: &str,
+        ingest_target: Option<String>,
+    ) -> Result<Self, tonic::transport::Error> {
         let url = if address.contains("://") {
             address.to_owned()
         } else {
             format!("http://{address}")
         };
-        let endpoint = tonic::transport::Endpoint::from_shared(url)
-            .map_err(|e| format!("{address:?} is not a gRPC address: {e}"))?
+        let endpoint = tonic::transport::Endpoint::from_shared(url)?
             .connect_timeout(std::time::Duration::from_secs(5))
             .timeout(std::time::Duration::from_secs(10));
         Ok(Self {

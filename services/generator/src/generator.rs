@@ -21,9 +21,14 @@ pub fn default_start() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// A simulated start time outside what the generator can represent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is outside the supported range 1970-01-01 to 2199-12-31")]
+pub struct StartOutOfRange(pub DateTime<Utc>);
+
 /// Checks a simulated start time: from 1970 up to (not including) 2200, so that every date a
 /// run derives from it (settlements, returns, mandates) stays representable.
-pub fn check_start(start: DateTime<Utc>) -> Result<(), String> {
+pub fn check_start(start: DateTime<Utc>) -> Result<(), StartOutOfRange> {
     let earliest = Utc
         .with_ymd_and_hms(1970, 1, 1, 0, 0, 0)
         .single()
@@ -35,9 +40,7 @@ pub fn check_start(start: DateTime<Utc>) -> Result<(), String> {
     if (earliest..latest).contains(&start) {
         Ok(())
     } else {
-        Err(format!(
-            "{start} is outside the supported range 1970-01-01 to 2199-12-31"
-        ))
+        Err(StartOutOfRange(start))
     }
 }
 

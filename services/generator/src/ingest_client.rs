@@ -1,9 +1,8 @@
 //! How the generator reaches a remote IngestService for runs with an `ingest_target`: a
 //! bearer token and TLS (optionally with a client certificate), from its command line.
 
+use payments_ingest::IngestConnection;
 use std::path::PathBuf;
-use tonic::metadata::AsciiMetadataValue;
-use tonic::transport::ClientTlsConfig;
 
 /// Flags for the generator's connections to ingest.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -27,18 +26,20 @@ pub struct IngestClientArgs {
     pub ingest_tls_key: Option<PathBuf>,
 }
 
-/// What every connection to an ingest target carries.
-#[derive(Debug, Clone, Default)]
-pub struct IngestClient {
-    /// `Bearer <token>`, when there is a token.
-    pub authorization: Option<AsciiMetadataValue>,
-    /// TLS, when the target is served over TLS.
-    pub tls: Option<ClientTlsConfig>,
+/// A flag of [`IngestClientArgs`] that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestClientError {
+    /// The token cannot travel in a header.
+    #[error("--ingest-token")]
+    Token(#[from] payments_runtime::auth::TokenError),
+    /// A TLS file cannot be used.
+    #[error(transparent)]
+    Tls(#[from] payments_runtime::tls::PemError),
 }
 
 impl IngestClientArgs {
-    /// The client these flags describe, or which flag is wrong.
-    pub fn client(&self) -> Result<IngestClient, String> {
+    /// The connection settings these flags describe, or which flag is wrong.
+    pub fn connection(&self) -> Result<IngestConnection, IngestClientError> {
         let authorization = self
             .ingest_token
             .as_deref()
@@ -54,6 +55,6 @@ impl IngestClientArgs {
             .as_deref()
             .map(|ca| payments_runtime::tls::client_config(("--ingest-tls-ca", ca), identity))
             .transpose()?;
-        Ok(IngestClient { authorization, tls })
+        Ok(IngestConnection { authorization, tls })
     }
 }

@@ -2,7 +2,6 @@
 //! ([`PaymentGenerator`]), the gRPC `GeneratorService`, and rate-controlled traffic runs.
 
 pub mod amounts;
-pub mod bus_sink;
 pub mod calendar;
 pub mod config;
 pub mod generator;
@@ -11,6 +10,7 @@ pub mod lifecycle;
 pub mod population;
 pub mod rails;
 pub mod rng;
+mod role;
 pub mod runs;
 pub mod scenario_file;
 pub mod scenarios;
@@ -20,9 +20,9 @@ pub mod traffic;
 #[cfg(feature = "kubernetes")]
 pub mod traffic_resource;
 
-pub use bus_sink::IngestorSink;
 pub use generator::{GeneratorConfig, PaymentGenerator};
 pub use lifecycle::{LifecycleRates, LifecycleStream};
+pub use role::GeneratorRole;
 pub use service::GeneratorGrpc;
 pub use shard::Shard;
-pub use traffic::{Burst, PaymentSink, TrafficCounters, TrafficRun};
+pub use traffic::{Burst, TrafficCounters, TrafficRun};

@@ -2,19 +2,18 @@
 //! [`TrafficRun`] submitting to an ingest endpoint, with live progress.
 
 use crate::generator::{GeneratorConfig, PaymentGenerator};
-use crate::ingest_client::IngestClient;
-use crate::traffic::{Burst, PaymentSink, TrafficCounters, TrafficRun};
+use crate::traffic::{Burst, TrafficCounters, TrafficRun};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use payments_core::pb;
 use payments_core::time::to_timestamp;
+use payments_ingest::{Ingest, IngestConnection, RemoteIngest};
+use payments_runtime::Shutdown;
 use payments_runtime::status::{invalid_field, specified_enum_values};
-use payments_runtime::{Shutdown, TraceParent};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tonic::Status;
-use tracing::Instrument;
 
 /// Highest rate a run accepts, payments per second.
 pub const MAX_RUN_RATE: u64 = 1_000_000;
@@ -50,85 +49,21 @@ fn burst_of(spec: &pb::RunSpec) -> Result<Option<Burst>, Status> {
     }))
 }
 
-/// Submits to an IngestService over gRPC, one client stream per batch.
-pub struct GrpcIngestSink {
-    client: pb::ingest_service_client::IngestServiceClient<tonic::transport::Channel>,
-    authorization: Option<tonic::metadata::AsciiMetadataValue>,
-}
-
-impl GrpcIngestSink {
-    /// A sink for the IngestService at `target` (`host:port` or a URL), reached as `how`
-    /// says (token, TLS); connects lazily.
-    pub fn new(target: &str, how: &IngestClient) -> Result<Self, String> {
-        let scheme = if how.tls.is_some() { "https" } else { "http" };
-        let url = if target.contains("://") {
-            target.to_owned()
-        } else {
-            format!("{scheme}://{target}")
-        };
-        let mut endpoint = tonic::transport::Endpoint::from_shared(url)
-            .map_err(|e| format!("invalid ingest_target {target:?}: {e}"))?
-            .connect_timeout(Duration::from_secs(5))
-            // A hung ingest fails the batch (and it is retried) instead of wedging the run.
-            .timeout(Duration::from_secs(30));
-        if let Some(tls) = &how.tls {
-            endpoint = endpoint
-                .tls_config(tls.clone())
-                .map_err(|e| format!("TLS for ingest_target {target:?}: {e}"))?;
-        }
-        Ok(Self {
-            client: pb::ingest_service_client::IngestServiceClient::new(endpoint.connect_lazy()),
-            authorization: how.authorization.clone(),
-        })
-    }
-}
-
-#[async_trait]
-impl PaymentSink for GrpcIngestSink {
-    async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String> {
-        // The request stream must own its messages.
-        let requests: Vec<pb::SubmitPaymentsRequest> = payments
-            .iter()
-            .map(|payment| pb::SubmitPaymentsRequest {
-                payment: Some(payment.clone()),
-                validation_mode: pb::ValidationMode::Strict as i32,
-            })
-            .collect();
-        let span = tracing::info_span!(
-            "submit generated payments",
-            otel.kind = "client",
-            payments = payments.len()
-        );
-        let mut request = tonic::Request::new(tokio_stream::iter(requests));
-        span.in_scope(|| TraceParent::inject_current(request.metadata_mut()));
-        if let Some(authorization) = &self.authorization {
-            request
-                .metadata_mut()
-                .insert("authorization", authorization.clone());
-        }
-        let summary = self
-            .client
-            .clone()
-            .submit_payments(request)
-            .instrument(span)
-            .await
-            .map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
-        Ok(summary.into_inner().accepted)
-    }
-}
-
-/// Remembers the last error of the sink it wraps.
-struct RecordingSink {
-    inner: Arc<dyn PaymentSink>,
+/// Remembers the last error of the ingest it wraps.
+struct RecordingIngest {
+    inner: Arc<dyn Ingest>,
     last_error: Arc<Mutex<Option<String>>>,
 }
 
 #[async_trait]
-impl PaymentSink for RecordingSink {
-    async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String> {
-        let result = self.inner.submit(payments).await;
-        if let Err(e) = &result {
-            *lock(&self.last_error) = Some(e.clone());
+impl Ingest for RecordingIngest {
+    async fn submit_batch(
+        &self,
+        payments: &[pb::Payment],
+    ) -> Result<pb::SubmitPaymentsResponse, Status> {
+        let result = self.inner.submit_batch(payments).await;
+        if let Err(status) = &result {
+            *lock(&self.last_error) = Some(format!("{:?}: {}", status.code(), status.message()));
         }
         result
     }
@@ -168,26 +103,26 @@ impl RunEntry {
 /// The runs of one generator.
 pub struct RunRegistry {
     customers: usize,
-    local: Option<Arc<dyn PaymentSink>>,
-    ingest_client: IngestClient,
+    local: Option<Arc<dyn Ingest>>,
+    remote: IngestConnection,
     shutdown: Shutdown,
     runs: Mutex<Vec<Arc<RunEntry>>>,
 }
 
 impl RunRegistry {
     /// A registry whose runs draw from `customers` customers, submit in-process to `local`
-    /// when a run names no target (else to the target, reached as `ingest_client` says), and
+    /// when a run names no target (else to the target, reached as `remote` says), and
     /// all stop when `shutdown` is cancelled.
     pub fn new(
         customers: usize,
-        local: Option<Arc<dyn PaymentSink>>,
-        ingest_client: IngestClient,
+        local: Option<Arc<dyn Ingest>>,
+        remote: IngestConnection,
         shutdown: Shutdown,
     ) -> Self {
         Self {
             customers,
             local,
-            ingest_client,
+            remote,
             shutdown,
             runs: Mutex::new(Vec::new()),
         }
@@ -219,7 +154,7 @@ impl RunRegistry {
         let types =
             specified_enum_values::<pb::PaymentType>("spec.types", &spec.types, "payment type")?;
         let burst = burst_of(&spec)?;
-        let sink: Arc<dyn PaymentSink> = match (spec.ingest_target.trim(), &self.local) {
+        let sink: Arc<dyn Ingest> = match (spec.ingest_target.trim(), &self.local) {
             ("", Some(local)) => local.clone(),
             ("", None) => {
                 return Err(invalid_field(
@@ -227,10 +162,9 @@ impl RunRegistry {
                     "is required: this generator has no ingest service of its own and no --bus to publish to",
                 ));
             }
-            (target, _) => Arc::new(
-                GrpcIngestSink::new(target, &self.ingest_client)
-                    .map_err(|e| invalid_field("spec.ingest_target", e))?,
-            ),
+            (target, _) => Arc::new(RemoteIngest::new(target, &self.remote).map_err(|e| {
+                invalid_field("spec.ingest_target", format!("{target:?}: {}", e.source))
+            })?),
         };
         if spec.seed == 0 {
             spec.seed = Utc::now().timestamp_nanos_opt().unwrap_or(1) as u64;
@@ -263,7 +197,7 @@ impl RunRegistry {
             burst,
             generator: PaymentGenerator::new(config),
         };
-        let sink = Arc::new(RecordingSink {
+        let sink = Arc::new(RecordingIngest {
             inner: sink,
             last_error: entry.last_error.clone(),
         });

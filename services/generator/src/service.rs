@@ -1,11 +1,10 @@
 //! `payments.v1.GeneratorService` over gRPC.
 
 use crate::generator::{GeneratorConfig, PaymentGenerator, check_start, default_start};
-use crate::ingest_client::IngestClient;
 use crate::runs::RunRegistry;
-use crate::traffic::PaymentSink;
 use payments_core::pb::{self, generator_service_server::GeneratorService};
 use payments_core::time::from_timestamp;
+use payments_ingest::{Ingest, IngestConnection};
 use payments_runtime::Shutdown;
 use payments_runtime::status::{invalid_field, specified_enum_values};
 use std::pin::Pin;
@@ -28,11 +27,11 @@ pub struct GeneratorGrpc {
 impl GeneratorGrpc {
     /// A service whose generators hold `customers` customers; its runs submit to
     /// `local_ingest` when they name no target (else to the target, reached as
-    /// `ingest_client` says), and stop when `shutdown` is cancelled.
+    /// `remote_ingest` says), and stop when `shutdown` is cancelled.
     pub fn new(
         customers: usize,
-        local_ingest: Option<Arc<dyn PaymentSink>>,
-        ingest_client: IngestClient,
+        local_ingest: Option<Arc<dyn Ingest>>,
+        remote_ingest: IngestConnection,
         shutdown: Shutdown,
     ) -> Self {
         Self {
@@ -40,7 +39,7 @@ impl GeneratorGrpc {
             runs: Arc::new(RunRegistry::new(
                 customers,
                 local_ingest,
-                ingest_client,
+                remote_ingest,
                 shutdown,
             )),
         }
@@ -77,7 +76,7 @@ pub fn config_from_request(
         Some(ts) => from_timestamp(ts)
             .ok_or_else(|| invalid_field("start_time", "is not a valid timestamp"))?,
     };
-    check_start(start).map_err(|reason| invalid_field("start_time", reason))?;
+    check_start(start).map_err(|e| invalid_field("start_time", e.to_string()))?;
     Ok(GeneratorConfig {
         seed: request.seed,
         types,

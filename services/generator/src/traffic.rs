@@ -2,21 +2,13 @@
 //! slowing down when the sink is slower, never dropping.
 
 use crate::generator::PaymentGenerator;
-use async_trait::async_trait;
 use payments_core::pb;
+use payments_ingest::Ingest;
 use payments_runtime::Shutdown;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// Where a traffic run sends its payments.
-#[async_trait]
-pub trait PaymentSink: Send + Sync {
-    /// Submits a batch; returns how many were accepted (the rest were rejected as invalid),
-    /// or why the batch could not be submitted at all (it will be retried).
-    async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String>;
-}
 
 /// Live counters of a traffic run.
 #[derive(Debug, Default)]
@@ -79,7 +71,7 @@ impl TrafficRun {
     /// payment generated is submitted (a batch in flight at shutdown completes first).
     pub async fn run(
         self,
-        sink: Arc<dyn PaymentSink>,
+        sink: Arc<dyn Ingest>,
         counters: Arc<TrafficCounters>,
         shutdown: Shutdown,
     ) {
@@ -124,8 +116,9 @@ impl TrafficRun {
             // backoff until it goes through or the run is stopped: nothing is dropped.
             let mut backoff = Duration::from_millis(100);
             loop {
-                match sink.submit(&batch).await {
-                    Ok(accepted) => {
+                match sink.submit_batch(&batch).await {
+                    Ok(summary) => {
+                        let accepted = summary.accepted;
                         counters.accepted.fetch_add(accepted, Ordering::Relaxed);
                         metrics::counter!("payments_generator_accepted_total").increment(accepted);
                         counters
@@ -133,8 +126,9 @@ impl TrafficRun {
                             .fetch_add(n - accepted.min(n), Ordering::Relaxed);
                         break;
                     }
-                    Err(reason) => {
-                        tracing::warn!(batch = n, %reason, retry_in_ms = backoff.as_millis() as u64, "traffic batch not submitted; retrying");
+                    Err(status) => {
+                        let reason = status.message();
+                        tracing::warn!(batch = n, code = ?status.code(), reason, retry_in_ms = backoff.as_millis() as u64, "traffic batch not submitted; retrying");
                         tokio::select! {
                             () = shutdown.cancelled() => {
                                 counters.failed.fetch_add(n, Ordering::Relaxed);

@@ -190,28 +190,6 @@ impl Ingestor {
         )
     }
 
-    /// Validates and publishes one payment; returns once the bus holds it.
-    pub async fn submit(
-        &self,
-        payment: pb::Payment,
-        mode: ValidationMode,
-        trace: &TraceHeader,
-    ) -> Result<Submitted, IngestError> {
-        let (submitted, record) = tracing::info_span!("validate payment")
-            .in_scope(|| self.prepare(payment, mode, trace))?;
-        self.producer.send(&self.topic, record).await?;
-        Ok(submitted)
-    }
-
-    /// Publishes records already prepared, in order; returns once the bus holds them all.
-    pub async fn publish(&self, records: Vec<BusRecord>) -> Result<(), IngestError> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        self.producer.send_batch(&self.topic, records).await?;
-        Ok(())
-    }
-
     /// Hands records already prepared to the bus, in order (waiting while its queue is
     /// full), and returns the receipt that resolves once the bus holds them all.
     pub async fn enqueue(&self, records: Vec<BusRecord>) -> Result<Receipt, IngestError> {
@@ -225,6 +203,20 @@ mod tests {
     use payments_bus::Bus;
     use payments_core::sample::ach_payment;
     use std::time::Duration;
+
+    impl Ingestor {
+        /// Prepares one payment and waits until the bus holds it.
+        async fn submit(
+            &self,
+            payment: pb::Payment,
+            mode: ValidationMode,
+            trace: &TraceHeader,
+        ) -> Result<Submitted, IngestError> {
+            let (submitted, record) = self.prepare(payment, mode, trace)?;
+            self.enqueue(vec![record]).await?.await?;
+            Ok(submitted)
+        }
+    }
 
     #[tokio::test]
     async fn accepted_payment_reaches_the_bus_with_headers() -> anyhow::Result<()> {

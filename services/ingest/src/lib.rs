@@ -1,10 +1,17 @@
 //! Ingest: validates payments and acknowledges each only once the bus holds it.
-//! [`Ingestor`] is the logic; [`IngestGrpc`] serves it as `payments.v1.IngestService`.
+//! [`Ingestor`] is the logic; [`IngestGrpc`] serves it as `payments.v1.IngestService`;
+//! [`Ingest`] is how callers submit, in-process or remote; [`IngestRole`] mounts it on an app.
 
 pub mod config;
 pub mod counters;
+mod ingest;
 mod ingestor;
+mod remote;
+mod role;
 mod service;
 
+pub use ingest::Ingest;
 pub use ingestor::{IngestError, Ingestor, RecordKey, Submitted, TraceHeader};
+pub use remote::{IngestConnection, InvalidTarget, RemoteIngest};
+pub use role::IngestRole;
 pub use service::IngestGrpc;

@@ -7,10 +7,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context;
 use clap::Parser;
-use payments_bus::Bus;
-use payments_ingest::{IngestGrpc, Ingestor, config::IngestArgs};
-use payments_runtime::auth::BearerTokens;
-use payments_runtime::{GrpcRoutes, ServiceSpec, http, serve_service, shutdown};
+use payments_ingest::{IngestRole, config::IngestArgs};
+use payments_runtime::{App, ServeFlags};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -20,30 +18,12 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let args = IngestArgs::parse();
     let _telemetry = payments_runtime::telemetry::init("payments-ingest");
-    let tls = args.tls.server_config().map_err(anyhow::Error::msg)?;
-    let tokens =
-        BearerTokens::load(args.auth_tokens_file.as_deref()).map_err(anyhow::Error::msg)?;
-    let bus = Bus::connect_networked(&args.bus, "payments-ingest", &[&args.topic])
+    let role = IngestRole::connect(&args)
         .await
         .with_context(|| format!("connecting to bus {}", args.bus))?;
-    let stop = shutdown::on_signal();
-    let ingestor = Ingestor::new(bus.producer(), args.topic.clone(), args.key)
-        .with_encoding(bus.value_encoding());
-    let routes = GrpcRoutes::new()
-        .with_tls(tls)
-        .require_bearer(tokens)
-        .limit_concurrent_calls(Some(args.max_concurrent_calls).filter(|n| *n > 0))
-        .add_service(IngestGrpc::new(ingestor).into_server());
-    let ready = http::readiness(move || {
-        let bus = bus.clone();
-        async move { bus.check_ready().await }
-    });
-    let spec = ServiceSpec::new(
-        "payments-ingest",
-        &args.grpc_addr,
-        &args.http_addr,
-        args.shutdown_grace,
-    );
-    serve_service(spec, routes, axum::Router::new(), ready, stop).await?;
+    App::builder(args.app_config()?)
+        .with_role(role)
+        .run()
+        .await?;
     Ok(())
 }

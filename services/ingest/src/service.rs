@@ -1,5 +1,6 @@
 //! `payments.v1.IngestService` over gRPC.
 
+use crate::ingest::{Ingest, strict_requests};
 use crate::{IngestError, Ingestor, TraceHeader, counters};
 use payments_bus::{BusRecord, Receipt};
 use payments_core::ValidationMode;
@@ -8,6 +9,7 @@ use payments_runtime::TraceParent;
 use payments_runtime::deadline::{CallDeadline, within};
 use payments_runtime::status::{invalid_field, invalid_payment, unavailable};
 use std::collections::VecDeque;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
@@ -141,14 +143,14 @@ impl IngestGrpc {
         let payment = request
             .payment
             .ok_or_else(|| invalid_field("payment", "is required"))?;
-        let submitted = self
-            .ingestor
-            .submit(
-                payment,
-                ValidationMode::from_proto(request.validation_mode),
-                &trace,
-            )
-            .await
+        let (submitted, record) = tracing::info_span!("validate payment")
+            .in_scope(|| {
+                self.ingestor.prepare(
+                    payment,
+                    ValidationMode::from_proto(request.validation_mode),
+                    &trace,
+                )
+            })
             .map_err(|e| {
                 if let IngestError::Invalid { violations, .. } = &e {
                     counters::count_violations(violations);
@@ -156,6 +158,12 @@ impl IngestGrpc {
                 to_status(e)
             })?;
         counters::accepted().increment(1);
+        let receipt = self
+            .ingestor
+            .enqueue(vec![record])
+            .await
+            .map_err(to_status)?;
+        receipt.await.map_err(|e| to_status(IngestError::Bus(e)))?;
         counters::count_produced(1);
         Ok(Response::new(pb::SubmitPaymentResponse {
             payment_id: submitted.payment_id,
@@ -163,22 +171,25 @@ impl IngestGrpc {
         }))
     }
 
-    async fn submit_stream(
+    async fn submit_stream<S>(
         &self,
-        mut stream: Streaming<pb::SubmitPaymentsRequest>,
+        mut stream: S,
         trace: TraceHeader,
         summary: &mut pb::SubmitPaymentsResponse,
-    ) -> Result<(), Status> {
+    ) -> Result<(), Status>
+    where
+        S: Stream<Item = Result<pb::SubmitPaymentsRequest, Status>> + Unpin + Send,
+    {
         let mut pending: Vec<BusRecord> = Vec::with_capacity(PUBLISH_BATCH);
         let mut pending_warned = 0;
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         // Looked up once per stream, not per record: the stream is the hot path.
         let accepted = counters::accepted();
         loop {
-            let message = match stream.message().await {
-                Ok(Some(message)) => message,
-                Ok(None) => break,
-                Err(status) => {
+            let message = match stream.next().await {
+                Some(Ok(message)) => message,
+                None => break,
+                Some(Err(status)) => {
                     // The client broke the stream: publish nothing more and say so.
                     tracing::warn!(received = summary.received, %status, "submission stream broken by client");
                     return Err(status);
@@ -242,6 +253,28 @@ impl IngestGrpc {
             "submission stream done"
         );
         Ok(())
+    }
+}
+
+/// In-process callers (the generator in the same app) submit through the same stream
+/// handling as gRPC clients.
+#[async_trait::async_trait]
+impl Ingest for IngestGrpc {
+    async fn submit_batch(
+        &self,
+        payments: &[pb::Payment],
+    ) -> Result<pb::SubmitPaymentsResponse, Status> {
+        let span = self.ingestor.publish_span(payments.len());
+        // A batch handed over in-process continues the caller's trace, or starts one.
+        let trace = span.in_scope(|| {
+            TraceHeader::new(&TraceParent::current().unwrap_or_else(TraceParent::new_root))
+        });
+        let mut summary = pb::SubmitPaymentsResponse::default();
+        let requests = tokio_stream::iter(strict_requests(payments).into_iter().map(Ok));
+        self.submit_stream(requests, trace, &mut summary)
+            .instrument(span)
+            .await?;
+        Ok(summary)
     }
 }
 

@@ -1,5 +1,6 @@
-//! The whole system in one process: generator, ingest and query on one gRPC port, the
-//! processor consuming an in-process bus, the seed's routes and probes on one HTTP port.
+//! The whole system in one process (`paymentsctl up`): every role on one app, sharing one
+//! bus and one store. The generator submits to the ingest beside it; the console reads the
+//! generator's runs and the bus's dead letters.
 
 use anyhow::Context;
 use payments_bus::Bus;
@@ -8,18 +9,15 @@ use payments_console::{
 };
 use payments_core::ValidationMode;
 use payments_generator::runs::RunRegistry;
-use payments_generator::{
-    GeneratorConfig, GeneratorGrpc, IngestorSink, PaymentGenerator, TrafficCounters, TrafficRun,
-};
-use payments_ingest::{IngestGrpc, Ingestor, RecordKey};
-use payments_processor::{Processor, ProcessorConfig, ProcessorCounters};
-use payments_query::{AccountView, QueryGrpc, http_routes};
-use payments_runtime::{GrpcRoutes, Shutdown, grpc::bind, http};
+use payments_generator::{GeneratorRole, TrafficCounters};
+use payments_ingest::{IngestConnection, IngestRole, RecordKey};
+use payments_processor::{ProcessorConfig, ProcessorCounters, ProcessorRole};
+use payments_query::{AccountView, QueryRole};
+use payments_runtime::{App, AppConfig, RunningApp, Shutdown};
 use payments_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinHandle;
 
 /// How to run the stack.
 #[derive(Debug, Clone)]
@@ -82,96 +80,50 @@ pub struct RunningStack {
     /// Traffic counters (zero without `--rate`).
     pub traffic: Arc<TrafficCounters>,
     bus: String,
-    stop_traffic: Shutdown,
-    stop_servers: Shutdown,
-    drain: Shutdown,
-    abort: Shutdown,
-    grace: Duration,
-    traffic_task: Option<JoinHandle<()>>,
-    server_tasks: Vec<JoinHandle<anyhow::Result<()>>>,
-    processor_task: JoinHandle<Result<(), payments_processor::ProcessorError>>,
-    failed: Shutdown,
     runs: Arc<RunRegistry>,
+    app: RunningApp,
 }
 
 impl RunningStack {
-    /// Starts every part and returns once all listen.
+    /// Starts every role and returns once all listen.
     pub async fn start(config: StackConfig) -> anyhow::Result<Self> {
+        let topic = payments_bus::PAYMENTS_TOPIC;
         let bus = Bus::connect(&config.bus)
             .await
             .with_context(|| format!("connecting to bus {}", config.bus))?;
-        bus.ensure_topics(&[
-            payments_bus::PAYMENTS_TOPIC,
-            payments_bus::DEAD_LETTER_TOPIC,
-        ])
-        .await
-        .context("creating the bus topics")?;
+        bus.ensure_topics(&[topic, payments_bus::DEAD_LETTER_TOPIC])
+            .await
+            .context("creating the bus topics")?;
         let store = payments_store::open(&config.store)
             .await
             .with_context(|| format!("opening store {}", config.store))?;
-        let (grpc_listener, grpc_addr) = bind(&config.grpc_addr).await?;
-        let (http_listener, http_addr) = bind(&config.http_addr).await?;
 
-        let processor = Processor::new(
-            bus.consumer(payments_bus::PAYMENTS_TOPIC, "payments-processor")?,
+        let ingest = IngestRole::new(bus.clone(), topic, RecordKey::PaymentId);
+        let mut generator = GeneratorRole::new(
+            config.customers,
+            Some(ingest.local()),
+            IngestConnection::default(),
+        );
+        if let Some(rate) = config.rate.filter(|r| *r > 0) {
+            generator = generator.with_steady_traffic(rate, config.seed, config.customers);
+        }
+        let processor = ProcessorRole::new(
+            bus.clone(),
+            topic,
+            "payments-processor",
+            None,
             vec![store.clone()],
-            bus.producer(),
             ProcessorConfig {
                 batch_size: config.batch_size,
                 linger: config.linger,
                 validation: config.validation,
                 ..Default::default()
             },
-        );
-        let processor_counters = processor.counters();
-        payments_processor::publish_metrics(processor_counters.clone());
-        let (drain, abort) = (Shutdown::new(), Shutdown::new());
-        // A processor that stops early (a bus error) makes the stack unready and asks `up`
-        // to shut down, rather than leaving ingest to acknowledge into a bus nobody reads.
-        let failed = Shutdown::new();
-        let processor_failed = failed.clone();
-        let processor_run = processor.run(drain.clone(), abort.clone());
-        let processor_task = tokio::spawn(async move {
-            let result = processor_run.await;
-            if let Err(error) = &result {
-                tracing::error!(%error, "processor stopped");
-                processor_failed.cancel();
-            }
-            result
-        });
-
-        let ingestor = Ingestor::new(
-            bus.producer(),
-            payments_bus::PAYMENTS_TOPIC,
-            RecordKey::PaymentId,
-        )
-        .with_encoding(bus.value_encoding());
-        // Traffic runs (`--rate` and StartRun) stop first when the stack drains.
-        let stop_traffic = Shutdown::new();
-        let generator = GeneratorGrpc::new(
-            config.customers,
-            Some(Arc::new(IngestorSink(ingestor.clone()))),
-            payments_generator::ingest_client::IngestClient::default(),
-            stop_traffic.clone(),
-        );
+        )?;
+        let query = QueryRole::new(store.clone(), AccountView::Full);
         let runs = generator.runs();
-        let routes = GrpcRoutes::new()
-            .add_service(generator.into_server())
-            .add_service(IngestGrpc::new(ingestor.clone()).into_server())
-            .add_service(QueryGrpc::new(store.clone()).into_server());
-        let (ready_store, ready_failed) = (store.clone(), failed.clone());
-        let ready = http::readiness(move || {
-            let (store, failed) = (ready_store.clone(), ready_failed.clone());
-            async move {
-                if failed.is_cancelled() {
-                    return Err("the processor stopped".to_owned());
-                }
-                store.ping().await.map_err(|e| e.to_string())
-            }
-        });
-        let stop_servers = Shutdown::new();
         let console = Console {
-            pipeline: PipelineSampler::start(MetricsSource::Local, stop_servers.clone()),
+            pipeline: PipelineSampler::start(MetricsSource::Local, query.console_stop()),
             store: store.clone(),
             dead_letters: Some(DeadLetterSource {
                 bus: bus.clone(),
@@ -180,62 +132,30 @@ impl RunningStack {
             runs: Some(runs.clone() as Arc<dyn TrafficRuns>),
             trace_link: config.trace_link.clone(),
         };
-        let router = http_routes(store.clone(), AccountView::Full)
-            .merge(console_routes(console))
-            .merge(http::probe_routes(ready, stop_servers.clone()));
-        let grpc_stop = stop_servers.clone();
-        let http_stop = stop_servers.clone();
-        let server_tasks = vec![
-            tokio::spawn(async move {
-                routes
-                    .serve(grpc_listener, grpc_stop)
-                    .await
-                    .context("grpc server")
-            }),
-            tokio::spawn(async move {
-                http::serve(http_listener, router, http_stop)
-                    .await
-                    .context("http server")
-            }),
-        ];
-
-        let traffic = Arc::new(TrafficCounters::default());
-        let traffic_task = config.rate.filter(|r| *r > 0).map(|rate| {
-            let generator = PaymentGenerator::new(GeneratorConfig {
-                seed: config.seed,
-                customers: config.customers,
-                ..Default::default()
-            });
-            let run = TrafficRun {
-                rate,
-                count: None,
-                duration: None,
-                burst: None,
-                generator,
-            };
-            tokio::spawn(run.run(
-                Arc::new(IngestorSink(ingestor)),
-                traffic.clone(),
-                stop_traffic.clone(),
-            ))
-        });
+        let query = query.with_console(console_routes(console));
+        let (processor_counters, traffic) = (processor.counters(), generator.traffic_counters());
+        let app = AppConfig::new(
+            "payments",
+            &config.grpc_addr,
+            &config.http_addr,
+            config.shutdown_grace,
+        );
+        let app = App::builder(app)
+            .with_role(generator)
+            .with_role(ingest)
+            .with_role(query)
+            .with_role(processor)
+            .start()
+            .await?;
         Ok(Self {
-            grpc_addr,
-            http_addr,
+            grpc_addr: app.grpc_addr,
+            http_addr: app.http_addr,
             store,
             processor: processor_counters,
             traffic,
             bus: bus.describe(),
-            stop_traffic,
-            stop_servers,
-            drain,
-            abort,
-            grace: config.shutdown_grace,
-            traffic_task,
-            server_tasks,
-            processor_task,
-            failed,
             runs,
+            app,
         })
     }
 
@@ -246,7 +166,7 @@ impl RunningStack {
 
     /// Cancelled when a part of the stack stopped on its own (the processor failed).
     pub fn failure(&self) -> Shutdown {
-        self.failed.clone()
+        self.app.drain().failure_token()
     }
 
     /// The bus, for display.
@@ -258,31 +178,6 @@ impl RunningStack {
     /// calls and finish those in flight, then the processor stores everything on the bus.
     /// Fails if the drain takes longer than the grace period or a part failed.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        let abort = self.abort.clone();
-        let grace = self.grace;
-        let drain = async move {
-            self.stop_traffic.cancel();
-            if let Some(task) = self.traffic_task {
-                task.await.context("traffic task")?;
-            }
-            self.runs.wait_stopped().await;
-            self.stop_servers.cancel();
-            for task in self.server_tasks {
-                task.await.context("server task")??;
-            }
-            self.drain.cancel();
-            self.processor_task.await.context("processor task")??;
-            anyhow::Ok(())
-        };
-        match tokio::time::timeout(grace, drain).await {
-            Ok(result) => result,
-            Err(_) => {
-                abort.cancel();
-                anyhow::bail!(
-                    "drain did not finish within the {}s grace period",
-                    grace.as_secs()
-                )
-            }
-        }
+        Ok(self.app.shutdown().await?)
     }
 }

@@ -10,9 +10,11 @@ pub mod config;
 mod decode;
 mod metrics;
 mod processor;
+mod role;
 
 pub use decode::{DecodeError, decode_payment};
 pub use metrics::publish_metrics;
 pub use processor::{
     Processor, ProcessorConfig, ProcessorCounters, ProcessorError, TRACE_ID_ATTRIBUTE,
 };
+pub use role::{ProcessorRole, ProcessorRoleError};

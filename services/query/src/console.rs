@@ -14,16 +14,23 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleSetupError {
     /// The dead-letter bus is not a Kafka URL or cannot be reached.
-    #[error("--console-bus {url}: {error}")]
+    #[error("console dead-letter bus {url}")]
     Bus {
         /// The URL given.
         url: String,
         /// What went wrong.
-        error: payments_bus::Error,
+        #[source]
+        source: payments_bus::Error,
     },
     /// The generator address is not a gRPC address.
-    #[error("--console-generator: {0}")]
-    Generator(String),
+    #[error("console generator {address:?} is not a gRPC address")]
+    Generator {
+        /// The address given.
+        address: String,
+        /// What is wrong with it.
+        #[source]
+        source: tonic::transport::Error,
+    },
 }
 
 /// The console's routes as `args` describe them, or `None` with `--no-console`, or when
@@ -52,9 +59,9 @@ pub async fn console_from_args(
         Some(url) => {
             let bus = connect_bus(url)
                 .await
-                .map_err(|error| ConsoleSetupError::Bus {
+                .map_err(|source| ConsoleSetupError::Bus {
                     url: url.clone(),
-                    error,
+                    source,
                 })?;
             Some(DeadLetterSource {
                 bus,
@@ -66,9 +73,15 @@ pub async fn console_from_args(
     let runs = args
         .console_generator
         .as_deref()
-        .map(|address| GrpcTrafficRuns::new(address, args.console_ingest_target.clone()))
-        .transpose()
-        .map_err(ConsoleSetupError::Generator)?
+        .map(|address| {
+            GrpcTrafficRuns::new(address, args.console_ingest_target.clone()).map_err(|source| {
+                ConsoleSetupError::Generator {
+                    address: address.to_owned(),
+                    source,
+                }
+            })
+        })
+        .transpose()?
         .map(|runs| Arc::new(runs) as Arc<dyn TrafficRuns>);
     Ok(Some(console_routes(Console {
         pipeline: PipelineSampler::start(source, shutdown),

@@ -6,8 +6,10 @@ mod console;
 mod filter;
 mod grpc;
 mod http;
+mod role;
 
 pub use console::{ConsoleSetupError, console_from_args};
 pub use filter::{filter_from_proto, page_from_proto};
 pub use grpc::{AccountView, QueryGrpc};
 pub use http::http_routes;
+pub use role::{QueryRole, QueryRoleError};

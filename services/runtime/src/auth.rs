@@ -22,6 +22,39 @@ pub struct Caller {
     pub reveal_accounts: bool,
 }
 
+/// Why a bearer-token file or token cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The file could not be read.
+    #[error("reading bearer tokens from {}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why it could not be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line names a scope no token can have.
+    #[error("{} line {line}: unknown scope {scope:?} (known: reveal-accounts)", path.display())]
+    UnknownScope {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// The scope as written.
+        scope: String,
+    },
+    /// The file lists no token (authentication would be on, with no way in).
+    #[error("{} holds no bearer token", path.display())]
+    Empty {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// A token that cannot travel in an HTTP header.
+    #[error("a bearer token must be printable ASCII")]
+    NotAscii,
+}
+
 /// The tokens a server accepts.
 #[derive(Clone)]
 pub struct BearerTokens(Arc<Vec<Token>>);
@@ -34,16 +67,18 @@ impl std::fmt::Debug for BearerTokens {
 
 impl BearerTokens {
     /// The tokens in `path`, when one is given; see [`BearerTokens::from_file`].
-    pub fn load(path: Option<&Path>) -> Result<Option<Self>, String> {
+    pub fn load(path: Option<&Path>) -> Result<Option<Self>, TokenError> {
         path.map(Self::from_file).transpose()
     }
 
     /// Reads one token per line from `path`, optionally followed by scopes (`reveal-accounts`);
     /// blank lines and `#` comments are skipped. A file with no token, or an unknown scope,
     /// is an error, so a typo cannot turn authentication off or grant nothing silently.
-    pub fn from_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("reading bearer tokens from {}: {e}", path.display()))?;
+    pub fn from_file(path: &Path) -> Result<Self, TokenError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TokenError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut tokens = Vec::new();
         for (number, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -57,18 +92,20 @@ impl BearerTokens {
                 match scope {
                     "reveal-accounts" => caller.reveal_accounts = true,
                     other => {
-                        return Err(format!(
-                            "{} line {}: unknown scope {other:?} (known: reveal-accounts)",
-                            path.display(),
-                            number + 1
-                        ));
+                        return Err(TokenError::UnknownScope {
+                            path: path.to_owned(),
+                            line: number + 1,
+                            scope: other.to_owned(),
+                        });
                     }
                 }
             }
             tokens.push(Token { secret, caller });
         }
         if tokens.is_empty() {
-            return Err(format!("{} holds no bearer token", path.display()));
+            return Err(TokenError::Empty {
+                path: path.to_owned(),
+            });
         }
         Ok(Self(Arc::new(tokens)))
     }
@@ -101,10 +138,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The `authorization` metadata value a client sends with `token`.
-pub fn bearer_header(token: &str) -> Result<tonic::metadata::AsciiMetadataValue, String> {
+pub fn bearer_header(token: &str) -> Result<tonic::metadata::AsciiMetadataValue, TokenError> {
     format!("Bearer {token}")
         .parse()
-        .map_err(|_| "a bearer token must be printable ASCII".to_owned())
+        .map_err(|_| TokenError::NotAscii)
 }
 
 /// Admits a call only with a listed bearer token.
@@ -141,7 +178,7 @@ mod tests {
             fastrand::u64(..)
         ));
         std::fs::write(&path, text).map_err(|e| e.to_string())?;
-        let read = BearerTokens::from_file(&path);
+        let read = BearerTokens::from_file(&path).map_err(|e| e.to_string());
         let _ = std::fs::remove_file(path);
         read
     }

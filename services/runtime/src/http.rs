@@ -1,6 +1,7 @@
 //! HTTP side of a service: `/livez`, `/readyz` and serving with graceful stop.
 
 use crate::Shutdown;
+use crate::drain::BoxError;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -12,7 +13,46 @@ use tokio::net::TcpListener;
 
 /// Answers whether the service can take traffic; `Err` says what is not ready.
 pub type ReadinessCheck =
-    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), NotReady>> + Send>> + Send + Sync>;
+
+/// Why a service cannot take traffic now: the part that is not ready, and its error.
+#[derive(Debug, thiserror::Error)]
+#[error("{part}")]
+pub struct NotReady {
+    part: String,
+    #[source]
+    source: Option<BoxError>,
+}
+
+impl NotReady {
+    /// Not ready for the reason `part` states.
+    pub fn because(part: impl Into<String>) -> Self {
+        Self {
+            part: part.into(),
+            source: None,
+        }
+    }
+
+    /// `part` (e.g. `sink postgres://…`) failed its check with `source`.
+    pub fn failed(part: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self {
+            part: part.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The reason with its whole cause chain, on one line.
+    pub fn explain(&self) -> String {
+        let mut text = self.part.clone();
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            text.push_str(": ");
+            text.push_str(&error.to_string());
+            cause = error.source();
+        }
+        text
+    }
+}
 
 /// `/livez` (200 while the process runs), `/readyz` (200 when `ready` passes and no drain
 /// has begun, else 503 with the reason) and `/metrics` (Prometheus text).
@@ -44,7 +84,7 @@ pub fn probe_routes(ready: ReadinessCheck, shutdown: Shutdown) -> Router {
                         Ok(()) => (StatusCode::OK, "ok\n".to_owned()),
                         Err(reason) => (
                             StatusCode::SERVICE_UNAVAILABLE,
-                            format!("not ready: {reason}\n"),
+                            format!("not ready: {}\n", reason.explain()),
                         ),
                     }
                 }
@@ -73,7 +113,7 @@ pub async fn serve(
 pub fn readiness<F, Fut>(check: F) -> ReadinessCheck
 where
     F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
+    Fut: Future<Output = Result<(), NotReady>> + Send + 'static,
 {
     Arc::new(move || Box::pin(check()))
 }

@@ -1,12 +1,13 @@
 //! Plumbing every service shares: logging, gRPC health and reflection, mapping domain
 //! errors to gRPC statuses, HTTP probes and graceful shutdown.
 
+pub mod app;
 pub mod auth;
 pub mod deadline;
+pub mod drain;
 pub mod grpc;
 pub mod grpc_gate;
 pub mod grpc_observe;
-pub mod host;
 pub mod http;
 pub mod load_shed;
 pub mod metrics;
@@ -16,9 +17,10 @@ pub mod telemetry;
 pub mod tls;
 pub mod trace_context;
 
+pub use app::{App, AppBuilder, AppConfig, AppError, Mount, Role, RunningApp, ServeFlags};
 pub use deadline::CallDeadline;
+pub use drain::{Drain, Stage};
 pub use grpc::{GrpcRoutes, HealthRegistry};
-pub use host::{ServiceSpec, serve_service};
 pub use shutdown::{Shutdown, wait_for_signal};
 pub use trace_context::TraceParent;
 

@@ -51,11 +51,12 @@ fn variable_set(name: &str) -> bool {
 }
 
 /// The tracer provider exporting to the configured OTLP endpoint, or why it cannot be built.
-fn otlp_provider(service: &'static str) -> Result<SdkTracerProvider, String> {
+fn otlp_provider(
+    service: &'static str,
+) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_tonic()
-        .build()
-        .map_err(|e| e.to_string())?;
+        .build()?;
     let mut resource = Resource::builder();
     let named = variable_set("OTEL_SERVICE_NAME")
         || std::env::var("OTEL_RESOURCE_ATTRIBUTES").is_ok_and(|v| v.contains("service.name="));

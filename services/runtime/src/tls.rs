@@ -20,11 +20,42 @@ pub struct ServerTlsArgs {
     pub tls_client_ca: Option<PathBuf>,
 }
 
+/// A PEM file that cannot be used, named by the flag that gave it.
+#[derive(Debug, thiserror::Error)]
+pub enum PemError {
+    /// The file could not be read.
+    #[error("{flag} {}", path.display())]
+    Read {
+        /// The flag that named the file.
+        flag: String,
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file holds no PEM block.
+    #[error("{flag} {}: not a PEM file", path.display())]
+    NotPem {
+        /// The flag that named the file.
+        flag: String,
+        /// The file.
+        path: PathBuf,
+    },
+}
+
 /// Reads a PEM file, naming the flag and file when it cannot.
-pub fn read_pem(flag: &str, path: &Path) -> Result<Vec<u8>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
+pub fn read_pem(flag: &str, path: &Path) -> Result<Vec<u8>, PemError> {
+    let pem = std::fs::read(path).map_err(|source| PemError::Read {
+        flag: flag.to_owned(),
+        path: path.to_owned(),
+        source,
+    })?;
     if !pem.windows(11).any(|w| w == b"-----BEGIN ") {
-        return Err(format!("{flag} {}: not a PEM file", path.display()));
+        return Err(PemError::NotPem {
+            flag: flag.to_owned(),
+            path: path.to_owned(),
+        });
     }
     Ok(pem)
 }
@@ -37,7 +68,7 @@ pub type PemFlag<'a> = (&'a str, &'a Path);
 pub fn client_config(
     ca: PemFlag<'_>,
     identity: Option<(PemFlag<'_>, PemFlag<'_>)>,
-) -> Result<ClientTlsConfig, String> {
+) -> Result<ClientTlsConfig, PemError> {
     let mut config =
         ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read_pem(ca.0, ca.1)?));
     if let Some((cert, key)) = identity {
@@ -51,7 +82,7 @@ pub fn client_config(
 
 impl ServerTlsArgs {
     /// The server's TLS configuration, or `None` to serve plaintext.
-    pub fn server_config(&self) -> Result<Option<ServerTlsConfig>, String> {
+    pub fn server_config(&self) -> Result<Option<ServerTlsConfig>, PemError> {
         let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
             return Ok(None);
         };
@@ -76,14 +107,18 @@ mod tests {
             tls_key: Some("/nonexistent/key.pem".into()),
             tls_client_ca: None,
         };
-        let error = args.server_config().err().unwrap_or_default();
-        assert!(
-            error.starts_with("--tls-cert /nonexistent/cert.pem: "),
-            "{error}"
-        );
+        let error = args
+            .server_config()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(error, "--tls-cert /nonexistent/cert.pem");
         let not_pem = std::env::temp_dir().join(format!("not-pem-{}", std::process::id()));
         let _ = std::fs::write(&not_pem, "hello");
-        let error = read_pem("--tls-key", &not_pem).err().unwrap_or_default();
+        let error = read_pem("--tls-key", &not_pem)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.ends_with("not a PEM file"), "{error}");
         let _ = std::fs::remove_file(not_pem);
         assert!(

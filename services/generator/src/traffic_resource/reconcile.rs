@@ -190,7 +190,7 @@ async fn start(
     }
     let spec = match traffic.spec.to_run_spec(context.default_target.as_deref()) {
         Ok(spec) => spec,
-        Err(message) => return fail(api, traffic, message).await,
+        Err(error) => return fail(api, traffic, error.to_string()).await,
     };
     match context.runs.start(spec) {
         Ok(run) => {

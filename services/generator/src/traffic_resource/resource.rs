@@ -114,22 +114,38 @@ pub struct PaymentTrafficStatus {
     pub observed_generation: Option<i64>,
 }
 
+/// A PaymentTraffic spec the generator cannot run, naming the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    /// An entry of `spec.types` names no rail.
+    #[error(
+        "spec.types[{index}]: {name:?} is not a payment type (ach, wire, rtp, check, sepa, card, \
+         direct-debit, standing-order, p2p)"
+    )]
+    UnknownType {
+        /// Its index in `spec.types`.
+        index: usize,
+        /// The name as written.
+        name: String,
+    },
+}
+
 impl PaymentTrafficSpec {
     /// The generator's run for this spec, submitting to `target` or else to
     /// `default_target` (or the generator's own bus when both are unset); an error names the
     /// field and what is wrong with it.
-    pub fn to_run_spec(&self, default_target: Option<&str>) -> Result<pb::RunSpec, String> {
+    pub fn to_run_spec(&self, default_target: Option<&str>) -> Result<pb::RunSpec, SpecError> {
         let types = self
             .types
             .iter()
             .enumerate()
             .map(|(i, name)| {
-                parse_payment_type(name).map(|t| t as i32).ok_or_else(|| {
-                    format!(
-                        "spec.types[{i}]: {name:?} is not a payment type (ach, wire, rtp, check, \
-                         sepa, card, direct-debit, standing-order, p2p)"
-                    )
-                })
+                parse_payment_type(name)
+                    .map(|t| t as i32)
+                    .ok_or_else(|| SpecError::UnknownType {
+                        index: i,
+                        name: name.clone(),
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(pb::RunSpec {
@@ -211,7 +227,7 @@ mod tests {
             types: vec!["ach".into(), "bitcoin".into()],
             ..spec()
         };
-        let error = bad.to_run_spec(None).unwrap_err();
+        let error = bad.to_run_spec(None).unwrap_err().to_string();
         assert!(
             error.starts_with("spec.types[1]: \"bitcoin\" is not a payment type"),
             "{error}"

@@ -5,14 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use crate::PaymentSink;
-use crate::ingest_client::IngestClient;
 use crate::runs::RunRegistry;
 use async_trait::async_trait;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use kube::api::ObjectMeta;
 use payments_core::pb;
+use payments_ingest::{Ingest, IngestConnection};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -196,11 +195,18 @@ struct CountingSink {
 }
 
 #[async_trait]
-impl PaymentSink for CountingSink {
-    async fn submit(&self, payments: &[pb::Payment]) -> Result<u64, String> {
-        self.accepted
-            .fetch_add(payments.len() as u64, Ordering::Relaxed);
-        Ok(payments.len() as u64)
+impl Ingest for CountingSink {
+    async fn submit_batch(
+        &self,
+        payments: &[pb::Payment],
+    ) -> Result<pb::SubmitPaymentsResponse, tonic::Status> {
+        let accepted = payments.len() as u64;
+        self.accepted.fetch_add(accepted, Ordering::Relaxed);
+        Ok(pb::SubmitPaymentsResponse {
+            received: accepted,
+            accepted,
+            ..Default::default()
+        })
     }
 }
 
@@ -217,8 +223,8 @@ impl Harness {
         let shutdown = payments_runtime::Shutdown::new();
         let runs = Arc::new(RunRegistry::new(
             200,
-            Some(sink.clone() as Arc<dyn PaymentSink>),
-            IngestClient::default(),
+            Some(sink.clone() as Arc<dyn Ingest>),
+            IngestConnection::default(),
             shutdown.clone(),
         ));
         let context = Arc::new(TrafficContext::new(

@@ -166,7 +166,7 @@ async fn replay(args: DlqReplayArgs) -> anyhow::Result<()> {
             args.to
         );
     } else {
-        ingestor.publish(records).await?;
+        ingestor.enqueue(records).await?.await?;
         println!("{sent} replayed to {}, {still_bad} still failing", args.to);
     }
     if still_bad > 0 {

@@ -75,7 +75,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     if let Some(start) = &args.start {
         config.start = parse_instant(start)
             .with_context(|| format!("--start {start:?} is not RFC 3339 or YYYY-MM-DD"))?;
-        check_start(config.start).map_err(|reason| anyhow::anyhow!("--start: {reason}"))?;
+        check_start(config.start).context("--start")?;
     }
     let scenario = match &args.scenario {
         Some(path) => Scenario::load(path)?,

@@ -1,0 +1,31 @@
+//! [`Ingest`]: the one way a caller hands payments to ingest, whether ingest runs in this
+//! process ([`crate::IngestGrpc`]) or behind gRPC ([`crate::RemoteIngest`]). Both go
+//! through IngestService's own code, so validation, counters and acknowledgements are the
+//! same.
+
+use async_trait::async_trait;
+use payments_core::pb;
+use tonic::Status;
+
+/// Somewhere a batch of payments can be submitted.
+#[async_trait]
+pub trait Ingest: Send + Sync {
+    /// Submits `payments`, validated strictly, and returns the summary once the bus holds
+    /// every accepted one (invalid ones are counted and detailed in it); fails with the
+    /// status IngestService answers (the batch may be retried: ids make resubmission safe).
+    async fn submit_batch(
+        &self,
+        payments: &[pb::Payment],
+    ) -> Result<pb::SubmitPaymentsResponse, Status>;
+}
+
+/// The requests submitting `payments` strictly, as a client stream sends them.
+pub(crate) fn strict_requests(payments: &[pb::Payment]) -> Vec<pb::SubmitPaymentsRequest> {
+    payments
+        .iter()
+        .map(|payment| pb::SubmitPaymentsRequest {
+            payment: Some(payment.clone()),
+            validation_mode: pb::ValidationMode::Strict as i32,
+        })
+        .collect()
+}

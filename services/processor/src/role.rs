@@ -1,0 +1,144 @@
+//! [`ProcessorRole`]: the processor on an app. It drains last: once intake has stopped it
+//! stores its batch, commits its offsets and returns; past the grace period a sink that
+//! keeps failing is given up on (its batch stays uncommitted and is redelivered).
+
+use crate::config::ProcessorArgs;
+use crate::{Processor, ProcessorConfig, ProcessorCounters, publish_metrics};
+use payments_bus::Bus;
+use payments_runtime::http::{NotReady, readiness};
+use payments_runtime::{AppConfig, AppError, Mount, Role, ServeFlags, Stage};
+use payments_store::Sink;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the processor role could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessorRoleError {
+    /// The bus could not be reached, or its consumer not made.
+    #[error("connecting to bus {url}")]
+    Bus {
+        /// The bus URL.
+        url: String,
+        /// What the bus answered.
+        #[source]
+        source: payments_bus::Error,
+    },
+    /// A sink could not be opened.
+    #[error("opening sink {url}")]
+    Sink {
+        /// The sink URL (credentials as given).
+        url: String,
+        /// What the store answered.
+        #[source]
+        source: payments_store::Error,
+    },
+}
+
+/// The processor role.
+pub struct ProcessorRole {
+    processor: Processor,
+    bus: Bus,
+    sinks: Vec<Arc<dyn Sink>>,
+}
+
+impl ProcessorRole {
+    /// A processor of `topic` on `bus` in consumer `group` (static member `instance_id`
+    /// when given), writing every batch to each of `sinks`.
+    pub fn new(
+        bus: Bus,
+        topic: &str,
+        group: &str,
+        instance_id: Option<&str>,
+        sinks: Vec<Arc<dyn Sink>>,
+        config: ProcessorConfig,
+    ) -> Result<Self, payments_bus::Error> {
+        let consumer = bus.consumer_as(topic, group, instance_id)?;
+        let processor = Processor::new(consumer, sinks.clone(), bus.producer(), config);
+        Ok(Self {
+            processor,
+            bus,
+            sinks,
+        })
+    }
+
+    /// The processor as the `payments-processor` flags describe, on a networked bus.
+    pub async fn connect(args: &ProcessorArgs) -> Result<Self, ProcessorRoleError> {
+        let bus_error = |source| ProcessorRoleError::Bus {
+            url: args.bus.clone(),
+            source,
+        };
+        let topics = [args.topic.as_str(), args.dead_letter_topic.as_str()];
+        let bus = Bus::connect_networked(&args.bus, "payments-processor", &topics)
+            .await
+            .map_err(bus_error)?;
+        let mut sinks = Vec::new();
+        for url in &args.sinks {
+            let sink = payments_store::open_sink(url).await.map_err(|source| {
+                ProcessorRoleError::Sink {
+                    url: url.clone(),
+                    source,
+                }
+            })?;
+            sinks.push(sink);
+        }
+        let config = ProcessorConfig {
+            batch_size: args.batch_size.max(1),
+            linger: Duration::from_millis(args.linger_ms),
+            validation: args.validation.into(),
+            dead_letter_topic: args.dead_letter_topic.clone(),
+        };
+        let (group, instance) = (&args.group, args.instance_id.as_deref());
+        Self::new(bus, &args.topic, group, instance, sinks, config).map_err(bus_error)
+    }
+
+    /// Its live counters.
+    pub fn counters(&self) -> Arc<ProcessorCounters> {
+        self.processor.counters()
+    }
+}
+
+impl Role for ProcessorRole {
+    fn name(&self) -> &'static str {
+        "processor"
+    }
+
+    fn mount(self: Box<Self>, mount: &mut Mount) {
+        let Self {
+            processor,
+            bus,
+            sinks,
+        } = *self;
+        publish_metrics(processor.counters());
+        let drain = mount.drain();
+        let run = processor.run(drain.token(Stage::Pipeline), drain.abort_token());
+        drain.spawn(Stage::Pipeline, "processor", run);
+        mount.add_readiness(readiness(move || {
+            let (bus, sinks) = (bus.clone(), sinks.clone());
+            async move {
+                bus.check_ready()
+                    .await
+                    .map_err(|e| NotReady::failed("bus", e))?;
+                for sink in &sinks {
+                    sink.ping()
+                        .await
+                        .map_err(|e| NotReady::failed(format!("sink {}", sink.describe()), e))?;
+                }
+                Ok(())
+            }
+        }));
+    }
+}
+
+impl ServeFlags for ProcessorArgs {
+    fn app_config(&self) -> Result<AppConfig, AppError> {
+        let grace = Duration::from_secs(self.shutdown_grace);
+        AppConfig::new(
+            "payments-processor",
+            &self.grpc_addr,
+            &self.http_addr,
+            grace,
+        )
+        .with_tls_flags(&self.tls)
+        .map_err(AppError::from)
+    }
+}
