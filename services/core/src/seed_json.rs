@@ -16,21 +16,43 @@ pub use read::{from_seed, is_seed_payment};
 
 use crate::pb;
 
+/// Why a JSON value is not a payment.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonPaymentError {
+    /// The text is not JSON at all.
+    #[error("invalid JSON: {0}")]
+    Syntax(serde_json::Error),
+    /// A seed payment with fields that cannot be mapped; every one is listed.
+    #[error("{}", join_fields(.0))]
+    SeedFields(Vec<SeedFieldError>),
+    /// Neither a seed payment nor a protobuf JSON payment.
+    #[error("not a payment (seed or protobuf JSON): {0}")]
+    NotAPayment(serde_json::Error),
+}
+
+fn join_fields(errors: &[SeedFieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// A JSON payment in the seed's format or in protobuf JSON (told apart by
 /// [`is_seed_payment`]); the error names every bad field.
-pub fn from_any_json(value: &serde_json::Value) -> Result<pb::Payment, String> {
+pub fn from_any_json(value: &serde_json::Value) -> Result<pb::Payment, JsonPaymentError> {
     if is_seed_payment(value) {
-        from_seed(value).map_err(|errors| {
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
+        from_seed(value).map_err(JsonPaymentError::SeedFields)
     } else {
-        serde_json::from_value(value.clone())
-            .map_err(|e| format!("not a payment (seed or protobuf JSON): {e}"))
+        serde_json::from_value(value.clone()).map_err(JsonPaymentError::NotAPayment)
     }
+}
+
+/// [`from_any_json`] of JSON text.
+pub fn from_json_text(text: &[u8]) -> Result<pb::Payment, JsonPaymentError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(text).map_err(JsonPaymentError::Syntax)?;
+    from_any_json(&value)
 }
 pub use write::to_seed;
 

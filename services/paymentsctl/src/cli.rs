@@ -83,14 +83,15 @@ pub struct ServerArg {
 }
 
 /// A positive number of seconds, as a duration.
-fn parse_timeout(value: &str) -> Result<std::time::Duration, String> {
+fn parse_timeout(value: &str) -> anyhow::Result<std::time::Duration> {
     let seconds: f64 = value
         .parse()
-        .map_err(|_| format!("{value:?} is not a number of seconds"))?;
-    if seconds.is_nan() || seconds <= 0.0 {
-        return Err(format!("must be more than 0 seconds, got {value}"));
-    }
-    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("{value}: {e}"))
+        .map_err(|_| anyhow::anyhow!("{value:?} is not a number of seconds"))?;
+    anyhow::ensure!(
+        seconds > 0.0,
+        "must be more than 0 seconds, got {value}"
+    );
+    Ok(std::time::Duration::try_from_secs_f64(seconds)?)
 }
 
 impl ServerArg {
@@ -139,8 +140,8 @@ pub struct UpArgs {
     pub trace_link: Option<String>,
 }
 
-fn parse_format(name: &str) -> Result<Format, String> {
-    Format::parse(name).map_err(|e| e.to_string())
+fn parse_format(name: &str) -> Result<Format, payments_formats::FormatError> {
+    Format::parse(name)
 }
 
 /// `paymentsctl generate`.

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use payments_core::pb;
-use payments_core::seed_json::from_any_json;
+use payments_core::seed_json::{JsonPaymentError, from_any_json, from_json_text};
 use serde_json::Value;
 
 /// One payment read from input, or why it could not be read; `origin` says where it was
@@ -13,7 +13,7 @@ pub struct InputRecord {
     /// Where the record was.
     pub origin: String,
     /// The payment, or the reason it could not be read.
-    pub payment: Result<pb::Payment, String>,
+    pub payment: Result<pb::Payment, JsonPaymentError>,
 }
 
 /// Reads every payment in `path` (`-` is standard input). A record that cannot be read is
@@ -58,9 +58,7 @@ pub fn parse_payments(name: &str, text: &str) -> Vec<InputRecord> {
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| InputRecord {
             origin: format!("{name}:{}", i + 1),
-            payment: serde_json::from_str::<Value>(line)
-                .map_err(|e| format!("invalid JSON: {e}"))
-                .and_then(|v| from_any_json(&v)),
+            payment: from_json_text(line.as_bytes()),
         })
         .collect()
 }

@@ -3,7 +3,7 @@
 
 use payments_bus::{BusRecord, headers};
 use payments_core::pb;
-use payments_core::seed_json::from_any_json;
+use payments_core::seed_json::from_json_text;
 use prost::Message;
 
 /// Why a record's value is not a payment.
@@ -40,9 +40,7 @@ fn decode_protobuf(value: &[u8]) -> Result<pb::Payment, DecodeError> {
 }
 
 fn decode_json(value: &[u8]) -> Result<pb::Payment, DecodeError> {
-    let json: serde_json::Value =
-        serde_json::from_slice(value).map_err(|e| DecodeError::Json(e.to_string()))?;
-    from_any_json(&json).map_err(DecodeError::Json)
+    from_json_text(value).map_err(|e| DecodeError::Json(e.to_string()))
 }
 
 #[cfg(test)]

@@ -171,14 +171,14 @@ impl Gate for BearerTokens {
 mod tests {
     use super::*;
 
-    fn tokens(text: &str) -> Result<BearerTokens, String> {
+    fn tokens(text: &str) -> std::io::Result<BearerTokens> {
         let path = std::env::temp_dir().join(format!(
             "payments-tokens-{}-{}",
             std::process::id(),
             fastrand::u64(..)
         ));
-        std::fs::write(&path, text).map_err(|e| e.to_string())?;
-        let read = BearerTokens::from_file(&path).map_err(|e| e.to_string());
+        std::fs::write(&path, text)?;
+        let read = BearerTokens::from_file(&path).map_err(std::io::Error::other);
         let _ = std::fs::remove_file(path);
         read
     }
@@ -205,9 +205,15 @@ mod tests {
 
     #[test]
     fn a_file_without_tokens_is_refused() {
-        let error = tokens("# nothing here\n\n").err().unwrap_or_default();
+        let error = tokens("# nothing here\n\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.contains("holds no bearer token"), "{error}");
-        let error = tokens("alpha reveal-acounts\n").err().unwrap_or_default();
+        let error = tokens("alpha reveal-acounts\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(
             error.contains("line 1: unknown scope \"reveal-acounts\""),
             "{error}"

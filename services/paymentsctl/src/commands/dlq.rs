@@ -88,7 +88,7 @@ async fn list(args: DlqListArgs) -> anyhow::Result<()> {
 /// A payment to send back and where it came from (for messages).
 struct Candidate {
     origin: String,
-    payment: Result<pb::Payment, String>,
+    payment: anyhow::Result<pb::Payment>,
 }
 
 async fn replay(args: DlqReplayArgs) -> anyhow::Result<()> {
@@ -98,7 +98,7 @@ async fn replay(args: DlqReplayArgs) -> anyhow::Result<()> {
             .into_iter()
             .map(|r| Candidate {
                 origin: r.origin,
-                payment: r.payment,
+                payment: r.payment.map_err(anyhow::Error::from),
             })
             .collect(),
         None => bus
@@ -113,7 +113,7 @@ async fn replay(args: DlqReplayArgs) -> anyhow::Result<()> {
             })
             .map(|d| Candidate {
                 origin: format!("{}/{}", d.partition, d.offset),
-                payment: decode_payment(&d.record).map_err(|e| e.to_string()),
+                payment: decode_payment(&d.record).map_err(anyhow::Error::from),
             })
             .collect(),
     };
