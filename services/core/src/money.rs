@@ -66,6 +66,41 @@ pub enum AmountError {
     /// Not a finite number, or too large for 64-bit minor units.
     #[error("{0} is not a representable amount")]
     OutOfRange(String),
+    /// Text that is not a plain non-negative decimal (`1000`, `1000.5`).
+    #[error("{0:?} is not a non-negative decimal amount")]
+    NotADecimal(String),
+}
+
+/// Parses a decimal amount written in major units (`1000.50`) into minor units of
+/// `currency`, exactly (no floating point): the one parser of amounts people type, in the
+/// console, the CLI and the APIs. Extra decimal places must be zeros; amounts above
+/// [`MAX_MINOR_UNITS`] are refused.
+pub fn parse_major_units(text: &str, currency: &str) -> Result<i64, AmountError> {
+    let exponent = minor_unit_exponent(currency)
+        .ok_or_else(|| AmountError::UnknownCurrency(currency.into()))?;
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+        return Err(AmountError::NotADecimal(text.into()));
+    }
+    let (kept, extra) = fraction.split_at(fraction.len().min(exponent as usize));
+    if extra.bytes().any(|b| b != b'0') {
+        return Err(AmountError::TooPrecise {
+            value: text.into(),
+            currency: currency.into(),
+            exponent,
+        });
+    }
+    let padded = format!("{whole}{kept:0<width$}", width = exponent as usize);
+    // Leading zeros parse; only overflow fails here, the text being digits.
+    let minor: i64 = padded
+        .parse()
+        .map_err(|_| AmountError::OutOfRange(text.into()))?;
+    if minor > MAX_MINOR_UNITS {
+        return Err(AmountError::OutOfRange(text.into()));
+    }
+    Ok(minor)
 }
 
 /// Converts a decimal amount given as a JSON number (as the seed writes amounts) into
@@ -116,6 +151,38 @@ pub fn minor_units_to_json_number(minor_units: i64, currency: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_amounts_parse_exactly() {
+        assert_eq!(parse_major_units("1000.50", "USD"), Ok(100_050));
+        assert_eq!(parse_major_units("12.5", "USD"), Ok(1250));
+        assert_eq!(parse_major_units("0.07", "USD"), Ok(7));
+        assert_eq!(parse_major_units("2500", "JPY"), Ok(2500));
+        assert_eq!(parse_major_units("1.234", "BHD"), Ok(1234));
+        assert_eq!(parse_major_units("3.10", "USD"), Ok(310));
+        assert_eq!(parse_major_units("3.100", "USD"), Ok(310));
+        assert_eq!(parse_major_units("0", "USD"), Ok(0));
+        assert_eq!(parse_major_units(".5", "USD"), Ok(50));
+        for bad in ["", ".", "-3", "1e3", "1.2.3", "ten", "1,000"] {
+            assert_eq!(
+                parse_major_units(bad, "USD"),
+                Err(AmountError::NotADecimal(bad.into())),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            parse_major_units("1.001", "USD"),
+            Err(AmountError::TooPrecise { .. })
+        ));
+        assert!(matches!(
+            parse_major_units("99999999999999999999", "USD"),
+            Err(AmountError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            parse_major_units("1", "ABC"),
+            Err(AmountError::UnknownCurrency(_))
+        ));
+    }
 
     #[test]
     fn table_is_sorted_for_binary_search() {

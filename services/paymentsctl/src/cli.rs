@@ -87,10 +87,7 @@ fn parse_timeout(value: &str) -> anyhow::Result<std::time::Duration> {
     let seconds: f64 = value
         .parse()
         .map_err(|_| anyhow::anyhow!("{value:?} is not a number of seconds"))?;
-    anyhow::ensure!(
-        seconds > 0.0,
-        "must be more than 0 seconds, got {value}"
-    );
+    anyhow::ensure!(seconds > 0.0, "must be more than 0 seconds, got {value}");
     Ok(std::time::Duration::try_from_secs_f64(seconds)?)
 }
 
@@ -224,10 +221,10 @@ pub struct GetArgs {
 /// Filter flags shared by `list` and `stats`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct FilterArgs {
-    /// Created at or after (RFC 3339, or YYYY-MM-DD for midnight UTC).
+    /// Created at or after (RFC 3339, or YYYY-MM-DD from its midnight UTC).
     #[arg(long)]
     pub from: Option<String>,
-    /// Created before (RFC 3339, or YYYY-MM-DD for midnight UTC).
+    /// Created before (RFC 3339), or through the end of YYYY-MM-DD (UTC).
     #[arg(long)]
     pub to: Option<String>,
     /// Rails (repeat or comma-separate).
@@ -242,12 +239,12 @@ pub struct FilterArgs {
     /// Statuses (repeat or comma-separate).
     #[arg(long = "status", value_delimiter = ',')]
     pub statuses: Vec<String>,
-    /// Smallest amount, in major units of --currency (required with it), e.g. 1000.50.
+    /// Smallest amount, in major units of --currency (two decimals without it), e.g. 1000.50.
     #[arg(long)]
-    pub min_amount: Option<f64>,
-    /// Largest amount, in major units of --currency (required with it).
+    pub min_amount: Option<String>,
+    /// Largest amount, in major units of --currency (two decimals without it).
     #[arg(long)]
-    pub max_amount: Option<f64>,
+    pub max_amount: Option<String>,
     /// ISO 4217 currency of the amount.
     #[arg(long)]
     pub currency: Option<String>,

@@ -3,11 +3,8 @@
 use payments_core::pb;
 use payments_core::time::{from_timestamp, timestamp_micros};
 use payments_runtime::status::{invalid_field, specified_enum_values};
-use payments_store::{Cursor, MAX_PAGE_SIZE, PageRequest, PaymentFilter};
+use payments_store::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, PaymentFilter};
 use tonic::Status;
-
-/// Page size when a request gives none.
-pub const DEFAULT_PAGE_SIZE: u32 = 100;
 
 /// Checks an API filter and converts it; each bad field is named.
 pub fn filter_from_proto(filter: Option<&pb::PaymentFilter>) -> Result<PaymentFilter, Status> {

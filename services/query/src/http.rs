@@ -13,12 +13,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use payments_core::money::minor_units_to_json_number;
 use payments_core::names::{parse_payment_type, seed_type_name, status_name};
 use payments_core::pb;
 use payments_core::time::format_seed_instant;
-use payments_store::{PageRequest, PaymentFilter, Store};
+use payments_store::{PageRequest, PaymentFilter, RangeEnd, Store, range_bound};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -142,18 +142,19 @@ fn day_range(
     end: Option<NaiveDate>,
 ) {
     if let (Some(start), Some(end)) = (start, end) {
+        // The seed's days are inclusive at both ends, as `to=YYYY-MM-DD` is everywhere.
+        let bound = |field, day: NaiveDate, end| range_bound(field, &day.to_string(), end);
+        match bound("start_date", start, RangeEnd::Start) {
+            Ok(micros) => filter.created_from_micros = Some(micros),
+            Err(e) => r.errors.push((e.parameter.into(), e.problem)),
+        }
+        match bound("end_date", end, RangeEnd::End) {
+            Ok(micros) => filter.created_to_micros = Some(micros),
+            Err(e) => r.errors.push((e.parameter.into(), e.problem)),
+        }
         if end < start {
             r.errors
                 .push(("end_date".into(), "is before start_date".into()));
-        }
-        let midnight = |d: NaiveDate| {
-            d.and_hms_opt(0, 0, 0)
-                .map(|t| t.and_utc().timestamp_micros())
-        };
-        filter.created_from_micros = midnight(start);
-        match end.checked_add_days(Days::new(1)) {
-            Some(next) => filter.created_to_micros = midnight(next),
-            None => r.errors.push(("end_date".into(), "is out of range".into())),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Query filters and keyset pagination.
 
 use payments_core::pb;
-use payments_core::time::timestamp_micros;
+use payments_core::time::{timestamp_from_micros, timestamp_micros};
 
 /// The largest page a store returns.
 pub const MAX_PAGE_SIZE: u32 = 1000;
@@ -30,6 +30,21 @@ pub struct PaymentFilter {
 }
 
 impl PaymentFilter {
+    /// The same filter as the API's message, for a client that parsed it here (the CLI).
+    pub fn to_proto(&self) -> pb::PaymentFilter {
+        pb::PaymentFilter {
+            created_from: self.created_from_micros.map(timestamp_from_micros),
+            created_to: self.created_to_micros.map(timestamp_from_micros),
+            payment_types: self.payment_types.iter().map(|t| *t as i32).collect(),
+            originator_id: self.originator_id.clone().unwrap_or_default(),
+            beneficiary_id: self.beneficiary_id.clone().unwrap_or_default(),
+            statuses: self.statuses.iter().map(|s| *s as i32).collect(),
+            min_amount_minor_units: self.min_amount_minor_units,
+            max_amount_minor_units: self.max_amount_minor_units,
+            currency: self.currency.clone().unwrap_or_default(),
+        }
+    }
+
     /// Whether `payment` meets every condition: the test the SQL and MongoDB backends put
     /// in their queries, for a backend that checks rows itself (HBase).
     pub fn matches(&self, payment: &pb::Payment) -> bool {

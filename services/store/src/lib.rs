@@ -17,6 +17,7 @@ mod columns;
 pub mod conformance;
 mod error;
 mod filter;
+mod filter_text;
 #[cfg(feature = "hbase")]
 pub mod hbase;
 #[cfg(any(feature = "postgres", feature = "mongodb", feature = "hbase"))]
@@ -37,6 +38,9 @@ mod stats;
 pub use cached::{CachedStore, PaymentCache};
 pub use error::{Error, Result};
 pub use filter::{Cursor, MAX_PAGE_SIZE, Page, PageRequest, PaymentFilter};
+pub use filter_text::{
+    DEFAULT_PAGE_SIZE, FilterError, FilterText, RangeEnd, check_order, range_bound,
+};
 pub use observed::Observed;
 pub use redact::redact;
 pub use stats::{Stats, StatsBucket};

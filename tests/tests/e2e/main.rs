@@ -15,6 +15,7 @@ mod cli;
 mod console;
 mod deadlines;
 mod fan_out;
+mod filters;
 mod graceful_shutdown;
 mod grpc_surface;
 mod kafka_bus;

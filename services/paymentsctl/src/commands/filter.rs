@@ -1,60 +1,46 @@
-//! `--from`, `--type`, `--min-amount`… → the API's `PaymentFilter`.
+//! `--from`, `--type`, `--min-amount`… → the API's `PaymentFilter`, through the same
+//! [`FilterText`] parser as the console and the seed routes (so `--to 2025-01-06` includes
+//! that whole day, as `to=2025-01-06` does there).
 
 use crate::cli::FilterArgs;
-use anyhow::Context;
-use payments_core::money::decimal_to_minor_units;
-use payments_core::names::parse_status;
 use payments_core::pb;
-use payments_core::time::{parse_instant, to_timestamp};
+use payments_store::{FilterError, FilterText};
+
+/// The command-line flag of a filter parameter, for errors.
+fn flag(parameter: &str) -> &str {
+    match parameter {
+        "type" => "--type",
+        "customer" => "--originator",
+        "beneficiary" => "--beneficiary",
+        "status" => "--status",
+        "currency" => "--currency",
+        "from" => "--from",
+        "to" => "--to",
+        "min_amount" => "--min-amount",
+        "max_amount" => "--max-amount",
+        other => other,
+    }
+}
 
 /// Builds the filter, naming the flag at fault.
 pub fn to_proto(args: &FilterArgs) -> anyhow::Result<pb::PaymentFilter> {
-    let instant =
-        |flag: &str, value: &Option<String>| -> anyhow::Result<Option<pbjson_types::Timestamp>> {
-            value
-                .as_deref()
-                .map(|v| {
-                    parse_instant(v)
-                        .map(to_timestamp)
-                        .with_context(|| format!("{flag} {v:?} is not RFC 3339 or YYYY-MM-DD"))
-                })
-                .transpose()
-        };
-    if (args.min_amount.is_some() || args.max_amount.is_some()) && args.currency.is_none() {
-        anyhow::bail!(
-            "--min-amount and --max-amount need --currency: amounts in different currencies do not compare"
-        );
-    }
-    let currency = args.currency.as_deref().map(str::to_ascii_uppercase);
-    let amount_currency = currency.clone().unwrap_or_default();
-    let amount = |flag: &str, value: Option<f64>| -> anyhow::Result<Option<i64>> {
-        value
-            .map(|v| {
-                decimal_to_minor_units(v, &amount_currency).with_context(|| format!("{flag} {v}"))
-            })
-            .transpose()
+    let joined = |values: &[String]| Some(values.join(",")).filter(|v| !v.is_empty());
+    let text = FilterText {
+        types: joined(&args.types),
+        customer: args.originator.clone(),
+        beneficiary: args.beneficiary.clone(),
+        status: joined(&args.statuses),
+        currency: args.currency.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        min_amount: args.min_amount.clone(),
+        max_amount: args.max_amount.clone(),
+        ..Default::default()
     };
-    let statuses = args
-        .statuses
-        .iter()
-        .map(|s| {
-            parse_status(s).map(|x| x as i32).with_context(|| {
-                format!("--status {s:?} is not a status (e.g. completed, pending, failed)")
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(pb::PaymentFilter {
-        created_from: instant("--from", &args.from)?,
-        created_to: instant("--to", &args.to)?,
-        payment_types: super::generate::parse_types(&args.types)?
-            .into_iter()
-            .map(|t| t as i32)
-            .collect(),
-        originator_id: args.originator.clone().unwrap_or_default(),
-        beneficiary_id: args.beneficiary.clone().unwrap_or_default(),
-        statuses,
-        min_amount_minor_units: amount("--min-amount", args.min_amount)?,
-        max_amount_minor_units: amount("--max-amount", args.max_amount)?,
-        currency: currency.unwrap_or_default(),
-    })
+    let filter = text
+        .filter()
+        .map_err(|FilterError { parameter, problem }| {
+            anyhow::anyhow!("{} {problem}", flag(parameter))
+        })?;
+    Ok(filter.to_proto())
 }
