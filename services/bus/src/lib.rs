@@ -73,6 +73,12 @@ pub trait Consumer: Send + Sync {
     /// Records of the topic this consumer has not yet processed (lag).
     fn lag(&self) -> u64;
 
+    /// Whether this consumer has read to the end of every partition it holds, asked of the
+    /// bus now (where [`Consumer::lag`] may be a periodic estimate).
+    async fn caught_up(&mut self) -> Result<bool> {
+        Ok(self.lag() == 0)
+    }
+
     /// Partitions of the topic assigned to this consumer now.
     fn assigned_partitions(&self) -> usize {
         1

@@ -117,6 +117,8 @@ impl RunningStack {
                 batch_size: config.batch_size,
                 linger: config.linger,
                 validation: config.validation,
+                // Ingest drains before the processor here, so the topic's end is final.
+                drain_to_end: true,
                 ..Default::default()
             },
         )?;

@@ -24,6 +24,11 @@ pub struct ProcessorConfig {
     pub validation: ValidationMode,
     /// Where undecodable or invalid records go.
     pub dead_letter_topic: String,
+    /// On a drain, store everything on the topic before committing and leaving, rather
+    /// than only the batch in hand. For an app whose intake (ingest) drains before it, so
+    /// that the topic's end is final; a standalone processor leaves the rest to its group.
+    /// A bus inside this process is always emptied.
+    pub drain_to_end: bool,
 }
 
 impl Default for ProcessorConfig {
@@ -33,6 +38,7 @@ impl Default for ProcessorConfig {
             linger: Duration::from_millis(20),
             validation: ValidationMode::Strict,
             dead_letter_topic: payments_bus::DEAD_LETTER_TOPIC.to_owned(),
+            drain_to_end: false,
         }
     }
 }
@@ -114,18 +120,20 @@ impl Processor {
         self.counters.clone()
     }
 
-    /// Runs until `drain` is cancelled, then finishes its batch and commits. On a bus that
-    /// lives in this process it first stores everything already on the bus; on a durable
-    /// bus the rest stays for the group's next member. Gives up (with an error) only when
-    /// `abort` is cancelled while a sink keeps failing.
+    /// Runs until `drain` is cancelled, then finishes its batch and commits. With
+    /// [`ProcessorConfig::drain_to_end`], or on a bus that lives in this process, it first
+    /// stores everything on the topic; otherwise the rest stays for the group's next member.
+    /// Once `abort` is cancelled it stops emptying the topic, and gives up (with an error)
+    /// when a sink keeps failing.
     pub async fn run(mut self, drain: Shutdown, abort: Shutdown) -> Result<(), ProcessorError> {
         tracing::info!(
             sinks = self.sinks.len(),
             batch_size = self.config.batch_size,
             "processor started"
         );
+        let to_end = self.config.drain_to_end || !self.consumer.durable();
         loop {
-            if drain.is_cancelled() && self.consumer.durable() {
+            if drain.is_cancelled() && (!to_end || abort.is_cancelled()) {
                 break;
             }
             let batch = self.next_batch(&drain).await?;
@@ -137,7 +145,7 @@ impl Processor {
                 Ordering::Relaxed,
             );
             if batch.is_empty() {
-                if drain.is_cancelled() && self.consumer.lag() == 0 {
+                if drain.is_cancelled() && self.caught_up().await {
                     break;
                 }
                 continue;
@@ -151,6 +159,17 @@ impl Processor {
             "processor drained"
         );
         Ok(())
+    }
+
+    /// Whether the topic is read to its end; a bus that cannot say now is asked again.
+    async fn caught_up(&mut self) -> bool {
+        match self.consumer.caught_up().await {
+            Ok(caught_up) => caught_up,
+            Err(error) => {
+                tracing::warn!(%error, "cannot tell whether the topic is read to its end");
+                false
+            }
+        }
     }
 
     /// Collects up to `batch_size` records, waiting at most `linger` after the first.

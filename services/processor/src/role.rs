@@ -86,6 +86,8 @@ impl ProcessorRole {
             linger: Duration::from_millis(args.linger_ms),
             validation: args.validation.into(),
             dead_letter_topic: args.dead_letter_topic.clone(),
+            // Producers elsewhere keep writing: the group's next member takes the rest.
+            drain_to_end: false,
         };
         let (group, instance) = (&args.group, args.instance_id.as_deref());
         Self::new(bus, &args.topic, group, instance, sinks, config).map_err(bus_error)

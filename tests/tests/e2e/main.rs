@@ -14,6 +14,7 @@ mod bad_input;
 mod cli;
 mod console;
 mod deadlines;
+mod drain;
 mod fan_out;
 mod filters;
 mod graceful_shutdown;

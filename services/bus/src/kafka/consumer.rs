@@ -271,6 +271,41 @@ impl Consumer for KafkaConsumer {
         true
     }
 
+    async fn caught_up(&mut self) -> Result<bool> {
+        let assignment = self
+            .consumer
+            .assignment()
+            .map_err(|e| kafka_error("read assignment", e))?;
+        let positions = self
+            .consumer
+            .position()
+            .map_err(|e| kafka_error("read positions", e))?;
+        let committed = self
+            .consumer
+            .committed_offsets(assignment.clone(), Duration::from_secs(5))
+            .map_err(|e| kafka_error("read committed offsets", e))?;
+        for element in assignment.elements() {
+            let (topic, partition) = (element.topic(), element.partition());
+            let (_, high) = self
+                .consumer
+                .fetch_watermarks(topic, partition, Duration::from_secs(5))
+                .map_err(|e| kafka_error("read watermarks", e))?;
+            // Where this member stands: what it read this session, else the group's commit.
+            let offset_of = |list: &TopicPartitionList| match list
+                .find_partition(topic, partition)
+                .map(|e| e.offset())
+            {
+                Some(Offset::Offset(offset)) => Some(offset),
+                _ => None,
+            };
+            let at = offset_of(&positions).or_else(|| offset_of(&committed));
+            if at.is_none_or(|at| at < high) && high > 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     fn assigned_partitions(&self) -> usize {
         self.assigned.load(Ordering::Relaxed)
     }

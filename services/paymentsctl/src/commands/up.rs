@@ -46,7 +46,6 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         () = failure.cancelled() => tracing::error!("a part of the stack stopped; draining"),
     }
     let (processor, traffic, runs) = (stack.processor.clone(), stack.traffic.clone(), stack.runs());
-    let durable_bus = !stack.bus().starts_with("memory://");
     stack.shutdown().await?;
     let load =
         |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
@@ -60,10 +59,5 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         load(&processor.unchanged),
         load(&processor.dead_lettered)
     );
-    if durable_bus {
-        println!(
-            "what was acknowledged but not yet stored stays on the topic for the group's next processor"
-        );
-    }
     Ok(())
 }

@@ -78,6 +78,26 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (
     (status, dechunk(&body))
 }
 
+/// The status of `GET path`, or `None` while nothing listens at `addr`.
+pub fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    std::net::TcpStream::connect(addr).ok()?;
+    Some(http(addr, "GET", path, None).0)
+}
+
+/// The value of metric `name` on `addr`'s /metrics (0 when absent).
+pub fn metric(addr: SocketAddr, name: &str) -> u64 {
+    let (_, body) = http(addr, "GET", "/metrics", None);
+    body.lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
 /// Decodes a `Transfer-Encoding: chunked` body (axum chunks streamed JSON).
 fn dechunk(body: &str) -> String {
     let mut out = String::new();

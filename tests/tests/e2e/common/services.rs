@@ -62,9 +62,7 @@ impl ServiceProcess {
                     std::fs::read_to_string(log).unwrap_or_default()
                 );
             }
-            if std::net::TcpStream::connect(self.http).is_ok()
-                && http(self.http, "GET", "/readyz", None).0 == 200
-            {
+            if super::http_status(self.http, "/readyz") == Some(200) {
                 return;
             }
             assert!(Instant::now() < deadline, "{name} not ready after 60 s");
@@ -86,16 +84,7 @@ impl ServiceProcess {
 
     /// The value of metric `name` on /metrics (0 when absent).
     pub fn metric(&self, name: &str) -> u64 {
-        let (_, body) = http(self.http, "GET", "/metrics", None);
-        body.lines()
-            .find_map(|line| {
-                line.strip_prefix(name)?
-                    .strip_prefix(' ')?
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-            .unwrap_or(0)
+        super::metric(self.http, name)
     }
 }
 
