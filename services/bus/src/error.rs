@@ -61,3 +61,16 @@ pub enum Error {
 
 /// The bus's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl payments_core::ServiceError for Error {
+    fn kind(&self) -> payments_core::ErrorKind {
+        use payments_core::ErrorKind;
+        match self {
+            Self::InvalidUrl { .. } | Self::InProcessOnly { .. } | Self::FeatureDisabled { .. } => {
+                ErrorKind::Internal
+            }
+            Self::ConsumerTaken { .. } => ErrorKind::Conflict,
+            Self::Unreachable { .. } | Self::Kafka { .. } | Self::Closed => ErrorKind::Unavailable,
+        }
+    }
+}

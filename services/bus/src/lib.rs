@@ -53,10 +53,9 @@ pub trait Producer: Send + Sync {
         self.send_batch(topic, vec![record]).await
     }
 
-    /// The bus's OpenTelemetry `messaging.system`: `kafka`, or `memory` in-process.
-    fn system(&self) -> &'static str {
-        "memory"
-    }
+    /// The bus's OpenTelemetry `messaging.system`: `kafka`, or `memory` in-process. Every
+    /// backend names itself: there is no default to inherit by mistake.
+    fn system(&self) -> &'static str;
 }
 
 /// Reads records from one topic as a member of a consumer group.
@@ -86,9 +85,10 @@ pub trait Consumer: Send + Sync {
 
     /// Whether records survive this process: when true, a stopping consumer need not
     /// drain its topic, because the next member of its group resumes from the commit.
-    fn durable(&self) -> bool {
-        false
-    }
+    fn durable(&self) -> bool;
+
+    /// The bus's OpenTelemetry `messaging.system` (`kafka`, `memory`).
+    fn system(&self) -> &'static str;
 
     /// Commits what [`Consumer::commit`] marked, synchronously, and leaves the group.
     async fn close(&mut self) -> Result<()> {

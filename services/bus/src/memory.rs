@@ -156,6 +156,10 @@ impl Topic {
 
 #[async_trait]
 impl Producer for MemoryBus {
+    fn system(&self) -> &'static str {
+        "memory"
+    }
+
     async fn enqueue(&self, topic: &str, records: Vec<BusRecord>) -> Result<Receipt> {
         let topic = self.topic(topic);
         for record in records {
@@ -184,6 +188,14 @@ impl MemoryConsumer {
 
 #[async_trait]
 impl Consumer for MemoryConsumer {
+    fn durable(&self) -> bool {
+        false
+    }
+
+    fn system(&self) -> &'static str {
+        "memory"
+    }
+
     async fn poll(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {

@@ -12,67 +12,47 @@ use payments_core::money::format_minor_units;
 use payments_core::names::{parse_payment_type, seed_type_name, status_name};
 use payments_core::pb;
 use payments_core::time::format_rfc3339_seconds;
+use payments_core::{ErrorKind, ServiceError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// An error answer: `{"error": …, "parameter": …}` with a status code.
+/// An error answer: `{"error": …, "parameter": …}` with the status its kind calls for.
 pub struct ApiError {
     status: StatusCode,
     message: String,
-    parameter: Option<&'static str>,
+    parameter: Option<String>,
+}
+
+impl<E: ServiceError> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        Self {
+            status: error.kind().http_status(),
+            message: error.explain(),
+            parameter: error.parameter().map(str::to_owned),
+        }
+    }
 }
 
 impl ApiError {
-    fn unavailable(what: &str, error: impl std::fmt::Display) -> Self {
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: format!("{what}: {error}"),
-            parameter: None,
-        }
-    }
-
-    /// The HTTP answer for a generator's gRPC status; `spec.<field>` in its message becomes
-    /// the form's parameter name.
+    /// The answer for a generator's gRPC status; `spec.<field>` in its message becomes the
+    /// form's parameter name.
     fn from_status(status: tonic::Status) -> Self {
-        use tonic::Code;
-        let code = match status.code() {
-            Code::InvalidArgument | Code::OutOfRange => StatusCode::BAD_REQUEST,
-            Code::NotFound => StatusCode::NOT_FOUND,
-            Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
-            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Code::PermissionDenied => StatusCode::FORBIDDEN,
-            Code::FailedPrecondition | Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
-            Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
-            Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
-            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::BAD_GATEWAY,
-        };
         let parameter = ["rate", "count", "seed", "types"]
             .into_iter()
-            .find(|field| status.message().starts_with(&format!("spec.{field}")));
+            .find(|field| status.message().starts_with(&format!("spec.{field}")))
+            .map(str::to_owned);
         Self {
-            status: code,
-            message: status.message().to_owned(),
             parameter,
+            ..Self::from(status)
         }
     }
 
     fn no_generator() -> Self {
         Self {
-            status: StatusCode::NOT_IMPLEMENTED,
+            status: ErrorKind::Unimplemented.http_status(),
             message: "this console has no generator to run traffic with".into(),
             parameter: None,
-        }
-    }
-}
-
-impl From<BadParameter> for ApiError {
-    fn from(bad: BadParameter) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            message: bad.to_string(),
-            parameter: Some(bad.parameter),
         }
     }
 }
@@ -138,11 +118,7 @@ pub async fn payments(
 ) -> Result<Json<Value>, ApiError> {
     let filter = query.filter()?;
     let page = query.page()?;
-    let got = console
-        .store
-        .list(&filter, &page)
-        .await
-        .map_err(|e| ApiError::unavailable("store", e))?;
+    let got = console.store.list(&filter, &page).await?;
     Ok(Json(json!({
         "payments": got.payments.iter().map(summary).collect::<Vec<_>>(),
         "next_page_token": got.next.map(|c| c.to_token()),
@@ -155,11 +131,7 @@ pub async fn payment(
     State(console): State<Arc<Console>>,
     Path(payment_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let found = console
-        .store
-        .get(&payment_id)
-        .await
-        .map_err(|e| ApiError::unavailable("store", e))?;
+    let found = console.store.get(&payment_id).await?;
     let Some(mut payment) = found else {
         return Err(ApiError {
             status: StatusCode::NOT_FOUND,
@@ -187,11 +159,7 @@ pub async fn stats(
     Query(query): Query<PaymentQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let filter = query.filter()?;
-    let stats = console
-        .store
-        .stats(&filter)
-        .await
-        .map_err(|e| ApiError::unavailable("store", e))?;
+    let stats = console.store.stats(&filter).await?;
     let buckets = |list: &[payments_store::StatsBucket], prefix: &str| {
         list.iter()
             .map(|b| {
@@ -239,9 +207,7 @@ pub async fn dead_letters(
                 problem: format!("must be a number from 1 to 500, got {text:?}"),
             })?,
     };
-    let records = dead_letters::read(source, limit)
-        .await
-        .map_err(|e| ApiError::unavailable("bus", e))?;
+    let records = dead_letters::read(source, limit).await?;
     Ok(Json(json!({"available": true, "records": records})))
 }
 
@@ -281,11 +247,12 @@ pub async fn start_run(
         .iter()
         .filter(|t| !t.trim().is_empty())
         .map(|t| {
-            parse_payment_type(t).map(|t| t as i32).ok_or(ApiError {
-                status: StatusCode::BAD_REQUEST,
-                message: format!("types: {t:?} is not a payment type"),
-                parameter: Some("types"),
-            })
+            parse_payment_type(t)
+                .map(|t| t as i32)
+                .ok_or_else(|| BadParameter {
+                    parameter: "types",
+                    problem: format!("{t:?} is not a payment type"),
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let spec = pb::RunSpec {

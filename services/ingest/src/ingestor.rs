@@ -68,8 +68,28 @@ pub enum IngestError {
         violations: Vec<FieldViolation>,
     },
     /// The bus did not take it; the caller may retry.
-    #[error("bus unavailable: {0}")]
+    #[error("bus unavailable")]
     Bus(#[from] payments_bus::Error),
+}
+
+impl payments_core::ServiceError for IngestError {
+    fn kind(&self) -> payments_core::ErrorKind {
+        match self {
+            Self::Invalid { .. } => payments_core::ErrorKind::BadRequest,
+            Self::Bus(e) => e.kind(),
+        }
+    }
+
+    /// An invalid payment's status carries a `google.rpc.BadRequest` with every violation.
+    fn to_status(&self) -> tonic::Status {
+        match self {
+            Self::Invalid {
+                payment_id,
+                violations,
+            } => payments_runtime::status::invalid_payment(payment_id, violations),
+            Self::Bus(e) => e.to_status(),
+        }
+    }
 }
 
 /// An accepted payment: its id and the warnings stored with it.

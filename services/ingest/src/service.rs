@@ -3,11 +3,12 @@
 use crate::ingest::{Ingest, strict_requests};
 use crate::{IngestError, Ingestor, TraceHeader, counters};
 use payments_bus::{BusRecord, Receipt};
+use payments_core::ServiceError;
 use payments_core::ValidationMode;
 use payments_core::pb::{self, ingest_service_server::IngestService};
 use payments_runtime::TraceParent;
 use payments_runtime::deadline::{CallDeadline, within};
-use payments_runtime::status::{invalid_field, invalid_payment, unavailable};
+use payments_runtime::status::invalid_field;
 use std::collections::VecDeque;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
@@ -61,13 +62,7 @@ impl IngestGrpc {
 }
 
 fn to_status(error: IngestError) -> Status {
-    match error {
-        IngestError::Invalid {
-            payment_id,
-            violations,
-        } => invalid_payment(&payment_id, &violations),
-        IngestError::Bus(e) => unavailable("bus", e),
-    }
+    error.to_status()
 }
 
 #[tonic::async_trait]
@@ -330,7 +325,9 @@ async fn confirm_oldest(
 /// UNAVAILABLE, saying how many records the bus had confirmed before it failed.
 fn bus_failed(summary: &pb::SubmitPaymentsResponse, error: &IngestError) -> Status {
     Status::unavailable(format!(
-        "bus unavailable after {} of {} records were accepted: {error}",
-        summary.accepted, summary.received
+        "bus unavailable after {} of {} records were accepted: {}",
+        summary.accepted,
+        summary.received,
+        error.explain()
     ))
 }

@@ -206,12 +206,7 @@ impl Processor {
         batch: Vec<Delivery>,
         abort: &Shutdown,
     ) -> Result<(), ProcessorError> {
-        let system = if self.consumer.durable() {
-            "kafka"
-        } else {
-            "memory"
-        };
-        let span = batch_span(&batch, system);
+        let span = batch_span(&batch, self.consumer.system());
         self.process_in_span(batch, abort).instrument(span).await
     }
 

@@ -1,11 +1,12 @@
 //! `payments.v1.QueryService` over gRPC.
 
 use crate::filter::{filter_from_proto, page_from_proto};
+use payments_core::ServiceError;
 use payments_core::masking::mask_accounts;
 use payments_core::pb::{self, query_service_server::QueryService};
 use payments_runtime::auth::Caller;
 use payments_runtime::deadline::{CallDeadline, within};
-use payments_runtime::status::{invalid_field, unavailable};
+use payments_runtime::status::invalid_field;
 use payments_store::{Stats, Store};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -68,14 +69,7 @@ async fn read_within<T>(
     within(deadline, read)
         .await
         .map_err(|passed| passed.to_status(&format!("while the store was {what}")))?
-        .map_err(store_error)
-}
-
-fn store_error(e: payments_store::Error) -> Status {
-    match e {
-        payments_store::Error::Corrupt { .. } => Status::internal(e.to_string()),
-        other => unavailable("store", other),
-    }
+        .map_err(|e| e.to_status())
 }
 
 /// Store aggregates as the API's message.

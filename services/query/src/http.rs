@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use payments_core::ServiceError;
 use payments_core::money::minor_units_to_json_number;
 use payments_core::names::{parse_payment_type, seed_type_name, status_name};
 use payments_core::pb;
@@ -222,10 +223,7 @@ async fn respond(store: &dyn Store, reader: BodyReader<'_>, filter: PaymentFilte
             }
             Err(e) => {
                 tracing::warn!(error = %e, "seed route query failed");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Json(json!({"detail": e.to_string()})),
-                )
+                return (e.kind().http_status(), Json(json!({"detail": e.explain()})))
                     .into_response();
             }
         }
@@ -291,10 +289,6 @@ async fn get_payment(
             Json(json!({"detail": format!("payment {payment_id:?} is not stored")})),
         )
             .into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"detail": e.to_string()})),
-        )
-            .into_response(),
+        Err(e) => (e.kind().http_status(), Json(json!({"detail": e.explain()}))).into_response(),
     }
 }

@@ -62,11 +62,6 @@ where
         .collect()
 }
 
-/// `UNAVAILABLE` for a dependency (bus, store) that failed; the client may retry.
-pub fn unavailable(what: &str, error: impl std::fmt::Display) -> Status {
-    Status::unavailable(format!("{what} unavailable: {error}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,3 +35,15 @@ impl From<sqlx::Error> for Error {
         Self::Backend(e.to_string())
     }
 }
+
+impl payments_core::ServiceError for Error {
+    fn kind(&self) -> payments_core::ErrorKind {
+        use payments_core::ErrorKind;
+        match self {
+            Self::Backend(_) => ErrorKind::Unavailable,
+            Self::InvalidUrl { .. } | Self::Migration(_) | Self::Corrupt { .. } => {
+                ErrorKind::Internal
+            }
+        }
+    }
+}

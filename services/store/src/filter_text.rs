@@ -24,6 +24,16 @@ pub struct FilterError {
     pub problem: String,
 }
 
+impl payments_core::ServiceError for FilterError {
+    fn kind(&self) -> payments_core::ErrorKind {
+        payments_core::ErrorKind::BadRequest
+    }
+
+    fn parameter(&self) -> Option<&str> {
+        Some(self.parameter)
+    }
+}
+
 fn bad(parameter: &'static str, problem: impl Into<String>) -> FilterError {
     FilterError {
         parameter,

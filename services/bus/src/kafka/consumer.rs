@@ -271,6 +271,10 @@ impl Consumer for KafkaConsumer {
         true
     }
 
+    fn system(&self) -> &'static str {
+        "kafka"
+    }
+
     async fn caught_up(&mut self) -> Result<bool> {
         let assignment = self
             .consumer

@@ -1,8 +1,8 @@
 //! Service binaries as separate processes (`payments-ingest`, `payments-processor`), so
 //! tests can kill and restart them.
 
+use super::binary;
 use super::kafka::{free_port, signal};
-use super::{binary, http};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
