@@ -81,6 +81,19 @@ impl ErrorKind {
     }
 }
 
+/// `error` and each of its causes, on one line (`opening store x: connection refused`):
+/// how an error is logged or answered, so that no cause is lost.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        text.push_str(": ");
+        text.push_str(&error.to_string());
+        cause = error.source();
+    }
+    text
+}
+
 /// A domain error that services answer callers with.
 pub trait ServiceError: std::error::Error {
     /// What kind of failure it is.
@@ -92,19 +105,18 @@ pub trait ServiceError: std::error::Error {
     }
 
     /// The message a caller reads: the error and each of its causes, on one line.
-    fn explain(&self) -> String {
-        let mut text = self.to_string();
-        let mut cause = self.source();
-        while let Some(error) = cause {
-            text.push_str(": ");
-            text.push_str(&error.to_string());
-            cause = error.source();
-        }
-        text
+    fn explain(&self) -> String
+    where
+        Self: Sized,
+    {
+        with_causes(self)
     }
 
     /// The gRPC status for it.
-    fn to_status(&self) -> tonic::Status {
+    fn to_status(&self) -> tonic::Status
+    where
+        Self: Sized,
+    {
         tonic::Status::new(self.kind().grpc_code(), self.explain())
     }
 }

@@ -4,6 +4,7 @@ use crate::batch_span::batch_span;
 use crate::decode::decode_payment;
 use bytes::Bytes;
 use payments_bus::{BusRecord, Consumer, Delivery, Producer, headers};
+use payments_core::service_error::with_causes;
 use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
 use payments_runtime::Shutdown;
 use payments_store::Sink;
@@ -81,11 +82,12 @@ pub enum ProcessorError {
     Bus(#[from] payments_bus::Error),
     /// A sink kept failing until the shutdown grace period ran out; the batch was not
     /// committed and will be redelivered.
-    #[error("sink {sink} kept failing until shutdown: {error}")]
+    #[error("sink {sink} kept failing until shutdown")]
     SinkGaveUp {
         /// The sink.
         sink: String,
         /// Its last error.
+        #[source]
         error: payments_store::Error,
     },
 }
@@ -166,7 +168,10 @@ impl Processor {
         match self.consumer.caught_up().await {
             Ok(caught_up) => caught_up,
             Err(error) => {
-                tracing::warn!(%error, "cannot tell whether the topic is read to its end");
+                tracing::warn!(
+                    error = with_causes(&error),
+                    "cannot tell whether the topic is read to its end"
+                );
                 false
             }
         }
@@ -310,7 +315,7 @@ impl Processor {
                     }
                     Err(e) => {
                         self.counters.sink_failures.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(sink = %sink.describe(), error = %e, retry_in_ms = backoff.as_millis() as u64, "sink write failed; retrying");
+                        tracing::warn!(sink = %sink.describe(), error = with_causes(&e), retry_in_ms = backoff.as_millis() as u64, "sink write failed; retrying");
                         tokio::select! {
                             () = abort.cancelled() => return Err(ProcessorError::SinkGaveUp { sink: sink.describe(), error: e }),
                             () = tokio::time::sleep(backoff) => {}

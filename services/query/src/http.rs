@@ -222,7 +222,7 @@ async fn respond(store: &dyn Store, reader: BodyReader<'_>, filter: PaymentFilte
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "seed route query failed");
+                tracing::warn!(error = e.explain(), "seed route query failed");
                 return (e.kind().http_status(), Json(json!({"detail": e.explain()})))
                     .into_response();
             }

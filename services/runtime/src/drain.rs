@@ -3,6 +3,7 @@
 //! all within one grace period. Past it, [`Drain::abort_token`] is cancelled so that work
 //! still retrying gives up (leaving what it had not committed to be redelivered).
 
+use payments_core::service_error::with_causes;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -120,7 +121,11 @@ impl Drain {
         self.0.stages[stage.index()].tracker.spawn(async move {
             if let Err(error) = task.await {
                 let error: BoxError = error.into();
-                tracing::error!(task = name, error = %error, "task failed; draining");
+                tracing::error!(
+                    task = name,
+                    error = with_causes(error.as_ref()),
+                    "task failed; draining"
+                );
                 let mut first = shared
                     .first_failure
                     .lock()

@@ -3,6 +3,7 @@
 use crate::{Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
 use payments_core::pb;
+use payments_core::service_error::with_causes;
 use std::sync::Arc;
 
 /// A by-id cache of payments (the Redis sink is one).
@@ -56,14 +57,18 @@ impl Store for CachedStore {
             Ok(Some(payment)) => return Ok(Some(payment)),
             Ok(None) => {}
             Err(error) => {
-                tracing::warn!(%error, payment_id, "cache read failed; reading the store")
+                tracing::warn!(
+                    error = with_causes(&error),
+                    payment_id,
+                    "cache read failed; reading the store"
+                )
             }
         }
         let found = self.store.get(payment_id).await?;
         if let Some(payment) = &found
             && let Err(error) = self.cache.fill(payment).await
         {
-            tracing::warn!(%error, payment_id, "cache fill failed");
+            tracing::warn!(error = with_causes(&error), payment_id, "cache fill failed");
         }
         Ok(found)
     }

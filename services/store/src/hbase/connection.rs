@@ -76,10 +76,10 @@ impl Connections {
 
     fn connect(&self) -> Result<Client> {
         let unreachable = |reason: String| {
-            Error::Backend(format!(
-                "cannot reach the HBase Thrift gateway at {}: {reason}",
-                self.address
-            ))
+            Error::backend(
+                format!("cannot reach the HBase Thrift gateway at {}", self.address),
+                reason,
+            )
         };
         let addresses = self
             .address
@@ -132,12 +132,12 @@ impl Connections {
                     if usable {
                         this.checkin(client);
                     }
-                    Err(Error::Backend(format!("hbase {what}: {message}")))
+                    Err(Error::backend(format!("hbase {what}"), message))
                 }
             }
         })
         .await
-        .map_err(|e| Error::Backend(format!("hbase {what}: the call's thread failed: {e}")))?
+        .map_err(|e| Error::backend(format!("hbase {what}: the call's thread failed"), e))?
     }
 
     /// Like [`Connections::call`], but hands back HBase's own error for the caller to read.

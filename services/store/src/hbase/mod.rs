@@ -131,9 +131,10 @@ pub async fn init(url: &str) -> Result<Vec<TableCreated>> {
             }),
             Err(e) => {
                 let (message, _) = connection::explain(e);
-                return Err(Error::Backend(format!(
-                    "hbase createTable {table}: {message}"
-                )));
+                return Err(Error::backend(
+                    format!("hbase createTable {table}"),
+                    message,
+                ));
             }
         }
     }
@@ -185,12 +186,11 @@ impl HbaseStore {
             .await?;
         for table in [location.table.clone(), location.index_table()] {
             if !tables.iter().any(|t| *t == table.as_bytes()) {
-                return Err(Error::Backend(format!(
-                    "hbase table {table} does not exist at {}; create the tables with \
-                     `paymentsctl hbase init --hbase {}`",
-                    location.address,
-                    crate::redact(url)
-                )));
+                return Err(Error::MissingTable {
+                    table,
+                    address: location.address.clone(),
+                    url: crate::redact(url),
+                });
             }
         }
         Ok(Self {

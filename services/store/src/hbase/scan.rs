@@ -13,6 +13,7 @@ use super::row::{self, column};
 use crate::{Cursor, MAX_PAGE_SIZE, Page, PageRequest, PaymentFilter, Result, Stats};
 use hbase_thrift::hbase::{THbaseSyncClient, TRowResult, TScan};
 use payments_core::pb;
+use payments_core::service_error::with_causes;
 use payments_core::time::timestamp_micros;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -176,7 +177,7 @@ impl Scanner {
             .call("scannerClose", move |c| c.scanner_close(id))
             .await
         {
-            tracing::warn!(error = %e, "hbase scanner not closed");
+            tracing::warn!(error = with_causes(&e), "hbase scanner not closed");
         }
     }
 }

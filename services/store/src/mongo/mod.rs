@@ -26,8 +26,8 @@ pub struct MongoStore {
     described: String,
 }
 
-fn backend(context: &str, e: impl std::fmt::Display) -> Error {
-    Error::Backend(format!("mongodb {context}: {e}"))
+fn backend(context: &str, e: impl Into<crate::error::BoxError>) -> Error {
+    Error::backend(format!("mongodb {context}"), e)
 }
 
 /// A number as MongoDB (or a wire-compatible server) returned it: Int32, Int64 or Double.

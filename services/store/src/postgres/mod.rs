@@ -31,11 +31,8 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
-            .map_err(|e| Error::Backend(format!("connecting to {described}: {e}")))?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| Error::Migration(e.to_string()))?;
+            .map_err(|e| Error::backend(format!("connecting to {described}"), e))?;
+        MIGRATOR.run(&pool).await.map_err(Error::Migration)?;
         Ok(Self { pool, described })
     }
 }

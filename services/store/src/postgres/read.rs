@@ -20,7 +20,7 @@ pub async fn stats(pool: &PgPool, filter: &PaymentFilter) -> Result<Stats> {
         let sum: String = r.get(4);
         let sum: i128 = sum
             .parse()
-            .map_err(|e| Error::Backend(format!("sum {sum:?} is not an integer: {e}")))?;
+            .map_err(|e| Error::backend(format!("sum {sum:?} is not an integer"), e))?;
         groups.push((
             pb::PaymentType::try_from(r.get::<i32, _>(0))
                 .unwrap_or_default()

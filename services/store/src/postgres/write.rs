@@ -42,9 +42,11 @@ pub async fn upsert_batch(pool: &PgPool, payments: &[pb::Payment]) -> Result<u64
     let mut docs = Vec::with_capacity(n);
     for payment in latest {
         let c = PaymentColumns::new(payment);
-        docs.push(serde_json::to_string(payment).map_err(|e| {
-            crate::Error::Backend(format!("encoding {} as JSON: {e}", c.payment_id))
-        })?);
+        docs.push(
+            serde_json::to_string(payment).map_err(|e| {
+                crate::Error::backend(format!("encoding {} as JSON", c.payment_id), e)
+            })?,
+        );
         ids.push(c.payment_id);
         revisions.push(c.revision);
         rails.push(c.payment_type);

@@ -49,8 +49,8 @@ pub struct LiveAggregates {
     pub amount_by_type_currency: BTreeMap<String, i64>,
 }
 
-fn backend(context: &str, e: impl std::fmt::Display) -> Error {
-    Error::Backend(format!("redis {context}: {e}"))
+fn backend(context: &str, e: impl Into<crate::error::BoxError>) -> Error {
+    Error::backend(format!("redis {context}"), e)
 }
 
 impl RedisSink {

@@ -47,13 +47,10 @@ impl SqliteStore {
                 .max_connections(max)
                 .connect_with(options)
                 .await
-                .map_err(|e| Error::Backend(format!("opening {url}: {e}")))
+                .map_err(|e| Error::backend(format!("opening {url}"), e))
         };
         let writer = open(1, writer_options).await?;
-        MIGRATOR
-            .run(&writer)
-            .await
-            .map_err(|e| Error::Migration(e.to_string()))?;
+        MIGRATOR.run(&writer).await.map_err(Error::Migration)?;
         let reader = open(4, base).await?;
         Ok(Self {
             writer,
@@ -101,7 +98,8 @@ mod tests {
     #[tokio::test]
     async fn sqlite_passes_the_store_suite() -> crate::Result<()> {
         let dir = std::env::temp_dir().join(format!("payments-store-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| crate::Error::Backend(e.to_string()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| crate::Error::backend("creating the test directory", e))?;
         let mut n = 0;
         conformance::run(|| {
             n += 1;
