@@ -2,6 +2,7 @@
 //! window, served as per-second rates by stage, consumer lag and end-to-end latency.
 
 use crate::prom_text::{Scrape, quantile};
+use payments_core::metric_names as names;
 use payments_runtime::Shutdown;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -36,7 +37,7 @@ struct LastScrapes(Mutex<BTreeMap<String, String>>);
 impl MetricsSource {
     async fn read(&self, last: &LastScrapes) -> Scrape {
         let Self::Scrape(urls) = self else {
-            return Scrape::parse(&payments_runtime::metrics::render());
+            return Scrape::from_samples(payments_runtime::metrics::samples());
         };
         let mut fresh: BTreeMap<String, String> = BTreeMap::new();
         for url in urls {
@@ -85,12 +86,12 @@ struct Sample {
 
 /// The stages shown, with the counter each one reads.
 const STAGES: [(&str, &str); 6] = [
-    ("generated", "payments_generator_generated_total"),
-    ("accepted", "payments_ingest_accepted_total"),
-    ("rejected", "payments_ingest_rejected_total"),
-    ("produced", "payments_ingest_produced_total"),
-    ("stored", "payments_processor_stored_total"),
-    ("dead_lettered", "payments_processor_dead_lettered_total"),
+    ("generated", names::GENERATOR_GENERATED),
+    ("accepted", names::INGEST_ACCEPTED),
+    ("rejected", names::INGEST_REJECTED),
+    ("produced", names::INGEST_PRODUCED),
+    ("stored", names::PROCESSOR_STORED),
+    ("dead_lettered", names::PROCESSOR_DEAD_LETTERED),
 ];
 
 impl Sample {
@@ -98,9 +99,9 @@ impl Sample {
         Self {
             at_ms: chrono::Utc::now().timestamp_millis(),
             stages: STAGES.map(|(_, metric)| scrape.sum(metric)),
-            lag: scrape.sum("payments_processor_consumer_lag"),
-            latency: scrape.buckets("payments_end_to_end_latency_seconds"),
-            stored_by_type: scrape.sum_by("payments_processor_stored_by_type_total", "type"),
+            lag: scrape.sum(names::PROCESSOR_CONSUMER_LAG),
+            latency: scrape.buckets(names::END_TO_END_LATENCY),
+            stored_by_type: scrape.sum_by(names::PROCESSOR_STORED_BY_TYPE, "type"),
         }
     }
 }

@@ -36,6 +36,24 @@ impl Scrape {
         }
     }
 
+    /// A scrape of this process's own series, read from its recorder directly.
+    pub fn from_samples(samples: Vec<payments_runtime::metrics::MetricSample>) -> Self {
+        let mut scrape = Self::default();
+        for sample in samples {
+            let labels: Vec<String> = sample
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{v}\""))
+                .collect();
+            scrape
+                .samples
+                .entry(sample.name)
+                .or_default()
+                .push((labels.join(","), sample.value));
+        }
+        scrape
+    }
+
     /// A scrape of `text`.
     pub fn parse(text: &str) -> Self {
         let mut scrape = Self::default();

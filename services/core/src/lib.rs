@@ -4,6 +4,7 @@
 
 pub mod identifiers;
 pub mod masking;
+pub mod metric_names;
 pub mod money;
 pub mod names;
 pub mod normalize;

@@ -2,6 +2,7 @@
 //! slowing down when the sink is slower, never dropping.
 
 use crate::generator::PaymentGenerator;
+use payments_core::metric_names as names;
 use payments_core::pb;
 use payments_ingest::Ingest;
 use payments_runtime::Shutdown;
@@ -107,10 +108,10 @@ impl TrafficRun {
                 .collect();
             let n = batch.len() as u64;
             counters.generated.fetch_add(n, Ordering::Relaxed);
-            metrics::counter!("payments_generator_generated_total").increment(n);
+            metrics::counter!(names::GENERATOR_GENERATED).increment(n);
             // Target: the run's base rate; actual: payments generated per second so far.
-            metrics::gauge!("payments_generator_target_rate").set(self.rate as f64);
-            metrics::gauge!("payments_generator_actual_rate")
+            metrics::gauge!(names::GENERATOR_TARGET_RATE).set(self.rate as f64);
+            metrics::gauge!(names::GENERATOR_ACTUAL_RATE)
                 .set(target as f64 / started.elapsed().as_secs_f64().max(1e-3));
             // A batch that could not be submitted (ingest down, unavailable) is retried with
             // backoff until it goes through or the run is stopped: nothing is dropped.
@@ -120,7 +121,7 @@ impl TrafficRun {
                     Ok(summary) => {
                         let accepted = summary.accepted;
                         counters.accepted.fetch_add(accepted, Ordering::Relaxed);
-                        metrics::counter!("payments_generator_accepted_total").increment(accepted);
+                        metrics::counter!(names::GENERATOR_ACCEPTED).increment(accepted);
                         counters
                             .failed
                             .fetch_add(n - accepted.min(n), Ordering::Relaxed);

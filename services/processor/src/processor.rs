@@ -4,6 +4,7 @@ use crate::batch_span::batch_span;
 use crate::decode::decode_payment;
 use bytes::Bytes;
 use payments_bus::{BusRecord, Consumer, Delivery, Producer, headers};
+use payments_core::metric_names as names;
 use payments_core::service_error::with_causes;
 use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
 use payments_runtime::Shutdown;
@@ -223,7 +224,7 @@ impl Processor {
         self.counters
             .consumed
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        metrics::histogram!("payments_processor_batch_size").record(batch.len() as f64);
+        metrics::histogram!(names::PROCESSOR_BATCH_SIZE).record(batch.len() as f64);
         let prepared = tracing::info_span!("validate batch", records = batch.len())
             .in_scope(|| self.prepare(&batch));
         self.write_everywhere(&prepared.payments, abort).await?;

@@ -3,6 +3,7 @@
 //! unbounded queue. Health and reflection are never refused.
 
 use crate::grpc_gate::Gate;
+use payments_core::metric_names as names;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -32,7 +33,7 @@ impl Gate for ShedAbove {
         _extensions: &mut http::Extensions,
     ) -> Result<OwnedSemaphorePermit, tonic::Status> {
         self.permits.clone().try_acquire_owned().map_err(|_| {
-            metrics::counter!("grpc_server_shed_total").increment(1);
+            metrics::counter!(names::GRPC_SHED).increment(1);
             tonic::Status::resource_exhausted(format!(
                 "the server is at its limit of {} concurrent calls; retry with backoff",
                 self.limit

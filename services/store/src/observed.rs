@@ -5,6 +5,7 @@
 
 use crate::{Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
+use payments_core::metric_names as names;
 use payments_core::pb;
 use std::sync::Arc;
 use tracing::Instrument;
@@ -87,8 +88,7 @@ impl<T: Sink + ?Sized> Sink for Observed<T> {
             self.inner.upsert_batch(payments),
         )
         .await?;
-        metrics::counter!("payments_store_written_total", "system" => self.system)
-            .increment(written);
+        metrics::counter!(names::STORE_WRITTEN, "system" => self.system).increment(written);
         Ok(written)
     }
 
