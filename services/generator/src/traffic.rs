@@ -6,6 +6,7 @@ use payments_core::metric_names as names;
 use payments_core::pb;
 use payments_ingest::Ingest;
 use payments_runtime::Shutdown;
+use payments_runtime::retry::Backoff;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -115,7 +116,7 @@ impl TrafficRun {
                 .set(target as f64 / started.elapsed().as_secs_f64().max(1e-3));
             // A batch that could not be submitted (ingest down, unavailable) is retried with
             // backoff until it goes through or the run is stopped: nothing is dropped.
-            let mut backoff = Duration::from_millis(100);
+            let mut backoff = Backoff::default();
             loop {
                 match sink.submit_batch(&batch).await {
                     Ok(summary) => {
@@ -128,17 +129,16 @@ impl TrafficRun {
                         break;
                     }
                     Err(status) => {
-                        let reason = status.message();
-                        tracing::warn!(batch = n, code = ?status.code(), reason, retry_in_ms = backoff.as_millis() as u64, "traffic batch not submitted; retrying");
-                        tokio::select! {
-                            () = shutdown.cancelled() => {
-                                counters.failed.fetch_add(n, Ordering::Relaxed);
-                                tracing::warn!(batch = n, "run stopped with a batch it could not submit");
-                                return;
-                            }
-                            () = tokio::time::sleep(backoff) => {}
+                        let (reason, delay) = (status.message(), backoff.next_delay());
+                        tracing::warn!(batch = n, code = ?status.code(), reason, retry_in_ms = delay.as_millis() as u64, "traffic batch not submitted; retrying");
+                        if !Backoff::wait(delay, &shutdown).await {
+                            counters.failed.fetch_add(n, Ordering::Relaxed);
+                            tracing::warn!(
+                                batch = n,
+                                "run stopped with a batch it could not submit"
+                            );
+                            return;
                         }
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
                     }
                 }
             }

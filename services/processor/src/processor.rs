@@ -8,6 +8,7 @@ use payments_core::metric_names as names;
 use payments_core::service_error::with_causes;
 use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
 use payments_runtime::Shutdown;
+use payments_runtime::retry::Backoff;
 use payments_store::Sink;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -302,7 +303,7 @@ impl Processor {
             return Ok(());
         }
         for (n, sink) in self.sinks.iter().enumerate() {
-            let mut backoff = Duration::from_millis(50);
+            let mut backoff = Backoff::default();
             loop {
                 match sink.upsert_batch(payments).await {
                     Ok(written) => {
@@ -316,12 +317,14 @@ impl Processor {
                     }
                     Err(e) => {
                         self.counters.sink_failures.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(sink = %sink.describe(), error = with_causes(&e), retry_in_ms = backoff.as_millis() as u64, "sink write failed; retrying");
-                        tokio::select! {
-                            () = abort.cancelled() => return Err(ProcessorError::SinkGaveUp { sink: sink.describe(), error: e }),
-                            () = tokio::time::sleep(backoff) => {}
+                        let delay = backoff.next_delay();
+                        tracing::warn!(sink = %sink.describe(), error = with_causes(&e), retry_in_ms = delay.as_millis() as u64, "sink write failed; retrying");
+                        if !Backoff::wait(delay, abort).await {
+                            return Err(ProcessorError::SinkGaveUp {
+                                sink: sink.describe(),
+                                error: e,
+                            });
                         }
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
                     }
                 }
             }

@@ -11,6 +11,7 @@ pub mod grpc_observe;
 pub mod http;
 pub mod load_shed;
 pub mod metrics;
+pub mod retry;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;
