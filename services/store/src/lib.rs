@@ -9,11 +9,12 @@
 //! - `redis://HOST` (cargo feature `redis`, a sink only): by-id cache and live aggregates.
 //!
 //! Every write is an upsert keyed by `payment_id` that keeps the highest `revision`, so
-//! replaying a batch leaves exactly one row per payment. [`conformance`] is the one test
-//! suite every backend runs.
+//! replaying a batch leaves exactly one row per payment. `conformance` (in tests, or with
+//! the `testsuite` feature) is the one test suite every backend runs.
 
 mod cached;
 mod columns;
+#[cfg(any(test, feature = "testsuite"))]
 pub mod conformance;
 mod error;
 mod filter;

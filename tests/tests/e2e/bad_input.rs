@@ -43,7 +43,7 @@ fn malformed(mut p: pb::Payment) -> pb::Payment {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_payment_gets_one_violation_per_bad_field() {
-    let (stack, dir) = common::start_stack("bad-unary").await;
+    let (stack, _dir) = common::start_stack("bad-unary").await;
     let channel = common::channel(stack.grpc_addr).await;
     let base = valid(channel.clone(), 1).await.remove(0);
     let mut ingest = IngestServiceClient::new(channel);
@@ -80,12 +80,11 @@ async fn malformed_payment_gets_one_violation_per_bad_field() {
         .unwrap_err();
     assert_eq!(missing.code(), tonic::Code::InvalidArgument);
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn good_payments_around_bad_ones_in_a_stream_are_stored() {
-    let (stack, dir) = common::start_stack("bad-stream").await;
+    let (stack, _dir) = common::start_stack("bad-stream").await;
     let channel = common::channel(stack.grpc_addr).await;
     let good = valid(channel.clone(), 4).await;
     let mut records: Vec<pb::SubmitPaymentsRequest> = Vec::new();
@@ -152,12 +151,11 @@ async fn good_payments_around_bad_ones_in_a_stream_are_stored() {
         "nothing invalid is stored"
     );
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_queries_name_their_field() {
-    let (stack, dir) = common::start_stack("bad-query").await;
+    let (stack, _dir) = common::start_stack("bad-query").await;
     let mut query = QueryServiceClient::new(common::channel(stack.grpc_addr).await);
     let token = query
         .list_payments(pb::ListPaymentsRequest {
@@ -211,5 +209,4 @@ async fn bad_queries_name_their_field() {
         "count"
     );
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -176,7 +176,6 @@ fn ctrl_c_during_a_traffic_run_exits_zero_and_every_acknowledged_payment_is_stor
         stored, acknowledged,
         "every acknowledged payment is stored, once"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,7 +220,6 @@ async fn generated_files_in_both_formats_submit_cleanly() {
         "{stdout}"
     );
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -339,5 +337,4 @@ async fn lifecycle_revisions_leave_one_row_per_payment_at_its_latest_revision() 
         assert_eq!(stored.status().as_str_name(), status, "{id} status");
     }
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }

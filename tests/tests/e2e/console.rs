@@ -68,7 +68,7 @@ fn the_console_shows_the_pipeline_live_filters_payments_and_opens_a_detail_in_ch
 }
 
 /// Polls `path` on `addr` until `done` holds for its JSON, for up to a minute.
-fn poll_json(
+async fn poll_json(
     addr: std::net::SocketAddr,
     path: &str,
     done: impl Fn(&serde_json::Value) -> bool,
@@ -81,7 +81,7 @@ fn poll_json(
         if done(&last) {
             return last;
         }
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     panic!("{path} never got there; last answer: {last}");
 }
@@ -131,13 +131,15 @@ async fn the_query_services_console_reads_the_services_metrics_the_dead_letters_
     assert_eq!(status, 201, "{body}");
     let runs = poll_json(query.http, "/api/runs", |v| {
         v["runs"][0]["state"] == "COMPLETED"
-    });
+    })
+    .await;
     assert_eq!(runs["runs"][0]["acknowledged"], 1000);
 
     // The live view sums the other services' metrics.
     let pipeline = poll_json(query.http, "/api/pipeline", |v| {
         v["totals"]["stored"].as_f64() == Some(1000.0)
-    });
+    })
+    .await;
     assert_eq!(pipeline["totals"]["generated"], 1000.0);
     assert_eq!(pipeline["totals"]["accepted"], 1000.0);
     assert!(pipeline["points"].as_array().is_some_and(|p| !p.is_empty()));
@@ -168,7 +170,8 @@ async fn the_query_services_console_reads_the_services_metrics_the_dead_letters_
     .await;
     let dead = poll_json(query.http, "/api/dead-letters", |v| {
         v["records"].as_array().is_some_and(|r| !r.is_empty())
-    });
+    })
+    .await;
     assert_eq!(dead["available"], true);
     assert_eq!(dead["records"][0]["stage"], "decode");
     assert_eq!(dead["records"][0]["key"], "GARBAGE-1");

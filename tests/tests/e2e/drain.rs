@@ -6,14 +6,16 @@
 
 use crate::common;
 
-use common::kafka::{Broker, free_port, kafka_tool, signal};
+use common::kafka::{Broker, kafka_tool, signal};
 use common::pipeline::*;
 use payments_proto::v1 as pb;
 use pb::generator_service_client::GeneratorServiceClient;
 use pb::ingest_service_client::IngestServiceClient;
+use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Per partition of the payments topic, `(log end, lag)` of group `payments-processor` as
 /// `kafka-consumer-groups --describe` prints them.
@@ -55,11 +57,7 @@ async fn sigterm_under_load_drains_every_role_in_order_storing_and_committing_al
         return;
     };
     let dir = common::temp_dir("drain");
-    let (grpc, http) = (
-        format!("127.0.0.1:{}", free_port()),
-        format!("127.0.0.1:{}", free_port()),
-    );
-    let up = tokio::process::Command::new(common::paymentsctl())
+    let mut up = tokio::process::Command::new(common::paymentsctl())
         .args(["up", "--bus", &broker.url("partitions=3")])
         .args([
             "--store",
@@ -69,20 +67,32 @@ async fn sigterm_under_load_drains_every_role_in_order_storing_and_committing_al
             "--seed",
             "7",
         ])
-        .args(["--grpc-addr", &grpc, "--http-addr", &http])
+        .args(["--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
         .args(["--shutdown-grace", "60"])
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(dir.join("up.log")).unwrap())
         .spawn()
         .unwrap();
-    let http_addr = http.parse().unwrap();
+    // `up` prints where it listens (`  gRPC   127.0.0.1:PORT …`, `  HTTP   http://…`).
+    let mut stdout = BufReader::new(up.stdout.take().unwrap()).lines();
+    let (mut grpc, mut http) = (None, None);
+    while grpc.is_none() || http.is_none() {
+        let line = stdout.next_line().await.unwrap().expect("up exited early");
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("gRPC"), Some(addr)) => grpc = addr.parse::<SocketAddr>().ok(),
+            (Some("HTTP"), Some(url)) => http = url.trim_start_matches("http://").parse().ok(),
+            _ => {}
+        }
+    }
+    let (grpc, http_addr) = (grpc.unwrap(), http.unwrap());
     let deadline = Instant::now() + Duration::from_secs(60);
     while common::http_status(http_addr, "/readyz") != Some(200) {
         assert!(Instant::now() < deadline, "up not ready after 60 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let channel = common::channel(grpc.parse().unwrap()).await;
+    let channel = common::channel(grpc).await;
 
     // A traffic run beside the steady traffic, submitting through the same local ingest.
     GeneratorServiceClient::new(channel.clone())
@@ -122,13 +132,17 @@ async fn sigterm_under_load_drains_every_role_in_order_storing_and_committing_al
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     signal(up.id().unwrap(), "-TERM");
-    let output = tokio::time::timeout(Duration::from_secs(90), up.wait_with_output())
+    let status = tokio::time::timeout(Duration::from_secs(90), up.wait())
         .await
         .expect("up did not exit within 90 s of SIGTERM")
         .unwrap();
+    let mut rest = Vec::new();
+    while let Some(line) = stdout.next_line().await.unwrap() {
+        rest.push(line);
+    }
+    let stdout = rest.join("\n");
     let log = std::fs::read_to_string(dir.join("up.log")).unwrap_or_default();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{stdout}\n{log}");
+    assert!(status.success(), "{stdout}\n{log}");
     client.await.unwrap();
 
     // Intake stopped before the processor drained, and the processor left committed.
@@ -165,5 +179,4 @@ async fn sigterm_under_load_drains_every_role_in_order_storing_and_committing_al
         (stored, 0),
         "log end and lag per partition: {rows:?}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }

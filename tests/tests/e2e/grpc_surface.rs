@@ -12,7 +12,7 @@ use crate::common;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflection_lists_services_and_health_is_serving() {
-    let (stack, dir) = common::start_stack("surface").await;
+    let (stack, _dir) = common::start_stack("surface").await;
     let channel = common::channel(stack.grpc_addr).await;
 
     let request = ServerReflectionRequest {
@@ -64,7 +64,6 @@ async fn reflection_lists_services_and_health_is_serving() {
         );
     }
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// grpcurl's stdout for `args`; fails with its stderr unless it exits 0.
@@ -90,7 +89,7 @@ async fn grpcurl_lists_and_describes_the_services() {
         return;
     };
     assert!(output.status.success() || !output.stderr.is_empty());
-    let (stack, dir) = common::start_stack("grpcurl").await;
+    let (stack, _dir) = common::start_stack("grpcurl").await;
     let addr = stack.grpc_addr.to_string();
     let addr2 = addr.clone();
     let list = tokio::task::spawn_blocking(move || grpcurl(&["-plaintext", &addr2, "list"]))
@@ -134,6 +133,5 @@ async fn grpcurl_lists_and_describes_the_services() {
     .unwrap();
     assert_eq!(generated.matches("\"paymentId\"").count(), 3, "{generated}");
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
     let _ = pb::PaymentType::Ach;
 }

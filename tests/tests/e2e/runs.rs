@@ -41,7 +41,7 @@ async fn stored(query: &mut QueryServiceClient<tonic::transport::Channel>, expec
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_in_process_run_completes_its_count_and_everything_is_stored() {
-    let (stack, dir) = common::start_stack("run-count").await;
+    let (stack, _dir) = common::start_stack("run-count").await;
     let channel = common::channel(stack.grpc_addr).await;
     let mut generator = GeneratorServiceClient::new(channel.clone());
     let spec = pb::RunSpec {
@@ -72,12 +72,11 @@ async fn an_in_process_run_completes_its_count_and_everything_is_stored() {
     let mut query = QueryServiceClient::new(channel);
     assert_eq!(stored(&mut query, 1_000).await, 1_000);
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_into_a_grpc_ingest_target_stops_on_request_and_loses_nothing() {
-    let (stack, dir) = common::start_stack("run-stop").await;
+    let (stack, _dir) = common::start_stack("run-stop").await;
     let channel = common::channel(stack.grpc_addr).await;
     let mut generator = GeneratorServiceClient::new(channel.clone());
     let spec = pb::RunSpec {
@@ -108,12 +107,11 @@ async fn a_run_into_a_grpc_ingest_target_stops_on_request_and_loses_nothing() {
         stopped.acknowledged
     );
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_run_requests_name_their_field() {
-    let (stack, dir) = common::start_stack("run-bad").await;
+    let (stack, _dir) = common::start_stack("run-bad").await;
     let mut generator = GeneratorServiceClient::new(common::channel(stack.grpc_addr).await);
     let zero = generator
         .start_run(pb::StartRunRequest {
@@ -147,12 +145,11 @@ async fn bad_run_requests_name_their_field() {
         .unwrap_err();
     assert_eq!(missing.code(), tonic::Code::NotFound);
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_follows_a_run_and_ctrl_c_stops_it() {
-    let (stack, dir) = common::start_stack("run-cli").await;
+    let (stack, _dir) = common::start_stack("run-cli").await;
     let server = stack.grpc_addr.to_string();
     let output = tokio::task::spawn_blocking(move || {
         let child = std::process::Command::new(common::paymentsctl())
@@ -178,5 +175,4 @@ async fn the_cli_follows_a_run_and_ctrl_c_stops_it() {
         "progress is shown"
     );
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }

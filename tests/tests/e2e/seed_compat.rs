@@ -36,7 +36,7 @@ async fn wait_for_count(query: &mut QueryServiceClient<tonic::transport::Channel
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strict_submit_rejects_exactly_the_bad_check_digits_naming_the_field() {
-    let (stack, dir) = common::start_stack("seed-strict").await;
+    let (stack, _dir) = common::start_stack("seed-strict").await;
     let server = stack.grpc_addr.to_string();
     let out = tokio::task::spawn_blocking(move || submit(&server, false))
         .await
@@ -66,12 +66,11 @@ async fn strict_submit_rejects_exactly_the_bad_check_digits_naming_the_field() {
     let mut query = QueryServiceClient::new(common::channel(stack.grpc_addr).await);
     wait_for_count(&mut query, 1).await;
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lenient_submit_accepts_all_90_and_seed_queries_return_them() {
-    let (stack, dir) = common::start_stack("seed-lenient").await;
+    let (stack, _dir) = common::start_stack("seed-lenient").await;
     let server = stack.grpc_addr.to_string();
     let out = tokio::task::spawn_blocking(move || submit(&server, true))
         .await
@@ -174,12 +173,11 @@ async fn lenient_submit_accepts_all_90_and_seed_queries_return_them() {
     assert_eq!((status, body.as_str()), (200, "[]"));
 
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_routes_report_bad_bodies_field_by_field() {
-    let (stack, dir) = common::start_stack("seed-http").await;
+    let (stack, _dir) = common::start_stack("seed-http").await;
     let (status, body) = common::http(stack.http_addr, "GET", "/health", None);
     assert_eq!((status, body.as_str()), (200, r#"{"status":"healthy"}"#));
     let (status, body) = common::http(
@@ -215,7 +213,6 @@ async fn http_routes_report_bad_bodies_field_by_field() {
         );
     }
     stack.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Seconds since the epoch of a `YYYY-MM-DD` midnight UTC, without a date library.

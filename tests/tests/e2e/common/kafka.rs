@@ -14,7 +14,8 @@ pub struct Broker {
     child: Child,
     port: u16,
     controller_port: u16,
-    dir: PathBuf,
+    /// Its data, config and `broker.log`; removed after the broker is killed.
+    dir: super::TestDir,
 }
 
 /// A port nothing listens on right now.
@@ -173,7 +174,6 @@ impl Drop for Broker {
         signal_quietly(self.child.id(), "-CONT");
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(self.dir.join("data"));
     }
 }
 

@@ -1,5 +1,5 @@
 //! Shared helpers of the end-to-end tests: a real stack on free ports with a fresh
-//! database, a tiny HTTP client, and the `paymentsctl` binary.
+//! database, an HTTP client, and the `paymentsctl` binary.
 
 pub mod kafka;
 pub mod otlp;
@@ -8,26 +8,48 @@ pub mod servers;
 pub mod services;
 
 use paymentsctl::stack::{RunningStack, StackConfig};
-use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// A fresh, empty directory for one test.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
-        "payments-e2e-{name}-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).expect("creating a temp dir");
-    dir
+/// A fresh, empty directory for one test, removed when dropped, unless the test is
+/// failing: then it is kept (and named on stderr) for its logs.
+pub struct TestDir(Option<tempfile::TempDir>);
+
+impl std::ops::Deref for TestDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.as_ref().map_or(Path::new(""), |dir| dir.path())
+    }
+}
+
+impl AsRef<Path> for TestDir {
+    fn as_ref(&self) -> &Path {
+        self
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Some(dir) = self.0.take()
+        {
+            eprintln!("test files kept in {}", dir.keep().display());
+        }
+    }
+}
+
+/// A fresh directory for the test `name`.
+pub fn temp_dir(name: &str) -> TestDir {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("payments-e2e-{name}-"))
+        .tempdir()
+        .expect("creating a temp dir");
+    TestDir(Some(dir))
 }
 
 /// The whole system in this process, on free ports, with a fresh SQLite file.
-pub async fn start_stack(name: &str) -> (RunningStack, PathBuf) {
+pub async fn start_stack(name: &str) -> (RunningStack, TestDir) {
     let dir = temp_dir(name);
     let config = StackConfig {
         grpc_addr: "127.0.0.1:0".into(),
@@ -52,30 +74,28 @@ pub async fn channel(addr: SocketAddr) -> tonic::transport::Channel {
         .expect("connecting")
 }
 
-/// POSTs JSON (or GETs when `body` is `None`) over HTTP/1.1 and returns status and body.
+/// Sends `method path` to `addr` (with `body` as JSON, if any) and returns the status and
+/// body, whatever the status.
 pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(addr).expect("connecting over HTTP");
-    let body = body.unwrap_or("");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("writing the request");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .expect("reading the response");
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, dechunk(&body))
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", "application/json");
+    let sent = match body {
+        Some(body) => agent.run(request.body(body.to_owned()).expect("an HTTP request")),
+        None => agent.run(request.body(()).expect("an HTTP request")),
+    };
+    let mut response = sent.unwrap_or_else(|e| panic!("{method} http://{addr}{path}: {e}"));
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .unwrap_or_else(|e| panic!("reading the body of {method} {path}: {e}"));
+    (status, text)
 }
 
 /// The status of `GET path`, or `None` while nothing listens at `addr`.
@@ -96,25 +116,6 @@ pub fn metric(addr: SocketAddr, name: &str) -> u64 {
                 .ok()
         })
         .unwrap_or(0)
-}
-
-/// Decodes a `Transfer-Encoding: chunked` body (axum chunks streamed JSON).
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    loop {
-        let Some((size_line, after)) = rest.split_once("\r\n") else {
-            return body.to_owned();
-        };
-        let Ok(size) = usize::from_str_radix(size_line.trim(), 16) else {
-            return body.to_owned();
-        };
-        if size == 0 {
-            return out;
-        }
-        out.push_str(&after[..size.min(after.len())]);
-        rest = after.get(size + 2..).unwrap_or("");
-    }
 }
 
 /// The `paymentsctl` binary of this build (built with the workspace).

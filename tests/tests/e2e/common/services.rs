@@ -2,13 +2,13 @@
 //! tests can kill and restart them.
 
 use super::binary;
-use super::kafka::{free_port, signal};
+use super::kafka::signal;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A service binary running on free ports; killed when dropped.
+/// A service binary running on ports it bound itself; killed when dropped.
 pub struct ServiceProcess {
     child: Child,
     /// Its gRPC address.
@@ -18,25 +18,20 @@ pub struct ServiceProcess {
 }
 
 impl ServiceProcess {
-    /// Starts `name` with `args` plus free `--grpc-addr`/`--http-addr`, logging as JSON to
+    /// Starts `name` with `args`, listening on ports the system picks, logging as JSON to
     /// `log`, and waits until /readyz answers 200.
     pub fn start(name: &str, args: &[&str], log: &Path) -> Self {
         Self::start_with_env(name, args, &[], log)
     }
 
-    /// [`ServiceProcess::start`] with extra environment variables.
+    /// [`ServiceProcess::start`] with extra environment variables. The service binds port
+    /// 0 for both listeners and its `listening` log line says which ports it got, so no
+    /// port is picked in advance (and raced for).
     pub fn start_with_env(name: &str, args: &[&str], env: &[(&str, &str)], log: &Path) -> Self {
-        let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
-        let http_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let log_file = std::fs::File::create(log).expect("creating the log file");
-        let child = Command::new(binary(name))
+        let mut child = Command::new(binary(name))
             .args(args)
-            .args([
-                "--grpc-addr",
-                &grpc.to_string(),
-                "--http-addr",
-                &http_addr.to_string(),
-            ])
+            .args(["--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
@@ -44,30 +39,26 @@ impl ServiceProcess {
             .stderr(log_file)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {name}: {e}"));
-        let mut process = Self {
-            child,
-            grpc,
-            http: http_addr,
-        };
-        process.wait_ready(name, log);
-        process
-    }
-
-    fn wait_ready(&mut self, name: &str, log: &Path) {
         let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
+        let (grpc, http) = loop {
+            if let Ok(Some(status)) = child.try_wait() {
                 panic!(
                     "{name} exited ({status}) before it was ready:\n{}",
                     std::fs::read_to_string(log).unwrap_or_default()
                 );
             }
-            if super::http_status(self.http, "/readyz") == Some(200) {
-                return;
+            if let Some(addresses) = listening_addresses(log) {
+                break addresses;
             }
+            assert!(Instant::now() < deadline, "{name} not listening after 60 s");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let process = Self { child, grpc, http };
+        while super::http_status(process.http, "/readyz") != Some(200) {
             assert!(Instant::now() < deadline, "{name} not ready after 60 s");
             std::thread::sleep(Duration::from_millis(100));
         }
+        process
     }
 
     /// SIGKILL: no drain, no commit.
@@ -86,6 +77,20 @@ impl ServiceProcess {
     pub fn metric(&self, name: &str) -> u64 {
         super::metric(self.http, name)
     }
+}
+
+/// The gRPC and HTTP addresses of the app's `listening` log line (JSON), once logged.
+fn listening_addresses(log: &Path) -> Option<(SocketAddr, SocketAddr)> {
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines().find_map(|line| {
+        let event: serde_json::Value = serde_json::from_str(line).ok()?;
+        let fields = &event["fields"];
+        if fields["message"] != "listening" {
+            return None;
+        }
+        let address = |key: &str| fields[key].as_str()?.parse().ok();
+        Some((address("grpc_addr")?, address("http_addr")?))
+    })
 }
 
 impl Drop for ServiceProcess {
