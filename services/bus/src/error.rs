@@ -13,8 +13,8 @@ pub enum Error {
     },
     /// An in-process bus given to a service that runs on its own.
     #[error(
-        "--bus {url}: the memory bus lives inside one process, so a standalone {service} would have \
-         no peer; run `paymentsctl up` for the one-process system"
+        "{url} is the memory bus, which lives inside one process, so a standalone {service} would \
+         have no peer; run `paymentsctl up` for the one-process system"
     )]
     InProcessOnly {
         /// The URL given.

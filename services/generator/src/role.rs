@@ -6,8 +6,7 @@ use crate::ingest_client::IngestClientError;
 use crate::runs::RunRegistry;
 use crate::{GeneratorConfig, GeneratorGrpc, PaymentGenerator, TrafficCounters, TrafficRun};
 use payments_bus::Bus;
-use payments_ingest::{Ingest, IngestConnection, IngestRole};
-use payments_runtime::http::{NotReady, readiness};
+use payments_ingest::{Ingest, IngestConnection, IngestRole, bus_readiness};
 use payments_runtime::{AppConfig, AppError, Mount, Role, ServeFlags, Shutdown, Stage};
 use std::future::Future;
 use std::pin::Pin;
@@ -190,14 +189,7 @@ impl Role for GeneratorRole {
             Ok::<_, std::convert::Infallible>(())
         });
         if let Some(bus) = bus {
-            mount.add_readiness(readiness(move || {
-                let bus = bus.clone();
-                async move {
-                    bus.check_ready()
-                        .await
-                        .map_err(|e| NotReady::failed("bus", e))
-                }
-            }));
+            mount.add_readiness(bus_readiness(bus));
         }
     }
 }

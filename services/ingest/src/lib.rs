@@ -13,5 +13,5 @@ mod service;
 pub use ingest::Ingest;
 pub use ingestor::{IngestError, Ingestor, RecordKey, Submitted, TraceHeader};
 pub use remote::{IngestConnection, InvalidTarget, RemoteIngest};
-pub use role::IngestRole;
+pub use role::{IngestRole, bus_readiness};
 pub use service::IngestGrpc;

@@ -3,7 +3,7 @@
 use crate::config::IngestArgs;
 use crate::{Ingest, IngestGrpc, Ingestor, RecordKey};
 use payments_bus::Bus;
-use payments_runtime::http::{NotReady, readiness};
+use payments_runtime::http::{NotReady, ReadinessCheck, readiness};
 use payments_runtime::{AppConfig, AppError, Mount, Role, ServeFlags};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,16 +44,20 @@ impl Role for IngestRole {
 
     fn mount(self: Box<Self>, mount: &mut Mount) {
         mount.add_grpc_service(self.service.into_server());
-        let bus = self.bus;
-        mount.add_readiness(readiness(move || {
-            let bus = bus.clone();
-            async move {
-                bus.check_ready()
-                    .await
-                    .map_err(|e| NotReady::failed("bus", e))
-            }
-        }));
+        mount.add_readiness(bus_readiness(self.bus));
     }
+}
+
+/// Ready while `bus` answers (the in-process bus always does).
+pub fn bus_readiness(bus: Bus) -> ReadinessCheck {
+    readiness(move || {
+        let bus = bus.clone();
+        async move {
+            bus.check_ready()
+                .await
+                .map_err(|e| NotReady::failed("bus", e))
+        }
+    })
 }
 
 impl ServeFlags for IngestArgs {
