@@ -207,23 +207,35 @@ def base_name(name: str, histograms: set[str]) -> str:
     return name
 
 
-def source_histograms() -> set[str]:
-    """Histogram names registered in the Rust sources (`histogram!("name"`)."""
-    names = set()
-    for path in (REPO / "services").rglob("*.rs"):
-        names.update(re.findall(r'histogram!\(\s*"([a-z_:][a-z0-9_:]*)"', path.read_text()))
-    return names
+def declared_names() -> dict[str, str]:
+    """The series names declared once in `payments_core::metric_names`: constant → name."""
+    text = (REPO / "services/core/src/metric_names.rs").read_text()
+    return dict(re.findall(r'pub const ([A-Z0-9_]+): &str = "([a-z_:][a-z0-9_:]*)";', text))
 
 
-def source_metrics() -> set[str]:
-    """Every metric name registered through the `metrics` macros in services/ (not tests)."""
+def registered(macros: str) -> set[str]:
+    """Metric names registered through the `metrics` macros `macros` (a regex alternation)
+    in services/ (not tests): given as a literal or as a `names::CONSTANT`."""
+    declared = declared_names()
     names = set()
     for path in (REPO / "services").rglob("*.rs"):
         text = path.read_text()
         # Unit tests at the bottom of a file register throwaway metrics (test_*).
         text = text.split("#[cfg(test)]")[0]
-        names.update(re.findall(r'(?:counter|gauge|histogram)!\(\s*"([a-z_:][a-z0-9_:]*)"', text))
+        names.update(re.findall(rf'(?:{macros})!\(\s*"([a-z_:][a-z0-9_:]*)"', text))
+        for constant in re.findall(rf'(?:{macros})!\(\s*names::([A-Z0-9_]+)', text):
+            names.add(declared[constant])
     return names
+
+
+def source_histograms() -> set[str]:
+    """Histogram names registered in the Rust sources."""
+    return registered("histogram")
+
+
+def source_metrics() -> set[str]:
+    """Every metric name registered through the `metrics` macros in services/ (not tests)."""
+    return registered("counter|gauge|histogram")
 
 
 # ------------------------------------------------------------------------------------------

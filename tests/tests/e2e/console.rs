@@ -38,11 +38,11 @@ fn the_console_shows_the_pipeline_live_filters_payments_and_opens_a_detail_in_ch
     }
     let dir = common::temp_dir("console");
     let store = sqlite_url(&dir);
-    let stack = ServiceProcess::start(
-        "paymentsctl",
-        &["up", "--store", &store],
-        &dir.join("up.log"),
-    );
+    // A test of a browser driving a server: nothing async but the start.
+    let (args, log) = (["up", "--store", &store], dir.join("up.log"));
+    let stack = tokio::runtime::Runtime::new()
+        .expect("a runtime")
+        .block_on(ServiceProcess::start("paymentsctl", &args, &log));
     let artifacts = repository().join("target/console-screenshots");
     let out = Command::new("node")
         .arg("console.browser-test.mjs")
@@ -91,13 +91,14 @@ async fn the_query_services_console_reads_the_services_metrics_the_dead_letters_
 {
     use crate::common::kafka::Broker;
     use crate::common::pipeline::{ingest_process, processor_process, produce_raw, protobuf_bytes};
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("console-query");
-    let ingest = ingest_process(&broker, "partitions=3", &dir);
-    let processor = processor_process(&broker, &dir, "processor.log", &[]);
-    let generator = ServiceProcess::start("payments-generator", &[], &dir.join("generator.log"));
+    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
+    let processor = processor_process(&broker, &dir, "processor.log", &[]).await;
+    let generator =
+        ServiceProcess::start("payments-generator", &[], &dir.join("generator.log")).await;
     let metrics = [&generator, &ingest, &processor]
         .map(|s| format!("http://{}/metrics", s.http))
         .join(",");
@@ -119,7 +120,8 @@ async fn the_query_services_console_reads_the_services_metrics_the_dead_letters_
             &ingest_addr,
         ],
         &dir.join("query.log"),
-    );
+    )
+    .await;
 
     // A run started from the console goes to the generator, which submits to ingest.
     let (status, body) = common::http(

@@ -18,12 +18,12 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread")]
 async fn ingest_answers_deadline_exceeded_while_the_broker_is_frozen_and_a_resubmission_stores_everything_once()
  {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("deadlines");
-    let ingest = ingest_process(&broker, "partitions=3", &dir);
-    let _processor = processor_process(&broker, &dir, "processor.log", &[]);
+    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
+    let _processor = processor_process(&broker, &dir, "processor.log", &[]).await;
     let payments = generated(600, 31);
     let mut client = IngestServiceClient::new(common::channel(ingest.grpc).await);
 

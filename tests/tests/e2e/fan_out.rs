@@ -60,7 +60,7 @@ async fn ach_pages(addr: std::net::SocketAddr) -> Vec<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fifty_thousand_payments_into_sqlite_postgres_redis_and_hbase_agree_and_survive_a_replay() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let Some(postgres) = common::servers::fresh_database("fan_out").await else {
@@ -75,7 +75,7 @@ async fn fifty_thousand_payments_into_sqlite_postgres_redis_and_hbase_agree_and_
     let dir = common::temp_dir("fan-out");
     let sqlite = sqlite_url(&dir);
     let url = broker.url("partitions=3");
-    let ingest = ingest_process(&broker, "partitions=3", &dir);
+    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
     let processor = ServiceProcess::start(
         "payments-processor",
         &[
@@ -83,7 +83,8 @@ async fn fifty_thousand_payments_into_sqlite_postgres_redis_and_hbase_agree_and_
             &hbase,
         ],
         &dir.join("processor.log"),
-    );
+    )
+    .await;
     let payments = generated(50_000, 29);
     let (acknowledged, failed) = submit(ingest.grpc, &payments, 5_000).await;
     assert_eq!((acknowledged.len(), failed), (50_000, 0));
@@ -152,14 +153,15 @@ async fn fifty_thousand_payments_into_sqlite_postgres_redis_and_hbase_agree_and_
 
     // The query service answers the same pages from every store.
     let on_sqlite =
-        ServiceProcess::start("payments-query", &["--store", &sqlite], &dir.join("q1.log"));
+        ServiceProcess::start("payments-query", &["--store", &sqlite], &dir.join("q1.log")).await;
     let on_postgres = ServiceProcess::start(
         "payments-query",
         &["--store", &postgres, "--cache", &redis],
         &dir.join("q2.log"),
-    );
+    )
+    .await;
     let on_hbase =
-        ServiceProcess::start("payments-query", &["--store", &hbase], &dir.join("q3.log"));
+        ServiceProcess::start("payments-query", &["--store", &hbase], &dir.join("q3.log")).await;
     let (a, b, c) = (
         ach_pages(on_sqlite.grpc).await,
         ach_pages(on_postgres.grpc).await,
@@ -234,7 +236,7 @@ fn postgres_cluster(action: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let Some(postgres) = common::servers::fresh_database("outage").await else {
@@ -243,7 +245,7 @@ async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
     let dir = common::temp_dir("postgres-outage");
     let sqlite = sqlite_url(&dir);
     let url = broker.url("partitions=3");
-    let ingest = ingest_process(&broker, "partitions=3", &dir);
+    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
     let processor = ServiceProcess::start(
         "payments-processor",
         &[
@@ -257,7 +259,8 @@ async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
             "500",
         ],
         &dir.join("processor.log"),
-    );
+    )
+    .await;
     let payments = generated(20_000, 31);
     let ingest_addr = ingest.grpc;
     let submitter = tokio::spawn(async move { submit(ingest_addr, &payments, 1_000).await });
@@ -309,7 +312,7 @@ async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mongodb_on_ferretdb_as_a_sink_agrees_with_sqlite_and_pages_alike() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let Some(mongodb) = common::servers::mongodb_url("fan_out_mongo").await else {
@@ -318,12 +321,13 @@ async fn mongodb_on_ferretdb_as_a_sink_agrees_with_sqlite_and_pages_alike() {
     let dir = common::temp_dir("fan-out-mongodb");
     let sqlite = sqlite_url(&dir);
     let url = broker.url("partitions=3");
-    let ingest = ingest_process(&broker, "partitions=3", &dir);
+    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
     let processor = ServiceProcess::start(
         "payments-processor",
         &["--bus", &url, "--sink", &sqlite, "--sink", &mongodb],
         &dir.join("processor.log"),
-    );
+    )
+    .await;
     let payments = generated(3_000, 37);
     let (acknowledged, failed) = submit(ingest.grpc, &payments, 1_000).await;
     assert_eq!((acknowledged.len(), failed), (3_000, 0));
@@ -355,12 +359,13 @@ async fn mongodb_on_ferretdb_as_a_sink_agrees_with_sqlite_and_pages_alike() {
     );
 
     let on_sqlite =
-        ServiceProcess::start("payments-query", &["--store", &sqlite], &dir.join("q1.log"));
+        ServiceProcess::start("payments-query", &["--store", &sqlite], &dir.join("q1.log")).await;
     let on_mongodb = ServiceProcess::start(
         "payments-query",
         &["--store", &mongodb],
         &dir.join("q2.log"),
-    );
+    )
+    .await;
     let (a, b) = (
         ach_pages(on_sqlite.grpc).await,
         ach_pages(on_mongodb.grpc).await,

@@ -27,7 +27,7 @@ fn terminate_within_grace(service: ServiceProcess, name: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_during_a_5000_per_second_run_exits_zero_in_grace_and_loses_nothing() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("graceful");
@@ -37,14 +37,17 @@ async fn sigterm_during_a_5000_per_second_run_exits_zero_in_grace_and_loses_noth
         "payments-ingest",
         &["--bus", &url, "--shutdown-grace", &grace],
         &dir.join("ingest.log"),
-    );
+    )
+    .await;
     let processor = processor_process(
         &broker,
         &dir,
         "processor.log",
         &["--shutdown-grace", &grace],
-    );
-    let generator = ServiceProcess::start("payments-generator", &[], &dir.join("generator.log"));
+    )
+    .await;
+    let generator =
+        ServiceProcess::start("payments-generator", &[], &dir.join("generator.log")).await;
     let (mut runs, run) = start_run(
         generator.grpc,
         pb::RunSpec {
@@ -86,7 +89,7 @@ async fn sigterm_during_a_5000_per_second_run_exits_zero_in_grace_and_loses_noth
 
     // Everything acknowledged is on the topic, and the stopped processor's group, resumed
     // from the offsets it committed while draining, stores the rest of it.
-    let _resumed = processor_process(&broker, &dir, "processor-resumed.log", &[]);
+    let _resumed = processor_process(&broker, &dir, "processor-resumed.log", &[]).await;
     let store = open_store(&dir.join("payments.db")).await;
     let stored = wait_stored(
         store.as_ref(),

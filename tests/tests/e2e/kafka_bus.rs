@@ -41,7 +41,7 @@ async fn unreachable_kafka_is_a_clear_start_up_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bus_keeps_keys_and_headers_and_a_group_resumes_after_its_commit() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let bus = Bus::connect(&broker.url("partitions=2")).await.unwrap();
@@ -110,7 +110,7 @@ async fn bus_keeps_keys_and_headers_and_a_group_resumes_after_its_commit() {
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_generator_publishes_a_run_to_kafka_for_the_processor() {
     use pb::generator_service_client::GeneratorServiceClient;
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("kafka-generator");
@@ -118,8 +118,9 @@ async fn standalone_generator_publishes_a_run_to_kafka_for_the_processor() {
         "payments-generator",
         &["--bus", &broker.url("partitions=3")],
         &dir.join("generator.log"),
-    );
-    let _processor = processor_process(&broker, &dir, "processor.log", &[]);
+    )
+    .await;
+    let _processor = processor_process(&broker, &dir, "processor.log", &[]).await;
     let mut client = GeneratorServiceClient::new(common::channel(generator.grpc).await);
     let run = client
         .start_run(pb::StartRunRequest {

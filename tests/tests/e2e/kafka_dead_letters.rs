@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn garbage_truncated_and_invalid_records_are_dead_lettered_and_the_good_ones_stored() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("kafka-dlq");
-    let processor = processor_process(&broker, &dir, "processor.log", &[]);
+    let processor = processor_process(&broker, &dir, "processor.log", &[]).await;
     let good = generated(4, 17);
     let mut truncated = good[3].encode_to_vec();
     truncated.truncate(truncated.len() / 2);
@@ -97,7 +97,7 @@ async fn garbage_truncated_and_invalid_records_are_dead_lettered_and_the_good_on
 #[tokio::test(flavor = "multi_thread")]
 async fn seed_json_from_a_plain_kafka_client_is_stored_leniently_or_dead_lettered_strictly() {
     use rdkafka::producer::{FutureProducer, FutureRecord};
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("kafka-legacy");
@@ -144,7 +144,8 @@ async fn seed_json_from_a_plain_kafka_client_is_stored_leniently_or_dead_lettere
             "--validation",
             "lenient",
         ],
-    );
+    )
+    .await;
     let _strict = processor_process(
         &broker,
         &strict_dir,
@@ -157,7 +158,8 @@ async fn seed_json_from_a_plain_kafka_client_is_stored_leniently_or_dead_lettere
             "--dead-letter-topic",
             "legacy-strict.dlq",
         ],
-    );
+    )
+    .await;
 
     let lenient = open_store(&lenient_dir.join("payments.db")).await;
     assert_eq!(
@@ -182,7 +184,8 @@ async fn seed_json_from_a_plain_kafka_client_is_stored_leniently_or_dead_lettere
             &format!("sqlite://{}", lenient_dir.join("payments.db").display()),
         ],
         &lenient_dir.join("query.log"),
-    );
+    )
+    .await;
     let (status, body) = common::http(
         query.http,
         "POST",

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hundred_thousand_payments_through_ingest_reach_the_store_exactly_once() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("kafka-100k");
@@ -37,12 +37,12 @@ async fn hundred_thousand_payments_through_ingest_reach_the_store_exactly_once()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn processor_killed_mid_stream_then_restarted_stores_every_acknowledged_payment_once() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("kafka-sigkill");
-    let ingest = ingest_process(&broker, "partitions=3", &dir);
-    let processor = processor_process(&broker, &dir, "processor-1.log", &[]);
+    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
+    let processor = processor_process(&broker, &dir, "processor-1.log", &[]).await;
     let payments = generated(30_000, 11);
     let ingest_addr = ingest.grpc;
     let submitter = tokio::spawn(async move { submit(ingest_addr, &payments, 1_000).await });
@@ -53,7 +53,7 @@ async fn processor_killed_mid_stream_then_restarted_stores_every_acknowledged_pa
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     processor.kill_hard();
-    let restarted = processor_process(&broker, &dir, "processor-2.log", &[]);
+    let restarted = processor_process(&broker, &dir, "processor-2.log", &[]).await;
 
     let (acknowledged, failed) = submitter.await.unwrap();
     assert_eq!((acknowledged.len(), failed), (30_000, 0));
@@ -69,12 +69,12 @@ async fn processor_killed_mid_stream_then_restarted_stores_every_acknowledged_pa
 
 #[tokio::test(flavor = "multi_thread")]
 async fn broker_paused_for_ten_seconds_loses_no_acknowledged_payment() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("kafka-pause");
-    let ingest = ingest_process(&broker, "partitions=3", &dir);
-    let _processor = processor_process(&broker, &dir, "processor.log", &[]);
+    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
+    let _processor = processor_process(&broker, &dir, "processor.log", &[]).await;
     let submitter = submit_slowly(ingest.grpc, generated(20_000, 13));
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
@@ -140,12 +140,12 @@ async fn every_acknowledged_payment_stored_once(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn broker_killed_mid_stream_and_restarted_on_its_log_loses_no_acknowledged_payment() {
-    let Some(mut broker) = Broker::start() else {
+    let Some(mut broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("kafka-broker-kill");
-    let ingest = ingest_process(&broker, "partitions=3", &dir);
-    let processor = processor_process(&broker, &dir, "processor.log", &[]);
+    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
+    let processor = processor_process(&broker, &dir, "processor.log", &[]).await;
     let submitter = submit_slowly(ingest.grpc, generated(20_000, 17));
     let deadline = Instant::now() + Duration::from_secs(120);
     while processor.metric("payments_processor_stored_total") < 2_000 {
@@ -153,23 +153,23 @@ async fn broker_killed_mid_stream_and_restarted_on_its_log_loses_no_acknowledged
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(!submitter.is_finished(), "submission ended before the kill");
-    broker.kill_and_restart();
+    broker.kill_and_restart().await;
     every_acknowledged_payment_stored_once(submitter, &dir).await;
     assert!(processor.terminate(), "the processor did not exit cleanly");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_processors_in_one_group_split_the_partitions_and_store_each_payment_once() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("kafka-group");
-    let ingest = ingest_process(&broker, "partitions=4", &dir);
+    let ingest = ingest_process(&broker, "partitions=4", &dir).await;
     let url = broker.url("partitions=4");
     let sink = sqlite_url(&dir);
     let args = ["--bus", url.as_str(), "--sink", sink.as_str()];
-    let a = ServiceProcess::start("payments-processor", &args, &dir.join("a.log"));
-    let b = ServiceProcess::start("payments-processor", &args, &dir.join("b.log"));
+    let a = ServiceProcess::start("payments-processor", &args, &dir.join("a.log")).await;
+    let b = ServiceProcess::start("payments-processor", &args, &dir.join("b.log")).await;
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let (pa, pb) = (

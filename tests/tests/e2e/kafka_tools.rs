@@ -47,7 +47,8 @@ async fn kafkas_console_consumer_consumer_groups_and_topics_tools_read_our_topic
         "payments-ingest",
         &["--bus", &json_bus, "--topic", &kafka.topic],
         &dir.join("ingest.log"),
-    );
+    )
+    .await;
     let sink = sqlite_url(&dir);
     let processor = ServiceProcess::start(
         "payments-processor",
@@ -64,7 +65,8 @@ async fn kafkas_console_consumer_consumer_groups_and_topics_tools_read_our_topic
             &sink,
         ],
         &dir.join("processor.log"),
-    );
+    )
+    .await;
     let payments = generated(60, 5);
     let (acknowledged, failed) = submit(ingest.grpc, &payments, 60).await;
     assert_eq!((acknowledged.len(), failed), (60, 0));

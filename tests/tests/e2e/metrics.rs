@@ -42,19 +42,21 @@ fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_service_exports_its_series_with_the_counts_of_the_run() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("metrics");
     let sqlite = sqlite_url(&dir);
     let url = broker.url("partitions=3");
-    let ingest = ingest_process(&broker, "partitions=3", &dir);
+    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
     let processor = ServiceProcess::start(
         "payments-processor",
         &["--bus", &url, "--sink", &sqlite],
         &dir.join("processor.log"),
-    );
-    let generator = ServiceProcess::start("payments-generator", &[], &dir.join("generator.log"));
+    )
+    .await;
+    let generator =
+        ServiceProcess::start("payments-generator", &[], &dir.join("generator.log")).await;
 
     // 300 good payments in 3 streams, then one stream of 5 with a negative amount.
     let good = generated(300, 43);

@@ -24,7 +24,7 @@ fn with_token<T>(message: T, token: Option<&str>) -> tonic::Request<T> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let dir = common::temp_dir("security");
@@ -47,7 +47,8 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
             "1",
         ],
         &dir.join("ingest.log"),
-    );
+    )
+    .await;
     let mut client = IngestServiceClient::new(common::channel(ingest.grpc).await);
     let payments = generated(3, 47);
     let submit = |p: &pb::Payment| pb::SubmitPaymentRequest {
@@ -126,7 +127,8 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
         "payments-generator",
         &["--ingest-token", "team-a-7f3"],
         &dir.join("generator.log"),
-    );
+    )
+    .await;
     let (mut runs, run) = start_run(
         generator.grpc,
         pb::RunSpec {
@@ -174,7 +176,8 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
         "payments-query",
         &["--store", &sqlite, "--auth-tokens-file", &tokens],
         &dir.join("query.log"),
-    );
+    )
+    .await;
     let mut reader = QueryServiceClient::new(common::channel(query.grpc).await);
     let stats = pb::GetStatsRequest { filter: None };
     let refused = reader

@@ -117,7 +117,8 @@ async fn mutual_tls_admits_only_clients_with_a_certificate_from_the_ca() {
             &path(&pki.ca),
         ],
         &dir.join("query.log"),
-    );
+    )
+    .await;
 
     let stats = stats_over_tls(query.grpc, &pki, true).await;
     assert_eq!(stats.map(|s| s.total_count), Ok(0));

@@ -44,7 +44,7 @@ async fn wait_span(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_trace_follows_a_payment_from_submit_through_kafka_to_the_store_write() {
-    let Some(broker) = Broker::start() else {
+    let Some(broker) = Broker::start().await else {
         return;
     };
     let receiver = OtlpReceiver::start().await;
@@ -60,13 +60,15 @@ async fn one_trace_follows_a_payment_from_submit_through_kafka_to_the_store_writ
         &["--bus", &url],
         &env,
         &dir.join("ingest.log"),
-    );
+    )
+    .await;
     let _processor = ServiceProcess::start_with_env(
         "payments-processor",
         &["--bus", &url, "--sink", &sqlite],
         &env,
         &dir.join("processor.log"),
-    );
+    )
+    .await;
     let payment = generated(1, 41).remove(0);
     let file = dir.join("one.jsonl");
     std::fs::write(&file, serde_json::to_string(&payment).unwrap()).unwrap();

@@ -58,7 +58,7 @@ fn kafka_installed() -> bool {
 impl Broker {
     /// Starts a broker and waits until it answers a metadata request, or returns `None`
     /// (after saying so) when Kafka is not installed outside CI.
-    pub fn start() -> Option<Self> {
+    pub async fn start() -> Option<Self> {
         if !kafka_installed() {
             return None;
         }
@@ -70,7 +70,7 @@ impl Broker {
             controller_port,
             dir,
         };
-        broker.wait_ready();
+        broker.wait_ready().await;
         Some(broker)
     }
 
@@ -100,21 +100,23 @@ impl Broker {
 
     /// Kills the broker with SIGKILL (no shutdown, no final flush) and starts it again on the
     /// same ports and log, then waits until it answers.
-    pub fn kill_and_restart(&mut self) {
+    pub async fn kill_and_restart(&mut self) {
         signal(self.child.id(), "-KILL");
         let _ = self.child.wait();
         self.child = spawn(self.port, self.controller_port, &self.dir);
-        self.wait_ready();
+        self.wait_ready().await;
     }
 
     /// Waits (up to 90 s) until the broker answers a metadata request with itself in it.
-    fn wait_ready(&mut self) {
+    async fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(90);
-        let client: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", self.address())
-            .set("log_level", "0")
-            .create()
-            .expect("a Kafka client");
+        let client: std::sync::Arc<BaseConsumer> = std::sync::Arc::new(
+            ClientConfig::new()
+                .set("bootstrap.servers", self.address())
+                .set("log_level", "0")
+                .create()
+                .expect("a Kafka client"),
+        );
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!(
@@ -122,9 +124,15 @@ impl Broker {
                     self.dir.join("broker.log").display()
                 );
             }
-            let answered = client
-                .fetch_metadata(None, Duration::from_secs(2))
-                .is_ok_and(|m| !m.brokers().is_empty());
+            // librdkafka's metadata call blocks: it runs on the blocking pool.
+            let asking = client.clone();
+            let answered = tokio::task::spawn_blocking(move || {
+                asking
+                    .fetch_metadata(None, Duration::from_secs(2))
+                    .is_ok_and(|m| !m.brokers().is_empty())
+            })
+            .await
+            .unwrap_or(false);
             if answered {
                 return;
             }
@@ -134,7 +142,7 @@ impl Broker {
                 self.port,
                 self.dir.join("broker.log").display()
             );
-            std::thread::sleep(Duration::from_millis(200));
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 }

@@ -125,15 +125,21 @@ pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("payments.db").display())
 }
 
-pub fn ingest_process(broker: &Broker, options: &str, dir: &Path) -> ServiceProcess {
+pub async fn ingest_process(broker: &Broker, options: &str, dir: &Path) -> ServiceProcess {
     ServiceProcess::start(
         "payments-ingest",
         &["--bus", &broker.url(options)],
         &dir.join("ingest.log"),
     )
+    .await
 }
 
-pub fn processor_process(broker: &Broker, dir: &Path, log: &str, extra: &[&str]) -> ServiceProcess {
+pub async fn processor_process(
+    broker: &Broker,
+    dir: &Path,
+    log: &str,
+    extra: &[&str],
+) -> ServiceProcess {
     let sink = sqlite_url(dir);
     let url = broker.url("partitions=3");
     let mut args = vec![
@@ -147,7 +153,7 @@ pub fn processor_process(broker: &Broker, dir: &Path, log: &str, extra: &[&str])
         "processor-0",
     ];
     args.extend_from_slice(extra);
-    ServiceProcess::start("payments-processor", &args, &dir.join(log))
+    ServiceProcess::start("payments-processor", &args, &dir.join(log)).await
 }
 
 /// Starts a generator run of `spec` on the generator at `generator`; returns the client

@@ -20,21 +20,39 @@ pub struct ServiceProcess {
 impl ServiceProcess {
     /// Starts `name` with `args`, listening on ports the system picks, logging as JSON to
     /// `log`, and waits until /readyz answers 200.
-    pub fn start(name: &str, args: &[&str], log: &Path) -> Self {
-        Self::start_with_env(name, args, &[], log)
+    pub async fn start(name: &str, args: &[&str], log: &Path) -> Self {
+        Self::start_with_env(name, args, &[], log).await
     }
 
     /// [`ServiceProcess::start`] with extra environment variables. The service binds port
     /// 0 for both listeners and its `listening` log line says which ports it got, so no
     /// port is picked in advance (and raced for).
-    pub fn start_with_env(name: &str, args: &[&str], env: &[(&str, &str)], log: &Path) -> Self {
+    pub async fn start_with_env(
+        name: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        log: &Path,
+    ) -> Self {
+        let owned = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+        let (name, args, log) = (name.to_owned(), owned(args), log.to_owned());
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        // Starting waits on the process and its log: on the blocking pool, not the runtime.
+        tokio::task::spawn_blocking(move || Self::launch(&name, &args, &env, &log))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    fn launch(name: &str, args: &[String], env: &[(String, String)], log: &Path) -> Self {
         let log_file = std::fs::File::create(log).expect("creating the log file");
         let mut child = Command::new(binary(name))
             .args(args)
             .args(["--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
-            .envs(env.iter().copied())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
