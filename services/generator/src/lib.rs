@@ -14,6 +14,7 @@ mod role;
 pub mod runs;
 pub mod scenario_file;
 pub mod scenarios;
+pub mod series;
 pub mod service;
 pub mod shard;
 pub mod traffic;

@@ -2,7 +2,7 @@
 //! slowing down when the sink is slower, never dropping.
 
 use crate::generator::PaymentGenerator;
-use payments_core::metric_names as names;
+use crate::series::GeneratorMetrics;
 use payments_core::pb;
 use payments_ingest::Ingest;
 use payments_runtime::Shutdown;
@@ -109,10 +109,12 @@ impl TrafficRun {
                 .collect();
             let n = batch.len() as u64;
             counters.generated.fetch_add(n, Ordering::Relaxed);
-            metrics::counter!(names::GENERATOR_GENERATED).increment(n);
+            let series = GeneratorMetrics::get();
+            series.generated.increment(n);
             // Target: the run's base rate; actual: payments generated per second so far.
-            metrics::gauge!(names::GENERATOR_TARGET_RATE).set(self.rate as f64);
-            metrics::gauge!(names::GENERATOR_ACTUAL_RATE)
+            series.target_rate.set(self.rate as f64);
+            series
+                .actual_rate
                 .set(target as f64 / started.elapsed().as_secs_f64().max(1e-3));
             // A batch that could not be submitted (ingest down, unavailable) is retried with
             // backoff until it goes through or the run is stopped: nothing is dropped.
@@ -122,7 +124,7 @@ impl TrafficRun {
                     Ok(summary) => {
                         let accepted = summary.accepted;
                         counters.accepted.fetch_add(accepted, Ordering::Relaxed);
-                        metrics::counter!(names::GENERATOR_ACCEPTED).increment(accepted);
+                        series.accepted.increment(accepted);
                         counters
                             .failed
                             .fetch_add(n - accepted.min(n), Ordering::Relaxed);

@@ -10,6 +10,7 @@ mod remote;
 mod role;
 mod service;
 
+pub use counters::IngestMetrics;
 pub use ingest::Ingest;
 pub use ingestor::{IngestError, Ingestor, RecordKey, Submitted, TraceHeader};
 pub use remote::{IngestConnection, InvalidTarget, RemoteIngest};

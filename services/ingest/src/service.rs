@@ -1,7 +1,8 @@
 //! `payments.v1.IngestService` over gRPC.
 
+use crate::counters::IngestMetrics;
 use crate::ingest::{Ingest, strict_requests};
-use crate::{IngestError, Ingestor, TraceHeader, counters};
+use crate::{IngestError, Ingestor, TraceHeader};
 use payments_bus::{BusRecord, Receipt};
 use payments_core::ServiceError;
 use payments_core::ValidationMode;
@@ -20,7 +21,7 @@ pub const MAX_DETAILED_REJECTIONS: usize = 1_000;
 
 /// Counts a rejected record and details it while the summary has room.
 fn reject(summary: &mut pb::SubmitPaymentsResponse, record: pb::RejectedRecord) {
-    counters::count_rejected(record.violations.first().map_or("", |v| v.field.as_str()));
+    IngestMetrics::get().rejected(record.violations.first().map_or("", |v| v.field.as_str()));
     summary.rejected += 1;
     if summary.rejections.len() < MAX_DETAILED_REJECTIONS {
         summary.rejections.push(record);
@@ -148,18 +149,18 @@ impl IngestGrpc {
             })
             .map_err(|e| {
                 if let IngestError::Invalid { violations, .. } = &e {
-                    counters::count_violations(violations);
+                    IngestMetrics::get().rejected_for(violations);
                 }
                 to_status(e)
             })?;
-        counters::accepted().increment(1);
+        IngestMetrics::get().accepted.increment(1);
         let receipt = self
             .ingestor
             .enqueue(vec![record])
             .await
             .map_err(to_status)?;
         receipt.await.map_err(|e| to_status(IngestError::Bus(e)))?;
-        counters::count_produced(1);
+        IngestMetrics::get().produced.increment(1);
         Ok(Response::new(pb::SubmitPaymentResponse {
             payment_id: submitted.payment_id,
             warnings: submitted.warnings.iter().map(|w| w.to_warning()).collect(),
@@ -179,7 +180,7 @@ impl IngestGrpc {
         let mut pending_warned = 0;
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         // Looked up once per stream, not per record: the stream is the hot path.
-        let accepted = counters::accepted();
+        let accepted = &IngestMetrics::get().accepted;
         loop {
             let message = match stream.next().await {
                 Some(Ok(message)) => message,
@@ -318,7 +319,7 @@ async fn confirm_oldest(
         .map_err(|e| bus_failed(summary, &IngestError::Bus(e)))?;
     summary.accepted += batch.records;
     summary.accepted_with_warnings += batch.warned;
-    counters::count_produced(batch.records);
+    IngestMetrics::get().produced.increment(batch.records);
     Ok(())
 }
 
