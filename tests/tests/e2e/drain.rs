@@ -8,6 +8,7 @@ use crate::common;
 
 use common::kafka::{Broker, kafka_tool, signal};
 use common::pipeline::*;
+use payments_generator::{GeneratorConfig, PaymentGenerator};
 use payments_proto::v1 as pb;
 use pb::generator_service_client::GeneratorServiceClient;
 use pb::ingest_service_client::IngestServiceClient;
@@ -110,7 +111,13 @@ async fn sigterm_under_load_drains_every_role_in_order_storing_and_committing_al
     let client = {
         let (mut ingest, acknowledged) = (IngestServiceClient::new(channel), acknowledged.clone());
         tokio::spawn(async move {
-            for mut payment in generated(100_000, 9) {
+            let generator = PaymentGenerator::new(GeneratorConfig {
+                seed: 9,
+                ..Default::default()
+            });
+            // One at a time: generating them all first would hold a worker for seconds.
+            for i in 0.. {
+                let mut payment = generator.payment(i);
                 payment.payment_id = format!("client-{}", payment.payment_id);
                 let id = payment.payment_id.clone();
                 let request = pb::SubmitPaymentRequest {
@@ -125,9 +132,11 @@ async fn sigterm_under_load_drains_every_role_in_order_storing_and_committing_al
         })
     };
 
-    // Under load: the processor is storing.
+    // Under load: the processor is storing, and the client is being answered.
     let deadline = Instant::now() + Duration::from_secs(90);
-    while common::metric(http_addr, "payments_processor_stored_total") < 3_000 {
+    while common::metric(http_addr, "payments_processor_stored_total") < 3_000
+        || acknowledged.lock().unwrap().len() < 50
+    {
         assert!(Instant::now() < deadline, "nothing stored");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
