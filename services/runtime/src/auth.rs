@@ -1,17 +1,26 @@
 //! Bearer-token authentication for gRPC servers: with tokens configured, every call but
 //! health and reflection needs `authorization: Bearer <token>` naming one of them, else it
-//! is refused with `UNAUTHENTICATED` before it reaches the service. Tokens are compared in
-//! constant time and never logged.
+//! is refused with `UNAUTHENTICATED` before it reaches the service. Only the SHA-256 digest
+//! of each token is kept; a presented token is hashed and compared with every digest in
+//! constant time, so neither a token's bytes nor its length show in how long a check takes.
+//! Tokens are never logged.
 
 use crate::grpc_gate::Gate;
+use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
+use subtle::ConstantTimeEq;
 
 /// One accepted token and what it may do.
 #[derive(Clone)]
 struct Token {
-    secret: Vec<u8>,
+    digest: [u8; 32],
     caller: Caller,
+}
+
+/// The SHA-256 digest of a token.
+fn digest(token: &[u8]) -> [u8; 32] {
+    Sha256::digest(token).into()
 }
 
 /// What the caller of an admitted call may see, put in the request's extensions.
@@ -86,7 +95,7 @@ impl BearerTokens {
                 continue;
             }
             let mut words = line.split_whitespace();
-            let secret = words.next().unwrap_or_default().as_bytes().to_vec();
+            let digest = digest(words.next().unwrap_or_default().as_bytes());
             let mut caller = Caller::default();
             for scope in words {
                 match scope {
@@ -100,7 +109,7 @@ impl BearerTokens {
                     }
                 }
             }
-            tokens.push(Token { secret, caller });
+            tokens.push(Token { digest, caller });
         }
         if tokens.is_empty() {
             return Err(TokenError::Empty {
@@ -117,9 +126,10 @@ impl BearerTokens {
             .get(..7)
             .filter(|scheme| scheme.eq_ignore_ascii_case(b"bearer "))
             .and_then(|_| value.get(7..))?;
-        // Every configured token is compared in full, matched or not.
+        // Every configured digest is compared in full, matched or not.
+        let presented = digest(token);
         self.0.iter().fold(None, |found, known| {
-            let matched = constant_time_eq(&known.secret, token);
+            let matched: bool = known.digest.ct_eq(&presented).into();
             found.or(matched.then_some(known.caller))
         })
     }
@@ -128,13 +138,6 @@ impl BearerTokens {
     pub fn accepts(&self, authorization: Option<&[u8]>) -> bool {
         self.caller(authorization).is_some()
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The `authorization` metadata value a client sends with `token`.
@@ -201,6 +204,20 @@ mod tests {
         assert!(!t.accepts(Some(b"Basic alpha-1")));
         assert!(!t.accepts(None));
         assert_eq!(format!("{t:?}"), "BearerTokens(2 tokens)");
+    }
+
+    #[test]
+    fn prefixes_extensions_and_empty_tokens_are_refused() {
+        let t = tokens("secret-token-1\n").unwrap_or_else(|e| panic!("{e}"));
+        for presented in [
+            "Bearer secret-token-",
+            "Bearer secret-token-12",
+            "Bearer ",
+            "Bearer s",
+        ] {
+            assert!(!t.accepts(Some(presented.as_bytes())), "{presented}");
+        }
+        assert!(t.accepts(Some(b"Bearer secret-token-1")));
     }
 
     #[test]
