@@ -231,9 +231,7 @@ impl Processor {
         self.write_everywhere(&prepared.payments, abort).await?;
         if !prepared.dead.is_empty() {
             let n = prepared.dead.len() as u64;
-            self.dead_letters
-                .send_batch(&self.config.dead_letter_topic, prepared.dead)
-                .await?;
+            self.send_dead_letters(prepared.dead, abort).await?;
             self.counters.dead_lettered.fetch_add(n, Ordering::Relaxed);
         }
         self.consumer.commit(&batch).await?;
@@ -290,6 +288,39 @@ impl Processor {
             }
         }
         out
+    }
+
+    /// Sends `dead` to the dead-letter topic, retrying with backoff (as sink writes are)
+    /// until the bus takes them: a bus that is away for a while stalls the batch, it does not
+    /// stop the processor. Gives up only when `abort` is cancelled; the batch then stays
+    /// uncommitted and comes again.
+    async fn send_dead_letters(
+        &self,
+        dead: Vec<BusRecord>,
+        abort: &Shutdown,
+    ) -> Result<(), ProcessorError> {
+        let topic = &self.config.dead_letter_topic;
+        let mut backoff = Backoff::default();
+        loop {
+            // Records are cheap to clone (shared buffers); a retry may repeat some that the
+            // bus took before failing, so a dead letter is delivered at least once.
+            match self.dead_letters.send_batch(topic, dead.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(
+                        %topic,
+                        records = dead.len(),
+                        error = with_causes(&error),
+                        retry_in_ms = delay.as_millis() as u64,
+                        "dead-letter send failed; retrying"
+                    );
+                    if !Backoff::wait(delay, abort).await {
+                        return Err(ProcessorError::Bus(error));
+                    }
+                }
+            }
+        }
     }
 
     /// Writes the batch to every sink, retrying each with backoff until it succeeds; the

@@ -144,3 +144,72 @@ async fn strict_processor_honours_ingest_lenient_header_and_legacy_seed_json() -
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// A producer that fails its first `failures` sends, then passes them on.
+struct FlakyProducer {
+    inner: Arc<dyn Producer>,
+    failures: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Producer for FlakyProducer {
+    async fn enqueue(
+        &self,
+        topic: &str,
+        records: Vec<BusRecord>,
+    ) -> payments_bus::Result<payments_bus::Receipt> {
+        let left = self.failures.load(Ordering::Relaxed);
+        if left > 0 {
+            self.failures.store(left - 1, Ordering::Relaxed);
+            return Err(payments_bus::Error::Unreachable {
+                brokers: "flaky".into(),
+                reason: "the test's bus is away".into(),
+            });
+        }
+        self.inner.enqueue(topic, records).await
+    }
+
+    fn system(&self) -> &'static str {
+        "memory"
+    }
+}
+
+#[tokio::test]
+async fn a_dead_letter_send_that_fails_is_retried_and_the_processor_goes_on() -> anyhow::Result<()>
+{
+    let dir = temp_dir("dlq-retry");
+    let (bus, store) = setup(&dir).await?;
+    let records = vec![
+        proto_record(&ach_payment("GOOD-1", 1)),
+        BusRecord {
+            value: Bytes::from_static(b"\xff\xfe garbage"),
+            ..Default::default()
+        },
+        proto_record(&ach_payment("GOOD-2", 2)),
+    ];
+    bus.producer()
+        .send_batch(payments_bus::PAYMENTS_TOPIC, records)
+        .await?;
+    let flaky = Arc::new(FlakyProducer {
+        inner: bus.producer(),
+        failures: std::sync::atomic::AtomicUsize::new(2),
+    });
+    let processor = Processor::new(
+        bus.consumer(payments_bus::PAYMENTS_TOPIC, "processor")?,
+        vec![store.clone()],
+        flaky.clone(),
+        ProcessorConfig::default(),
+    );
+    let counters = processor.counters();
+    let drain = Shutdown::new();
+    drain.cancel();
+    processor.run(drain, Shutdown::new()).await?;
+    assert_eq!(flaky.failures.load(Ordering::Relaxed), 0);
+    assert!(store.get("GOOD-1").await?.is_some());
+    assert!(store.get("GOOD-2").await?.is_some());
+    assert_eq!(counters.dead_lettered.load(Ordering::Relaxed), 1);
+    let mut dlq = bus.consumer(payments_bus::DEAD_LETTER_TOPIC, "test")?;
+    assert_eq!(dlq.poll(10, Duration::from_millis(50)).await?.len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
