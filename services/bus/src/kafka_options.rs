@@ -13,8 +13,13 @@ pub struct KafkaOptions {
     pub brokers: String,
     /// Partitions of a topic created at start-up (`partitions=`, default 3).
     pub partitions: i32,
-    /// Replication factor of a topic created at start-up (`replication=`, default 1).
+    /// Replication factor of a topic created at start-up (`replication=`, default 1: a
+    /// single development broker; production clusters use 3).
     pub replication: i32,
+    /// `min.insync.replicas` of a topic created at start-up (`min_insync_replicas=`; unset,
+    /// the broker's default). With `acks=all`, a write is acknowledged only once this many
+    /// replicas hold it; production clusters use 2 with a replication factor of 3.
+    pub min_insync_replicas: Option<i32>,
     /// Producer compression (`compression=`, default lz4).
     pub compression: String,
     /// How long the producer waits to fill a batch (`linger_ms=`, default 5).
@@ -61,6 +66,7 @@ impl KafkaOptions {
             brokers: hosts.to_owned(),
             partitions: 3,
             replication: 1,
+            min_insync_replicas: None,
             compression: "lz4".into(),
             linger: Duration::from_millis(5),
             delivery_timeout: Duration::from_secs(30),
@@ -86,6 +92,9 @@ impl KafkaOptions {
             match name {
                 "partitions" => options.partitions = small("partitions")?,
                 "replication" => options.replication = small("replication")?,
+                "min_insync_replicas" => {
+                    options.min_insync_replicas = Some(small("min_insync_replicas")?);
+                }
                 "compression" if COMPRESSION_CODECS.contains(&value) => {
                     options.compression = value.to_owned();
                 }
@@ -128,13 +137,22 @@ impl KafkaOptions {
                     _ => {
                         return Err(invalid(format!(
                             "unknown option {other:?} (kafka:// takes partitions, replication, \
-                             compression, linger_ms, delivery_timeout_ms, queue_max, \
+                             min_insync_replicas, compression, linger_ms, delivery_timeout_ms, queue_max, \
                              session_timeout_ms, connect_timeout_ms, encoding and \
                              librdkafka.<setting>)"
                         )));
                     }
                 },
             }
+        }
+        if let Some(min) = options.min_insync_replicas
+            && min > options.replication
+        {
+            return Err(invalid(format!(
+                "min_insync_replicas {min} is more than replication {}: no write could ever be \
+                 acknowledged",
+                options.replication
+            )));
         }
         Ok(options)
     }
@@ -145,8 +163,12 @@ impl KafkaOptions {
             ValueEncoding::Protobuf => "",
             ValueEncoding::Json => "&encoding=json",
         };
+        let min_isr = self
+            .min_insync_replicas
+            .map(|n| format!("&min_insync_replicas={n}"))
+            .unwrap_or_default();
         format!(
-            "kafka://{}?partitions={}&replication={}&compression={}{encoding}",
+            "kafka://{}?partitions={}&replication={}{min_isr}&compression={}{encoding}",
             self.brokers, self.partitions, self.replication, self.compression
         )
     }
@@ -158,6 +180,14 @@ mod tests {
 
     fn parse(url: &str) -> Result<KafkaOptions> {
         KafkaOptions::parse(url, url.trim_start_matches("kafka://"))
+    }
+
+    #[test]
+    fn production_durability_is_an_option() {
+        let o = parse("kafka://a:1,b:2,c:3?replication=3&min_insync_replicas=2").unwrap();
+        assert_eq!((o.replication, o.min_insync_replicas), (3, Some(2)));
+        assert!(o.describe().contains("replication=3&min_insync_replicas=2"));
+        assert_eq!(parse("kafka://a:1").unwrap().min_insync_replicas, None);
     }
 
     #[test]
@@ -186,6 +216,10 @@ mod tests {
         assert!(err("kafka://").contains("expected kafka://host:port"));
         assert!(err("kafka://localhost").contains("\"localhost\" is not host:port"));
         assert!(err("kafka://h:1?partitions=0").contains("partitions must be a positive integer"));
+        assert!(
+            err("kafka://h:1?replication=1&min_insync_replicas=2")
+                .contains("min_insync_replicas 2 is more than replication 1")
+        );
         assert!(err("kafka://h:1?compression=brotli").contains("not one of none, gzip"));
         assert!(err("kafka://h:1?topic=x").contains("unknown option \"topic\""));
         assert!(err("kafka://h:1?encoding=avro").contains("not one of protobuf, json"));

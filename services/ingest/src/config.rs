@@ -14,6 +14,8 @@ pub struct IngestArgs {
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8084")]
     pub http_addr: String,
     /// Bus URL of a networked bus (required), e.g. `kafka://127.0.0.1:9092?partitions=6`.
+    /// In production add `replication=3&min_insync_replicas=2`; the default (1) is for a
+    /// single development broker.
     /// `memory://` lives inside one process and works only in `paymentsctl up`.
     #[arg(long, env = "PAYMENTS_BUS")]
     pub bus: String,

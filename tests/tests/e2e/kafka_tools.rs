@@ -41,8 +41,9 @@ async fn kafkas_console_consumer_consumer_groups_and_topics_tools_read_our_topic
         return;
     };
     let dir = common::temp_dir("kafka-tools");
-    // Ingest publishes JSON values; the processor (which reads both) stores them.
-    let json_bus = kafka.url("partitions=3&encoding=json");
+    // Ingest publishes JSON values; the processor (which reads both) stores them. It creates
+    // the topic with the durability setting asked for (1 is all a single broker can hold).
+    let json_bus = kafka.url("partitions=3&min_insync_replicas=1&encoding=json");
     let ingest = ServiceProcess::start(
         "payments-ingest",
         &["--bus", &json_bus, "--topic", &kafka.topic],
@@ -140,7 +141,8 @@ async fn kafkas_console_consumer_consumer_groups_and_topics_tools_read_our_topic
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
-    // The topics tool describes the topic ingest created: three partitions, each led.
+    // The topics tool describes the topic ingest created: three partitions, each led, and
+    // the min.insync.replicas its URL asked for.
     let described = kafka_tool(&[
         "kafka-topics",
         "--bootstrap-server",
@@ -150,6 +152,7 @@ async fn kafkas_console_consumer_consumer_groups_and_topics_tools_read_our_topic
         &kafka.topic,
     ]);
     assert!(described.contains("PartitionCount: 3"), "{described}");
+    assert!(described.contains("min.insync.replicas=1"), "{described}");
     for partition in 0..3 {
         assert!(
             described.contains(&format!("Partition: {partition}\tLeader: 1")),

@@ -40,14 +40,19 @@ pub(super) async fn create_missing(options: &KafkaOptions, topics: &[&str]) -> R
     let admin: AdminClient<DefaultClientContext> = client_config(options)
         .create()
         .map_err(|e| kafka_error("create admin client", e))?;
+    let min_isr = options.min_insync_replicas.map(|n| n.to_string());
     let new: Vec<NewTopic<'_>> = topics
         .iter()
         .map(|name| {
-            NewTopic::new(
+            let topic = NewTopic::new(
                 name,
                 options.partitions,
                 TopicReplication::Fixed(options.replication),
-            )
+            );
+            match &min_isr {
+                Some(n) => topic.set("min.insync.replicas", n),
+                None => topic,
+            }
         })
         .collect();
     let timeout = Some(options.connect_timeout.max(Duration::from_secs(5)));
