@@ -4,14 +4,13 @@
 
 use crate::auth::{BearerTokens, TokenError};
 use crate::drain::{Drain, DrainError, Stage};
-use crate::grpc::{GrpcRoutes, bind};
+use crate::grpc::{GrpcRoutes, GrpcService, bind};
 use crate::http::{NotReady, ReadinessCheck, probe_routes, readiness, serve};
 use crate::tls::{PemError, ServerTlsArgs};
 use axum::Router;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
-use tonic::server::NamedService;
 
 /// Where and how an app serves.
 #[derive(Clone)]
@@ -101,19 +100,7 @@ pub struct Mount {
 
 impl Mount {
     /// Serves `service` on the app's gRPC port (with health and reflection for it).
-    pub fn add_grpc_service<S>(&mut self, service: S)
-    where
-        S: tower_service::Service<
-                http::Request<tonic::body::Body>,
-                Error = std::convert::Infallible,
-            > + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Response: axum::response::IntoResponse,
-        S::Future: Send + 'static,
-    {
+    pub fn add_grpc_service<S: GrpcService>(&mut self, service: S) {
         self.grpc = std::mem::take(&mut self.grpc).add_service(service);
     }
 

@@ -136,27 +136,29 @@ impl Drain {
         });
     }
 
+    /// Cancels each stage in turn and waits for its tasks before the next.
+    async fn stop_in_order(&self) {
+        for stage in &self.0.stages {
+            stage.token.cancel();
+            stage.tracker.close();
+            stage.tracker.wait().await;
+        }
+    }
+
     /// Drains: each stage in [`Stage::ORDER`] is cancelled and its tasks awaited. Fails with
     /// the first task failure, or with [`DrainError::Timeout`] past the grace period (then
     /// the abort token is cancelled and tasks get a few more seconds to give up).
     pub async fn run(&self) -> Result<(), DrainError> {
-        let in_order = async {
-            for stage in &self.0.stages {
-                stage.token.cancel();
-                stage.tracker.close();
-                stage.tracker.wait().await;
-            }
-        };
-        if tokio::time::timeout(self.0.grace, in_order).await.is_err() {
+        if tokio::time::timeout(self.0.grace, self.stop_in_order())
+            .await
+            .is_err()
+        {
             self.0.abort.cancel();
-            let all = async {
-                for stage in &self.0.stages {
-                    stage.token.cancel();
-                    stage.tracker.close();
-                    stage.tracker.wait().await;
-                }
-            };
-            if tokio::time::timeout(AFTER_ABORT, all).await.is_err() {
+            // Stages not reached yet are stopped too; stopping one twice is harmless.
+            if tokio::time::timeout(AFTER_ABORT, self.stop_in_order())
+                .await
+                .is_err()
+            {
                 tracing::warn!("tasks still running after the drain was abandoned");
             }
             return Err(DrainError::Timeout(self.0.grace));

@@ -50,6 +50,36 @@ impl HealthRegistry {
     }
 }
 
+/// A tonic service a server can route to (what `tonic_build` generates for a
+/// `*Server::new(…)`).
+pub trait GrpcService:
+    tower_service::Service<
+        http::Request<tonic::body::Body>,
+        Error = std::convert::Infallible,
+        Response: axum::response::IntoResponse,
+        Future: Send + 'static,
+    > + NamedService
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> GrpcService for S where
+    S: tower_service::Service<
+            http::Request<tonic::body::Body>,
+            Error = std::convert::Infallible,
+            Response: axum::response::IntoResponse,
+            Future: Send + 'static,
+        > + NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// Why a gRPC server stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -113,19 +143,7 @@ impl GrpcRoutes {
     }
 
     /// Adds a service; its health starts NOT_SERVING until [`GrpcRoutes::serve`] begins.
-    pub fn add_service<S>(mut self, service: S) -> Self
-    where
-        S: tower_service::Service<
-                http::Request<tonic::body::Body>,
-                Error = std::convert::Infallible,
-            > + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Response: axum::response::IntoResponse,
-        S::Future: Send + 'static,
-    {
+    pub fn add_service<S: GrpcService>(mut self, service: S) -> Self {
         self.health.services.push(S::NAME);
         self.routes = self.routes.add_service(service);
         self

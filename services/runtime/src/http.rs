@@ -43,14 +43,7 @@ impl NotReady {
 
     /// The reason with its whole cause chain, on one line.
     pub fn explain(&self) -> String {
-        let mut text = self.part.clone();
-        let mut cause = std::error::Error::source(self);
-        while let Some(error) = cause {
-            text.push_str(": ");
-            text.push_str(&error.to_string());
-            cause = error.source();
-        }
-        text
+        payments_core::service_error::with_causes(self)
     }
 }
 

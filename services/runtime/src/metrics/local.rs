@@ -5,9 +5,9 @@
 use metrics::atomics::AtomicU64;
 use metrics::{Counter, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder};
 use metrics::{SharedString, Unit};
-use std::collections::BTreeMap;
+use metrics_util::registry::{Registry, Storage};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 
 /// One sample of a series: its name, labels and value. Histograms give one cumulative
 /// `{name}_bucket` sample per bound (label `le`, `+Inf` last), as Prometheus exposes them.
@@ -41,80 +41,82 @@ impl HistogramFn for Buckets {
     }
 }
 
-enum Series {
-    Counter(Arc<AtomicU64>),
-    Gauge(Arc<AtomicU64>),
-    Histogram(Arc<Buckets>),
+/// Makes each series' storage: atomics, and bucket counts with the bounds of its name.
+struct LocalStorage {
+    buckets_of: fn(&str) -> &'static [f64],
 }
 
-type SeriesKey = (String, Vec<(String, String)>);
+impl Storage<Key> for LocalStorage {
+    type Counter = Arc<AtomicU64>;
+    type Gauge = Arc<AtomicU64>;
+    type Histogram = Arc<Buckets>;
 
-/// Records every series in memory; see [`LocalRecorder::samples`].
+    fn counter(&self, _: &Key) -> Self::Counter {
+        Arc::new(AtomicU64::new(0))
+    }
+
+    fn gauge(&self, _: &Key) -> Self::Gauge {
+        Arc::new(AtomicU64::new(0))
+    }
+
+    fn histogram(&self, key: &Key) -> Self::Histogram {
+        let bounds = (self.buckets_of)(key.name());
+        Arc::new(Buckets {
+            bounds,
+            counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+        })
+    }
+}
+
+/// Records every series in memory; see [`LocalRecorder::samples`]. Clones share the series.
+/// A handle is looked up in a sharded registry (a read lock and a hash, no allocation), as
+/// the Prometheus recorder beside it does, since `counter!` on a hot path looks it up often.
+#[derive(Clone)]
 pub struct LocalRecorder {
-    series: Mutex<BTreeMap<SeriesKey, Series>>,
-    buckets_of: fn(&str) -> &'static [f64],
+    registry: Arc<Registry<Key, LocalStorage>>,
+}
+
+fn labels_of(key: &Key) -> Vec<(String, String)> {
+    key.labels()
+        .map(|l| (l.key().to_owned(), l.value().to_owned()))
+        .collect()
 }
 
 impl LocalRecorder {
     /// A recorder whose histogram `name` has the bucket bounds `buckets_of(name)`.
     pub fn new(buckets_of: fn(&str) -> &'static [f64]) -> Self {
         Self {
-            series: Mutex::new(BTreeMap::new()),
-            buckets_of,
-        }
-    }
-
-    fn entry(&self, key: &Key, make: impl FnOnce() -> Series) -> Series {
-        let labels = key
-            .labels()
-            .map(|l| (l.key().to_owned(), l.value().to_owned()))
-            .collect();
-        let mut series = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let found = series
-            .entry((key.name().to_owned(), labels))
-            .or_insert_with(make);
-        match found {
-            Series::Counter(c) => Series::Counter(c.clone()),
-            Series::Gauge(g) => Series::Gauge(g.clone()),
-            Series::Histogram(h) => Series::Histogram(h.clone()),
+            registry: Arc::new(Registry::new(LocalStorage { buckets_of })),
         }
     }
 
     /// Every series recorded so far.
     pub fn samples(&self) -> Vec<MetricSample> {
-        let series = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = Vec::with_capacity(series.len());
-        for ((name, labels), value) in series.iter() {
-            let sample = |name: String, labels: Vec<(String, String)>, value| MetricSample {
-                name,
-                labels,
-                value,
-            };
-            match value {
-                Series::Counter(c) => {
-                    out.push(sample(
-                        name.clone(),
-                        labels.clone(),
-                        c.load(Ordering::Relaxed) as f64,
-                    ));
-                }
-                Series::Gauge(g) => out.push(sample(
-                    name.clone(),
-                    labels.clone(),
-                    f64::from_bits(g.load(Ordering::Relaxed)),
-                )),
-                Series::Histogram(h) => {
-                    let mut cumulative = 0u64;
-                    let bounds = h.bounds.iter().map(ToString::to_string);
-                    for (bound, count) in bounds.chain(["+Inf".to_owned()]).zip(&h.counts) {
-                        cumulative += count.load(Ordering::Relaxed);
-                        let mut labels = labels.clone();
-                        labels.push(("le".to_owned(), bound));
-                        out.push(sample(format!("{name}_bucket"), labels, cumulative as f64));
-                    }
-                }
+        let mut out = Vec::new();
+        let sample = |name: String, labels, value| MetricSample {
+            name,
+            labels,
+            value,
+        };
+        self.registry.visit_counters(|key, c| {
+            let value = c.load(Ordering::Relaxed) as f64;
+            out.push(sample(key.name().to_owned(), labels_of(key), value));
+        });
+        self.registry.visit_gauges(|key, g| {
+            let value = f64::from_bits(g.load(Ordering::Relaxed));
+            out.push(sample(key.name().to_owned(), labels_of(key), value));
+        });
+        self.registry.visit_histograms(|key, h| {
+            let mut cumulative = 0u64;
+            let bounds = h.bounds.iter().map(ToString::to_string);
+            for (bound, count) in bounds.chain(["+Inf".to_owned()]).zip(&h.counts) {
+                cumulative += count.load(Ordering::Relaxed);
+                let mut labels = labels_of(key);
+                labels.push(("le".to_owned(), bound));
+                let name = format!("{}_bucket", key.name());
+                out.push(sample(name, labels, cumulative as f64));
             }
-        }
+        });
         out
     }
 }
@@ -125,31 +127,18 @@ impl Recorder for LocalRecorder {
     fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        match self.entry(key, || Series::Counter(Arc::new(AtomicU64::new(0)))) {
-            Series::Counter(c) => Counter::from_arc(c),
-            _ => Counter::noop(),
-        }
+        self.registry
+            .get_or_create_counter(key, |c| Counter::from_arc(c.clone()))
     }
 
     fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
-        match self.entry(key, || Series::Gauge(Arc::new(AtomicU64::new(0)))) {
-            Series::Gauge(g) => Gauge::from_arc(g),
-            _ => Gauge::noop(),
-        }
+        self.registry
+            .get_or_create_gauge(key, |g| Gauge::from_arc(g.clone()))
     }
 
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        let bounds = (self.buckets_of)(key.name());
-        let make = || {
-            Series::Histogram(Arc::new(Buckets {
-                bounds,
-                counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
-            }))
-        };
-        match self.entry(key, make) {
-            Series::Histogram(h) => Histogram::from_arc(h),
-            _ => Histogram::noop(),
-        }
+        self.registry
+            .get_or_create_histogram(key, |h| Histogram::from_arc(h.clone()))
     }
 }
 

@@ -11,7 +11,7 @@ use local::LocalRecorder;
 pub use local::MetricSample;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use metrics_util::layers::FanoutBuilder;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 /// Buckets for latencies, in seconds (0.5 ms to 10 s).
 const SECONDS_BUCKETS: &[f64] = &[
@@ -42,50 +42,7 @@ fn buckets_of(name: &str) -> &'static [f64] {
 /// installed first: then these record nothing and scrapes are empty).
 struct Recorders {
     prometheus: PrometheusHandle,
-    local: Arc<LocalRecorder>,
-}
-
-/// A shared [`LocalRecorder`] as a recorder of its own, for the fanout.
-struct SharedLocal(Arc<LocalRecorder>);
-
-impl metrics::Recorder for SharedLocal {
-    fn describe_counter(
-        &self,
-        k: metrics::KeyName,
-        u: Option<metrics::Unit>,
-        d: metrics::SharedString,
-    ) {
-        self.0.describe_counter(k, u, d);
-    }
-    fn describe_gauge(
-        &self,
-        k: metrics::KeyName,
-        u: Option<metrics::Unit>,
-        d: metrics::SharedString,
-    ) {
-        self.0.describe_gauge(k, u, d);
-    }
-    fn describe_histogram(
-        &self,
-        k: metrics::KeyName,
-        u: Option<metrics::Unit>,
-        d: metrics::SharedString,
-    ) {
-        self.0.describe_histogram(k, u, d);
-    }
-    fn register_counter(&self, key: &metrics::Key, m: &metrics::Metadata<'_>) -> metrics::Counter {
-        self.0.register_counter(key, m)
-    }
-    fn register_gauge(&self, key: &metrics::Key, m: &metrics::Metadata<'_>) -> metrics::Gauge {
-        self.0.register_gauge(key, m)
-    }
-    fn register_histogram(
-        &self,
-        key: &metrics::Key,
-        m: &metrics::Metadata<'_>,
-    ) -> metrics::Histogram {
-        self.0.register_histogram(key, m)
-    }
+    local: LocalRecorder,
 }
 
 fn recorders() -> &'static Recorders {
@@ -107,10 +64,10 @@ fn recorders() -> &'static Recorders {
             }
         };
         let prometheus = recorder.handle();
-        let local = Arc::new(LocalRecorder::new(buckets_of));
+        let local = LocalRecorder::new(buckets_of);
         let both = FanoutBuilder::default()
             .add_recorder(recorder)
-            .add_recorder(SharedLocal(local.clone()))
+            .add_recorder(local.clone())
             .build();
         if metrics::set_global_recorder(both).is_err() {
             tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
