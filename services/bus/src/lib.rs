@@ -56,7 +56,15 @@ pub trait Producer: Send + Sync {
     /// The bus's OpenTelemetry `messaging.system`: `kafka`, or `memory` in-process. Every
     /// backend names itself: there is no default to inherit by mistake.
     fn system(&self) -> &'static str;
+
+    /// The largest record ([`BusRecord::size`]) this producer carries; a caller refuses a
+    /// larger one on its own instead of letting it fail the records sent with it.
+    fn max_record_bytes(&self) -> usize;
 }
+
+/// The largest record a producer carries unless configured otherwise: librdkafka's
+/// `message.max.bytes` default, which the in-process bus keeps too so that both refuse alike.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 1_000_000;
 
 /// Reads records from one topic as a member of a consumer group.
 #[async_trait]

@@ -160,6 +160,10 @@ impl Producer for MemoryBus {
         "memory"
     }
 
+    fn max_record_bytes(&self) -> usize {
+        crate::DEFAULT_MAX_RECORD_BYTES
+    }
+
     async fn enqueue(&self, topic: &str, records: Vec<BusRecord>) -> Result<Receipt> {
         let topic = self.topic(topic);
         for record in records {

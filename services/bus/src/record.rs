@@ -16,7 +16,23 @@ pub struct BusRecord {
     pub headers: Vec<Header>,
 }
 
+/// Bytes a record takes on the wire beyond its key, value and headers (Kafka's record and
+/// batch framing, rounded up), counted by [`BusRecord::size`].
+const FRAMING_BYTES: usize = 128;
+
 impl BusRecord {
+    /// The bytes this record takes against a producer's limit
+    /// ([`crate::Producer::max_record_bytes`]): key, value, header names and values, and
+    /// framing.
+    pub fn size(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len() + 8)
+            .sum();
+        FRAMING_BYTES + self.key.len() + self.value.len() + headers
+    }
+
     /// The value of the first header named `name`, as UTF-8 text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

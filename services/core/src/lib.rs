@@ -12,12 +12,14 @@ pub mod row_key;
 pub mod sample;
 pub mod seed_json;
 pub mod service_error;
+pub mod text_limits;
 pub mod time;
 pub mod validation;
 
 pub use normalize::normalize;
 pub use row_key::row_key;
 pub use service_error::{ErrorKind, ServiceError};
+pub use text_limits::TextLimits;
 pub use validation::{FieldViolation, PaymentValidator, ValidationMode, ValidationOutcome};
 
 /// The protobuf types every service speaks.

@@ -2,12 +2,14 @@
 //!
 //! Rules are *structural* (no id, no amount, unknown type, unknown enum value: the payment
 //! is meaningless without them) or *content* rules (check digits, identifier shapes, dates in
-//! order). Strict mode rejects on any failure; lenient mode rejects on structural failures
+//! order), plus the [`TextLimits`] every text field keeps (no control characters, bounded
+//! sizes), which are structural. Strict mode rejects on any failure; lenient mode rejects on structural failures
 //! only and returns content failures as warnings to store with the payment.
 
 use crate::identifiers::{IdentifierError, validate_aba, validate_bic, validate_iban};
 use crate::money::{MAX_MINOR_UNITS, minor_unit_exponent};
 use crate::pb::{self, payment::Details};
+use crate::text_limits::TextLimits;
 use crate::time::from_timestamp;
 use pbjson_types::Timestamp;
 
@@ -212,6 +214,9 @@ fn check_payment(p: &pb::Payment, f: &mut Findings) {
         );
     }
     check_details(p, f);
+    for violation in TextLimits::check(p) {
+        f.structural(violation.field, violation.description);
+    }
 }
 
 fn check_payment_id(id: &str, f: &mut Findings) {

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use payments_bus::{BusRecord, Producer, Receipt, ValueEncoding, headers};
+use payments_core::validation::Severity;
 use payments_core::{
     FieldViolation, PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb,
 };
@@ -149,7 +150,8 @@ impl Ingestor {
     }
 
     /// Normalizes and validates `payment`; on success returns the bus record to publish,
-    /// carrying `trace` as its `traceparent` header.
+    /// carrying `trace` as its `traceparent` header. A payment whose record the bus could
+    /// not carry is refused here, on its own, naming the field `payment` and the sizes.
     pub fn prepare(
         &self,
         mut payment: pb::Payment,
@@ -187,6 +189,20 @@ impl Ingestor {
                 (headers::TRACEPARENT.into(), trace.0.clone()),
             ],
         };
+        let limit = self.producer.max_record_bytes();
+        if record.size() > limit {
+            return Err(IngestError::Invalid {
+                payment_id: payment.payment_id,
+                violations: vec![FieldViolation {
+                    field: "payment".into(),
+                    description: format!(
+                        "is {} bytes as a bus record, above the bus's limit of {limit} bytes",
+                        record.size()
+                    ),
+                    severity: Severity::Structural,
+                }],
+            });
+        }
         Ok((
             Submitted {
                 payment_id: payment.payment_id,
@@ -291,6 +307,63 @@ mod tests {
                 .poll(10, Duration::from_millis(20))
                 .await?
                 .is_empty()
+        );
+        Ok(())
+    }
+
+    /// A producer over the in-process bus whose records may take at most `limit` bytes.
+    struct SmallRecords {
+        inner: Arc<dyn Producer>,
+        limit: usize,
+    }
+
+    #[async_trait::async_trait]
+    impl Producer for SmallRecords {
+        async fn enqueue(
+            &self,
+            topic: &str,
+            records: Vec<BusRecord>,
+        ) -> payments_bus::Result<Receipt> {
+            self.inner.enqueue(topic, records).await
+        }
+        fn system(&self) -> &'static str {
+            "memory"
+        }
+        fn max_record_bytes(&self) -> usize {
+            self.limit
+        }
+    }
+
+    #[tokio::test]
+    async fn a_payment_the_bus_cannot_carry_is_refused_naming_its_size() -> anyhow::Result<()> {
+        let bus = Bus::connect("memory://").await?;
+        let producer = Arc::new(SmallRecords {
+            inner: bus.producer(),
+            limit: 2_000,
+        });
+        let ingestor = Ingestor::new(producer, "t", RecordKey::PaymentId);
+        let trace = TraceHeader::new_root();
+        let mut large = ach_payment("P-LARGE", 0);
+        large
+            .metadata
+            .get_or_insert_with(Default::default)
+            .attributes
+            .insert("note".into(), "x".repeat(1_500));
+        let refused = ingestor.prepare(large, ValidationMode::Strict, &trace);
+        let Err(IngestError::Invalid { violations, .. }) = refused else {
+            panic!("a record over the bus's limit must be refused");
+        };
+        assert_eq!(violations[0].field, "payment");
+        assert!(
+            violations[0]
+                .description
+                .contains("above the bus's limit of 2000 bytes"),
+            "{violations:?}"
+        );
+        assert!(
+            ingestor
+                .prepare(ach_payment("P-SMALL", 0), ValidationMode::Strict, &trace)
+                .is_ok()
         );
         Ok(())
     }

@@ -98,7 +98,38 @@ pub enum ProcessorError {
 #[derive(Default)]
 struct Prepared {
     payments: Vec<pb::Payment>,
+    /// For each of `payments`, its delivery's index in the batch.
+    origins: Vec<usize>,
     dead: Vec<BusRecord>,
+}
+
+/// A payment one sink refused as the record's own fault, found by splitting its batch.
+struct Refusal {
+    /// Its index in the batch's payments.
+    payment: usize,
+    /// The sink, as its dead-letter stage names it (`sink:postgres`).
+    stage: String,
+    /// What the sink said.
+    error: payments_store::Error,
+}
+
+/// What one write of a slice of the batch came to.
+enum Attempt {
+    /// The sink took every record; this many rows changed.
+    Written(u64),
+    /// The sink refused the records (or keeps failing them while it answers pings).
+    Refused(payments_store::Error),
+}
+
+/// Failed attempts of one write, as the backend being away, before the processor asks the
+/// sink whether it answers; if it does, the records are suspected and the batch is split.
+const ATTEMPTS_BEFORE_SUSPECTING_RECORDS: u32 = 3;
+
+/// The dead-letter stage of records `sink` refused: `sink:` and its URL scheme.
+fn sink_stage(sink: &dyn Sink) -> String {
+    let described = sink.describe();
+    let scheme = described.split("://").next().unwrap_or_default();
+    format!("sink:{scheme}")
 }
 
 impl Processor {
@@ -226,18 +257,30 @@ impl Processor {
             .consumed
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         metrics::histogram!(names::PROCESSOR_BATCH_SIZE).record(batch.len() as f64);
-        let prepared = tracing::info_span!("validate batch", records = batch.len())
+        let mut prepared = tracing::info_span!("validate batch", records = batch.len())
             .in_scope(|| self.prepare(&batch));
-        self.write_everywhere(&prepared.payments, abort).await?;
+        let refusals = self.write_everywhere(&prepared.payments, abort).await?;
+        let mut refused_payments: Vec<usize> = refusals.iter().map(|r| r.payment).collect();
+        refused_payments.sort_unstable();
+        refused_payments.dedup();
+        for refusal in &refusals {
+            let delivery = &batch[prepared.origins[refusal.payment]];
+            prepared.dead.push(dead_letter(
+                delivery,
+                &refusal.stage,
+                &with_causes(&refusal.error),
+            ));
+        }
         if !prepared.dead.is_empty() {
             let n = prepared.dead.len() as u64;
             self.send_dead_letters(prepared.dead, abort).await?;
             self.counters.dead_lettered.fetch_add(n, Ordering::Relaxed);
         }
         self.consumer.commit(&batch).await?;
+        let stored = prepared.payments.len() - refused_payments.len();
         self.counters
             .stored
-            .fetch_add(prepared.payments.len() as u64, Ordering::Relaxed);
+            .fetch_add(stored as u64, Ordering::Relaxed);
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         if !prepared.payments.is_empty() {
             record_end_to_end_latency(&batch);
@@ -250,9 +293,10 @@ impl Processor {
         let exporting = payments_runtime::telemetry::exporting();
         let mut out = Prepared {
             payments: Vec::with_capacity(batch.len()),
+            origins: Vec::with_capacity(batch.len()),
             dead: Vec::new(),
         };
-        for delivery in batch {
+        for (index, delivery) in batch.iter().enumerate() {
             let mut payment = match decode_payment(&delivery.record) {
                 Ok(p) => p,
                 Err(e) => {
@@ -276,6 +320,7 @@ impl Processor {
                         payment.warnings = warnings.iter().map(|w| w.to_warning()).collect();
                     }
                     out.payments.push(payment);
+                    out.origins.push(index);
                 }
                 ValidationOutcome::Rejected { violations } => {
                     let reason: Vec<String> = violations
@@ -323,44 +368,123 @@ impl Processor {
         }
     }
 
-    /// Writes the batch to every sink, retrying each with backoff until it succeeds; the
-    /// batch is not committed until all have written it.
+    /// Writes the batch to every sink and returns the payments a sink refused as their own
+    /// fault. A failure that looks like the backend being away (refused connection,
+    /// timeout) is retried with backoff until the sink takes the batch; one the backend
+    /// blames on the records ([`payments_store::Error::is_caused_by_records`]), or one that
+    /// keeps coming while the sink answers pings, splits the batch in halves until each
+    /// refused payment stands alone, so that a bad record costs its batch a few extra
+    /// writes and never stalls the good ones. The batch is not committed until every sink
+    /// has written or refused each payment.
     async fn write_everywhere(
         &self,
         payments: &[pb::Payment],
         abort: &Shutdown,
-    ) -> Result<(), ProcessorError> {
+    ) -> Result<Vec<Refusal>, ProcessorError> {
+        let mut refusals = Vec::new();
         if payments.is_empty() {
-            return Ok(());
+            return Ok(refusals);
         }
         for (n, sink) in self.sinks.iter().enumerate() {
-            let mut backoff = Backoff::default();
-            loop {
-                match sink.upsert_batch(payments).await {
-                    Ok(written) => {
-                        if n == 0 {
-                            let unchanged = (payments.len() as u64).saturating_sub(written);
-                            self.counters
-                                .unchanged
-                                .fetch_add(unchanged, Ordering::Relaxed);
-                        }
-                        break;
-                    }
-                    Err(e) => {
-                        self.counters.sink_failures.fetch_add(1, Ordering::Relaxed);
-                        let delay = backoff.next_delay();
-                        tracing::warn!(sink = %sink.describe(), error = with_causes(&e), retry_in_ms = delay.as_millis() as u64, "sink write failed; retrying");
-                        if !Backoff::wait(delay, abort).await {
-                            return Err(ProcessorError::SinkGaveUp {
-                                sink: sink.describe(),
-                                error: e,
-                            });
-                        }
-                    }
+            let refused_before = refusals.len();
+            let written = self
+                .write_isolating(sink.as_ref(), payments, abort, &mut refusals)
+                .await?;
+            if n == 0 {
+                let taken = payments.len() - (refusals.len() - refused_before);
+                let unchanged = (taken as u64).saturating_sub(written);
+                self.counters
+                    .unchanged
+                    .fetch_add(unchanged, Ordering::Relaxed);
+            }
+        }
+        Ok(refusals)
+    }
+
+    /// Writes `payments` to `sink`, splitting refused slices until each refused payment is
+    /// alone (added to `refusals`); returns how many rows the sink changed.
+    async fn write_isolating(
+        &self,
+        sink: &dyn Sink,
+        payments: &[pb::Payment],
+        abort: &Shutdown,
+        refusals: &mut Vec<Refusal>,
+    ) -> Result<u64, ProcessorError> {
+        let mut written = 0;
+        // Each slice, and whether its parent was split on suspicion (an unexplained failure
+        // while the sink answers): its own failures are then suspected at once.
+        let mut slices = vec![(0..payments.len(), false)];
+        while let Some((slice, suspected)) = slices.pop() {
+            let attempt = self
+                .write_with_retry(sink, &payments[slice.clone()], abort, suspected)
+                .await?;
+            match attempt {
+                Attempt::Written(n) => written += n,
+                Attempt::Refused(error) if slice.len() == 1 => {
+                    tracing::warn!(
+                        sink = %sink.describe(),
+                        payment_id = %payments[slice.start].payment_id,
+                        error = with_causes(&error),
+                        "sink refused a payment; sending it to the dead-letter topic"
+                    );
+                    refusals.push(Refusal {
+                        payment: slice.start,
+                        stage: sink_stage(sink),
+                        error,
+                    });
+                }
+                Attempt::Refused(error) => {
+                    let suspected = !error.is_caused_by_records();
+                    let middle = slice.start + slice.len() / 2;
+                    slices.push((middle..slice.end, suspected));
+                    slices.push((slice.start..middle, suspected));
                 }
             }
         }
-        Ok(())
+        Ok(written)
+    }
+
+    /// One write of `payments` to `sink`, retried with backoff while the sink looks away.
+    /// A `suspected` slice (split from one that failed while the sink answered) is refused
+    /// at its first unexplained failure if the sink still answers.
+    async fn write_with_retry(
+        &self,
+        sink: &dyn Sink,
+        payments: &[pb::Payment],
+        abort: &Shutdown,
+        suspected: bool,
+    ) -> Result<Attempt, ProcessorError> {
+        let suspect_after = if suspected {
+            1
+        } else {
+            ATTEMPTS_BEFORE_SUSPECTING_RECORDS
+        };
+        let mut backoff = Backoff::default();
+        let mut failures = 0;
+        loop {
+            let error = match sink.upsert_batch(payments).await {
+                Ok(written) => return Ok(Attempt::Written(written)),
+                Err(error) => error,
+            };
+            self.counters.sink_failures.fetch_add(1, Ordering::Relaxed);
+            if error.is_caused_by_records() {
+                tracing::debug!(sink = %sink.describe(), records = payments.len(), error = with_causes(&error), "sink refused records; splitting the batch");
+                return Ok(Attempt::Refused(error));
+            }
+            failures += 1;
+            if failures >= suspect_after && sink.ping().await.is_ok() {
+                tracing::warn!(sink = %sink.describe(), records = payments.len(), error = with_causes(&error), "sink answers but keeps failing these records; splitting the batch");
+                return Ok(Attempt::Refused(error));
+            }
+            let delay = backoff.next_delay();
+            tracing::warn!(sink = %sink.describe(), error = with_causes(&error), retry_in_ms = delay.as_millis() as u64, "sink write failed; retrying");
+            if !Backoff::wait(delay, abort).await {
+                return Err(ProcessorError::SinkGaveUp {
+                    sink: sink.describe(),
+                    error,
+                });
+            }
+        }
     }
 }
 

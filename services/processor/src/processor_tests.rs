@@ -172,6 +172,10 @@ impl Producer for FlakyProducer {
     fn system(&self) -> &'static str {
         "memory"
     }
+
+    fn max_record_bytes(&self) -> usize {
+        self.inner.max_record_bytes()
+    }
 }
 
 #[tokio::test]
@@ -212,4 +216,122 @@ async fn a_dead_letter_send_that_fails_is_retried_and_the_processor_goes_on() ->
     assert_eq!(dlq.poll(10, Duration::from_millis(50)).await?.len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// A sink over a real store that refuses any batch holding a payment whose originator is
+/// named `POISON…`: as the record's fault (`Refused`), or, with `blames_records` off, as an
+/// error that says nothing of its cause while the sink still answers pings.
+struct PickySink {
+    inner: Arc<dyn Store>,
+    blames_records: bool,
+    writes: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Sink for PickySink {
+    async fn upsert_batch(&self, payments: &[pb::Payment]) -> payments_store::Result<u64> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        let poisoned = payments.iter().find(|p| {
+            p.originator
+                .as_ref()
+                .is_some_and(|o| o.name.starts_with("POISON"))
+        });
+        match poisoned {
+            Some(p) if self.blames_records => Err(payments_store::Error::refused(
+                "picky upsert",
+                format!("value too long for {}", p.payment_id),
+            )),
+            Some(_) => Err(payments_store::Error::backend(
+                "picky upsert",
+                "something went wrong",
+            )),
+            None => self.inner.upsert_batch(payments).await,
+        }
+    }
+
+    async fn ping(&self) -> payments_store::Result<()> {
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "picky://test".into()
+    }
+}
+
+/// Two poisoned payments among 200, refused by the second of two sinks: the other 198 are
+/// stored in both sinks, each poisoned one goes to the dead-letter topic with stage
+/// `sink:picky` and the sink's message, and nothing waits for a backoff cycle per record.
+async fn poisoned_records_are_isolated(blames_records: bool) -> anyhow::Result<()> {
+    let dir = temp_dir(&format!("poison-{blames_records}"));
+    let (bus, first) = setup(&dir).await?;
+    let behind = payments_store::open(&format!("sqlite://{}/behind.db", dir.display())).await?;
+    let picky = Arc::new(PickySink {
+        inner: behind.clone(),
+        blames_records,
+        writes: Default::default(),
+    });
+    let mut records = Vec::new();
+    for i in 0..200 {
+        let mut p = ach_payment(&format!("P-{i:03}"), i);
+        if (i == 17 || i == 150)
+            && let Some(o) = p.originator.as_mut()
+        {
+            o.name = format!("POISON {i}");
+        }
+        records.push(proto_record(&p));
+    }
+    bus.producer()
+        .send_batch(payments_bus::PAYMENTS_TOPIC, records)
+        .await?;
+    let processor = Processor::new(
+        bus.consumer(payments_bus::PAYMENTS_TOPIC, "processor")?,
+        vec![first.clone(), picky.clone()],
+        bus.producer(),
+        ProcessorConfig::default(),
+    );
+    let counters = processor.counters();
+    let drain = Shutdown::new();
+    drain.cancel();
+    let started = std::time::Instant::now();
+    processor.run(drain, Shutdown::new()).await?;
+    let took = started.elapsed();
+    assert!(behind.get("P-016").await?.is_some());
+    assert!(behind.get("P-199").await?.is_some());
+    assert!(behind.get("P-017").await?.is_none());
+    assert_eq!(counters.stored.load(Ordering::Relaxed), 198);
+    assert_eq!(counters.dead_lettered.load(Ordering::Relaxed), 2);
+    let mut dlq = bus.consumer(payments_bus::DEAD_LETTER_TOPIC, "test")?;
+    let dead = dlq.poll(10, Duration::from_millis(50)).await?;
+    let keys: Vec<_> = dead.iter().map(|d| d.record.key.clone()).collect();
+    assert_eq!(keys, vec![Bytes::from("P-017"), Bytes::from("P-150")]);
+    for letter in &dead {
+        assert_eq!(letter.record.header(headers::DLQ_STAGE), Some("sink:picky"));
+        let reason = letter
+            .record
+            .header(headers::DLQ_REASON)
+            .unwrap_or_default();
+        let expected = if blames_records {
+            "value too long"
+        } else {
+            "something went wrong"
+        };
+        assert!(reason.contains(expected), "{reason}");
+    }
+    // Splitting 200 records down to two costs a few dozen writes, not one per record.
+    let writes = picky.writes.load(Ordering::Relaxed);
+    assert!(writes < 60, "{writes} writes in {took:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+#[tokio::test]
+async fn records_a_sink_refuses_are_dead_lettered_alone_and_the_rest_stored() -> anyhow::Result<()>
+{
+    poisoned_records_are_isolated(true).await
+}
+
+#[tokio::test]
+async fn records_a_sink_keeps_failing_while_it_answers_are_dead_lettered_alone()
+-> anyhow::Result<()> {
+    poisoned_records_are_isolated(false).await
 }

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 /// How many fresh stores [`run`] asks for (one per case).
-pub const CASES: usize = 8;
+pub const CASES: usize = 10;
 
 /// Runs every case, each against a fresh store from `fresh`.
 pub async fn run<F, Fut>(mut fresh: F)
@@ -36,6 +36,8 @@ where
     pagination_has_no_gaps_or_repeats(store().await.as_ref()).await;
     large_batches(store().await.as_ref()).await;
     stats_count_and_sum(store().await.as_ref()).await;
+    ids_holding_separators_stay_apart(store().await.as_ref()).await;
+    a_record_the_backend_cannot_hold_is_refused_as_its_own_fault(store().await.as_ref()).await;
 }
 
 fn ok<T, E: std::fmt::Display>(case: &str, result: Result<T, E>) -> T {
@@ -183,6 +185,76 @@ async fn unicode_round_trips(store: &dyn Store) {
         all(store, &filter).await.len(),
         1,
         "unicode: filter by a unicode party id"
+    );
+}
+
+/// Payment `C` of originator `A_B` and payment `B_C` of originator `A`, on one rail in one
+/// second, are two payments (the seed's row key joins the ids with `_`).
+async fn ids_holding_separators_stay_apart(store: &dyn Store) {
+    let with = |originator: &str, id: &str| {
+        let mut p = ach_payment(id, 0);
+        if let Some(o) = p.originator.as_mut() {
+            o.party_id = originator.into();
+        }
+        p
+    };
+    let (a, b) = (with("A_B", "C"), with("A", "B_C"));
+    let (c, d) = (with("A%5FB", "C2"), with("A_B", "C2_"));
+    let batch = [a.clone(), b.clone(), c.clone(), d.clone()];
+    assert_eq!(
+        ok("separator write", store.upsert_batch(&batch).await),
+        4,
+        "separators: four payments, four rows"
+    );
+    for p in &batch {
+        assert_eq!(
+            ok("separator get", store.get(&p.payment_id).await).as_ref(),
+            Some(p),
+            "separators: {} kept as written",
+            p.payment_id
+        );
+    }
+    assert_eq!(
+        all(store, &PaymentFilter::default()).await.len(),
+        4,
+        "separators: every payment listed"
+    );
+}
+
+/// A payment with a NUL and other control characters in its text (which ingest refuses,
+/// but any producer can put on the bus) is either stored exactly or refused as the
+/// record's own fault ([`crate::Error::is_caused_by_records`]), never as the backend
+/// being away; and the store goes on taking good payments.
+async fn a_record_the_backend_cannot_hold_is_refused_as_its_own_fault(store: &dyn Store) {
+    let mut poison = ach_payment("POISON-1", 0);
+    if let Some(o) = poison.originator.as_mut() {
+        o.name = "Acme\u{0}Corp\u{1b}[31m\u{7f}".into();
+    }
+    poison
+        .metadata
+        .get_or_insert_with(Default::default)
+        .attributes
+        .extend([
+            ("note\u{0}".to_owned(), "\u{0}".to_owned()),
+            ("$where.x".to_owned(), "{}".to_owned()),
+        ]);
+    match store.upsert_batch(std::slice::from_ref(&poison)).await {
+        Ok(_) => assert_eq!(
+            ok("poison get", store.get("POISON-1").await).as_ref(),
+            Some(&poison),
+            "poison: stored, so stored exactly"
+        ),
+        Err(e) => assert!(
+            e.is_caused_by_records(),
+            "poison: refused, but not as the record's fault: {}",
+            payments_core::service_error::with_causes(&e)
+        ),
+    }
+    let good = batch("AFTER-POISON", 3);
+    ok("write after poison", store.upsert_batch(&good).await);
+    assert!(
+        ok("get after poison", store.get("AFTER-POISON-00002").await).is_some(),
+        "poison: good payments are stored after it"
     );
 }
 

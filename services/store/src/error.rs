@@ -20,6 +20,17 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// The backend refused the records themselves (an encoding it cannot hold, a
+    /// constraint, a value out of range): the same records fail again however often they
+    /// are sent, while other records are written. The processor finds and dead-letters them.
+    #[error("{context}")]
+    Refused {
+        /// What was being done, and what was refused.
+        context: String,
+        /// The backend's error.
+        #[source]
+        source: BoxError,
+    },
     /// A table the store needs has not been created (HBase tables are created on request).
     #[error(
         "hbase table {table} does not exist at {address}; create the tables with \
@@ -57,6 +68,46 @@ impl Error {
             source: source.into(),
         }
     }
+
+    /// The backend refused the records of the call `context` ([`Error::Refused`]).
+    pub fn refused(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Refused {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    /// Whether the records of the call caused it, so that sending them again fails again
+    /// and other records would be written; otherwise the backend may be away, and the call
+    /// is worth retrying as it is.
+    pub fn is_caused_by_records(&self) -> bool {
+        matches!(self, Self::Refused { .. })
+    }
+
+    /// `error` from an SQL backend, as a refusal when the database blamed the data: in
+    /// PostgreSQL the SQLSTATE classes 22 (data exception: an encoding, a value out of
+    /// range), 23 (integrity constraint) and 54 (program limit: a value too large); in
+    /// SQLite `TOOBIG`, `CONSTRAINT`, `MISMATCH` and `RANGE`; and a value the driver could
+    /// not encode.
+    pub fn from_sql(context: &str, error: sqlx::Error) -> Self {
+        let blames_data = match &error {
+            sqlx::Error::Encode(_) => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                if let Ok(sqlite) = code.parse::<i64>() {
+                    // Extended result codes keep the primary code in their low byte.
+                    matches!(sqlite & 0xff, 18 | 19 | 20 | 25)
+                } else {
+                    matches!(code.get(..2), Some("22" | "23" | "54"))
+                }
+            }),
+            _ => false,
+        };
+        if blames_data {
+            Self::refused(format!("{context}: the database refused the data"), error)
+        } else {
+            Self::backend(context, error)
+        }
+    }
 }
 
 /// The store's result type.
@@ -64,7 +115,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
-        Self::backend("sql call failed", e)
+        Self::from_sql("sql call failed", e)
     }
 }
 
@@ -73,9 +124,10 @@ impl payments_core::ServiceError for Error {
         use payments_core::ErrorKind;
         match self {
             Self::Backend { .. } | Self::MissingTable { .. } => ErrorKind::Unavailable,
-            Self::InvalidUrl { .. } | Self::Migration(_) | Self::Corrupt { .. } => {
-                ErrorKind::Internal
-            }
+            Self::Refused { .. }
+            | Self::InvalidUrl { .. }
+            | Self::Migration(_)
+            | Self::Corrupt { .. } => ErrorKind::Internal,
         }
     }
 }

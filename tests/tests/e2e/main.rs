@@ -24,6 +24,7 @@ mod kafka_dead_letters;
 mod kafka_delivery;
 mod kafka_tools;
 mod metrics;
+mod poison;
 mod runs;
 mod security;
 mod seed_compat;

@@ -15,6 +15,7 @@ use std::time::Duration;
 /// Produces records with their key and headers; see [`Producer`].
 pub struct KafkaProducer {
     producer: FutureProducer,
+    max_record_bytes: usize,
 }
 
 impl KafkaProducer {
@@ -37,7 +38,18 @@ impl KafkaProducer {
         let producer = config
             .create()
             .map_err(|e| kafka_error("create producer", e))?;
-        Ok(Self { producer })
+        // `librdkafka.message.max.bytes` in the URL raises or lowers the limit.
+        let max_record_bytes = options
+            .extra
+            .iter()
+            .rev()
+            .find(|(name, _)| name == "message.max.bytes")
+            .and_then(|(_, value)| value.parse().ok())
+            .unwrap_or(crate::DEFAULT_MAX_RECORD_BYTES);
+        Ok(Self {
+            producer,
+            max_record_bytes,
+        })
     }
 }
 
@@ -54,6 +66,10 @@ fn settle<Canceled>(report: std::result::Result<OwnedDeliveryResult, Canceled>) 
 impl Producer for KafkaProducer {
     fn system(&self) -> &'static str {
         "kafka"
+    }
+
+    fn max_record_bytes(&self) -> usize {
+        self.max_record_bytes
     }
 
     async fn enqueue(&self, topic: &str, records: Vec<BusRecord>) -> Result<Receipt> {

@@ -128,11 +128,18 @@ impl Connections {
                     Ok(value)
                 }
                 Err(error) => {
+                    // HBase names an argument it cannot take: the data's fault, not the
+                    // gateway's, and sending it again fails again.
+                    let refused = matches!(&error, thrift::Error::User(e) if e.downcast_ref::<IllegalArgument>().is_some());
                     let (message, usable) = explain(error);
                     if usable {
                         this.checkin(client);
                     }
-                    Err(Error::backend(format!("hbase {what}"), message))
+                    if refused {
+                        Err(Error::refused(format!("hbase {what}"), message))
+                    } else {
+                        Err(Error::backend(format!("hbase {what}"), message))
+                    }
                 }
             }
         })

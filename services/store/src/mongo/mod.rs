@@ -113,13 +113,28 @@ async fn create_missing_indexes(payments: &Collection<Document>) -> Result<()> {
 /// The stored document of `payment`.
 pub(crate) fn document(payment: &pb::Payment) -> Result<Document> {
     let c = PaymentColumns::new(payment);
+    // BSON keys are C strings: a map key holding NUL has no BSON form.
+    if let Some(key) = payment
+        .metadata
+        .iter()
+        .flat_map(|m| m.attributes.keys())
+        .find(|key| key.contains('\0'))
+    {
+        return Err(Error::refused(
+            "mongodb encoding",
+            format!(
+                "payment {}: metadata.attributes key {key:?} holds NUL, which a BSON key cannot",
+                c.payment_id
+            ),
+        ));
+    }
     let nested = serde_json::to_value(payment)
         .ok()
         .and_then(|json| mongodb::bson::to_document(&json).ok())
         .ok_or_else(|| {
-            backend(
-                "encoding",
-                format!("payment {} as a document", c.payment_id),
+            Error::refused(
+                "mongodb encoding",
+                format!("payment {} has no BSON form", c.payment_id),
             )
         })?;
     Ok(doc! {

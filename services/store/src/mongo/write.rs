@@ -22,6 +22,26 @@ use std::collections::HashMap;
 /// MongoDB's duplicate-key error code.
 const DUPLICATE_KEY: i64 = 11_000;
 
+/// Command error codes by which the server refuses the documents themselves: BadValue,
+/// FailedToParse, TypeMismatch, InvalidBSON, DollarPrefixedFieldName, EmptyFieldName,
+/// DottedFieldName, BSONObjectTooLarge, KeyTooLong.
+const REFUSED_DOCUMENT_CODES: [i32; 9] = [2, 9, 14, 22, 52, 56, 57, 10_334, 17_280];
+
+/// A failed insert command as a refusal of its documents, when the server said so.
+fn insert_failed(error: &mongodb::error::Error) -> Option<crate::Error> {
+    match error.kind.as_ref() {
+        mongodb::error::ErrorKind::Command(command)
+            if REFUSED_DOCUMENT_CODES.contains(&command.code) =>
+        {
+            Some(crate::Error::refused(
+                "mongodb insert",
+                format!("code {}: {}", command.code, command.message),
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// Stores the latest revision of each payment of `payments` unless a newer or equal one is
 /// stored; returns how many documents it wrote.
 pub async fn upsert_batch(
@@ -62,7 +82,7 @@ pub async fn upsert_batch(
             "ordered": false,
         })
         .await
-        .map_err(|e| backend("insert", e))?;
+        .map_err(|e| insert_failed(&e).unwrap_or_else(|| backend("insert", e)))?;
     if let Ok(errors) = reply.get_array("writeErrors") {
         for error in errors {
             let error = error.as_document();
@@ -72,7 +92,11 @@ pub async fn upsert_batch(
                 let message = error
                     .and_then(|e| e.get_str("errmsg").ok())
                     .unwrap_or_default();
-                return Err(backend("insert", format!("code {code}: {message}")));
+                // The server wrote the others: this document is what it refused.
+                return Err(crate::Error::refused(
+                    "mongodb insert",
+                    format!("code {code}: {message}"),
+                ));
             }
         }
         return Ok(written.saturating_sub(errors.len() as u64));

@@ -44,7 +44,7 @@ pub async fn upsert_batch(pool: &PgPool, payments: &[pb::Payment]) -> Result<u64
         let c = PaymentColumns::new(payment);
         docs.push(
             serde_json::to_string(payment).map_err(|e| {
-                crate::Error::backend(format!("encoding {} as JSON", c.payment_id), e)
+                crate::Error::refused(format!("encoding {} as JSON", c.payment_id), e)
             })?,
         );
         ids.push(c.payment_id);
@@ -73,6 +73,7 @@ pub async fn upsert_batch(pool: &PgPool, payments: &[pb::Payment]) -> Result<u64
         .bind(bodies)
         .bind(docs)
         .execute(pool)
-        .await?;
+        .await
+        .map_err(|e| crate::Error::from_sql("postgres upsert", e))?;
     Ok(done.rows_affected())
 }

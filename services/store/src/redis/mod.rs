@@ -49,6 +49,16 @@ pub struct LiveAggregates {
     pub amount_by_type_currency: BTreeMap<String, i64>,
 }
 
+/// A failed batch script, as a refusal of its records when the script refused a payment
+/// (or Redis refused an increment) rather than Redis being away.
+fn batch_failed(error: redis::RedisError) -> Error {
+    if error.code() == Some("REFUSED") || error.to_string().contains("overflow") {
+        Error::refused("redis applying a batch", error)
+    } else {
+        backend("applying a batch", error)
+    }
+}
+
 fn backend(context: &str, e: impl Into<crate::error::BoxError>) -> Error {
     Error::backend(format!("redis {context}"), e)
 }
@@ -216,7 +226,7 @@ impl Sink for RedisSink {
         let applied: u64 = invocation
             .invoke_async(&mut connection)
             .await
-            .map_err(|e| backend("applying a batch", e))?;
+            .map_err(batch_failed)?;
         Ok(applied)
     }
 

@@ -179,3 +179,63 @@ async fn the_query_path_reads_the_cache_first_and_fills_it() {
     let _ = std::fs::remove_dir_all(dir);
     sink.delete_all().await.unwrap();
 }
+
+/// A payment whose amount would take a running total past `i64::MAX` is refused on its
+/// own, as the payment's fault, with nothing of it written; a replay of the batch then
+/// applies the rest and still refuses it. (The script used to mark the payment applied
+/// before an increment failed, so that its replay skipped it for good.)
+#[tokio::test]
+async fn an_amount_total_that_would_overflow_refuses_that_payment_and_writes_none_of_it() {
+    let Some(sink) = sink("overflow").await else {
+        return;
+    };
+    let mut first = ach_payment("OVF-1", 0);
+    let mut second = ach_payment("OVF-2", 1);
+    for p in [&mut first, &mut second] {
+        if let Some(amount) = p.amount.as_mut() {
+            amount.minor_units = 900_000_000_000_000_000;
+            amount.currency = "JPY".into();
+        }
+    }
+    let mut ten = Vec::new();
+    for i in 0..10 {
+        let mut p = first.clone();
+        p.payment_id = format!("OVF-BIG-{i}");
+        ten.push(p);
+    }
+    // Ten such payments take the JPY total to 9e18, just under i64::MAX (about 9.22e18).
+    assert_eq!(sink.upsert_batch(&ten).await.unwrap(), 10);
+    let before = sink.aggregates().await.unwrap();
+    let good = ach_payment("OVF-GOOD", 2);
+
+    let error = sink
+        .upsert_batch(&[good.clone(), second.clone()])
+        .await
+        .expect_err("the eleventh 9e17 JPY must be refused");
+    assert!(error.is_caused_by_records(), "{error:?}");
+    assert!(
+        payments_core::service_error::with_causes(&error).contains("payment OVF-2: adding"),
+        "{}",
+        payments_core::service_error::with_causes(&error)
+    );
+    let after = sink.aggregates().await.unwrap();
+    assert_eq!(
+        after.count_by_currency.get("JPY"),
+        before.count_by_currency.get("JPY"),
+        "nothing of the refused payment is counted"
+    );
+    assert_eq!(
+        after.amount_by_currency.get("JPY"),
+        before.amount_by_currency.get("JPY")
+    );
+    assert_eq!(sink.cached("OVF-2").await.unwrap(), None);
+    assert_eq!(
+        sink.cached("OVF-GOOD").await.unwrap().map(|p| p.payment_id),
+        Some("OVF-GOOD".to_owned()),
+        "the payment before it is applied"
+    );
+    // The replay skips what was applied and refuses the same payment again.
+    let again = sink.upsert_batch(&[good, second]).await.unwrap_err();
+    assert!(again.is_caused_by_records());
+    assert!(sink.delete_all().await.unwrap() > 0);
+}
