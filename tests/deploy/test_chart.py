@@ -335,6 +335,9 @@ def test_probes_target_the_grpc_port(rendered, scenario: str) -> None:
                 if tls_on(scenario):
                     assert probe["httpGet"]["port"] in ("http", http_port), f"{name} {kind}"
                     assert probe["httpGet"]["path"] in ("/livez", "/readyz"), f"{name} {kind}"
+                    # The query service's HTTP port serves payments, so it speaks TLS too.
+                    expected = "HTTPS" if component_of(deployment) == "query" else "HTTP"
+                    assert probe["httpGet"].get("scheme", "HTTP") == expected, f"{name} {kind}"
                 else:
                     assert set(probe) & {"grpc", "httpGet", "tcpSocket", "exec"} == {"grpc"}, (
                         f"{name} {kind} is not a gRPC probe"
@@ -530,6 +533,12 @@ def test_service_monitor_scrapes_every_service(rendered) -> None:
     assert monitor["spec"]["endpoints"][0]["port"] == "http"
     assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
     assert all("http" in {p["name"] for p in s["spec"]["ports"]} for s in services)
+    # With TLS on, the query service is scraped over TLS (trusting the release's CA), the
+    # others in plaintext: each service by exactly one endpoint.
+    plain, tls = monitor["spec"]["endpoints"]
+    assert (plain["scheme"], tls["scheme"]) == ("http", "https")
+    assert plain["relabelings"][0]["action"] == "drop" and tls["relabelings"][0]["action"] == "keep"
+    assert tls["tlsConfig"]["ca"]["secret"]["key"] == "ca.crt"
 
 
 # --- 6. values schema ----------------------------------------------------------------------

@@ -357,6 +357,10 @@ probe speaks plaintext only. Call with (dict "root" $ "component" "ingest").
   httpGet:
     path: {{ ternary "/readyz" "/livez" (eq $kind "readiness") }}
     port: http
+    {{- if eq $.component "query" }}
+    {{- /* The query service's HTTP port serves payments, so it speaks TLS with gRPC. */}}
+    scheme: HTTPS
+    {{- end }}
   {{- else }}
   grpc:
     port: {{ $values.grpcPort }}

@@ -54,16 +54,36 @@ function showError(message) {
   toastTimer = setTimeout(() => { toast.hidden = true; }, 6000);
 }
 
-async function api(path, options = {}) {
-  const response = await fetch(path, {
-    headers: options.body ? { "content-type": "application/json" } : {},
-    ...options,
-  });
+// A server started with --auth-tokens-file answers the API with 401 until a bearer token
+// comes with each call: the console asks for one once, and keeps it for this tab's session.
+const TOKEN_KEY = "payments-console-token";
+
+let tokenDeclined = false;
+
+async function api(path, options = {}, retried = false) {
+  const headers = options.body ? { "content-type": "application/json" } : {};
+  const sent = sessionStorage.getItem(TOKEN_KEY);
+  if (sent) headers.authorization = `Bearer ${sent}`;
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401 && !retried) {
+    // Another call may have been given a token while this one was in flight.
+    const now = sessionStorage.getItem(TOKEN_KEY);
+    if (now && now !== sent) return api(path, options, true);
+    if (sent) sessionStorage.removeItem(TOKEN_KEY);
+    const given = tokenDeclined ? null
+      : window.prompt("This server requires a bearer token (one line of its --auth-tokens-file):");
+    if (given && given.trim()) {
+      sessionStorage.setItem(TOKEN_KEY, given.trim());
+      return api(path, options, true);
+    }
+    tokenDeclined = true;
+  }
   const text = await response.text();
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = { error: text }; }
   if (!response.ok) {
-    const error = new Error((body && body.error) || `${response.status} ${response.statusText}`);
+    const message = body && (body.error || (typeof body.detail === "string" ? body.detail : null));
+    const error = new Error(message || `${response.status} ${response.statusText}`);
     error.parameter = body && body.parameter;
     throw error;
   }

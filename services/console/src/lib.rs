@@ -38,12 +38,30 @@ pub struct Console {
     pub trace_link: Option<String>,
 }
 
-/// The console's routes: the page at `/`, its assets, and the JSON API under `/api/`.
-pub fn console_routes(console: Console) -> Router {
-    Router::new()
+/// The console's routes, in two parts so that a server requiring bearer tokens can guard
+/// the data while serving the page: the page and its assets hold no data, the JSON API does.
+pub struct ConsoleRoutes {
+    /// The page at `/`, its script and its style.
+    pub page: Router,
+    /// The JSON API under `/api/` (payments, stats, dead letters, runs).
+    pub api: Router,
+}
+
+impl ConsoleRoutes {
+    /// Both parts as one router, for a server that requires no token.
+    pub fn into_router(self) -> Router {
+        self.page.merge(self.api)
+    }
+}
+
+/// The console's routes over `console`. Its script sends the bearer token the user gives
+/// it when the API answers 401, and keeps it for the browser tab's session.
+pub fn console_routes(console: Console) -> ConsoleRoutes {
+    let page = Router::new()
         .route("/", get(assets::index))
         .route("/console.js", get(assets::script))
-        .route("/console.css", get(assets::style))
+        .route("/console.css", get(assets::style));
+    let api = Router::new()
         .route("/api/about", get(api::about))
         .route("/api/pipeline", get(api::pipeline))
         .route("/api/payments", get(api::payments))
@@ -52,5 +70,6 @@ pub fn console_routes(console: Console) -> Router {
         .route("/api/dead-letters", get(api::dead_letters))
         .route("/api/runs", get(api::runs).post(api::start_run))
         .route("/api/runs/{run_id}/stop", post(api::stop_run))
-        .with_state(Arc::new(console))
+        .with_state(Arc::new(console));
+    ConsoleRoutes { page, api }
 }

@@ -48,9 +48,10 @@ pub struct ConsoleArgs {
     /// own: keep the HTTP port inside the cluster (port-forward to look).
     #[arg(long, env = "PAYMENTS_NO_CONSOLE")]
     pub no_console: bool,
-    /// Serve the console even with --auth-tokens-file. Without this flag a server that
-    /// requires tokens serves no console: the console has no login, so whoever reaches the
-    /// HTTP port would see the (masked) payments and could start traffic runs.
+    /// Serve the console's page even with --auth-tokens-file. A browser cannot send a token
+    /// when it loads the page, so without this flag a server that requires tokens serves no
+    /// console. With it, the page (which holds no data) is served to anyone, and its API
+    /// (payments, dead letters, runs) still answers 401 until the user types a token in.
     #[arg(long, env = "PAYMENTS_CONSOLE_DESPITE_AUTH")]
     pub console_despite_auth: bool,
     /// The services' `/metrics` URLs the console's live pipeline view sums, comma-separated

@@ -3,8 +3,8 @@
 
 use crate::config::ConsoleArgs;
 use payments_console::{
-    Console, DeadLetterSource, MetricsSource, PipelineSampler, TrafficRuns, console_routes,
-    runs::GrpcTrafficRuns,
+    Console, ConsoleRoutes, DeadLetterSource, MetricsSource, PipelineSampler, TrafficRuns,
+    console_routes, runs::GrpcTrafficRuns,
 };
 use payments_runtime::Shutdown;
 use payments_store::Store;
@@ -34,19 +34,21 @@ pub enum ConsoleSetupError {
 }
 
 /// The console's routes as `args` describe them, or `None` with `--no-console`, or when
-/// gRPC requires tokens (`requires_tokens`) and `--console-despite-auth` is not given.
+/// the server requires tokens (`requires_tokens`) and `--console-despite-auth` does not
+/// expose its page (a browser loading the page cannot send a token; its API then takes
+/// the token the user types in).
 pub async fn console_from_args(
     args: &ConsoleArgs,
     store: Arc<dyn Store>,
     requires_tokens: bool,
     shutdown: Shutdown,
-) -> Result<Option<axum::Router>, ConsoleSetupError> {
+) -> Result<Option<ConsoleRoutes>, ConsoleSetupError> {
     if args.no_console {
         return Ok(None);
     }
     if requires_tokens && !args.console_despite_auth {
         tracing::info!(
-            "console off: gRPC requires tokens and the console has no login (--console-despite-auth serves it anyway)"
+            "console off: this server requires tokens and a browser cannot send one for the page (--console-despite-auth serves the page; its api still takes tokens)"
         );
         return Ok(None);
     }

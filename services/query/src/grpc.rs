@@ -24,11 +24,13 @@ pub enum AccountView {
 impl AccountView {
     /// Whether the caller of `request` sees full account numbers.
     pub fn reveals_to<T>(self, request: &Request<T>) -> bool {
-        self == Self::Full
-            || request
-                .extensions()
-                .get::<Caller>()
-                .is_some_and(|c| c.reveal_accounts)
+        self.reveals_to_caller(request.extensions().get::<Caller>())
+    }
+
+    /// Whether `caller` (the token's scopes, when a token was checked) sees full account
+    /// numbers.
+    pub fn reveals_to_caller(self, caller: Option<&Caller>) -> bool {
+        self == Self::Full || caller.is_some_and(|c| c.reveal_accounts)
     }
 }
 

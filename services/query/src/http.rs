@@ -19,6 +19,7 @@ use payments_core::money::minor_units_to_json_number;
 use payments_core::names::{parse_payment_type, seed_type_name, status_name};
 use payments_core::pb;
 use payments_core::time::format_seed_instant;
+use payments_runtime::auth::Caller;
 use payments_store::{PageRequest, PaymentFilter, RangeEnd, Store, range_bound};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -26,14 +27,19 @@ use std::sync::Arc;
 /// Most payments one seed route returns; more are cut and flagged with `x-truncated: true`.
 pub const MAX_SEED_RESULTS: usize = 10_000;
 
+/// The seed's `GET /health`, which holds no data and stays open when the server requires
+/// tokens.
+pub fn health_route() -> Router {
+    Router::new().route(
+        "/health",
+        get(|| async { Json(json!({"status": "healthy"})) }),
+    )
+}
+
 /// The seed-compatible routes over `store`; `/v1/payments/{id}` shows account numbers as
-/// `accounts` says (HTTP callers carry no token, so masked unless the view is full).
+/// `accounts` says, in full to a caller whose token has the `reveal-accounts` scope.
 pub fn http_routes(store: Arc<dyn Store>, accounts: AccountView) -> Router {
     Router::new()
-        .route(
-            "/health",
-            get(|| async { Json(json!({"status": "healthy"})) }),
-        )
         .route("/payments/time-range", post(time_range))
         .route("/payments/type-customer", post(type_customer))
         .route("/payments/date-type-customer", post(date_type_customer))
@@ -275,11 +281,12 @@ fn seed_response(p: &pb::Payment) -> Value {
 async fn get_payment(
     State(store): State<Arc<dyn Store>>,
     axum::Extension(accounts): axum::Extension<AccountView>,
+    caller: Option<axum::Extension<Caller>>,
     Path(payment_id): Path<String>,
 ) -> Response {
     match store.get(&payment_id).await {
         Ok(Some(mut payment)) => {
-            if accounts != AccountView::Full {
+            if !accounts.reveals_to_caller(caller.as_ref().map(|c| &c.0)) {
                 payments_core::masking::mask_accounts(&mut payment);
             }
             Json(payment).into_response()

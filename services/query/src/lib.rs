@@ -11,5 +11,5 @@ mod role;
 pub use console::{ConsoleSetupError, console_from_args};
 pub use filter::{filter_from_proto, page_from_proto};
 pub use grpc::{AccountView, QueryGrpc};
-pub use http::http_routes;
+pub use http::{health_route, http_routes};
 pub use role::{QueryRole, QueryRoleError};

@@ -2,7 +2,8 @@
 //! mounted on an app, all reading one store.
 
 use crate::config::QueryArgs;
-use crate::{AccountView, QueryGrpc, console_from_args, http_routes};
+use crate::{AccountView, QueryGrpc, console_from_args, health_route, http_routes};
+use payments_console::ConsoleRoutes;
 use payments_runtime::http::{NotReady, readiness};
 use payments_runtime::{AppConfig, AppError, Mount, Role, ServeFlags, Shutdown, Stage};
 use payments_store::{CachedStore, Store};
@@ -35,7 +36,9 @@ pub enum QueryRoleError {
 pub struct QueryRole {
     store: Arc<dyn Store>,
     accounts: AccountView,
-    console: Option<axum::Router>,
+    console: Option<ConsoleRoutes>,
+    /// Whether the console's page is served without a token (`--console-despite-auth`).
+    console_page_open: bool,
     console_stop: Shutdown,
 }
 
@@ -46,6 +49,7 @@ impl QueryRole {
             store,
             accounts,
             console: None,
+            console_page_open: false,
             console_stop: Shutdown::new(),
         }
     }
@@ -79,6 +83,7 @@ impl QueryRole {
         let stop = role.console_stop();
         role.console =
             console_from_args(&args.console, role.store(), requires_tokens, stop).await?;
+        role.console_page_open = requires_tokens && args.console.console_despite_auth;
         Ok(role)
     }
 
@@ -93,7 +98,7 @@ impl QueryRole {
     }
 
     /// The same role, also serving the console's `routes` on the HTTP port.
-    pub fn with_console(mut self, routes: axum::Router) -> Self {
+    pub fn with_console(mut self, routes: ConsoleRoutes) -> Self {
         self.console = Some(routes);
         self
     }
@@ -109,6 +114,7 @@ impl Role for QueryRole {
             store,
             accounts,
             console,
+            console_page_open,
             console_stop,
         } = *self;
         mount.add_grpc_service(
@@ -116,9 +122,15 @@ impl Role for QueryRole {
                 .with_account_view(accounts)
                 .into_server(),
         );
+        mount.merge_open_http(health_route());
         mount.merge_http(http_routes(store.clone(), accounts));
         if let Some(console) = console {
-            mount.merge_http(console);
+            if console_page_open {
+                mount.merge_open_http(console.page);
+            } else {
+                mount.merge_http(console.page);
+            }
+            mount.merge_http(console.api);
         }
         let drain = mount.drain().token(Stage::Serving);
         mount

@@ -25,7 +25,11 @@ pub struct AppConfig {
     pub grace: Duration,
     /// TLS for the gRPC port (plaintext when `None`).
     pub tls: Option<tonic::transport::ServerTlsConfig>,
-    /// Bearer tokens every gRPC call but health and reflection must carry (none: open).
+    /// TLS for the HTTP port when a role serves data on it, from the same files (plaintext
+    /// when `None`).
+    pub http_tls: Option<crate::tls::HttpTls>,
+    /// Bearer tokens every gRPC call but health and reflection, and every HTTP route but
+    /// probes, metrics and routes opened explicitly, must carry (none: open).
     pub tokens: Option<BearerTokens>,
     /// Calls served at once before more are refused with RESOURCE_EXHAUSTED (no bound:
     /// `None`).
@@ -42,18 +46,22 @@ impl AppConfig {
             http_addr: http_addr.to_owned(),
             grace,
             tls: None,
+            http_tls: None,
             tokens: None,
             max_concurrent_calls: None,
         }
     }
 
-    /// The same app serving gRPC over the TLS its flags describe (plaintext without them).
+    /// The same app serving gRPC and HTTP over the TLS its flags describe (plaintext
+    /// without them).
     pub fn with_tls_flags(mut self, flags: &ServerTlsArgs) -> Result<Self, PemError> {
         self.tls = flags.server_config()?;
+        self.http_tls = flags.http_tls()?;
         Ok(self)
     }
 
-    /// The same app requiring a bearer token from `file` on every gRPC call (none: open).
+    /// The same app requiring a bearer token from `file` on every gRPC call and HTTP route
+    /// (none: open).
     pub fn with_tokens_file(mut self, file: Option<&Path>) -> Result<Self, TokenError> {
         self.tokens = BearerTokens::load(file)?;
         Ok(self)
@@ -94,6 +102,8 @@ pub enum AppError {
 pub struct Mount {
     grpc: GrpcRoutes,
     http: Router,
+    open_http: Router,
+    serves_data_over_http: bool,
     checks: Vec<ReadinessCheck>,
     drain: Drain,
 }
@@ -104,9 +114,18 @@ impl Mount {
         self.grpc = std::mem::take(&mut self.grpc).add_service(service);
     }
 
-    /// Serves `router`'s routes on the app's HTTP port.
+    /// Serves `router`'s routes on the app's HTTP port, behind the app's bearer tokens
+    /// when it has any (401 without one; the caller's scopes in the request's extensions).
     pub fn merge_http(&mut self, router: Router) {
         self.http = std::mem::take(&mut self.http).merge(router);
+        self.serves_data_over_http = true;
+    }
+
+    /// Serves `router`'s routes on the app's HTTP port without a token even when the app
+    /// requires one: only for routes that hold no payment data (`/health`), or that the
+    /// operator exposed explicitly by a flag.
+    pub fn merge_open_http(&mut self, router: Router) {
+        self.open_http = std::mem::take(&mut self.open_http).merge(router);
     }
 
     /// Makes `/readyz` also depend on `check`.
@@ -172,6 +191,7 @@ impl AppBuilder {
             http_addr,
             grace,
             tls,
+            http_tls,
             tokens,
             max_concurrent_calls,
         } = self.config;
@@ -181,9 +201,11 @@ impl AppBuilder {
         let mut mount = Mount {
             grpc: GrpcRoutes::new()
                 .with_tls(tls)
-                .require_bearer(tokens)
+                .require_bearer(tokens.clone())
                 .limit_concurrent_calls(max_concurrent_calls),
             http: Router::new(),
+            open_http: Router::new(),
+            serves_data_over_http: false,
             checks: Vec::new(),
             drain: drain.clone(),
         };
@@ -192,8 +214,17 @@ impl AppBuilder {
             role.mount(&mut mount);
         }
         let Mount {
-            grpc, http, checks, ..
+            grpc,
+            http,
+            open_http,
+            serves_data_over_http,
+            checks,
+            ..
         } = mount;
+        // Probes and metrics alone stay plaintext (the kubelet, Prometheus, the console's
+        // scrapes); a port that serves data speaks TLS whenever gRPC does.
+        let http_tls = http_tls.filter(|_| serves_data_over_http);
+        let http = guard_data_routes(http, tokens, http_tls.as_ref());
         let failed = drain.failure_token();
         let ready = readiness(move || {
             let (checks, failed) = (checks.clone(), failed.clone());
@@ -207,19 +238,30 @@ impl AppBuilder {
                 Ok(())
             }
         });
-        let router = http.merge(probe_routes(ready, drain.token(Stage::Traffic)));
+        let router = http
+            .merge(open_http)
+            .merge(probe_routes(ready, drain.token(Stage::Traffic)));
         let serving = drain.token(Stage::Serving);
         drain.spawn(
             Stage::Serving,
             "grpc server",
             grpc.serve(grpc_listener, serving.clone()),
         );
-        drain.spawn(
-            Stage::Serving,
-            "http server",
-            serve(http_listener, router, serving),
-        );
-        tracing::info!(app = name, ?roles, %grpc_addr, %http_addr, "listening");
+        let http_tls_on = http_tls.is_some();
+        match http_tls {
+            Some(tls) => drain.spawn(
+                Stage::Serving,
+                "https server",
+                crate::http_tls::serve_tls(http_listener, router, tls, serving),
+            ),
+            None => drain.spawn(
+                Stage::Serving,
+                "http server",
+                serve(http_listener, router, serving),
+            ),
+        }
+        let http_tls = http_tls_on;
+        tracing::info!(app = name, ?roles, %grpc_addr, %http_addr, http_tls, "listening");
         Ok(RunningApp {
             grpc_addr,
             http_addr,
@@ -230,6 +272,29 @@ impl AppBuilder {
     /// Starts the app and runs it until SIGINT, SIGTERM or a failed task, then drains.
     pub async fn run(self) -> Result<(), AppError> {
         self.start().await?.run_until_signal().await
+    }
+}
+
+/// The roles' data routes behind the app's bearer tokens and, with mutual TLS, its client
+/// certificates.
+fn guard_data_routes(
+    http: Router,
+    tokens: Option<BearerTokens>,
+    tls: Option<&crate::tls::HttpTls>,
+) -> Router {
+    let http = match tokens {
+        Some(tokens) => http.layer(axum::middleware::from_fn_with_state(
+            tokens,
+            crate::http_auth::require_bearer,
+        )),
+        None => http,
+    };
+    if tls.is_some_and(|tls| tls.requires_client_certificate) {
+        http.layer(axum::middleware::from_fn(
+            crate::http_auth::require_client_certificate,
+        ))
+    } else {
+        http
     }
 }
 

@@ -9,6 +9,8 @@ pub mod grpc;
 pub mod grpc_gate;
 pub mod grpc_observe;
 pub mod http;
+pub mod http_auth;
+pub mod http_tls;
 pub mod load_shed;
 pub mod metrics;
 pub mod retry;

@@ -1,8 +1,13 @@
-//! TLS for gRPC: the flags every server takes (`--tls-cert`, `--tls-key`, and
-//! `--tls-client-ca` for mutual TLS), read from PEM files into tonic's configuration. The
-//! HTTP port (probes, metrics) stays plain.
+//! TLS: the flags every server takes (`--tls-cert`, `--tls-key`, and `--tls-client-ca` for
+//! mutual TLS), read from PEM files into tonic's configuration for gRPC and into a rustls
+//! acceptor ([`HttpTls`]) for an HTTP port that serves data (the query service's routes and
+//! console), so that HTTP is never the plaintext side door of a TLS service. An HTTP port
+//! with only probes and metrics stays plaintext, for the kubelet and Prometheus.
 
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
 
 /// TLS flags of a gRPC server.
@@ -41,6 +46,17 @@ pub enum PemError {
         flag: String,
         /// The file.
         path: PathBuf,
+    },
+    /// The PEM blocks are not what the flag needs (no certificate, no private key, a key
+    /// that does not match, a CA rustls cannot use).
+    #[error("{flag} {}: {reason}", path.display())]
+    Unusable {
+        /// The flag that named the file.
+        flag: String,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
     },
 }
 
@@ -94,6 +110,92 @@ impl ServerTlsArgs {
         }
         Ok(Some(config))
     }
+
+    /// The HTTP port's TLS, from the same files as gRPC's, or `None` to serve plaintext.
+    /// With `--tls-client-ca` a client certificate is verified when presented, and the data
+    /// routes require one ([`HttpTls::requires_client_certificate`]); probes stay reachable
+    /// without, as the kubelet presents none.
+    pub fn http_tls(&self) -> Result<Option<HttpTls>, PemError> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let unusable = |flag: &str, path: &Path, reason: String| PemError::Unusable {
+            flag: flag.to_owned(),
+            path: path.to_owned(),
+            reason,
+        };
+        let chain = certificates("--tls-cert", cert)?;
+        let private_key = PrivateKeyDer::from_pem_slice(&read_pem("--tls-key", key)?)
+            .map_err(|e| unusable("--tls-key", key, format!("no private key: {e}")))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| unusable("--tls-cert", cert, e.to_string()))?;
+        let builder = match &self.tls_client_ca {
+            Some(ca) => {
+                let mut roots = rustls::RootCertStore::empty();
+                for certificate in certificates("--tls-client-ca", ca)? {
+                    roots
+                        .add(certificate)
+                        .map_err(|e| unusable("--tls-client-ca", ca, e.to_string()))?;
+                }
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| unusable("--tls-client-ca", ca, e.to_string()))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder
+            .with_single_cert(chain, private_key)
+            .map_err(|e| unusable("--tls-key", key, e.to_string()))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Some(HttpTls {
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            requires_client_certificate: self.tls_client_ca.is_some(),
+        }))
+    }
+}
+
+/// TLS for an HTTP port.
+#[derive(Clone)]
+pub struct HttpTls {
+    /// Handshakes each connection.
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    /// Whether data routes require a client certificate signed by `--tls-client-ca`.
+    pub requires_client_certificate: bool,
+}
+
+/// Whether the client of an HTTP request presented a certificate that `--tls-client-ca`
+/// signed, put in each request's extensions by the TLS server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientCertificate {
+    /// Presented and verified.
+    pub verified: bool,
+}
+
+/// Every certificate in the PEM file `path` (named by `flag`); none is an error.
+fn certificates(flag: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, PemError> {
+    let pem = read_pem(flag, path)?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| PemError::Unusable {
+            flag: flag.to_owned(),
+            path: path.to_owned(),
+            reason: format!("unreadable certificate: {e}"),
+        })?;
+    if chain.is_empty() {
+        return Err(PemError::Unusable {
+            flag: flag.to_owned(),
+            path: path.to_owned(),
+            reason: "no certificate".to_owned(),
+        });
+    }
+    Ok(chain)
 }
 
 #[cfg(test)]

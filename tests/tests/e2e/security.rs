@@ -229,7 +229,9 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
         .into_inner()
         .payment;
     assert_eq!(account_of(revealed), full);
-    let (_, body) = common::http(query.http, "GET", "/v1/payments/ACH-MASKED-1", None);
+    let (status, body) = query.http_get("/v1/payments/ACH-MASKED-1", None);
+    assert_eq!(status, 401, "HTTP without a token: {body}");
+    let (_, body) = query.http_get("/v1/payments/ACH-MASKED-1", Some("team-a-7f3"));
     assert!(
         body.contains("********6789") && !body.contains(&full),
         "{body}"
@@ -256,4 +258,101 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
         assert!(!text.contains("team-a-7f3"), "{log} shows a token");
         assert!(!text.contains(&full), "{log} shows a full account number");
     }
+}
+
+/// The query service's HTTP routes take the same bearer tokens as its gRPC calls: without
+/// one (or with an unknown one) they answer 401, with one they serve, and a token with the
+/// `reveal-accounts` scope sees full account numbers. Probes, metrics and the seed's
+/// `/health` stay open. The console is off, unless `--console-despite-auth` serves its page,
+/// and its API still answers 401 without a token.
+#[tokio::test(flavor = "multi_thread")]
+async fn query_http_routes_take_the_same_bearer_tokens_as_grpc() {
+    let dir = common::temp_dir("http-auth");
+    let tokens = dir.join("tokens");
+    std::fs::write(&tokens, "team-a-7f3\nauditor-9 reveal-accounts\n").unwrap();
+    let tokens = tokens.display().to_string();
+    let sqlite = sqlite_url(&dir);
+    let payment = payments_core::sample::ach_payment("HTTP-AUTH-1", 0);
+    let store = payments_store::open(&sqlite).await.unwrap();
+    store
+        .upsert_batch(std::slice::from_ref(&payment))
+        .await
+        .unwrap();
+    let query = ServiceProcess::start(
+        "payments-query",
+        &["--store", &sqlite, "--auth-tokens-file", &tokens],
+        &dir.join("query.log"),
+    )
+    .await;
+    let get = |path: &str, bearer: Option<&str>| query.http_get(path, bearer);
+    let post = |path: &str, body: &str, bearer: Option<&str>| {
+        let options = common::HttpOptions {
+            bearer,
+            ..Default::default()
+        };
+        common::http_with(query.http, "POST", path, Some(body), options)
+    };
+
+    for token in [None, Some("team-a-7f4"), Some("")] {
+        let (status, body) = get("/v1/payments/HTTP-AUTH-1", token);
+        assert_eq!(status, 401, "token {token:?}: {body}");
+        assert!(body.contains("bearer token"), "{body}");
+        let (status, _) = post(
+            "/payments/time-range",
+            r#"{"start_date": "2020-01-01", "end_date": "2030-01-01"}"#,
+            token,
+        );
+        assert_eq!(status, 401, "time-range with token {token:?}");
+    }
+    let (status, body) = get("/v1/payments/HTTP-AUTH-1", Some("team-a-7f3"));
+    assert_eq!(status, 200, "{body}");
+    let masked: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        masked["originator"]["account"]["accountId"], "********6789",
+        "{body}"
+    );
+    let (status, body) = get("/v1/payments/HTTP-AUTH-1", Some("auditor-9"));
+    assert_eq!(status, 200, "{body}");
+    let full: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(full["originator"]["account"]["accountId"], "000123456789");
+    let (status, body) = post(
+        "/payments/time-range",
+        r#"{"start_date": "2020-01-01", "end_date": "2030-01-01"}"#,
+        Some("team-a-7f3"),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("HTTP-AUTH-1"), "{body}");
+    for open in ["/health", "/readyz", "/livez", "/metrics"] {
+        assert_eq!(get(open, None).0, 200, "{open} needs no token");
+    }
+    assert_eq!(
+        get("/", None).0,
+        404,
+        "no console without --console-despite-auth"
+    );
+    assert_eq!(get("/api/stats", Some("team-a-7f3")).0, 404);
+    drop(query);
+
+    let with_console = ServiceProcess::start(
+        "payments-query",
+        &[
+            "--store",
+            &sqlite,
+            "--auth-tokens-file",
+            &tokens,
+            "--console-despite-auth",
+        ],
+        &dir.join("query-console.log"),
+    )
+    .await;
+    let (status, page) = with_console.http_get("/", None);
+    assert_eq!(status, 200, "the page holds no data and is served");
+    assert!(page.contains("<html"), "{page}");
+    assert_eq!(with_console.http_get("/api/stats", None).0, 401);
+    assert_eq!(
+        with_console.http_get("/api/payments/HTTP-AUTH-1", None).0,
+        401
+    );
+    let (status, body) = with_console.http_get("/api/stats", Some("team-a-7f3"));
+    assert_eq!(status, 200, "{body}");
 }

@@ -1,6 +1,6 @@
-//! Mutual TLS on a gRPC server: with `--tls-cert`, `--tls-key` and `--tls-client-ca`, a client
-//! that presents a certificate signed by that CA gets answers; one without a certificate,
-//! or speaking plaintext, is refused. `paymentsctl` connects with `--tls-ca`, `--tls-cert` and
+//! Mutual TLS on a server: with `--tls-cert`, `--tls-key` and `--tls-client-ca`, a client
+//! that presents a certificate signed by that CA gets answers, over gRPC and over the query
+//! service's HTTP routes; one without a certificate, or speaking plaintext, is refused. `paymentsctl` connects with `--tls-ca`, `--tls-cert` and
 //! `--tls-key`. Certificates are made for the test with rcgen.
 
 use crate::common;
@@ -159,4 +159,41 @@ async fn mutual_tls_admits_only_clients_with_a_certificate_from_the_ca() {
     let served = paymentsctl(true);
     assert!(served.status.success(), "{served:?}");
     assert!(!paymentsctl(false).status.success());
+
+    // The HTTP port serves the same TLS: data routes need the client certificate, probes
+    // (which the kubelet calls without one) do not, and plaintext gets no answer.
+    assert!(query.https, "the query service's HTTP port must speak TLS");
+    let (cert, key) = (
+        std::fs::read(&pki.client_cert).unwrap(),
+        std::fs::read(&pki.client_key).unwrap(),
+    );
+    let https = |path: &str, identity: bool| {
+        let options = common::HttpOptions {
+            https: true,
+            bearer: None,
+            client_identity: identity.then_some((cert.as_slice(), key.as_slice())),
+        };
+        common::http_with(query.http, "GET", path, None, options)
+    };
+    assert_eq!(https("/readyz", false).0, 200);
+    let (status, body) = https("/v1/payments/NONE", false);
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("client certificate"), "{body}");
+    assert_eq!(https("/v1/payments/NONE", true).0, 404);
+    let mut plain = std::net::TcpStream::connect(query.http).unwrap();
+    plain
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    std::io::Write::write_all(
+        &mut plain,
+        b"GET /v1/payments/NONE HTTP/1.1\r\nhost: x\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut plain, &mut answer);
+    assert!(
+        !answer.starts_with(b"HTTP/1.1"),
+        "plaintext HTTP was answered: {}",
+        String::from_utf8_lossy(&answer)
+    );
 }

@@ -77,19 +77,57 @@ pub async fn channel(addr: SocketAddr) -> tonic::transport::Channel {
 /// Sends `method path` to `addr` (with `body` as JSON, if any) and returns the status and
 /// body, whatever the status.
 pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    http_with(addr, method, path, body, HttpOptions::default())
+}
+
+/// How a test speaks to an HTTP port beyond plain HTTP.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HttpOptions<'a> {
+    /// Over TLS, trusting any server certificate (the tests make their own).
+    pub https: bool,
+    /// An `authorization: Bearer` token to send.
+    pub bearer: Option<&'a str>,
+    /// A client certificate and its key (PEM) to present over TLS.
+    pub client_identity: Option<(&'a [u8], &'a [u8])>,
+}
+
+/// [`http`] as `options` say: TLS, a bearer token, a client certificate.
+pub fn http_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    options: HttpOptions<'_>,
+) -> (u16, String) {
+    let mut tls = ureq::tls::TlsConfig::builder().disable_verification(true);
+    if let Some((cert, key)) = options.client_identity {
+        let chain: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(cert)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let key = ureq::tls::PrivateKey::from_pem(key).expect("a PEM private key");
+        tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
+    }
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .tls_config(tls.build())
         .build()
         .into();
-    let request = ureq::http::Request::builder()
+    let scheme = if options.https { "https" } else { "http" };
+    let mut request = ureq::http::Request::builder()
         .method(method)
-        .uri(format!("http://{addr}{path}"))
+        .uri(format!("{scheme}://{addr}{path}"))
         .header("content-type", "application/json");
+    if let Some(token) = options.bearer {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
     let sent = match body {
         Some(body) => agent.run(request.body(body.to_owned()).expect("an HTTP request")),
         None => agent.run(request.body(()).expect("an HTTP request")),
     };
-    let mut response = sent.unwrap_or_else(|e| panic!("{method} http://{addr}{path}: {e}"));
+    let mut response = sent.unwrap_or_else(|e| panic!("{method} {scheme}://{addr}{path}: {e}"));
     let status = response.status().as_u16();
     let text = response
         .body_mut()
@@ -107,6 +145,11 @@ pub fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
 /// The value of metric `name` on `addr`'s /metrics (0 when absent).
 pub fn metric(addr: SocketAddr, name: &str) -> u64 {
     let (_, body) = http(addr, "GET", "/metrics", None);
+    metric_in(&body, name)
+}
+
+/// The value of metric `name` in a Prometheus text `body` (0 when absent).
+pub fn metric_in(body: &str, name: &str) -> u64 {
     body.lines()
         .find_map(|line| {
             line.strip_prefix(name)?

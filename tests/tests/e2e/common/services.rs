@@ -15,6 +15,8 @@ pub struct ServiceProcess {
     pub grpc: SocketAddr,
     /// Its HTTP address (/livez, /readyz, /metrics).
     pub http: SocketAddr,
+    /// Whether its HTTP port speaks TLS (a service serving data with `--tls-cert`).
+    pub https: bool,
 }
 
 impl ServiceProcess {
@@ -58,7 +60,7 @@ impl ServiceProcess {
             .spawn()
             .unwrap_or_else(|e| panic!("starting {name}: {e}"));
         let deadline = Instant::now() + Duration::from_secs(60);
-        let (grpc, http) = loop {
+        let (grpc, http, https) = loop {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!(
                     "{name} exited ({status}) before it was ready:\n{}",
@@ -71,8 +73,13 @@ impl ServiceProcess {
             assert!(Instant::now() < deadline, "{name} not listening after 60 s");
             std::thread::sleep(Duration::from_millis(50));
         };
-        let process = Self { child, grpc, http };
-        while super::http_status(process.http, "/readyz") != Some(200) {
+        let process = Self {
+            child,
+            grpc,
+            http,
+            https,
+        };
+        while process.http_status("/readyz") != Some(200) {
             assert!(Instant::now() < deadline, "{name} not ready after 60 s");
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -93,12 +100,30 @@ impl ServiceProcess {
 
     /// The value of metric `name` on /metrics (0 when absent).
     pub fn metric(&self, name: &str) -> u64 {
-        super::metric(self.http, name)
+        let (_, body) = self.http_get("/metrics", None);
+        super::metric_in(&body, name)
+    }
+
+    /// `GET path` on its HTTP port (over TLS when it serves TLS), with `bearer` if given.
+    pub fn http_get(&self, path: &str, bearer: Option<&str>) -> (u16, String) {
+        let options = super::HttpOptions {
+            https: self.https,
+            bearer,
+            client_identity: None,
+        };
+        super::http_with(self.http, "GET", path, None, options)
+    }
+
+    /// The status of `GET path`, or `None` while nothing listens.
+    fn http_status(&self, path: &str) -> Option<u16> {
+        std::net::TcpStream::connect(self.http).ok()?;
+        Some(self.http_get(path, None).0)
     }
 }
 
-/// The gRPC and HTTP addresses of the app's `listening` log line (JSON), once logged.
-fn listening_addresses(log: &Path) -> Option<(SocketAddr, SocketAddr)> {
+/// The gRPC and HTTP addresses of the app's `listening` log line (JSON), once logged, and
+/// whether its HTTP port speaks TLS.
+fn listening_addresses(log: &Path) -> Option<(SocketAddr, SocketAddr, bool)> {
     let text = std::fs::read_to_string(log).ok()?;
     text.lines().find_map(|line| {
         let event: serde_json::Value = serde_json::from_str(line).ok()?;
@@ -107,7 +132,8 @@ fn listening_addresses(log: &Path) -> Option<(SocketAddr, SocketAddr)> {
             return None;
         }
         let address = |key: &str| fields[key].as_str()?.parse().ok();
-        Some((address("grpc_addr")?, address("http_addr")?))
+        let https = fields["http_tls"].as_bool().unwrap_or(false);
+        Some((address("grpc_addr")?, address("http_addr")?, https))
     })
 }
 
