@@ -408,13 +408,17 @@ def test_optional_features_set_their_env(rendered) -> None:
         mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
         for var in ("PAYMENTS_TLS_CERT", "PAYMENTS_TLS_KEY", "PAYMENTS_TLS_CLIENT_CA"):
             assert env[var]["value"].startswith(mounts["tls"] + "/"), f"{component} {var}"
-        if component in ("ingest", "query"):
+        if component in ("generator", "ingest", "query"):
             assert env["PAYMENTS_AUTH_TOKENS_FILE"]["value"] == mounts["auth"] + "/tokens"
         else:
             assert "PAYMENTS_AUTH_TOKENS_FILE" not in env
     generator = env_map(containers(deployments["generator"])[0])
     assert generator["PAYMENTS_INGEST_TOKEN"]["valueFrom"]["secretKeyRef"]["key"] == "generator-token"
     assert "PAYMENTS_INGEST_TLS_CA" in generator
+    # Runs may reach this release's ingest, and nothing else unless the values add it.
+    ingest_service = f"{RELEASE}-payments-ingest.{NAMESPACE}.svc:"
+    allowed = generator["PAYMENTS_ALLOW_INGEST_TARGETS"]["value"].split(",")
+    assert allowed[0].startswith(ingest_service), allowed
     processor = env_map(containers(deployments["processor"])[0])
     assert processor["PAYMENTS_INSTANCE_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
 

@@ -544,7 +544,9 @@ def pipeline():
         # The sinks as deploy/compose.yaml gives them: comma-separated in PAYMENTS_SINKS.
         p.spawn("processor", [str(binaries["payments-processor"]), "--bus", bus, *common("payments-processor")],
                 {**env, "PAYMENTS_SINKS": ",".join(sinks)})
-        p.spawn("generator", [str(binaries["payments-generator"]), "--bus", bus, *common("payments-generator")], env)
+        ingest_target = f"127.0.0.1:{p.grpc['payments-ingest']}"
+        p.spawn("generator", [str(binaries["payments-generator"]), "--bus", bus, "--allow-ingest-target", ingest_target,
+                              *common("payments-generator")], env)
         p.spawn("query", [str(binaries["payments-query"]), "--store", sinks[0], *common("payments-query")], env)
         for service, port in p.http.items():
             wait_for(f"{service} /readyz", lambda port=port: http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200, 90, p.logs)

@@ -195,7 +195,7 @@ Call with (dict "root" $ "component" "ingest").
 {{- $component := .component }}
 {{- $values := index $root.Values $component }}
 {{- $backends := include "payments.backendsSecretName" $root }}
-{{- $needsAuthFile := and $root.Values.auth.enabled (has $component (list "ingest" "query")) }}
+{{- $needsAuthFile := and $root.Values.auth.enabled (has $component (list "generator" "ingest" "query")) }}
 - name: PAYMENTS_GRPC_ADDR
   value: {{ printf "%s:%d" $root.Values.bindAddress (int $values.grpcPort) | quote }}
 - name: PAYMENTS_HTTP_ADDR
@@ -235,6 +235,14 @@ Call with (dict "root" $ "component" "ingest").
 {{- if eq $component "generator" }}
 - name: PAYMENTS_CUSTOMERS
   value: {{ $values.config.customers | quote }}
+{{- $allowed := $values.config.allowIngestTargets }}
+{{- if $root.Values.ingest.enabled }}
+{{- $allowed = prepend $allowed (include "payments.ingestAddress" $root) }}
+{{- end }}
+{{- if $allowed }}
+- name: PAYMENTS_ALLOW_INGEST_TARGETS
+  value: {{ join "," $allowed | quote }}
+{{- end }}
 {{- if $values.config.publishToBus }}
 {{ include "payments.secretEnv" (dict "name" "PAYMENTS_BUS" "secret" $backends "key" "bus") }}
 - name: PAYMENTS_TOPIC
@@ -322,6 +330,9 @@ Call with (dict "root" $ "component" "ingest").
 {{- if $root.Values.ingest.enabled }}
 - name: PAYMENTS_CONSOLE_INGEST_TARGET
   value: {{ include "payments.ingestAddress" $root | quote }}
+{{- end }}
+{{- if $root.Values.auth.enabled }}
+{{ include "payments.secretEnv" (dict "name" "PAYMENTS_CONSOLE_GENERATOR_TOKEN" "secret" (include "payments.authSecretName" $root) "key" "generator-token" "optional" true) }}
 {{- end }}
 {{- end }}
 {{- with $values.console.traceLink }}

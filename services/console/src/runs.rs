@@ -39,6 +39,7 @@ impl TrafficRuns for RunRegistry {
 pub struct GrpcTrafficRuns {
     client: pb::generator_service_client::GeneratorServiceClient<tonic::transport::Channel>,
     ingest_target: Option<String>,
+    authorization: Option<tonic::metadata::AsciiMetadataValue>,
 }
 
 impl GrpcTrafficRuns {
@@ -60,7 +61,29 @@ impl GrpcTrafficRuns {
                 endpoint.connect_lazy(),
             ),
             ingest_target,
+            authorization: None,
         })
+    }
+
+    /// The same client sending `authorization` (`Bearer <token>`) with every call, for a
+    /// generator started with `--auth-tokens-file`.
+    pub fn with_authorization(
+        mut self,
+        authorization: Option<tonic::metadata::AsciiMetadataValue>,
+    ) -> Self {
+        self.authorization = authorization;
+        self
+    }
+
+    /// `message` as a request carrying the token, if any.
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Some(authorization) = &self.authorization {
+            request
+                .metadata_mut()
+                .insert("authorization", authorization.clone());
+        }
+        request
     }
 }
 
@@ -75,7 +98,7 @@ impl TrafficRuns for GrpcTrafficRuns {
         let answer = self
             .client
             .clone()
-            .start_run(pb::StartRunRequest { spec: Some(spec) })
+            .start_run(self.request(pb::StartRunRequest { spec: Some(spec) }))
             .await?;
         answer
             .into_inner()
@@ -87,7 +110,7 @@ impl TrafficRuns for GrpcTrafficRuns {
         let answer = self
             .client
             .clone()
-            .list_runs(pb::ListRunsRequest::default())
+            .list_runs(self.request(pb::ListRunsRequest::default()))
             .await?;
         Ok(answer.into_inner().runs)
     }
@@ -96,9 +119,9 @@ impl TrafficRuns for GrpcTrafficRuns {
         let answer = self
             .client
             .clone()
-            .stop_run(pb::StopRunRequest {
+            .stop_run(self.request(pb::StopRunRequest {
                 run_id: id.to_owned(),
-            })
+            }))
             .await?;
         answer
             .into_inner()

@@ -29,6 +29,12 @@ pub struct GeneratorArgs {
     /// Seconds in-flight calls may take to finish after SIGTERM before the process gives up.
     #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
+    /// File of bearer tokens, one per line: every call but health and reflection must send
+    /// `authorization: Bearer <token>` with one of them, else it gets UNAUTHENTICATED (a
+    /// run spends the generator's --ingest-token, so starting one takes a token of its own).
+    /// Unset: no authentication.
+    #[arg(long, env = "PAYMENTS_AUTH_TOKENS_FILE")]
+    pub auth_tokens_file: Option<std::path::PathBuf>,
     /// TLS for the gRPC port.
     #[command(flatten)]
     pub tls: payments_runtime::tls::ServerTlsArgs,

@@ -1,12 +1,19 @@
-//! How the generator reaches a remote IngestService for runs with an `ingest_target`: a
-//! bearer token and TLS (optionally with a client certificate), from its command line.
+//! How the generator reaches a remote IngestService for runs with an `ingest_target`: the
+//! targets it may reach at all, a bearer token and TLS (optionally with a client
+//! certificate), from its command line.
 
-use payments_ingest::IngestConnection;
+use payments_ingest::{AllowedTargets, IngestConnection};
 use std::path::PathBuf;
 
 /// Flags for the generator's connections to ingest.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct IngestClientArgs {
+    /// An IngestService (`host:port`) runs may name as their `ingest_target` (repeatable,
+    /// or comma-separated). Only these, and --traffic-default-target, are reached: a run
+    /// naming any other is refused with PERMISSION_DENIED before anything is sent, so the
+    /// --ingest-token never leaves for a host the operator did not name.
+    #[arg(long, env = "PAYMENTS_ALLOW_INGEST_TARGETS", value_delimiter = ',')]
+    pub allow_ingest_target: Vec<String>,
     /// Bearer token sent to ingest targets started with `--auth-tokens-file`.
     #[arg(long, env = "PAYMENTS_INGEST_TOKEN", hide_env_values = true)]
     pub ingest_token: Option<String>,
@@ -38,8 +45,12 @@ pub enum IngestClientError {
 }
 
 impl IngestClientArgs {
-    /// The connection settings these flags describe, or which flag is wrong.
-    pub fn connection(&self) -> Result<IngestConnection, IngestClientError> {
+    /// The connection settings these flags describe, allowing `default_target` besides
+    /// the `--allow-ingest-target`s, or which flag is wrong.
+    pub fn connection(
+        &self,
+        default_target: Option<&str>,
+    ) -> Result<IngestConnection, IngestClientError> {
         let authorization = self
             .ingest_token
             .as_deref()
@@ -55,6 +66,12 @@ impl IngestClientArgs {
             .as_deref()
             .map(|ca| payments_runtime::tls::client_config(("--ingest-tls-ca", ca), identity))
             .transpose()?;
-        Ok(IngestConnection { authorization, tls })
+        let allowed =
+            AllowedTargets::new(&self.allow_ingest_target).with(default_target.unwrap_or_default());
+        Ok(IngestConnection {
+            authorization,
+            tls,
+            allowed,
+        })
     }
 }

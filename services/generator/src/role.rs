@@ -71,7 +71,9 @@ impl GeneratorRole {
     /// target go through an ingest of its own onto that bus; with `--watch-payment-traffic`,
     /// PaymentTraffic objects start runs.
     pub async fn connect(args: &GeneratorArgs) -> Result<Self, GeneratorRoleError> {
-        let remote = args.ingest.connection()?;
+        let remote = args
+            .ingest
+            .connection(args.traffic.traffic_default_target.as_deref())?;
         let bus = match &args.bus {
             Some(url) => Some(
                 Bus::connect_networked(url, "payments-generator", &[&args.topic])
@@ -197,13 +199,13 @@ impl Role for GeneratorRole {
 impl ServeFlags for GeneratorArgs {
     fn app_config(&self) -> Result<AppConfig, AppError> {
         let grace = Duration::from_secs(self.shutdown_grace);
-        AppConfig::new(
+        Ok(AppConfig::new(
             "payments-generator",
             &self.grpc_addr,
             &self.http_addr,
             grace,
         )
-        .with_tls_flags(&self.tls)
-        .map_err(AppError::from)
+        .with_tls_flags(&self.tls)?
+        .with_tokens_file(self.auth_tokens_file.as_deref())?)
     }
 }

@@ -6,8 +6,9 @@ use crate::traffic::{Burst, TrafficCounters, TrafficRun};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use payments_core::pb;
+use payments_core::service_error::with_causes;
 use payments_core::time::to_timestamp;
-use payments_ingest::{Ingest, IngestConnection, RemoteIngest};
+use payments_ingest::{Ingest, IngestConnection, InvalidTarget, RemoteIngest};
 use payments_runtime::Shutdown;
 use payments_runtime::status::{invalid_field, specified_enum_values};
 use std::sync::atomic::Ordering;
@@ -162,9 +163,14 @@ impl RunRegistry {
                     "is required: this generator has no ingest service of its own and no --bus to publish to",
                 ));
             }
-            (target, _) => Arc::new(RemoteIngest::new(target, &self.remote).map_err(|e| {
-                invalid_field("spec.ingest_target", format!("{target:?}: {}", e.source))
-            })?),
+            (target, _) => Arc::new(RemoteIngest::new(target, &self.remote).map_err(
+                |e| match e {
+                    InvalidTarget::NotAllowed(refused) => {
+                        Status::permission_denied(format!("spec.ingest_target: {refused}"))
+                    }
+                    unusable => invalid_field("spec.ingest_target", with_causes(&unusable)),
+                },
+            )?),
         };
         if spec.seed == 0 {
             spec.seed = Utc::now().timestamp_nanos_opt().unwrap_or(1) as u64;

@@ -2,6 +2,7 @@
 //! [`Ingestor`] is the logic; [`IngestGrpc`] serves it as `payments.v1.IngestService`;
 //! [`Ingest`] is how callers submit, in-process or remote; [`IngestRole`] mounts it on an app.
 
+mod allowed_targets;
 pub mod config;
 pub mod counters;
 mod ingest;
@@ -10,6 +11,7 @@ mod remote;
 mod role;
 mod service;
 
+pub use allowed_targets::{AllowedTargets, TargetNotAllowed};
 pub use counters::IngestMetrics;
 pub use ingest::Ingest;
 pub use ingestor::{IngestError, Ingestor, RecordKey, Submitted, TraceHeader};

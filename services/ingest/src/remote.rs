@@ -1,5 +1,6 @@
 //! [`RemoteIngest`]: an IngestService reached over gRPC, one client stream per batch.
 
+use crate::allowed_targets::{AllowedTargets, TargetNotAllowed};
 use crate::ingest::{Ingest, strict_requests};
 use async_trait::async_trait;
 use payments_core::pb;
@@ -10,24 +11,33 @@ use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::ClientTlsConfig;
 use tracing::Instrument;
 
-/// What every connection to a remote ingest carries.
+/// What every connection to a remote ingest carries, and where it may go.
 #[derive(Debug, Clone, Default)]
 pub struct IngestConnection {
     /// `Bearer <token>`, when the target requires a token.
     pub authorization: Option<AsciiMetadataValue>,
     /// TLS, when the target is served over TLS.
     pub tls: Option<ClientTlsConfig>,
+    /// The only targets a connection is made to (none by default), so that the token
+    /// above never travels anywhere else.
+    pub allowed: AllowedTargets,
 }
 
 /// An ingest target that cannot be reached as given.
 #[derive(Debug, thiserror::Error)]
-#[error("ingest target {target:?}")]
-pub struct InvalidTarget {
-    /// The target as given.
-    pub target: String,
-    /// Why it is unusable (bad URI, TLS settings).
-    #[source]
-    pub source: tonic::transport::Error,
+pub enum InvalidTarget {
+    /// It is not on the allow-list; nothing was sent to it.
+    #[error(transparent)]
+    NotAllowed(#[from] TargetNotAllowed),
+    /// It is not a usable address (bad URI, TLS settings).
+    #[error("ingest target {target:?} is not a usable address")]
+    Unusable {
+        /// The target as given.
+        target: String,
+        /// Why.
+        #[source]
+        source: tonic::transport::Error,
+    },
 }
 
 /// Submits to an IngestService over gRPC.
@@ -37,10 +47,12 @@ pub struct RemoteIngest {
 }
 
 impl RemoteIngest {
-    /// Ingest at `target` (`host:port` or a URL), reached as `connection` says; connects
-    /// lazily, and fails a batch after 30 s so that a hung ingest cannot wedge a run.
+    /// Ingest at `target` (`host:port` or a URL), reached as `connection` says, when
+    /// `connection` allows it; connects lazily, and fails a batch after 30 s so that a hung
+    /// ingest cannot wedge a run.
     pub fn new(target: &str, connection: &IngestConnection) -> Result<Self, InvalidTarget> {
-        let invalid = |source| InvalidTarget {
+        connection.allowed.check(target)?;
+        let invalid = |source| InvalidTarget::Unusable {
             target: target.to_owned(),
             source,
         };

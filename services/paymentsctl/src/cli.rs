@@ -135,6 +135,11 @@ pub struct UpArgs {
     /// `http://localhost:16686/trace/{trace_id}` (Jaeger).
     #[arg(long, env = "PAYMENTS_TRACE_LINK")]
     pub trace_link: Option<String>,
+    /// An IngestService (`host:port`) traffic runs may name as their `ingest_target`, besides
+    /// this process's own --grpc-addr (repeatable, or comma-separated); a run naming any other
+    /// is refused.
+    #[arg(long, env = "PAYMENTS_ALLOW_INGEST_TARGETS", value_delimiter = ',')]
+    pub allow_ingest_target: Vec<String>,
 }
 
 fn parse_format(name: &str) -> Result<Format, payments_formats::FormatError> {

@@ -10,7 +10,7 @@ use payments_console::{
 use payments_core::ValidationMode;
 use payments_generator::runs::RunRegistry;
 use payments_generator::{GeneratorRole, TrafficCounters};
-use payments_ingest::{IngestConnection, IngestRole, RecordKey};
+use payments_ingest::{AllowedTargets, IngestConnection, IngestRole, RecordKey};
 use payments_processor::{ProcessorConfig, ProcessorCounters, ProcessorRole};
 use payments_query::{AccountView, QueryRole};
 use payments_runtime::{App, AppConfig, RunningApp, Shutdown};
@@ -46,6 +46,8 @@ pub struct StackConfig {
     pub customers: usize,
     /// URL template from a trace id to its trace, for the console (`{trace_id}`).
     pub trace_link: Option<String>,
+    /// IngestServices runs may name as their target, besides this stack's own gRPC address.
+    pub allow_ingest_targets: Vec<String>,
 }
 
 impl Default for StackConfig {
@@ -63,6 +65,7 @@ impl Default for StackConfig {
             shutdown_grace: Duration::from_secs(30),
             customers: 2_000,
             trace_link: None,
+            allow_ingest_targets: Vec::new(),
         }
     }
 }
@@ -102,7 +105,10 @@ impl RunningStack {
         let mut generator = GeneratorRole::new(
             config.customers,
             Some(ingest.local()),
-            IngestConnection::default(),
+            IngestConnection {
+                allowed: AllowedTargets::new(&config.allow_ingest_targets).with(&config.grpc_addr),
+                ..Default::default()
+            },
         );
         if let Some(rate) = config.rate.filter(|r| *r > 0) {
             generator = generator.with_steady_traffic(rate, config.seed, config.customers);

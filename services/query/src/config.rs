@@ -77,6 +77,15 @@ pub struct ConsoleArgs {
         requires = "console_generator"
     )]
     pub console_ingest_target: Option<String>,
+    /// Bearer token the console sends to a --console-generator started with
+    /// `--auth-tokens-file`.
+    #[arg(
+        long,
+        env = "PAYMENTS_CONSOLE_GENERATOR_TOKEN",
+        hide_env_values = true,
+        requires = "console_generator"
+    )]
+    pub console_generator_token: Option<String>,
     /// Where the console links a payment's trace id, `{trace_id}` replaced, e.g.
     /// `https://jaeger.example.com/trace/{trace_id}`.
     #[arg(long, env = "PAYMENTS_TRACE_LINK")]

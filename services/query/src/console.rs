@@ -31,6 +31,9 @@ pub enum ConsoleSetupError {
         #[source]
         source: tonic::transport::Error,
     },
+    /// The generator token cannot travel in a header.
+    #[error("--console-generator-token")]
+    GeneratorToken(#[source] payments_runtime::auth::TokenError),
 }
 
 /// The console's routes as `args` describe them, or `None` with `--no-console`, or when
@@ -72,16 +75,22 @@ pub async fn console_from_args(
         }
         None => None,
     };
+    let authorization = args
+        .console_generator_token
+        .as_deref()
+        .map(payments_runtime::auth::bearer_header)
+        .transpose()
+        .map_err(ConsoleSetupError::GeneratorToken)?;
     let runs = args
         .console_generator
         .as_deref()
         .map(|address| {
-            GrpcTrafficRuns::new(address, args.console_ingest_target.clone()).map_err(|source| {
-                ConsoleSetupError::Generator {
+            GrpcTrafficRuns::new(address, args.console_ingest_target.clone())
+                .map(|runs| runs.with_authorization(authorization.clone()))
+                .map_err(|source| ConsoleSetupError::Generator {
                     address: address.to_owned(),
                     source,
-                }
-            })
+                })
         })
         .transpose()?
         .map(|runs| Arc::new(runs) as Arc<dyn TrafficRuns>);

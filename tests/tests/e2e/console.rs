@@ -97,8 +97,13 @@ async fn the_query_services_console_reads_the_services_metrics_the_dead_letters_
     let dir = common::temp_dir("console-query");
     let ingest = ingest_process(&broker, "partitions=3", &dir).await;
     let processor = processor_process(&broker, &dir, "processor.log", &[]).await;
-    let generator =
-        ServiceProcess::start("payments-generator", &[], &dir.join("generator.log")).await;
+    let allowed = ingest.grpc.to_string();
+    let generator = ServiceProcess::start(
+        "payments-generator",
+        &["--allow-ingest-target", &allowed],
+        &dir.join("generator.log"),
+    )
+    .await;
     let metrics = [&generator, &ingest, &processor]
         .map(|s| format!("http://{}/metrics", s.http))
         .join(",");

@@ -76,7 +76,9 @@ async fn an_in_process_run_completes_its_count_and_everything_is_stored() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_into_a_grpc_ingest_target_stops_on_request_and_loses_nothing() {
-    let (stack, _dir) = common::start_stack("run-stop").await;
+    // Its own address is the one target a stack's runs may name unless others are allowed.
+    let own = format!("127.0.0.1:{}", common::kafka::free_port());
+    let (stack, _dir) = common::start_stack_on("run-stop", &own).await;
     let channel = common::channel(stack.grpc_addr).await;
     let mut generator = GeneratorServiceClient::new(channel.clone());
     let spec = pb::RunSpec {

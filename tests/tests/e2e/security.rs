@@ -122,25 +122,84 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
         .await
         .unwrap();
 
-    // A generator given the token runs into this ingest.
+    // A generator given the token runs into this ingest, the one target it may reach; it
+    // takes tokens of its own, and never sends its ingest token anywhere else.
+    let allowed = ingest.grpc.to_string();
     let generator = ServiceProcess::start(
         "payments-generator",
-        &["--ingest-token", "team-a-7f3"],
+        &[
+            "--ingest-token",
+            "team-a-7f3",
+            "--allow-ingest-target",
+            &allowed,
+            "--auth-tokens-file",
+            &tokens,
+        ],
         &dir.join("generator.log"),
     )
     .await;
-    let (mut runs, run) = start_run(
-        generator.grpc,
-        pb::RunSpec {
+    let mut runs = pb::generator_service_client::GeneratorServiceClient::new(
+        common::channel(generator.grpc).await,
+    );
+    let run_into = |target: String| pb::StartRunRequest {
+        spec: Some(pb::RunSpec {
             rate: 1_000,
             count: 200,
             seed: 48,
-            ingest_target: ingest.grpc.to_string(),
+            ingest_target: target,
             ..Default::default()
-        },
-    )
-    .await;
-    let done = wait_run_finished(&mut runs, &run.run_id).await;
+        }),
+    };
+    let unauthenticated = runs
+        .start_run(with_token(run_into(allowed.clone()), None))
+        .await
+        .unwrap_err();
+    assert_eq!(unauthenticated.code(), Code::Unauthenticated);
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let elsewhere_addr = elsewhere.local_addr().unwrap().to_string();
+    let refused = runs
+        .start_run(with_token(run_into(elsewhere_addr), Some("team-a-7f3")))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(
+        refused.message().contains("spec.ingest_target")
+            && refused.message().contains("not an allowed ingest target"),
+        "{refused:?}"
+    );
+    let contacted =
+        tokio::time::timeout(std::time::Duration::from_millis(500), elsewhere.accept()).await;
+    assert!(
+        contacted.is_err(),
+        "the generator connected to a target it may not reach"
+    );
+    let run = runs
+        .start_run(with_token(run_into(allowed), Some("team-a-7f3")))
+        .await
+        .unwrap()
+        .into_inner()
+        .run
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let done = loop {
+        let done = runs
+            .get_run(with_token(
+                pb::GetRunRequest {
+                    run_id: run.run_id.clone(),
+                },
+                Some("team-a-7f3"),
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .run
+            .unwrap();
+        if done.state() != pb::RunState::Running {
+            break done;
+        }
+        assert!(std::time::Instant::now() < deadline, "the run never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
     assert_eq!(
         (done.state(), done.acknowledged),
         (pb::RunState::Completed, 200)

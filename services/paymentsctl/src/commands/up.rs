@@ -16,6 +16,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         seed: args.seed.unwrap_or_else(super::clock_seed),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
         trace_link: args.trace_link.clone(),
+        allow_ingest_targets: args.allow_ingest_target.clone(),
         ..Default::default()
     };
     let stack = RunningStack::start(config).await?;

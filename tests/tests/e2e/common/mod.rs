@@ -50,9 +50,14 @@ pub fn temp_dir(name: &str) -> TestDir {
 
 /// The whole system in this process, on free ports, with a fresh SQLite file.
 pub async fn start_stack(name: &str) -> (RunningStack, TestDir) {
+    start_stack_on(name, "127.0.0.1:0").await
+}
+
+/// [`start_stack`] serving gRPC on `grpc_addr` (which its runs may name as their target).
+pub async fn start_stack_on(name: &str, grpc_addr: &str) -> (RunningStack, TestDir) {
     let dir = temp_dir(name);
     let config = StackConfig {
-        grpc_addr: "127.0.0.1:0".into(),
+        grpc_addr: grpc_addr.into(),
         http_addr: "127.0.0.1:0".into(),
         store: format!("sqlite://{}/payments.db", dir.display()),
         ..Default::default()
