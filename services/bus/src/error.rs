@@ -62,6 +62,14 @@ pub enum Error {
 /// The bus's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// Whether the failure may pass by itself (a broker away, a rebalance, a timeout), so
+    /// that the same call is worth making again after a while.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unreachable { .. } | Self::Kafka { .. })
+    }
+}
+
 impl payments_core::ServiceError for Error {
     fn kind(&self) -> payments_core::ErrorKind {
         use payments_core::ErrorKind;

@@ -121,6 +121,9 @@ enum Attempt {
     Refused(payments_store::Error),
 }
 
+/// Commits tried for one batch before it is left to be delivered again.
+const COMMIT_ATTEMPTS: u32 = 5;
+
 /// Failed attempts of one write, as the backend being away, before the processor asks the
 /// sink whether it answers; if it does, the records are suspected and the batch is split.
 const ATTEMPTS_BEFORE_SUSPECTING_RECORDS: u32 = 3;
@@ -171,7 +174,7 @@ impl Processor {
             if drain.is_cancelled() && (!to_end || abort.is_cancelled()) {
                 break;
             }
-            let batch = self.next_batch(&drain).await?;
+            let batch = self.next_batch_retrying(&drain, &abort).await?;
             self.counters
                 .lag
                 .store(self.consumer.lag(), Ordering::Relaxed);
@@ -206,6 +209,64 @@ impl Processor {
                     "cannot tell whether the topic is read to its end"
                 );
                 false
+            }
+        }
+    }
+
+    /// [`Processor::next_batch`], waiting out a bus that is away (with backoff) rather than
+    /// stopping: only a failure that will not pass, or `abort`, ends the processor.
+    async fn next_batch_retrying(
+        &mut self,
+        drain: &Shutdown,
+        abort: &Shutdown,
+    ) -> Result<Vec<Delivery>, ProcessorError> {
+        let mut backoff = Backoff::default();
+        loop {
+            match self.next_batch(drain).await {
+                Ok(batch) => return Ok(batch),
+                Err(ProcessorError::Bus(error)) if error.is_transient() => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(
+                        error = with_causes(&error),
+                        retry_in_ms = delay.as_millis() as u64,
+                        "reading the bus failed; retrying"
+                    );
+                    if !Backoff::wait(delay, abort).await {
+                        return Err(ProcessorError::Bus(error));
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    /// Commits `batch`, retrying a transient failure while the backoff is short. A commit
+    /// that still fails is left undone: the batch is delivered again (to this processor or,
+    /// after a rebalance, to another member of its group) and stored again without change,
+    /// so nothing is lost and the processor goes on.
+    async fn commit_retrying(&mut self, batch: &[Delivery], abort: &Shutdown) {
+        let mut backoff = Backoff::default();
+        for attempt in 1..=COMMIT_ATTEMPTS {
+            let error = match self.consumer.commit(batch).await {
+                Ok(()) => return,
+                Err(error) => error,
+            };
+            let delay = backoff.next_delay();
+            let last = attempt == COMMIT_ATTEMPTS || !error.is_transient();
+            let then = if last {
+                "left: the batch comes again and is stored again unchanged"
+            } else {
+                "retrying"
+            };
+            tracing::warn!(
+                error = with_causes(&error),
+                attempt,
+                records = batch.len(),
+                then,
+                "committing offsets failed"
+            );
+            if last || !Backoff::wait(delay, abort).await {
+                return;
             }
         }
     }
@@ -276,7 +337,7 @@ impl Processor {
             self.send_dead_letters(prepared.dead, abort).await?;
             self.counters.dead_lettered.fetch_add(n, Ordering::Relaxed);
         }
-        self.consumer.commit(&batch).await?;
+        self.commit_retrying(&batch, abort).await;
         let stored = prepared.payments.len() - refused_payments.len();
         self.counters
             .stored

@@ -335,3 +335,89 @@ async fn records_a_sink_keeps_failing_while_it_answers_are_dead_lettered_alone()
 -> anyhow::Result<()> {
     poisoned_records_are_isolated(false).await
 }
+
+/// A consumer over the in-process bus whose first polls and commits fail as a broker that
+/// is away would make them.
+struct AwayConsumer {
+    inner: Box<dyn payments_bus::Consumer>,
+    failing_polls: usize,
+    failing_commits: usize,
+}
+
+fn away() -> payments_bus::Error {
+    payments_bus::Error::Unreachable {
+        brokers: "away".into(),
+        reason: "the test's broker is away".into(),
+    }
+}
+
+#[async_trait::async_trait]
+impl payments_bus::Consumer for AwayConsumer {
+    async fn poll(
+        &mut self,
+        max: usize,
+        wait: Duration,
+    ) -> payments_bus::Result<Vec<payments_bus::Delivery>> {
+        if self.failing_polls > 0 {
+            self.failing_polls -= 1;
+            return Err(away());
+        }
+        self.inner.poll(max, wait).await
+    }
+
+    async fn commit(&mut self, batch: &[payments_bus::Delivery]) -> payments_bus::Result<()> {
+        if self.failing_commits > 0 {
+            self.failing_commits -= 1;
+            return Err(away());
+        }
+        self.inner.commit(batch).await
+    }
+
+    fn lag(&self) -> u64 {
+        self.inner.lag()
+    }
+
+    async fn caught_up(&mut self) -> payments_bus::Result<bool> {
+        self.inner.caught_up().await
+    }
+
+    fn durable(&self) -> bool {
+        self.inner.durable()
+    }
+
+    fn system(&self) -> &'static str {
+        "memory"
+    }
+}
+
+#[tokio::test]
+async fn a_bus_that_is_away_for_a_while_stalls_the_processor_without_stopping_it()
+-> anyhow::Result<()> {
+    let dir = temp_dir("bus-away");
+    let (bus, store) = setup(&dir).await?;
+    let records = (0..10)
+        .map(|i| proto_record(&ach_payment(&format!("AWAY-{i}"), i)))
+        .collect();
+    bus.producer()
+        .send_batch(payments_bus::PAYMENTS_TOPIC, records)
+        .await?;
+    let consumer = AwayConsumer {
+        inner: bus.consumer(payments_bus::PAYMENTS_TOPIC, "processor")?,
+        failing_polls: 3,
+        failing_commits: 2,
+    };
+    let processor = Processor::new(
+        Box::new(consumer),
+        vec![store.clone()],
+        bus.producer(),
+        ProcessorConfig::default(),
+    );
+    let counters = processor.counters();
+    let drain = Shutdown::new();
+    drain.cancel();
+    processor.run(drain, Shutdown::new()).await?;
+    assert_eq!(counters.stored.load(Ordering::Relaxed), 10);
+    assert!(store.get("AWAY-9").await?.is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
