@@ -13,8 +13,9 @@ pub enum Error {
     },
     /// An in-process bus given to a service that runs on its own.
     #[error(
-        "{url} is the memory bus, which lives inside one process, so a standalone {service} would \
-         have no peer; run `paymentsctl up` for the one-process system"
+        "{url} is a bus that lives inside one process (memory:// or file://), so a standalone \
+         {service} would have no peer; run `paymentsctl up` for the one-process system, or give \
+         it kafka://"
     )]
     InProcessOnly {
         /// The URL given.
@@ -28,6 +29,14 @@ pub enum Error {
         /// The bootstrap brokers.
         brokers: String,
         /// What the client reported.
+        reason: String,
+    },
+    /// The file bus's file cannot be used.
+    #[error("bus file {path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// What went wrong.
         reason: String,
     },
     /// A Kafka operation failed.
@@ -78,7 +87,9 @@ impl payments_core::ServiceError for Error {
                 ErrorKind::Internal
             }
             Self::ConsumerTaken { .. } => ErrorKind::Conflict,
-            Self::Unreachable { .. } | Self::Kafka { .. } | Self::Closed => ErrorKind::Unavailable,
+            Self::Unreachable { .. } | Self::Kafka { .. } | Self::File { .. } | Self::Closed => {
+                ErrorKind::Unavailable
+            }
         }
     }
 }

@@ -1,7 +1,10 @@
 //! The message bus between ingest and processor, chosen by URL.
 //!
+//! - `file://PATH`: in one process, durable: a log in a SQLite file that outlives the
+//!   process, even a `kill -9` (see [`file`]). `paymentsctl up`'s default.
 //! - `memory://[?capacity=N]`: in-process, bounded, back-pressure (a full topic makes
-//!   producers wait; it never drops a payment). For `paymentsctl up` and tests.
+//!   producers wait; it never drops a payment), and gone with the process. For tests, and
+//!   `up` when asked.
 //! - `kafka://host:port[,host:port][?option=value&…]` (cargo feature `kafka`): a Kafka
 //!   cluster through librdkafka; see [`KafkaOptions`] for the options.
 //!
@@ -9,6 +12,7 @@
 //! ([`Consumer`]) deliver records at least once and forget them only when committed.
 
 mod error;
+pub mod file;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 mod kafka_options;
@@ -108,7 +112,7 @@ pub trait Consumer: Send + Sync {
 /// binary that must reach its peers over the network.
 pub fn require_networked(url: &str, service: &str) -> Result<()> {
     match parse_bus_url(url)? {
-        BusUrl::Memory { .. } => Err(Error::InProcessOnly {
+        BusUrl::Memory { .. } | BusUrl::File { .. } => Err(Error::InProcessOnly {
             url: url.to_owned(),
             service: service.to_owned(),
         }),
@@ -126,6 +130,7 @@ pub struct Bus {
 #[derive(Clone)]
 enum Backend {
     Memory(Arc<memory::MemoryBus>),
+    File(Arc<file::FileBus>),
     #[cfg(feature = "kafka")]
     Kafka(Arc<kafka::KafkaBus>),
 }
@@ -137,6 +142,10 @@ impl Bus {
         let (backend, encoding) = match parse_bus_url(url)? {
             BusUrl::Memory { capacity } => (
                 Backend::Memory(Arc::new(memory::MemoryBus::new(capacity))),
+                ValueEncoding::Protobuf,
+            ),
+            BusUrl::File { path } => (
+                Backend::File(Arc::new(file::FileBus::open(&path).await?)),
                 ValueEncoding::Protobuf,
             ),
             #[cfg(feature = "kafka")]
@@ -173,8 +182,8 @@ impl Bus {
     /// memory topics exist on first use).
     pub async fn ensure_topics(&self, topics: &[&str]) -> Result<()> {
         match &self.backend {
-            // Memory topics come into being when first used.
-            Backend::Memory(_) => {
+            // Memory and file topics come into being when first used.
+            Backend::Memory(_) | Backend::File(_) => {
                 let _ = topics;
                 Ok(())
             }
@@ -187,6 +196,7 @@ impl Bus {
     pub fn producer(&self) -> Arc<dyn Producer> {
         match &self.backend {
             Backend::Memory(bus) => bus.clone(),
+            Backend::File(bus) => bus.clone(),
             #[cfg(feature = "kafka")]
             Backend::Kafka(bus) => bus.producer(),
         }
@@ -211,6 +221,7 @@ impl Bus {
                 let _ = instance_id;
                 Box::new(bus.consumer(topic, group)?)
             }
+            Backend::File(bus) => Box::new(bus.consumer(topic, group)?),
             #[cfg(feature = "kafka")]
             Backend::Kafka(bus) => Box::new(bus.consumer(topic, group, instance_id)?),
         })
@@ -221,16 +232,29 @@ impl Bus {
     pub async fn read_topic(&self, topic: &str, limit: usize) -> Result<Vec<Delivery>> {
         match &self.backend {
             Backend::Memory(bus) => Ok(bus.snapshot(topic).into_iter().take(limit).collect()),
+            Backend::File(bus) => bus.snapshot(topic, limit).await,
             #[cfg(feature = "kafka")]
             Backend::Kafka(bus) => bus.read_topic(topic, limit).await,
         }
     }
 
-    /// Whether the bus can take traffic now (the in-process bus always can; Kafka when a
+    /// How many records of `topic` group `group` has not committed, on a bus inside this
+    /// process (`None` for Kafka, whose own tools say): what a drain that ran out of time
+    /// left behind.
+    pub async fn uncommitted(&self, topic: &str, group: &str) -> Result<Option<u64>> {
+        match &self.backend {
+            Backend::Memory(bus) => Ok(Some(bus.snapshot(topic).len() as u64)),
+            Backend::File(bus) => bus.uncommitted(topic, group).await.map(Some),
+            #[cfg(feature = "kafka")]
+            Backend::Kafka(_) => Ok(None),
+        }
+    }
+
+    /// Whether the bus can take traffic now (the in-process buses always can; Kafka when a
     /// broker answers); the error says which bus is unreachable, for readiness probes.
     pub async fn check_ready(&self) -> Result<()> {
         let ready = match &self.backend {
-            Backend::Memory(_) => true,
+            Backend::Memory(_) | Backend::File(_) => true,
             #[cfg(feature = "kafka")]
             Backend::Kafka(bus) => bus.ready().await,
         };
@@ -244,7 +268,7 @@ impl Bus {
         }
     }
 
-    /// Whether records outlive this process (a networked bus).
+    /// Whether records outlive this process (a file or networked bus).
     pub fn durable(&self) -> bool {
         !matches!(self.backend, Backend::Memory(_))
     }
@@ -253,6 +277,7 @@ impl Bus {
     pub fn describe(&self) -> String {
         match &self.backend {
             Backend::Memory(bus) => format!("memory://?capacity={}", bus.capacity()),
+            Backend::File(bus) => format!("file://{}", bus.path().display()),
             #[cfg(feature = "kafka")]
             Backend::Kafka(bus) => bus.describe(),
         }

@@ -103,9 +103,9 @@ pub mod headers {
     /// When it was dead-lettered (RFC 3339).
     pub const DLQ_TIME: &str = "dlq-time";
     /// Protobuf content type.
-    pub const PROTOBUF: &str = "application/x-protobuf";
+    pub const PROTOBUF: &str = payments_core::payment_value::PROTOBUF_CONTENT_TYPE;
     /// JSON content type (a payment in proto3 JSON, or the seed's JSON).
-    pub const JSON: &str = "application/json";
+    pub const JSON: &str = payments_core::payment_value::JSON_CONTENT_TYPE;
     /// Schema name of a payment.
     pub const PAYMENT_SCHEMA: &str = "payments.v1.Payment";
 }

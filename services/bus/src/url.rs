@@ -15,6 +15,12 @@ pub enum BusUrl {
     },
     /// `kafka://host:port[,host:port][?option=value&…]`.
     Kafka(KafkaOptions),
+    /// `file://PATH`: a durable log in one SQLite file (relative paths from the working
+    /// directory; `file:///abs/path` for an absolute one).
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+    },
 }
 
 /// Parses a bus URL, naming the supported schemes when the scheme is unknown.
@@ -47,8 +53,18 @@ pub fn parse_bus_url(url: &str) -> Result<BusUrl> {
             Ok(BusUrl::Memory { capacity })
         }
         "kafka" => Ok(BusUrl::Kafka(KafkaOptions::parse(url, rest)?)),
+        "file" => {
+            if rest.is_empty() || rest.contains('?') {
+                return Err(invalid(
+                    "expected file://PATH (e.g. file://payments-bus.db), with no options".into(),
+                ));
+            }
+            Ok(BusUrl::File {
+                path: std::path::PathBuf::from(rest),
+            })
+        }
         other => Err(invalid(format!(
-            "unsupported scheme {other:?}; supported: memory://, kafka://host:port"
+            "unsupported scheme {other:?}; supported: memory://, file://PATH, kafka://host:port"
         ))),
     }
 }
@@ -69,6 +85,23 @@ mod tests {
             parse_bus_url("memory://?capacity=8").ok(),
             Some(BusUrl::Memory { capacity: 8 })
         );
+    }
+
+    #[test]
+    fn parses_file_paths_relative_and_absolute() {
+        assert_eq!(
+            parse_bus_url("file://payments-bus.db").ok(),
+            Some(BusUrl::File {
+                path: "payments-bus.db".into()
+            })
+        );
+        assert_eq!(
+            parse_bus_url("file:///var/lib/p/bus.db").ok(),
+            Some(BusUrl::File {
+                path: "/var/lib/p/bus.db".into()
+            })
+        );
+        assert!(parse_bus_url("file://").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod metric_names;
 pub mod money;
 pub mod names;
 pub mod normalize;
+pub mod payment_value;
 pub mod row_key;
 pub mod sample;
 pub mod seed_json;

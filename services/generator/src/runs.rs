@@ -10,7 +10,7 @@ use payments_core::service_error::with_causes;
 use payments_core::time::to_timestamp;
 use payments_ingest::{Ingest, IngestConnection, InvalidTarget, RemoteIngest};
 use payments_runtime::Shutdown;
-use payments_runtime::status::{invalid_field, specified_enum_values};
+use payments_runtime::status::{field_status, invalid_field, specified_enum_values};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -165,9 +165,11 @@ impl RunRegistry {
             }
             (target, _) => Arc::new(RemoteIngest::new(target, &self.remote).map_err(
                 |e| match e {
-                    InvalidTarget::NotAllowed(refused) => {
-                        Status::permission_denied(format!("spec.ingest_target: {refused}"))
-                    }
+                    InvalidTarget::NotAllowed(refused) => field_status(
+                        tonic::Code::PermissionDenied,
+                        "spec.ingest_target",
+                        refused.to_string(),
+                    ),
                     unusable => invalid_field("spec.ingest_target", with_causes(&unusable)),
                 },
             )?),

@@ -114,9 +114,12 @@ pub struct UpArgs {
     /// HTTP address for the seed's routes, /health, /livez and /readyz.
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: String,
-    /// Bus URL: `memory://` (in-process) or `kafka://host:port[,host:port][?partitions=N&…]`;
-    /// with Kafka, the payments and dead-letter topics are created when missing.
-    #[arg(long, env = "PAYMENTS_BUS", default_value = "memory://")]
+    /// Bus URL: `file://PATH` (a durable log in one SQLite file, the default: what ingest
+    /// acknowledged survives even `kill -9`, and the next `up` on the file stores it),
+    /// `memory://` (in-process and NOT durable: what is not stored when the process ends is
+    /// lost), or `kafka://host:port[,host:port][?partitions=N&…]` (the payments and
+    /// dead-letter topics are created when missing).
+    #[arg(long, env = "PAYMENTS_BUS", default_value = crate::stack::DEFAULT_BUS)]
     pub bus: String,
     /// Store URL: `sqlite://PATH`, `postgres://USER@HOST/DB`, `mongodb://HOST/DB` or
     /// `hbase://HOST:9090` (after `paymentsctl hbase init`).
@@ -351,10 +354,15 @@ pub struct BenchArgs {
     /// Payments per submission stream call.
     #[arg(long, default_value_t = 5_000)]
     pub chunk: usize,
-    /// Benchmark this running server; without it, an embedded stack (memory bus, fresh
-    /// temporary SQLite file) is started in this process on free ports.
+    /// Benchmark this running server; without it, an embedded stack (the default file bus
+    /// and a SQLite store, both fresh temporary files) is started in this process on free
+    /// ports.
     #[arg(long, env = "PAYMENTS_SERVER")]
     pub server: Option<String>,
+    /// The embedded stack's bus instead of a fresh file bus (`memory://` to measure without
+    /// durability); not with --server.
+    #[arg(long, conflicts_with = "server")]
+    pub bus: Option<String>,
     /// Seed of the generated payments (default: from the clock).
     #[arg(long)]
     pub seed: Option<u64>,

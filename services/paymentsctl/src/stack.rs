@@ -19,6 +19,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The stack's bus unless told otherwise: a durable log in the working directory, so that
+/// what ingest acknowledged survives even a `kill -9`.
+pub const DEFAULT_BUS: &str = "file://payments-bus.db";
+
+/// The processor's consumer group.
+const PROCESSOR_GROUP: &str = "payments-processor";
+
 /// How to run the stack.
 #[derive(Debug, Clone)]
 pub struct StackConfig {
@@ -55,7 +62,7 @@ impl Default for StackConfig {
         Self {
             grpc_addr: "127.0.0.1:50051".into(),
             http_addr: "127.0.0.1:8080".into(),
-            bus: "memory://".into(),
+            bus: DEFAULT_BUS.into(),
             store: "sqlite://payments.db".into(),
             rate: None,
             seed: 0,
@@ -67,6 +74,36 @@ impl Default for StackConfig {
             trace_link: None,
             allow_ingest_targets: Vec::new(),
         }
+    }
+}
+
+/// Says how many acknowledged payments the processor has not stored, when any: kept on a
+/// durable bus for the next `up` on it, or lost with a `memory://` bus.
+async fn report_left_behind(bus: &Bus) {
+    let left = match bus
+        .uncommitted(payments_bus::PAYMENTS_TOPIC, PROCESSOR_GROUP)
+        .await
+    {
+        Ok(Some(left)) if left > 0 => left,
+        Ok(_) => return,
+        Err(error) => {
+            tracing::warn!(error = %error, "cannot count the payments left on the bus");
+            return;
+        }
+    };
+    let where_ = bus.describe();
+    if bus.durable() {
+        tracing::warn!(left, bus = %where_, "acknowledged payments not stored yet stay on the bus; the next up on it stores them");
+        eprintln!(
+            "{left} acknowledged payments are not stored yet: they stay in {where_}, and the next \
+             `paymentsctl up` on it stores them"
+        );
+    } else {
+        tracing::error!(left, bus = %where_, "acknowledged payments not stored are lost with the memory bus");
+        eprintln!(
+            "{left} acknowledged payments were not stored and are lost: {where_} is not durable \
+             (the default bus, {DEFAULT_BUS}, keeps them)"
+        );
     }
 }
 
@@ -82,7 +119,7 @@ pub struct RunningStack {
     pub processor: Arc<ProcessorCounters>,
     /// Traffic counters (zero without `--rate`).
     pub traffic: Arc<TrafficCounters>,
-    bus: String,
+    bus: Bus,
     runs: Arc<RunRegistry>,
     app: RunningApp,
 }
@@ -116,7 +153,7 @@ impl RunningStack {
         let processor = ProcessorRole::new(
             bus.clone(),
             topic,
-            "payments-processor",
+            PROCESSOR_GROUP,
             None,
             vec![store.clone()],
             ProcessorConfig {
@@ -161,7 +198,7 @@ impl RunningStack {
             store,
             processor: processor_counters,
             traffic,
-            bus: bus.describe(),
+            bus,
             runs,
             app,
         })
@@ -178,14 +215,17 @@ impl RunningStack {
     }
 
     /// The bus, for display.
-    pub fn bus(&self) -> &str {
-        &self.bus
+    pub fn bus(&self) -> String {
+        self.bus.describe()
     }
 
     /// Drains in order: traffic stops (its batch in flight completes), servers stop taking
     /// calls and finish those in flight, then the processor stores everything on the bus.
-    /// Fails if the drain takes longer than the grace period or a part failed.
+    /// Fails if the drain takes longer than the grace period or a part failed; either way,
+    /// says what acknowledged payments were left unstored, and where.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        Ok(self.app.shutdown().await?)
+        let drained = self.app.shutdown().await;
+        report_left_behind(&self.bus).await;
+        Ok(drained?)
     }
 }

@@ -33,14 +33,17 @@ pub fn invalid_payment(payment_id: &str, violations: &[FieldViolation]) -> Statu
 
 /// `INVALID_ARGUMENT` for one bad request field (a filter, a page token).
 pub fn invalid_field(field: &str, description: impl Into<String>) -> Status {
+    field_status(Code::InvalidArgument, field, description)
+}
+
+/// A status with `code` whose message and `google.rpc.BadRequest` detail name `field`: for a
+/// request refused because of one field's value other than as malformed (a target this
+/// server may not reach is PERMISSION_DENIED).
+pub fn field_status(code: Code, field: &str, description: impl Into<String>) -> Status {
     let description = description.into();
     let mut details = ErrorDetails::new();
     details.add_bad_request_violation(field, description.clone());
-    Status::with_error_details(
-        Code::InvalidArgument,
-        format!("{field}: {description}"),
-        details,
-    )
+    Status::with_error_details(code, format!("{field}: {description}"), details)
 }
 
 /// Checks a repeated enum field: every value must be one the enum declares, other than its

@@ -10,11 +10,13 @@
 
 mod common;
 
+mod adversarial;
 mod bad_input;
 mod cli;
 mod console;
 mod deadlines;
 mod drain;
+mod durable_up;
 mod fan_out;
 mod filters;
 mod graceful_shutdown;

@@ -135,6 +135,8 @@ async fn bad_run_requests_name_their_field() {
         .start_run(pb::StartRunRequest { spec: Some(spec) })
         .await
         .unwrap_err();
+    // Not on the allow-list, so never parsed nor reached: refused by name.
+    assert_eq!(target.code(), tonic::Code::PermissionDenied);
     assert_eq!(
         target.get_details_bad_request().unwrap().field_violations[0].field,
         "spec.ingest_target"

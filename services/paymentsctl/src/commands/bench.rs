@@ -46,12 +46,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 grpc_addr: "127.0.0.1:0".into(),
                 http_addr: "127.0.0.1:0".into(),
                 store: format!("sqlite://{}/bench.db", temp_dir.display()),
+                bus: args
+                    .bus
+                    .clone()
+                    .unwrap_or_else(|| format!("file://{}/bench-bus.db", temp_dir.display())),
                 ..Default::default()
             };
             let stack = RunningStack::start(config).await?;
             eprintln!(
-                "embedded stack on {} (memory bus, {}/bench.db)",
+                "embedded stack on {} (bus {}, SQLite store in {})",
                 stack.grpc_addr,
+                stack.bus(),
                 temp_dir.display()
             );
             (stack.grpc_addr.to_string(), Some(stack))

@@ -60,6 +60,7 @@ pub async fn start_stack_on(name: &str, grpc_addr: &str) -> (RunningStack, TestD
         grpc_addr: grpc_addr.into(),
         http_addr: "127.0.0.1:0".into(),
         store: format!("sqlite://{}/payments.db", dir.display()),
+        bus: format!("file://{}/payments-bus.db", dir.display()),
         ..Default::default()
     };
     (

@@ -35,21 +35,44 @@ impl ServiceProcess {
         env: &[(&str, &str)],
         log: &Path,
     ) -> Self {
+        Self::start_in(name, args, env, None, log).await
+    }
+
+    /// [`ServiceProcess::start_with_env`] in working directory `dir` (the test's own when
+    /// `None`), for a process that keeps its files where it runs.
+    pub async fn start_in(
+        name: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        dir: Option<&Path>,
+        log: &Path,
+    ) -> Self {
         let owned = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
         let (name, args, log) = (name.to_owned(), owned(args), log.to_owned());
+        let dir = dir.map(Path::to_owned);
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         // Starting waits on the process and its log: on the blocking pool, not the runtime.
-        tokio::task::spawn_blocking(move || Self::launch(&name, &args, &env, &log))
+        tokio::task::spawn_blocking(move || Self::launch(&name, &args, &env, dir.as_deref(), &log))
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
-    fn launch(name: &str, args: &[String], env: &[(String, String)], log: &Path) -> Self {
+    fn launch(
+        name: &str,
+        args: &[String],
+        env: &[(String, String)],
+        dir: Option<&Path>,
+        log: &Path,
+    ) -> Self {
         let log_file = std::fs::File::create(log).expect("creating the log file");
-        let mut child = Command::new(binary(name))
+        let mut command = Command::new(binary(name));
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
+        let mut child = command
             .args(args)
             .args(["--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
             .env("LOG_FORMAT", "json")

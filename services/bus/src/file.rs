@@ -1,0 +1,671 @@
+//! `file://PATH`: a durable bus inside one process, kept in a SQLite database at `PATH`.
+//!
+//! Each topic is one partition: a table of records keyed by (topic, offset), appended in one
+//! transaction per [`Producer::enqueue`] call with `synchronous=FULL`, so a record a producer
+//! was told is held survives a `kill -9` of the process (and a power cut). A consumer group's
+//! next offset is a row of its own, written on commit; records every group has committed are
+//! deleted in runs of [`DELETE_EVERY`]. A consumer keeping up reads the records this process
+//! appended from memory (the latest [`TAIL_RECORDS`]); others come from the file. A new process on the same file resumes each group at its commit, so a record
+//! is delivered at least once. One process at a time opens the file (a lock file beside it
+//! says who has it).
+//!
+//! Dead-letter topics (names ending in `.dlq`) keep their latest [`DEAD_LETTERS_KEPT`]
+//! records.
+
+use crate::{BusRecord, Consumer, Delivery, Error, Producer, Receipt, Result};
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::FutureExt;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, SqlitePool};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
+
+/// Records a dead-letter topic keeps (its latest).
+pub const DEAD_LETTERS_KEPT: i64 = 100_000;
+
+/// Rows per INSERT statement (6 parameters each, under SQLite's 32,766).
+const ROWS_PER_INSERT: usize = 4_000;
+
+/// Records appended in this process kept in memory too, so that a consumer keeping up
+/// reads them without a query; older ones are read from the file.
+const TAIL_RECORDS: usize = 20_000;
+
+/// Records every group has read before they are deleted from the file, in one statement.
+const DELETE_EVERY: i64 = 10_000;
+
+const SCHEMA: [&str; 2] = [
+    "CREATE TABLE IF NOT EXISTS records (topic TEXT NOT NULL, offset INTEGER NOT NULL, \
+     timestamp_ms INTEGER NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, headers BLOB NOT NULL, \
+     PRIMARY KEY (topic, offset)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS group_offsets (topic TEXT NOT NULL, grp TEXT NOT NULL, \
+     next_offset INTEGER NOT NULL, PRIMARY KEY (topic, grp)) WITHOUT ROWID",
+];
+
+/// The file bus.
+pub struct FileBus {
+    path: PathBuf,
+    pool: SqlitePool,
+    topics: Mutex<HashMap<String, Arc<Topic>>>,
+    /// Held while the bus is open: the file's lock.
+    _lock: std::fs::File,
+}
+
+struct Topic {
+    name: String,
+    state: Mutex<TopicState>,
+    /// Signalled when records are appended.
+    appended: Notify,
+    /// Serializes appends, so offsets are handed out in commit order.
+    appending: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct TopicState {
+    /// The latest records appended in this process, oldest first, ending at `end`.
+    tail: std::collections::VecDeque<Delivery>,
+    /// Records before this offset are deleted from the file.
+    deleted_before: i64,
+    /// The first offset the file holds (or `end` when it holds none).
+    start: i64,
+    /// The next offset to append.
+    end: i64,
+    /// Each group's next offset, as committed.
+    committed: HashMap<String, i64>,
+    /// Groups with a consumer in this process.
+    attached: Vec<String>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn file_error(path: &Path, what: &str, error: impl std::fmt::Display) -> Error {
+    Error::File {
+        path: path.display().to_string(),
+        reason: format!("{what}: {error}"),
+    }
+}
+
+impl FileBus {
+    /// Opens (creating when missing) the bus file at `path`; an error when another process
+    /// has it open.
+    pub async fn open(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| file_error(path, "creating its directory", e))?;
+        }
+        let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+        let lock_file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| file_error(path, "opening its lock file", e))?;
+        lock_file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => Error::File {
+                path: path.display().to_string(),
+                reason: format!(
+                    "another process has it open (it holds {}); stop it, or give this one \
+                     another --bus file://…",
+                    lock_path.display()
+                ),
+            },
+            std::fs::TryLockError::Error(e) => file_error(path, "locking it", e),
+        })?;
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| file_error(path, "opening it", e))?;
+        for statement in SCHEMA {
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .map_err(|e| file_error(path, "creating its tables", e))?;
+        }
+        let topics = load_topics(&pool)
+            .await
+            .map_err(|e| file_error(path, "reading its topics", e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            pool,
+            topics: Mutex::new(topics),
+            _lock: lock_file,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn error(&self, what: &str, error: impl std::fmt::Display) -> Error {
+        file_error(&self.path, what, error)
+    }
+
+    fn topic(&self, name: &str) -> Arc<Topic> {
+        lock(&self.topics)
+            .entry(name.to_owned())
+            .or_insert_with(|| Topic::new(name, TopicState::default()))
+            .clone()
+    }
+
+    /// Joins group `group` on `topic`, resuming at its commit (or at the oldest record the
+    /// file holds); one consumer per group and topic at a time.
+    pub fn consumer(self: &Arc<Self>, topic: &str, group: &str) -> Result<FileConsumer> {
+        let topic = self.topic(topic);
+        let committed = {
+            let mut state = lock(&topic.state);
+            if state.attached.iter().any(|g| g == group) {
+                return Err(Error::ConsumerTaken {
+                    topic: topic.name.clone(),
+                    group: group.to_owned(),
+                });
+            }
+            state.attached.push(group.to_owned());
+            state.committed.get(group).copied().unwrap_or(state.start)
+        };
+        Ok(FileConsumer {
+            bus: self.clone(),
+            topic,
+            group: group.to_owned(),
+            position: committed,
+            committed,
+        })
+    }
+
+    /// How many records of `topic` the file holds past `group`'s commit.
+    pub async fn uncommitted(&self, topic: &str, group: &str) -> Result<u64> {
+        let from = {
+            let topic = self.topic(topic);
+            let state = lock(&topic.state);
+            state.committed.get(group).copied().unwrap_or(state.start)
+        };
+        let count: i64 =
+            sqlx::query("SELECT count(*) FROM records WHERE topic = ? AND offset >= ?")
+                .bind(topic)
+                .bind(from)
+                .fetch_one(&self.pool)
+                .await
+                .and_then(|row| row.try_get(0))
+                .map_err(|e| self.error("counting records", e))?;
+        Ok(count.max(0) as u64)
+    }
+
+    /// The first `limit` records `topic` holds, oldest first, outside any group.
+    pub async fn snapshot(&self, topic: &str, limit: usize) -> Result<Vec<Delivery>> {
+        self.read(topic, 0, limit).await
+    }
+
+    /// Up to `limit` records of `topic` from offset `from` on.
+    async fn read(&self, topic: &str, from: i64, limit: usize) -> Result<Vec<Delivery>> {
+        let rows = sqlx::query(
+            "SELECT offset, timestamp_ms, key, value, headers FROM records \
+             WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
+        )
+        .bind(topic)
+        .bind(from)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error("reading records", e))?;
+        rows.iter()
+            .map(|row| {
+                let headers: Vec<u8> = row.try_get(4)?;
+                Ok(Delivery {
+                    topic: topic.to_owned(),
+                    partition: 0,
+                    offset: row.try_get(0)?,
+                    timestamp_ms: row.try_get(1)?,
+                    record: BusRecord {
+                        key: Bytes::from(row.try_get::<Vec<u8>, _>(2)?),
+                        value: Bytes::from(row.try_get::<Vec<u8>, _>(3)?),
+                        headers: decode_headers(&headers)
+                            .ok_or_else(|| sqlx::Error::Decode("corrupt record headers".into()))?,
+                    },
+                })
+            })
+            .collect::<std::result::Result<_, sqlx::Error>>()
+            .map_err(|e| self.error("decoding records", e))
+    }
+
+    /// Appends `records` to `topic` in one transaction; returns once the file holds them.
+    async fn append(&self, topic: &Topic, records: Vec<BusRecord>) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let _turn = topic.appending.lock().await;
+        let first = lock(&topic.state).end;
+        let now = now_ms();
+        let mut transaction = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| self.error("beginning an append", e))?;
+        let mut offset = first;
+        let tail: Vec<Delivery> = records
+            .iter()
+            .enumerate()
+            .map(|(i, record)| Delivery {
+                topic: topic.name.clone(),
+                partition: 0,
+                offset: first + i as i64,
+                timestamp_ms: now,
+                record: record.clone(),
+            })
+            .collect();
+        for chunk in records.chunks(ROWS_PER_INSERT) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO records (topic, offset, timestamp_ms, key, value, headers) ",
+            );
+            insert.push_values(chunk, |mut row, record| {
+                row.push_bind(&topic.name)
+                    .push_bind(offset)
+                    .push_bind(now)
+                    .push_bind(record.key.as_ref())
+                    .push_bind(record.value.as_ref())
+                    .push_bind(encode_headers(&record.headers));
+                offset += 1;
+            });
+            insert
+                .build()
+                .execute(&mut *transaction)
+                .await
+                .map_err(|e| self.error("appending records", e))?;
+        }
+        if topic.name.ends_with(".dlq") {
+            sqlx::query("DELETE FROM records WHERE topic = ? AND offset < ?")
+                .bind(&topic.name)
+                .bind(offset - DEAD_LETTERS_KEPT)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|e| self.error("trimming dead letters", e))?;
+        }
+        transaction
+            .commit()
+            .await
+            .map_err(|e| self.error("committing an append", e))?;
+        {
+            let mut state = lock(&topic.state);
+            state.end = offset;
+            state.tail.extend(tail);
+            let excess = state.tail.len().saturating_sub(TAIL_RECORDS);
+            state.tail.drain(..excess);
+        }
+        topic.appended.notify_waiters();
+        Ok(())
+    }
+
+    /// Stores `group`'s next offset on `topic` and deletes what every group has read.
+    async fn commit(&self, topic: &str, group: &str, next: i64) -> Result<()> {
+        let mut transaction = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| self.error("beginning a commit", e))?;
+        sqlx::query(
+            "INSERT INTO group_offsets (topic, grp, next_offset) VALUES (?, ?, ?) \
+             ON CONFLICT (topic, grp) DO UPDATE SET next_offset = max(next_offset, excluded.next_offset)",
+        )
+        .bind(topic)
+        .bind(group)
+        .bind(next)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|e| self.error("committing an offset", e))?;
+        let state = self.topic(topic);
+        let delete_before = {
+            let mut state = lock(&state.state);
+            state.committed.insert(group.to_owned(), next);
+            let read_by_all = state.committed.values().copied().min().unwrap_or(0);
+            (read_by_all - state.deleted_before >= DELETE_EVERY).then(|| {
+                state.deleted_before = read_by_all;
+                read_by_all
+            })
+        };
+        if let Some(before) = delete_before {
+            sqlx::query("DELETE FROM records WHERE topic = ? AND offset < ?")
+                .bind(topic)
+                .bind(before)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|e| self.error("deleting read records", e))?;
+        }
+        transaction
+            .commit()
+            .await
+            .map_err(|e| self.error("committing an offset", e))
+    }
+}
+
+#[async_trait]
+impl Producer for FileBus {
+    fn system(&self) -> &'static str {
+        "file"
+    }
+
+    fn max_record_bytes(&self) -> usize {
+        crate::DEFAULT_MAX_RECORD_BYTES
+    }
+
+    async fn enqueue(&self, topic: &str, records: Vec<BusRecord>) -> Result<Receipt> {
+        let topic = self.topic(topic);
+        self.append(&topic, records).await?;
+        // Committed to the file means held: the receipt is already settled.
+        Ok(futures::future::ready(Ok(())).boxed())
+    }
+}
+
+/// A consumer of one topic of the file bus. Dropping it leaves its uncommitted records for
+/// the group's next consumer.
+pub struct FileConsumer {
+    bus: Arc<FileBus>,
+    topic: Arc<Topic>,
+    group: String,
+    /// Next offset to deliver.
+    position: i64,
+    /// First offset not yet committed.
+    committed: i64,
+}
+
+#[async_trait]
+impl Consumer for FileConsumer {
+    fn durable(&self) -> bool {
+        true
+    }
+
+    fn system(&self) -> &'static str {
+        "file"
+    }
+
+    async fn poll(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let appended = self.topic.appended.notified();
+            tokio::pin!(appended);
+            appended.as_mut().enable();
+            let (end, from_tail) = {
+                let state = lock(&self.topic.state);
+                let tail_start = state.tail.front().map_or(state.end, |d| d.offset);
+                let from_tail: Vec<Delivery> = if self.position >= tail_start {
+                    let skip = (self.position - tail_start) as usize;
+                    state.tail.iter().skip(skip).take(max).cloned().collect()
+                } else {
+                    Vec::new()
+                };
+                (state.end, from_tail)
+            };
+            if end > self.position {
+                let batch = if from_tail.is_empty() {
+                    self.bus.read(&self.topic.name, self.position, max).await?
+                } else {
+                    from_tail
+                };
+                if let Some(last) = batch.last() {
+                    self.position = last.offset + 1;
+                    return Ok(batch);
+                }
+            }
+            if tokio::time::timeout_at(deadline, appended).await.is_err() {
+                return Ok(Vec::new());
+            }
+        }
+    }
+
+    async fn commit(&mut self, batch: &[Delivery]) -> Result<()> {
+        let Some(upto) = batch.iter().map(|d| d.offset + 1).max() else {
+            return Ok(());
+        };
+        if upto > self.committed {
+            self.bus.commit(&self.topic.name, &self.group, upto).await?;
+            self.committed = upto;
+        }
+        Ok(())
+    }
+
+    fn lag(&self) -> u64 {
+        (lock(&self.topic.state).end - self.committed).max(0) as u64
+    }
+
+    async fn caught_up(&mut self) -> Result<bool> {
+        Ok(self.position >= lock(&self.topic.state).end)
+    }
+}
+
+impl Drop for FileConsumer {
+    fn drop(&mut self) {
+        lock(&self.topic.state)
+            .attached
+            .retain(|g| g != &self.group);
+    }
+}
+
+impl Topic {
+    fn new(name: &str, state: TopicState) -> Arc<Self> {
+        Arc::new(Self {
+            name: name.to_owned(),
+            state: Mutex::new(state),
+            appended: Notify::new(),
+            appending: tokio::sync::Mutex::new(()),
+        })
+    }
+}
+
+/// Every topic the file holds, with its offsets and its groups' commits.
+async fn load_topics(pool: &SqlitePool) -> sqlx::Result<HashMap<String, Arc<Topic>>> {
+    let mut states: HashMap<String, TopicState> = HashMap::new();
+    for row in sqlx::query("SELECT topic, min(offset), max(offset) FROM records GROUP BY topic")
+        .fetch_all(pool)
+        .await?
+    {
+        let state = states.entry(row.try_get(0)?).or_default();
+        state.start = row.try_get(1)?;
+        state.end = row.try_get::<i64, _>(2)? + 1;
+    }
+    for row in sqlx::query("SELECT topic, grp, next_offset FROM group_offsets")
+        .fetch_all(pool)
+        .await?
+    {
+        let state = states.entry(row.try_get(0)?).or_default();
+        let next: i64 = row.try_get(2)?;
+        state.committed.insert(row.try_get(1)?, next);
+    }
+    Ok(states
+        .into_iter()
+        .map(|(name, mut state)| {
+            // A topic whose records were all read and deleted goes on after its commits.
+            let read = state.committed.values().copied().max().unwrap_or(0);
+            if state.end <= state.start {
+                state.start = read;
+                state.end = read;
+            }
+            state.deleted_before = state.start;
+            let topic = Topic::new(&name, state);
+            (name, topic)
+        })
+        .collect())
+}
+
+/// Record headers as one blob: per header, its name's length (u32, big-endian), the name,
+/// its value's length and the value.
+fn encode_headers(headers: &[crate::Header]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in headers {
+        for part in [name.as_bytes(), value.as_ref()] {
+            out.extend_from_slice(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes());
+            out.extend_from_slice(part);
+        }
+    }
+    out
+}
+
+/// The headers [`encode_headers`] wrote, or `None` when the blob is not such a list.
+fn decode_headers(mut blob: &[u8]) -> Option<Vec<crate::Header>> {
+    let take = |blob: &mut &[u8]| -> Option<Vec<u8>> {
+        let (len, rest) = blob.split_first_chunk::<4>()?;
+        let len = usize::try_from(u32::from_be_bytes(*len)).ok()?;
+        let (part, rest) = (rest.get(..len)?, rest.get(len..)?);
+        *blob = rest;
+        Some(part.to_vec())
+    };
+    let mut headers = Vec::new();
+    while !blob.is_empty() {
+        let name = String::from_utf8(take(&mut blob)?).ok()?;
+        let value = Bytes::from(take(&mut blob)?);
+        headers.push((name, value));
+    }
+    Some(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(n: u32) -> BusRecord {
+        BusRecord {
+            key: Bytes::from(n.to_string()),
+            value: Bytes::from(vec![n as u8, 0, 255]),
+            headers: vec![
+                ("content-type".into(), Bytes::from_static(b"x")),
+                ("empty".into(), Bytes::new()),
+            ],
+        }
+    }
+
+    fn temp_path(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("payments-file-bus-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir.join("bus.db")
+    }
+
+    #[test]
+    fn headers_round_trip_and_garbage_is_refused() {
+        let headers = record(1).headers;
+        assert_eq!(decode_headers(&encode_headers(&headers)), Some(headers));
+        assert_eq!(decode_headers(&[]), Some(vec![]));
+        assert_eq!(decode_headers(&[0, 0, 0, 9, b'x']), None);
+    }
+
+    #[tokio::test]
+    async fn records_outlive_the_bus_and_each_group_resumes_at_its_commit() -> Result<()> {
+        let path = temp_path("resume");
+        {
+            let bus = Arc::new(FileBus::open(&path).await?);
+            bus.send_batch("t", (0..5).map(record).collect()).await?;
+            let mut consumer = bus.consumer("t", "g")?;
+            let batch = consumer.poll(2, Duration::from_millis(10)).await?;
+            assert_eq!(batch[0].record, record(0));
+            consumer.commit(&batch).await?;
+            assert_eq!(consumer.lag(), 3);
+            assert!(matches!(
+                bus.consumer("t", "g"),
+                Err(Error::ConsumerTaken { .. })
+            ));
+        }
+        let bus = Arc::new(FileBus::open(&path).await?);
+        let mut again = bus.consumer("t", "g")?;
+        let rest = again.poll(10, Duration::from_millis(10)).await?;
+        assert_eq!(
+            rest.iter().map(|d| d.offset).collect::<Vec<_>>(),
+            vec![2, 3, 4]
+        );
+        assert!(again.caught_up().await?);
+        // New records continue the offsets.
+        again.commit(&rest).await?;
+        bus.send("t", record(9)).await?;
+        assert_eq!(
+            again.poll(10, Duration::from_millis(10)).await?[0].offset,
+            5
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn records_every_group_read_are_deleted_in_runs_and_the_rest_kept() -> Result<()> {
+        let path = temp_path("delete");
+        let bus = Arc::new(FileBus::open(&path).await?);
+        let total = DELETE_EVERY as u32 + 10;
+        bus.send_batch("t", (0..total).map(record).collect())
+            .await?;
+        let mut consumer = bus.consumer("t", "g")?;
+        let mut read = 0;
+        while read < DELETE_EVERY as usize + 5 {
+            let batch = consumer
+                .poll(DELETE_EVERY as usize + 5 - read, Duration::from_millis(10))
+                .await?;
+            read += batch.len();
+            consumer.commit(&batch).await?;
+        }
+        assert_eq!(bus.uncommitted("t", "g").await?, 5);
+        let kept = bus.snapshot("t", 100).await?;
+        assert_eq!(kept.first().map(|d| d.offset), Some(DELETE_EVERY + 5));
+        assert_eq!(kept.len(), 5);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_consumer_behind_the_memory_tail_reads_the_file() -> Result<()> {
+        let path = temp_path("tail");
+        let bus = Arc::new(FileBus::open(&path).await?);
+        let total = TAIL_RECORDS as u32 + 100;
+        bus.send_batch("t", (0..total).map(record).collect())
+            .await?;
+        let mut consumer = bus.consumer("t", "g")?;
+        let mut offsets = Vec::new();
+        while offsets.len() < total as usize {
+            let batch = consumer.poll(7_000, Duration::from_millis(10)).await?;
+            assert!(!batch.is_empty());
+            offsets.extend(batch.iter().map(|d| d.offset));
+        }
+        assert_eq!(offsets, (0..i64::from(total)).collect::<Vec<_>>());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_second_process_is_refused_while_the_first_has_the_file() -> Result<()> {
+        let path = temp_path("lock");
+        let _first = FileBus::open(&path).await?;
+        let second = FileBus::open(&path).await.err().map(|e| e.to_string());
+        assert!(
+            second
+                .as_deref()
+                .is_some_and(|e| e.contains("another process has it open")),
+            "{second:?}"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_waiting_poll_wakes_on_append() -> Result<()> {
+        let bus = Arc::new(FileBus::open(&temp_path("wake")).await?);
+        let mut consumer = bus.consumer("t", "g")?;
+        let producer = bus.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            producer.send("t", record(1)).await
+        });
+        let got = consumer.poll(10, Duration::from_secs(5)).await?;
+        assert_eq!(got.len(), 1);
+        Ok(())
+    }
+}
