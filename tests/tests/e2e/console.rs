@@ -2,7 +2,7 @@
 //! `tests/console/console.browser-test.mjs` drives Debian's Chromium (headless, through
 //! playwright-core) against it. Screenshots land in `target/console-screenshots/`.
 
-use crate::common::pipeline::sqlite_url;
+use crate::common::pipeline::{generator_for, sqlite_url};
 use crate::common::{self, services::ServiceProcess};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -97,13 +97,7 @@ async fn the_query_services_console_reads_the_services_metrics_the_dead_letters_
     let dir = common::temp_dir("console-query");
     let ingest = ingest_process(&broker, "partitions=3", &dir).await;
     let processor = processor_process(&broker, &dir, "processor.log", &[]).await;
-    let allowed = ingest.grpc.to_string();
-    let generator = ServiceProcess::start(
-        "payments-generator",
-        &["--allow-ingest-target", &allowed],
-        &dir.join("generator.log"),
-    )
-    .await;
+    let generator = generator_for(&ingest, &dir).await;
     let metrics = [&generator, &ingest, &processor]
         .map(|s| format!("http://{}/metrics", s.http))
         .join(",");

@@ -46,13 +46,7 @@ async fn sigterm_during_a_5000_per_second_run_exits_zero_in_grace_and_loses_noth
         &["--shutdown-grace", &grace],
     )
     .await;
-    let allowed = ingest.grpc.to_string();
-    let generator = ServiceProcess::start(
-        "payments-generator",
-        &["--allow-ingest-target", &allowed],
-        &dir.join("generator.log"),
-    )
-    .await;
+    let generator = generator_for(&ingest, &dir).await;
     let (mut runs, run) = start_run(
         generator.grpc,
         pb::RunSpec {

@@ -55,13 +55,7 @@ async fn every_service_exports_its_series_with_the_counts_of_the_run() {
         &dir.join("processor.log"),
     )
     .await;
-    let allowed = ingest.grpc.to_string();
-    let generator = ServiceProcess::start(
-        "payments-generator",
-        &["--allow-ingest-target", &allowed],
-        &dir.join("generator.log"),
-    )
-    .await;
+    let generator = generator_for(&ingest, &dir).await;
 
     // 300 good payments in 3 streams, then one stream of 5 with a negative amount.
     let good = generated(300, 43);

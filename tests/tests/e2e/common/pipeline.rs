@@ -156,6 +156,17 @@ pub async fn processor_process(
     ServiceProcess::start("payments-processor", &args, &dir.join(log)).await
 }
 
+/// A standalone generator whose runs may reach `ingest` (its one allowed target).
+pub async fn generator_for(ingest: &ServiceProcess, dir: &Path) -> ServiceProcess {
+    let allowed = ingest.grpc.to_string();
+    ServiceProcess::start(
+        "payments-generator",
+        &["--allow-ingest-target", &allowed],
+        &dir.join("generator.log"),
+    )
+    .await
+}
+
 /// Starts a generator run of `spec` on the generator at `generator`; returns the client
 /// and the run.
 pub async fn start_run(
