@@ -4,7 +4,8 @@
 //!
 //! Dates are `YYYY-MM-DD` (UTC days, both ends inclusive); `customer_id` is the
 //! originator's party id, as in the seed's row-key queries. Bad input answers 422 with
-//! FastAPI's `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}` shape.
+//! FastAPI's `{"detail": [{"type": ..., "loc": [...], "msg": ..., "input": ...}]}` shape, and
+//! amounts are decimal strings, as the seed's FastAPI app (pydantic 2) answered.
 
 use crate::grpc::AccountView;
 use axum::body::Bytes;
@@ -15,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use payments_core::ServiceError;
-use payments_core::money::minor_units_to_json_number;
+use payments_core::money::format_minor_units;
 use payments_core::names::{parse_payment_type, seed_type_name, status_name};
 use payments_core::pb;
 use payments_core::time::format_seed_instant;
@@ -48,15 +49,37 @@ pub fn http_routes(store: Arc<dyn Store>, accounts: AccountView) -> Router {
         .with_state(store)
 }
 
-/// A 422 listing every bad body field.
-struct BodyErrors(Vec<(String, String)>);
+/// One bad body field, as pydantic 2 (the seed's FastAPI app) reports it: where, its error
+/// type, a message and the input it was given.
+struct BodyError {
+    loc: Value,
+    kind: &'static str,
+    msg: String,
+    input: Value,
+}
+
+impl BodyError {
+    /// An error at body field `field`.
+    fn at(field: &str, kind: &'static str, msg: impl Into<String>, input: Value) -> Self {
+        Self {
+            loc: json!(["body", field]),
+            kind,
+            msg: msg.into(),
+            input,
+        }
+    }
+}
+
+/// A 422 listing every bad body field in FastAPI's shape:
+/// `{"detail": [{"type", "loc", "msg", "input"}]}`.
+struct BodyErrors(Vec<BodyError>);
 
 impl IntoResponse for BodyErrors {
     fn into_response(self) -> Response {
         let detail: Vec<Value> = self
             .0
             .into_iter()
-            .map(|(field, msg)| json!({"loc": ["body", field], "msg": msg, "type": "value_error"}))
+            .map(|e| json!({"type": e.kind, "loc": e.loc, "msg": e.msg, "input": e.input}))
             .collect();
         (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -69,41 +92,63 @@ impl IntoResponse for BodyErrors {
 /// The request body as JSON (any content type), or a 422 saying why not.
 fn parse_body(body: &[u8]) -> Result<Value, BodyErrors> {
     serde_json::from_slice(body).map_err(|e| {
-        BodyErrors(vec![(
-            "$".to_owned(),
-            format!("body is not valid JSON: {e}"),
-        )])
+        BodyErrors(vec![BodyError {
+            loc: json!(["body", e.column()]),
+            kind: "json_invalid",
+            msg: format!("JSON decode error: {e}"),
+            input: json!({}),
+        }])
     })
 }
 
 /// Reads the fields the seed's request models declare, collecting every error.
 struct BodyReader<'a> {
     body: &'a Value,
-    errors: Vec<(String, String)>,
+    errors: Vec<BodyError>,
 }
 
 impl<'a> BodyReader<'a> {
     fn new(body: &'a Value) -> Self {
         let mut errors = Vec::new();
         if !body.is_object() {
-            errors.push(("$".to_owned(), "body must be a JSON object".to_owned()));
+            errors.push(BodyError {
+                loc: json!(["body"]),
+                kind: "model_attributes_type",
+                msg: "Input should be a valid dictionary or object to extract fields from".into(),
+                input: body.clone(),
+            });
         }
         Self { body, errors }
+    }
+
+    /// Notes that body field `field` (given as `input`) is wrong.
+    fn refuse(&mut self, field: &str, msg: impl Into<String>, input: Value) {
+        self.errors
+            .push(BodyError::at(field, "value_error", msg, input));
     }
 
     fn text(&mut self, field: &str) -> Option<String> {
         match self.body.get(field) {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-            Some(Value::String(_)) => {
-                self.errors.push((field.into(), "must not be empty".into()));
+            Some(Value::String(s)) => {
+                self.refuse(field, "must not be empty", json!(s));
                 None
             }
-            None | Some(Value::Null) => {
-                self.errors.push((field.into(), "field required".into()));
+            None | Some(Value::Null) if self.body.is_object() => {
+                let body = self.body.clone();
+                self.errors
+                    .push(BodyError::at(field, "missing", "Field required", body));
                 None
             }
-            Some(_) => {
-                self.errors.push((field.into(), "must be a string".into()));
+            None | Some(Value::Null) => None,
+            Some(other) => {
+                let other = other.clone();
+                self.errors.push(BodyError::at(
+                    field,
+                    "string_type",
+                    "Input should be a valid string",
+                    other,
+                ));
                 None
             }
         }
@@ -113,9 +158,11 @@ impl<'a> BodyReader<'a> {
         let text = self.text(field)?;
         let parsed = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
         if parsed.is_none() {
-            self.errors.push((
-                field.into(),
+            self.errors.push(BodyError::at(
+                field,
+                "date_from_datetime_parsing",
                 format!("{text:?} is not a date in YYYY-MM-DD format"),
+                json!(text),
             ));
         }
         parsed
@@ -125,10 +172,11 @@ impl<'a> BodyReader<'a> {
         let text = self.text(field)?;
         let parsed = parse_payment_type(&text);
         if parsed.is_none() {
-            self.errors.push((
-                field.into(),
+            self.refuse(
+                field,
                 format!("{text:?} is not a payment type (e.g. ACH, WIRE, SEPA_CREDIT_TRANSFER)"),
-            ));
+                json!(text),
+            );
         }
         parsed
     }
@@ -153,15 +201,14 @@ fn day_range(
         let bound = |field, day: NaiveDate, end| range_bound(field, &day.to_string(), end);
         match bound("start_date", start, RangeEnd::Start) {
             Ok(micros) => filter.created_from_micros = Some(micros),
-            Err(e) => r.errors.push((e.parameter.into(), e.problem)),
+            Err(e) => r.refuse(e.parameter, e.problem, json!(start.to_string())),
         }
         match bound("end_date", end, RangeEnd::End) {
             Ok(micros) => filter.created_to_micros = Some(micros),
-            Err(e) => r.errors.push((e.parameter.into(), e.problem)),
+            Err(e) => r.refuse(e.parameter, e.problem, json!(end.to_string())),
         }
         if end < start {
-            r.errors
-                .push(("end_date".into(), "is before start_date".into()));
+            r.refuse("end_date", "is before start_date", json!(end.to_string()));
         }
     }
 }
@@ -250,18 +297,19 @@ fn id_and_name(party: Option<&pb::Party>) -> (&str, &str) {
         .unwrap_or_default()
 }
 
-/// The seed's `PaymentResponse`.
+/// The seed's `PaymentResponse`, as its FastAPI app (pydantic 2's `Decimal`) sends it: the
+/// amount a decimal string printed from the exact minor units (`"900898.06"`).
 fn seed_response(p: &pb::Payment) -> Value {
     let (amount, currency) = p
         .amount
         .as_ref()
         .map(|a| {
             (
-                minor_units_to_json_number(a.minor_units, &a.currency),
+                format_minor_units(a.minor_units, &a.currency),
                 a.currency.as_str(),
             )
         })
-        .unwrap_or((0.0, ""));
+        .unwrap_or_default();
     let (originator_id, originator_name) = id_and_name(p.originator.as_ref());
     let (beneficiary_id, beneficiary_name) = id_and_name(p.beneficiary.as_ref());
     json!({
