@@ -31,14 +31,17 @@ pub const MAX_SEED_RESULTS: usize = 10_000;
 /// The seed's `GET /health`, which holds no data and stays open when the server requires
 /// tokens.
 pub fn health_route() -> Router {
-    Router::new().route(
-        "/health",
-        get(|| async { Json(json!({"status": "healthy"})) }),
-    )
+    Router::new()
+        .route(
+            "/health",
+            get(|| async { Json(json!({"status": "healthy"})) }),
+        )
+        .layer(axum::middleware::from_fn(crate::cors::seed_cors))
 }
 
-/// The seed-compatible routes over `store`; `/v1/payments/{id}` shows account numbers as
-/// `accounts` says, in full to a caller whose token has the `reveal-accounts` scope.
+/// The seed-compatible routes over `store`, with the seed's CORS; `/v1/payments/{id}` shows
+/// account numbers as `accounts` says, in full to a caller whose token has the
+/// `reveal-accounts` scope.
 pub fn http_routes(store: Arc<dyn Store>, accounts: AccountView) -> Router {
     Router::new()
         .route("/payments/time-range", post(time_range))
@@ -46,6 +49,7 @@ pub fn http_routes(store: Arc<dyn Store>, accounts: AccountView) -> Router {
         .route("/payments/date-type-customer", post(date_type_customer))
         .route("/v1/payments/{payment_id}", get(get_payment))
         .layer(axum::Extension(accounts))
+        .layer(axum::middleware::from_fn(crate::cors::seed_cors))
         .with_state(store)
 }
 

@@ -3,6 +3,7 @@
 
 pub mod config;
 mod console;
+mod cors;
 mod filter;
 mod grpc;
 mod http;

@@ -23,6 +23,14 @@ pub async fn require_bearer(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // A browser's CORS preflight never carries credentials; the route it asks about does.
+    let preflight = request.method() == axum::http::Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight {
+        return next.run(request).await;
+    }
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)

@@ -381,6 +381,13 @@ async fn query_http_routes_take_the_same_bearer_tokens_as_grpc() {
     );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("HTTP-AUTH-1"), "{body}");
+    // A browser's CORS preflight carries no token, and is answered.
+    let preflight = common::raw_http(
+        query.http,
+        "OPTIONS /payments/time-range HTTP/1.1\r\nhost: x\r\norigin: https://dash.example\r\n\
+         access-control-request-method: POST\r\nconnection: close\r\n\r\n",
+    );
+    assert!(preflight.starts_with("HTTP/1.1 200"), "{preflight}");
     for open in ["/health", "/readyz", "/livez", "/metrics"] {
         assert_eq!(get(open, None).0, 200, "{open} needs no token");
     }

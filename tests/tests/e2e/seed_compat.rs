@@ -230,6 +230,32 @@ async fn http_routes_report_bad_bodies_field_by_field() {
     let (status, body) = common::http(stack.http_addr, "POST", "/payments/time-range", Some("[1]"));
     assert_eq!(status, 422);
     assert!(body.contains(r#""type":"model_attributes_type""#), "{body}");
+    // CORS as the seed's FastAPI app allowed it: any origin, method and header, credentials.
+    let preflight = common::raw_http(
+        stack.http_addr,
+        "OPTIONS /payments/time-range HTTP/1.1\r\nhost: x\r\norigin: https://dash.example\r\n\
+         access-control-request-method: POST\r\naccess-control-request-headers: content-type\r\n\
+         connection: close\r\n\r\n",
+    );
+    assert!(preflight.starts_with("HTTP/1.1 200"), "{preflight}");
+    for expected in [
+        "access-control-allow-origin: https://dash.example",
+        "access-control-allow-credentials: true",
+        "access-control-allow-headers: content-type",
+    ] {
+        assert!(
+            preflight.contains(expected),
+            "{expected} not in {preflight}"
+        );
+    }
+    let answer = common::raw_http(
+        stack.http_addr,
+        "GET /health HTTP/1.1\r\nhost: x\r\norigin: https://dash.example\r\nconnection: close\r\n\r\n",
+    );
+    assert!(
+        answer.contains("access-control-allow-origin: https://dash.example"),
+        "{answer}"
+    );
     for probe in ["/livez", "/readyz"] {
         assert_eq!(
             common::http(stack.http_addr, "GET", probe, None).0,

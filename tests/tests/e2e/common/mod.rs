@@ -142,6 +142,16 @@ pub fn http_with(
     (status, text)
 }
 
+/// The raw answer (status line and headers lowercased as sent) to `request` at `addr`.
+pub fn raw_http(addr: std::net::SocketAddr, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 /// The status of `GET path`, or `None` while nothing listens at `addr`.
 pub fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
     std::net::TcpStream::connect(addr).ok()?;
