@@ -213,3 +213,83 @@ fn every_seed_value_survives_into_our_seed_json() {
         }
     }
 }
+
+/// An RTP in the shape of the seed's newest generator (`transaction_generator.py` at HEAD):
+/// the customer dictionaries as parties, `processing_window: "REAL_TIME"`, and
+/// `confirmation {required, window_minutes}` and `timing {submission_time,
+/// expected_settlement_time}` at the top level.
+fn newest_generator_rtp() -> Value {
+    let party = |id: &str, name: &str| {
+        serde_json::json!({
+            "party_id": id,
+            "name": name,
+            "party_type": "CORPORATE",
+            "account_info": {
+                "account_id": "ACC4410239981",
+                "account_type": "CHECKING",
+                "routing_info": {"type": "ABA", "value": "021000021"}
+            },
+            "contact_info": {
+                "address": {"street": "1 Main St", "city": "Springfield", "state": "Ohio",
+                            "postal_code": "45501", "country": "US"},
+                "electronic": {"email": "ap@example.com", "phone": "555-0100"}
+            }
+        })
+    };
+    serde_json::json!({
+        "payment_id": "RTP-5A1B2C3D",
+        "payment_type": "RTP",
+        "version": "1.0",
+        "created_at": "2025-01-06T10:00:00.123456",
+        "updated_at": "2025-01-06T10:00:00.123456",
+        "status": "RECEIVED",
+        "amount": {"value": 1234.56, "currency": "USD"},
+        "originator": party("CUST1A2B3C4D", "Acme Corp"),
+        "beneficiary": party("CUST5E6F7A8B", "Globex LLC"),
+        "processing": {
+            "priority": "HIGH",
+            "processing_window": "REAL_TIME",
+            "submission_date": "2025-01-06T10:00:00.123456",
+            "effective_date": "2025-01-06T10:00:00.123456",
+            "settlement_date": "2025-01-06T10:00:03.123456",
+            "status_tracking": {}
+        },
+        "references": {}, "remittance_info": {}, "type_specific_data": {},
+        "regulatory": {}, "metadata": {},
+        "clearing_system": "TCH-RTP",
+        "settlement_method": "REAL_TIME_GROSS_SETTLEMENT",
+        "confirmation": {"required": true, "window_minutes": 1},
+        "timing": {
+            "submission_time": "2025-01-06T10:00:00.123456",
+            "expected_settlement_time": "2025-01-06T10:00:03.123456"
+        }
+    })
+}
+
+#[test]
+fn the_newest_generators_rtp_is_read_with_its_real_time_fields() {
+    let doc = newest_generator_rtp();
+    let payment = payments_core::seed_json::from_any_json(&doc)
+        .unwrap_or_else(|e| panic!("the newest generator's RTP was refused: {e}"));
+    assert_eq!(
+        payment.processing.as_ref().map(|p| p.processing_window()),
+        Some(pb::ProcessingWindow::RealTime)
+    );
+    let Some(pb::payment::Details::Rtp(rtp)) = &payment.details else {
+        panic!("no RTP details: {payment:?}");
+    };
+    assert_eq!(rtp.clearing_system, "TCH-RTP");
+    assert!(rtp.confirmation_required);
+    assert_eq!(rtp.confirmation_window_minutes, 1);
+    assert!(rtp.submission_timestamp.is_some());
+    assert!(rtp.expected_settlement_timestamp.is_some());
+    // Valid in strict mode, and the same again after our seed JSON.
+    assert!(matches!(
+        PaymentValidator::new(ValidationMode::Strict).validate(&payment),
+        ValidationOutcome::Accepted { .. }
+    ));
+    let again =
+        payments_core::seed_json::from_any_json(&payments_core::seed_json::to_seed(&payment))
+            .unwrap_or_else(|e| panic!("our seed JSON of it: {e}"));
+    assert_eq!(again, payment);
+}

@@ -80,6 +80,9 @@ pub fn details(rng: &mut DetRng, rail: pb::PaymentType, cx: &RailContext<'_>) ->
             submission_timestamp: ts(Duration::zero()),
             settlement_timestamp: ts(Duration::seconds(4)),
             expiry_timestamp: ts(Duration::minutes(5)),
+            confirmation_required: true,
+            confirmation_window_minutes: 1,
+            expected_settlement_timestamp: ts(Duration::seconds(5)),
         }),
         T::Check => Details::Check(pb::CheckDetails {
             check_number: (1_000 + rng.below(9_000)).to_string(),

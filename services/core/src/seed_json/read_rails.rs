@@ -211,11 +211,25 @@ impl Reader {
             settlement_confirmation: confirmation
                 .map(|c| self.string(c, "settlement_confirmation", "confirmation"))
                 .unwrap_or_default(),
-            submission_timestamp: timing
-                .and_then(|t| self.instant(t, "submission_timestamp", "timing")),
+            // The first commit's `submission_timestamp`, or the newest generator's
+            // `submission_time`.
+            submission_timestamp: timing.and_then(|t| {
+                self.instant(t, "submission_timestamp", "timing")
+                    .or_else(|| self.instant(t, "submission_time", "timing"))
+            }),
             settlement_timestamp: timing
                 .and_then(|t| self.instant(t, "settlement_timestamp", "timing")),
             expiry_timestamp: timing.and_then(|t| self.instant(t, "expiry_timestamp", "timing")),
+            confirmation_required: confirmation
+                .filter(|c| c.contains_key("required"))
+                .map(|c| self.bool(c, "required", "confirmation"))
+                .unwrap_or(false),
+            confirmation_window_minutes: confirmation
+                .filter(|c| c.contains_key("window_minutes"))
+                .map(|c| self.int_as::<u32>(c, "window_minutes", "confirmation"))
+                .unwrap_or(0),
+            expected_settlement_timestamp: timing
+                .and_then(|t| self.instant(t, "expected_settlement_time", "timing")),
         }
     }
 

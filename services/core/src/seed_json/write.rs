@@ -134,7 +134,9 @@ fn processing(p: Option<&pb::ProcessingInfo>) -> Value {
         "effective_date": instant(p.effective_date.as_ref()),
         "settlement_date": instant(p.settlement_date.as_ref()),
         "status_tracking": {
-            "current_status": status_name(p.current_status()),
+            // Unset stays unset (null), as a seed document without one reads back.
+            "current_status": (p.current_status() != pb::PaymentStatus::Unspecified)
+                .then(|| status_name(p.current_status())),
             "status_history": p.status_history.iter().map(|c| json!({
                 "status": status_name(c.status()),
                 "timestamp": instant(c.changed_at.as_ref()),
@@ -249,11 +251,14 @@ fn details(d: Option<&Details>, currency: &str) -> Map<String, Value> {
                 "confirmation_id": r.confirmation_id,
                 "confirmation_timestamp": instant(r.confirmation_timestamp.as_ref()),
                 "settlement_confirmation": r.settlement_confirmation,
+                "required": r.confirmation_required,
+                "window_minutes": r.confirmation_window_minutes,
             },
             "timing": {
                 "submission_timestamp": instant(r.submission_timestamp.as_ref()),
                 "settlement_timestamp": instant(r.settlement_timestamp.as_ref()),
                 "expiry_timestamp": instant(r.expiry_timestamp.as_ref()),
+                "expected_settlement_time": instant(r.expected_settlement_timestamp.as_ref()),
             },
         }),
         Some(Details::Check(c)) => json!({
