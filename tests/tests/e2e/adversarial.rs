@@ -17,7 +17,6 @@
 
 use crate::common;
 
-use common::kafka::Broker;
 use common::pipeline::*;
 use common::services::ServiceProcess;
 use payments_proto::v1 as pb;
@@ -299,34 +298,20 @@ fn assert_no_panic(logs: &[std::path::PathBuf]) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_payments_through_kafka_into_every_sink_end_stored_alike_or_dead_lettered() {
-    let Some(broker) = Broker::start().await else {
+    let Some(pipeline) = EverySink::start("adversarial").await else {
         return;
     };
-    let Some(postgres) = common::servers::fresh_database("adversarial").await else {
-        return;
-    };
-    let Some(redis) = common::servers::redis_url("adversarial").await else {
-        return;
-    };
-    let Some(mongodb) = common::servers::mongodb_url("adversarial").await else {
-        return;
-    };
-    let Some(hbase) = common::servers::hbase_url("adversarial").await else {
-        return;
-    };
-    let dir = common::temp_dir("adversarial");
-    let sqlite = sqlite_url(&dir);
-    let url = broker.url("partitions=3");
-    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
-    let processor = ServiceProcess::start(
-        "payments-processor",
-        &[
-            "--bus", &url, "--sink", &sqlite, "--sink", &postgres, "--sink", &mongodb, "--sink",
-            &redis, "--sink", &hbase,
-        ],
-        &dir.join("processor.log"),
-    )
-    .await;
+    let EverySink {
+        broker,
+        dir,
+        sqlite,
+        postgres,
+        mongodb,
+        redis,
+        hbase,
+        ingest,
+        ..
+    } = &pipeline;
     let mut queries = Vec::new();
     for (name, store) in [
         ("sqlite", &sqlite),
@@ -394,15 +379,13 @@ async fn hostile_payments_through_kafka_into_every_sink_end_stored_alike_or_dead
     );
 
     // Each acknowledged payment ends stored alike everywhere, or dead-lettered with a reason.
-    let cache = payments_store::redis::RedisSink::open(&redis)
-        .await
-        .unwrap();
+    let cache = payments_store::redis::RedisSink::open(redis).await.unwrap();
     let deadline = Instant::now() + SETTLE;
     let mut unresolved: Vec<String> = acknowledged.keys().cloned().collect();
     let mut dead_lettered: BTreeMap<String, usize> = BTreeMap::new();
     let mut stored_everywhere = 0;
     while !unresolved.is_empty() {
-        let letters = dlq_lines(&broker, payments_bus::DEAD_LETTER_TOPIC);
+        let letters = dlq_lines(broker, payments_bus::DEAD_LETTER_TOPIC);
         let mut still = Vec::new();
         for id in unresolved {
             if let Some(letter) = letters.iter().find(|l| l["key"] == id.as_str()) {
@@ -451,6 +434,14 @@ async fn hostile_payments_through_kafka_into_every_sink_end_stored_alike_or_dead
     eprintln!(
         "acknowledged: {stored_everywhere} stored alike in every sink, dead-lettered by stage: {dead_lettered:?}"
     );
+    let letters_seen = dead_lettered.values().sum::<usize>() as u64;
+    let letters_counted = pipeline
+        .processor
+        .metric("payments_processor_dead_lettered_total");
+    assert!(
+        letters_counted >= letters_seen,
+        "the processor counts {letters_counted} dead letters, the topic holds {letters_seen}"
+    );
 
     // The pipeline still moves: clean payments after all that are stored everywhere.
     let clean: Vec<pb::Payment> = generated(50, 62)
@@ -476,6 +467,5 @@ async fn hostile_payments_through_kafka_into_every_sink_end_stored_alike_or_dead
     let mut logs = vec![dir.join("ingest.log"), dir.join("processor.log")];
     logs.extend(queries.iter().map(|(_, _, _, log)| log.clone()));
     assert_no_panic(&logs);
-    drop(processor);
     cache.delete_all().await.unwrap();
 }

@@ -7,9 +7,7 @@
 
 use crate::common;
 
-use common::kafka::Broker;
 use common::pipeline::*;
-use common::services::ServiceProcess;
 use payments_proto::v1 as pb;
 use payments_store::PaymentCache;
 use pb::ingest_service_client::IngestServiceClient;
@@ -38,34 +36,19 @@ fn oversized(mut payment: pb::Payment) -> pb::Payment {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_nul_and_an_oversized_payment_are_refused_alone_and_the_good_ones_reach_every_sink() {
-    let Some(broker) = Broker::start().await else {
+    let Some(pipeline) = EverySink::start("poison").await else {
         return;
     };
-    let Some(postgres) = common::servers::fresh_database("poison").await else {
-        return;
-    };
-    let Some(redis) = common::servers::redis_url("poison").await else {
-        return;
-    };
-    let Some(mongodb) = common::servers::mongodb_url("poison").await else {
-        return;
-    };
-    let Some(hbase) = common::servers::hbase_url("poison").await else {
-        return;
-    };
-    let dir = common::temp_dir("poison");
-    let sqlite = sqlite_url(&dir);
-    let url = broker.url("partitions=3");
-    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
-    let _processor = ServiceProcess::start(
-        "payments-processor",
-        &[
-            "--bus", &url, "--sink", &sqlite, "--sink", &postgres, "--sink", &mongodb, "--sink",
-            &redis, "--sink", &hbase,
-        ],
-        &dir.join("processor.log"),
-    )
-    .await;
+    let EverySink {
+        broker,
+        sqlite,
+        postgres,
+        mongodb,
+        redis,
+        hbase,
+        ingest,
+        ..
+    } = &pipeline;
     let payments = generated(8, 41);
 
     // Through ingest: the two bad ones are refused by field, the stream goes on.
@@ -115,7 +98,7 @@ async fn a_nul_and_an_oversized_payment_are_refused_alone_and_the_good_ones_reac
     // Straight onto the topic, as the seed's producers write: the processor dead-letters it.
     let poisoned = with_nul(payments[6].clone());
     produce_raw(
-        &broker,
+        broker,
         payments_bus::PAYMENTS_TOPIC,
         vec![
             protobuf_record(&payments[5]),
@@ -149,9 +132,7 @@ async fn a_nul_and_an_oversized_payment_are_refused_alone_and_the_good_ones_reac
             );
         }
     }
-    let cache = payments_store::redis::RedisSink::open(&redis)
-        .await
-        .unwrap();
+    let cache = payments_store::redis::RedisSink::open(redis).await.unwrap();
     for id in &good {
         while cache.cached(id).await.unwrap().is_none() {
             assert!(Instant::now() < deadline, "{id} never reached Redis");
@@ -159,7 +140,7 @@ async fn a_nul_and_an_oversized_payment_are_refused_alone_and_the_good_ones_reac
         }
     }
 
-    let letters = dlq_lines(&broker, payments_bus::DEAD_LETTER_TOPIC);
+    let letters = dlq_lines(broker, payments_bus::DEAD_LETTER_TOPIC);
     let letter = letters
         .iter()
         .find(|l| l["key"] == poisoned.payment_id.as_str())

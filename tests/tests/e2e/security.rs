@@ -22,6 +22,26 @@ fn with_token<T>(message: T, token: Option<&str>) -> tonic::Request<T> {
     request
 }
 
+/// A query service over a fresh SQLite store in `dir` holding the sample payment `id`,
+/// requiring the tokens in `tokens`; and the store's URL.
+async fn query_holding(id: &str, tokens: &str, dir: &std::path::Path) -> (ServiceProcess, String) {
+    let sqlite = sqlite_url(dir);
+    let payment = payments_core::sample::ach_payment(id, 0);
+    payments_store::open(&sqlite)
+        .await
+        .unwrap()
+        .upsert_batch(std::slice::from_ref(&payment))
+        .await
+        .unwrap();
+    let query = ServiceProcess::start(
+        "payments-query",
+        &["--store", &sqlite, "--auth-tokens-file", tokens],
+        &dir.join("query.log"),
+    )
+    .await;
+    (query, sqlite)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
     let Some(broker) = Broker::start().await else {
@@ -223,20 +243,7 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
 
     // The query service takes the same file, and shows full account numbers only to the
     // token with the reveal-accounts scope.
-    let sqlite = sqlite_url(&dir);
-    let stored = payments_core::sample::ach_payment("ACH-MASKED-1", 0);
-    payments_store::open(&sqlite)
-        .await
-        .unwrap()
-        .upsert_batch(std::slice::from_ref(&stored))
-        .await
-        .unwrap();
-    let query = ServiceProcess::start(
-        "payments-query",
-        &["--store", &sqlite, "--auth-tokens-file", &tokens],
-        &dir.join("query.log"),
-    )
-    .await;
+    let (query, _) = query_holding("ACH-MASKED-1", &tokens, &dir).await;
     let mut reader = QueryServiceClient::new(common::channel(query.grpc).await);
     let stats = pb::GetStatsRequest { filter: None };
     let refused = reader
@@ -255,7 +262,7 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
             .unwrap();
         account.account_id
     };
-    let full = account_of(Some(stored.clone()));
+    let full = account_of(Some(payments_core::sample::ach_payment("ACH-MASKED-1", 0)));
     assert_eq!(full, "000123456789");
     let get = |id: &str| pb::GetPaymentRequest {
         payment_id: id.into(),
@@ -330,19 +337,7 @@ async fn query_http_routes_take_the_same_bearer_tokens_as_grpc() {
     let tokens = dir.join("tokens");
     std::fs::write(&tokens, "team-a-7f3\nauditor-9 reveal-accounts\n").unwrap();
     let tokens = tokens.display().to_string();
-    let sqlite = sqlite_url(&dir);
-    let payment = payments_core::sample::ach_payment("HTTP-AUTH-1", 0);
-    let store = payments_store::open(&sqlite).await.unwrap();
-    store
-        .upsert_batch(std::slice::from_ref(&payment))
-        .await
-        .unwrap();
-    let query = ServiceProcess::start(
-        "payments-query",
-        &["--store", &sqlite, "--auth-tokens-file", &tokens],
-        &dir.join("query.log"),
-    )
-    .await;
+    let (query, sqlite) = query_holding("HTTP-AUTH-1", &tokens, &dir).await;
     let get = |path: &str, bearer: Option<&str>| query.http_get(path, bearer);
     let post = |path: &str, body: &str, bearer: Option<&str>| {
         let options = common::HttpOptions {

@@ -156,6 +156,57 @@ pub async fn processor_process(
     ServiceProcess::start("payments-processor", &args, &dir.join(log)).await
 }
 
+/// A private Kafka broker, an ingest on it, and one processor writing every batch into every
+/// sink at once: a fresh SQLite file and the shared PostgreSQL, FerretDB, Redis and HBase,
+/// each in a database, key prefix or table named after the test.
+pub struct EverySink {
+    pub broker: Broker,
+    pub dir: super::TestDir,
+    pub sqlite: String,
+    pub postgres: String,
+    pub mongodb: String,
+    pub redis: String,
+    pub hbase: String,
+    pub ingest: ServiceProcess,
+    pub processor: ServiceProcess,
+}
+
+impl EverySink {
+    /// The pipeline for test `name`, or `None` (after saying so) when a server is missing
+    /// outside CI; in CI that fails the test.
+    pub async fn start(name: &str) -> Option<Self> {
+        let broker = Broker::start().await?;
+        let postgres = super::servers::fresh_database(name).await?;
+        let redis = super::servers::redis_url(name).await?;
+        let mongodb = super::servers::mongodb_url(name).await?;
+        let hbase = super::servers::hbase_url(name).await?;
+        let dir = super::temp_dir(name);
+        let sqlite = sqlite_url(&dir);
+        let url = broker.url("partitions=3");
+        let ingest = ingest_process(&broker, "partitions=3", &dir).await;
+        let processor = ServiceProcess::start(
+            "payments-processor",
+            &[
+                "--bus", &url, "--sink", &sqlite, "--sink", &postgres, "--sink", &mongodb,
+                "--sink", &redis, "--sink", &hbase,
+            ],
+            &dir.join("processor.log"),
+        )
+        .await;
+        Some(Self {
+            broker,
+            dir,
+            sqlite,
+            postgres,
+            mongodb,
+            redis,
+            hbase,
+            ingest,
+            processor,
+        })
+    }
+}
+
 /// A standalone generator whose runs may reach `ingest` (its one allowed target).
 pub async fn generator_for(ingest: &ServiceProcess, dir: &Path) -> ServiceProcess {
     let allowed = ingest.grpc.to_string();
