@@ -189,15 +189,14 @@ impl Ingestor {
                 (headers::TRACEPARENT.into(), trace.0.clone()),
             ],
         };
-        let limit = self.producer.max_record_bytes();
-        if record.size() > limit {
+        let (size, limit) = (record.size(), self.producer.max_record_bytes());
+        if size > limit {
             return Err(IngestError::Invalid {
                 payment_id: payment.payment_id,
                 violations: vec![FieldViolation {
                     field: "payment".into(),
                     description: format!(
-                        "is {} bytes as a bus record, above the bus's limit of {limit} bytes",
-                        record.size()
+                        "is {size} bytes as a bus record, above the bus's limit of {limit} bytes"
                     ),
                     severity: Severity::Structural,
                 }],
