@@ -27,7 +27,8 @@ pub fn mask_last4(value: &str) -> String {
 
 /// Masks both parties' account numbers and IBANs, and, by its shape whatever its declared
 /// type, a routing value or BIC that holds an IBAN, a card number or a long digit run. A
-/// routing number that is a valid ABA number declared as one is a bank's, and stays.
+/// routing number that is a valid ABA number declared as one is a bank's, and stays. The
+/// unmodeled members a producer sent are masked as free text.
 pub fn mask_accounts(payment: &mut pb::Payment) {
     for party in [payment.originator.as_mut(), payment.beneficiary.as_mut()]
         .into_iter()
@@ -45,6 +46,10 @@ pub fn mask_accounts(payment: &mut pb::Payment) {
                 }
             }
         }
+    }
+    // A producer's own members are free text to us: an account number may be anywhere.
+    for value in payment.unmodeled.values_mut() {
+        *value = mask_text(value);
     }
 }
 

@@ -39,5 +39,8 @@ pub const PROCESSOR_BATCH_SIZE: &str = "payments_processor_batch_size";
 pub const END_TO_END_LATENCY: &str = "payments_end_to_end_latency_seconds";
 /// Rows a sink wrote, by backend (label `system`).
 pub const STORE_WRITTEN: &str = "payments_store_written_total";
+/// Stored rows a read passed over because they hold no readable payment, by backend (label
+/// `system`).
+pub const STORE_UNREADABLE_ROWS: &str = "payments_store_unreadable_rows_total";
 /// gRPC calls refused because too many were in flight.
 pub const GRPC_SHED: &str = "grpc_server_shed_total";

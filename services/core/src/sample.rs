@@ -75,5 +75,6 @@ pub fn ach_payment(payment_id: &str, offset_seconds: i64) -> pb::Payment {
             sec_code: "CCD".into(),
             ..Default::default()
         })),
+        unmodeled: Default::default(),
     }
 }

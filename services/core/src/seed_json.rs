@@ -6,11 +6,23 @@
 //! the model's types. The seed writes rail fields twice (top level and
 //! `type_specific_data`); the top-level value wins, and a `type_specific_data` value that
 //! differs from it, or has no field of its own, is kept in `metadata.attributes` under
-//! `seed.type_specific_data.<key>` so nothing is lost.
+//! `seed.type_specific_data.<key>` so nothing is lost. Any other member the model does not
+//! hold (a producer's `generated_at`) is kept in the payment's `unmodeled` map and written
+//! back where it was ([`unmodeled`]).
+//!
+//! A seed document read and written back ([`from_seed`] then [`to_seed`]) holds every member
+//! of the original with an equal value, up to these normalizations: amounts are printed in
+//! their currency's exponent (`1000.0` → `1000`); timestamps are UTC without a zone, with
+//! microseconds; enum values are upper case; `{}` and null are the same; and members the
+//! model always writes (`revision`, `type_specific_data`, unset fields as null) are added.
 
 mod read;
 mod read_rails;
+mod round_trip;
+pub mod unmodeled;
 mod write;
+
+pub use round_trip::round_trip_differences;
 
 pub use read::{from_seed, is_seed_payment};
 

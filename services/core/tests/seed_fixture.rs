@@ -1,7 +1,7 @@
 //! The seed system's fixture (90 payments) maps onto the model with its values intact.
 
 use payments_core::pb::{self, payment::Details};
-use payments_core::seed_json::{from_seed, to_seed};
+use payments_core::seed_json::{from_seed, round_trip_differences, to_seed};
 use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize};
 use serde_json::Value;
 
@@ -292,4 +292,50 @@ fn the_newest_generators_rtp_is_read_with_its_real_time_fields() {
         payments_core::seed_json::from_any_json(&payments_core::seed_json::to_seed(&payment))
             .unwrap_or_else(|e| panic!("our seed JSON of it: {e}"));
     assert_eq!(again, payment);
+}
+
+#[test]
+fn every_fixture_document_comes_back_equal_with_the_members_we_do_not_model() {
+    for raw in fixture() {
+        let payment = from_seed(&raw).unwrap_or_else(|e| panic!("{e:?}"));
+        let back = to_seed(&payment);
+        assert_eq!(
+            round_trip_differences(&raw, &back),
+            Vec::<String>::new(),
+            "{}",
+            raw["payment_id"]
+        );
+    }
+    // The model holds every member the seed's first commit wrote: nothing is left over.
+    for raw in fixture() {
+        let payment = from_seed(&raw).unwrap_or_default();
+        assert!(
+            payment.unmodeled.is_empty(),
+            "{}: {:?}",
+            raw["payment_id"],
+            payment.unmodeled
+        );
+    }
+}
+
+#[test]
+fn a_producers_own_members_are_kept_and_written_back_where_they_were() {
+    let mut doc = newest_generator_rtp();
+    doc["generated_at"] = serde_json::json!("2025-01-06T10:00:00.126000");
+    doc["timing"]["queue"] = serde_json::json!({"name": "rtp-in", "depth": [1, 2]});
+    doc["originator"]["contact_info"]["electronic"]["fax"] = serde_json::json!(null);
+    let payment = from_seed(&doc).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        payment.unmodeled.get("/generated_at").map(String::as_str),
+        Some("\"2025-01-06T10:00:00.126000\"")
+    );
+    let queue: Option<Value> = payment
+        .unmodeled
+        .get("/timing/queue")
+        .and_then(|text| serde_json::from_str(text).ok());
+    assert_eq!(queue.as_ref(), Some(&doc["timing"]["queue"]));
+    let back = to_seed(&payment);
+    assert_eq!(round_trip_differences(&doc, &back), Vec::<String>::new());
+    assert_eq!(back["generated_at"], doc["generated_at"]);
+    assert_eq!(back["timing"]["queue"], doc["timing"]["queue"]);
 }

@@ -262,6 +262,7 @@ impl PaymentGenerator {
             warnings: Vec::new(),
             scenario: scenario.map(|s| s.label),
             details,
+            unmodeled: Default::default(),
         }
     }
 

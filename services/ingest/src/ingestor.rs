@@ -18,7 +18,8 @@ pub enum RecordKey {
     PaymentId,
     /// The originator's party id: one customer's payments stay in order.
     Originator,
-    /// The rail: similar payments stay together.
+    /// The rail, as the seed names it (`ACH`, `SEPA_CREDIT_TRANSFER`): similar payments stay
+    /// together, under the keys the seed's consumers know.
     PaymentType,
 }
 
@@ -33,9 +34,9 @@ impl RecordKey {
                     .map(|o| o.party_id.as_bytes())
                     .unwrap_or_default(),
             ),
-            Self::PaymentType => {
-                Bytes::from_static(payment.payment_type().as_str_name().as_bytes())
-            }
+            Self::PaymentType => Bytes::from_static(
+                payments_core::names::seed_type_name(payment.payment_type()).as_bytes(),
+            ),
         }
     }
 }
@@ -234,6 +235,17 @@ impl Ingestor {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_rail_key_is_the_seeds_type_name() {
+        let mut payment = ach_payment("SEPA-KEY-1", 0);
+        payment.payment_type = pb::PaymentType::Sepa as i32;
+        assert_eq!(
+            RecordKey::PaymentType.of(&payment).as_ref(),
+            b"SEPA_CREDIT_TRANSFER"
+        );
+        assert_eq!(RecordKey::PaymentId.of(&payment).as_ref(), b"SEPA-KEY-1");
+    }
+
     use super::*;
     use payments_bus::Bus;
     use payments_core::sample::ach_payment;

@@ -155,6 +155,11 @@ pub struct GenerateArgs {
     /// How many payments.
     #[arg(long, default_value_t = 10)]
     pub count: u64,
+    /// N payments of each rail instead of --count: all nine rails, or those --type names,
+    /// written rail by rail, as the seed's generate_transactions.py did ("10 of each of 9
+    /// types"; with --customers 1000 and --format seed-json, its very file).
+    #[arg(long, value_name = "N", conflicts_with_all = ["count", "lifecycle", "scenario"])]
+    pub per_type: Option<u64>,
     /// Random seed: the same seed gives the same payments.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -216,11 +221,24 @@ pub struct SubmitArgs {
     pub server: ServerArg,
 }
 
+/// Output formats of `get`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GetFormat {
+    /// Protobuf JSON, pretty-printed.
+    Json,
+    /// The seed's JSON document of one payment, with the members the model does not hold
+    /// back where the producer sent them.
+    Seed,
+}
+
 /// `paymentsctl get`.
 #[derive(Debug, Clone, Args)]
 pub struct GetArgs {
     /// The payment id.
     pub payment_id: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GetFormat::Json)]
+    pub format: GetFormat,
     /// Server.
     #[command(flatten)]
     pub server: ServerArg,
@@ -265,6 +283,9 @@ pub enum ListFormat {
     Table,
     /// One protobuf-JSON payment per line.
     Jsonl,
+    /// The seed's `{"transactions": [...]}` document, as its generate_transactions.py
+    /// saved it.
+    SeedJson,
 }
 
 /// `paymentsctl list`.

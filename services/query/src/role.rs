@@ -2,7 +2,7 @@
 //! mounted on an app, all reading one store.
 
 use crate::config::QueryArgs;
-use crate::{AccountView, QueryGrpc, console_from_args, health_route, http_routes};
+use crate::{AccountView, QueryGrpc, console_from_args, health_route, http_routes, openapi_routes};
 use payments_console::ConsoleRoutes;
 use payments_runtime::http::{NotReady, readiness};
 use payments_runtime::{AppConfig, AppError, Mount, Role, ServeFlags, Shutdown, Stage};
@@ -123,6 +123,7 @@ impl Role for QueryRole {
                 .into_server(),
         );
         mount.merge_open_http(health_route());
+        mount.merge_open_http(openapi_routes());
         mount.merge_http(http_routes(store.clone(), accounts));
         if let Some(console) = console {
             if console_page_open {

@@ -1,6 +1,7 @@
 //! Seed JSON → `Payment`.
 
 use super::SeedFieldError;
+use super::unmodeled::unmodeled_members;
 use crate::money::decimal_to_minor_units;
 use crate::names::{parse_payment_type, parse_status};
 use crate::pb;
@@ -17,7 +18,8 @@ pub fn is_seed_payment(value: &Value) -> bool {
 }
 
 /// Maps one seed payment onto the model. Every value that cannot be mapped is reported,
-/// each naming its seed field; absent fields stay unset for the validator to judge.
+/// each naming its seed field; absent fields stay unset for the validator to judge. Members
+/// the model does not hold are kept in `unmodeled`, so [`super::to_seed`] gives them back.
 pub fn from_seed(value: &Value) -> Result<pb::Payment, Vec<SeedFieldError>> {
     let mut r = Reader::default();
     let Some(root) = value.as_object() else {
@@ -26,8 +28,9 @@ pub fn from_seed(value: &Value) -> Result<pb::Payment, Vec<SeedFieldError>> {
             description: "must be a JSON object".into(),
         }]);
     };
-    let payment = r.payment(root);
+    let mut payment = r.payment(root);
     if r.errors.is_empty() {
+        payment.unmodeled = unmodeled_members(value, &super::to_seed(&payment));
         Ok(payment)
     } else {
         Err(r.errors)
@@ -251,6 +254,7 @@ impl Reader {
             warnings: self.warnings(root),
             scenario: self.scenario(root),
             details,
+            unmodeled: Default::default(),
         }
     }
 

@@ -283,17 +283,15 @@ impl<'a> Rail<'a> {
 }
 
 /// Keeps every `type_specific_data` value that is not already in the payment: keys without
-/// a model field, and values that differ from the top-level value that won.
+/// a model field, and values that differ from the top-level value that won (an empty list
+/// beside a filled one included, so it comes back as it was).
 fn keep_unused_type_specific(rail: &Rail<'_>, metadata: &mut Option<pb::Metadata>) {
     for (key, value) in rail.tsd {
-        let is_empty = match value {
-            Value::Null => true,
-            Value::Object(o) => o.is_empty(),
-            Value::Array(a) => a.is_empty(),
-            Value::String(s) => s.is_empty(),
-            _ => false,
-        };
-        if is_empty || rail.used.contains(&key.as_str()) || rail.root.get(key) == Some(value) {
+        let held_at_top = rail
+            .root
+            .get(key)
+            .is_some_and(|top| contained_in(value, top));
+        if value.is_null() || rail.used.contains(&key.as_str()) || held_at_top {
             continue;
         }
         metadata
@@ -303,5 +301,16 @@ fn keep_unused_type_specific(rail: &Rail<'_>, metadata: &mut Option<pb::Metadata
                 format!("{TYPE_SPECIFIC_ATTRIBUTE_PREFIX}{key}"),
                 scalar_text(value),
             );
+    }
+}
+
+/// Whether `part` says nothing `whole` does not: equal, or an object each of whose members
+/// `whole` has with a value that contains it.
+fn contained_in(part: &Value, whole: &Value) -> bool {
+    match (part, whole) {
+        (Value::Object(part), Value::Object(whole)) => part
+            .iter()
+            .all(|(k, v)| whole.get(k).is_some_and(|w| contained_in(v, w))),
+        _ => part == whole,
     }
 }

@@ -2,6 +2,7 @@
 //! `type_specific_data`), so tools written for the Python system read our output.
 
 use super::TYPE_SPECIFIC_ATTRIBUTE_PREFIX;
+use super::unmodeled::restore;
 use crate::money::minor_units_to_json_number;
 use crate::names::{bare_name, seed_type_name, status_name};
 use crate::pb::{self, payment::Details};
@@ -10,7 +11,8 @@ use pbjson_types::Timestamp;
 use serde_json::{Map, Value, json};
 
 /// The seed's JSON for `payment`. Amounts are JSON numbers in major units, as the seed
-/// writes them; timestamps are zone-less UTC with microseconds.
+/// writes them; timestamps are zone-less UTC with microseconds; the source document's
+/// unmodeled members are back where they were.
 pub fn to_seed(payment: &pb::Payment) -> Value {
     let currency = payment
         .amount
@@ -85,7 +87,9 @@ pub fn to_seed(payment: &pb::Payment) -> Value {
                 .collect(),
         );
     }
-    Value::Object(root)
+    let mut document = Value::Object(root);
+    restore(&mut document, &payment.unmodeled);
+    document
 }
 
 fn instant(ts: Option<&Timestamp>) -> Value {

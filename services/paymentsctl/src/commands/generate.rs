@@ -1,16 +1,33 @@
-//! `paymentsctl generate`: deterministic payments to stdout or a file.
+//! `paymentsctl generate`: deterministic payments to stdout or a file, then the seed's
+//! summary of them on stderr.
 
+use super::generate_summary::GenerationSummary;
 use crate::cli::GenerateArgs;
 use anyhow::Context;
 use payments_core::names::parse_payment_type;
+use payments_core::pb::PaymentType;
 use payments_core::time::parse_instant;
 use payments_formats::{FormatError, PaymentWriter};
 use payments_generator::generator::check_start;
 use payments_generator::scenario_file::Scenario;
 use payments_generator::scenarios::TruthCollector;
+use payments_generator::shard::Shard;
 use payments_generator::{GeneratorConfig, LifecycleStream, PaymentGenerator};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
+
+/// The rails in the order the seed's generate_transactions.py wrote them.
+const SEED_RAIL_ORDER: [PaymentType; 9] = [
+    PaymentType::Ach,
+    PaymentType::Wire,
+    PaymentType::Check,
+    PaymentType::Rtp,
+    PaymentType::Sepa,
+    PaymentType::Card,
+    PaymentType::DirectDebit,
+    PaymentType::StandingOrder,
+    PaymentType::P2p,
+];
 
 /// Rails named on the command line.
 pub fn parse_types(names: &[String]) -> anyhow::Result<Vec<payments_core::pb::PaymentType>> {
@@ -107,7 +124,10 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         })?,
         None => anyhow::bail!("{count} payments {} ms apart run past the representable dates", args.interval_ms),
     }
-    let generator = PaymentGenerator::new(config);
+    anyhow::ensure!(
+        args.per_type.is_none() || args.shard == Shard::ALL,
+        "--per-type writes every rail into one output; it does not take --shard"
+    );
     let sink: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -118,29 +138,63 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     let mut writer = PaymentWriter::new(args.format, &mut out)?;
     let payments = args.shard.len(count);
     let mut truth = TruthCollector::default();
-    if lifecycle {
+    let mut summary = GenerationSummary::default();
+    if let Some(per_type) = args.per_type {
+        let rails = if config.types.is_empty() {
+            SEED_RAIL_ORDER.to_vec()
+        } else {
+            config.types.clone()
+        };
+        let total = per_type.saturating_mul(rails.len() as u64);
+        let mut progress = Progress::new(Some(total), args.out.is_some() && total >= 100_000);
+        let mut n = 0;
+        for (r, rail) in rails.into_iter().enumerate() {
+            // Each rail is a block of payment numbers of its own, so ids and times differ
+            // from the other rails' as they would in one run.
+            let generator = PaymentGenerator::new(GeneratorConfig {
+                types: vec![rail],
+                ..config.clone()
+            });
+            let first = per_type.saturating_mul(r as u64);
+            for i in first..first.saturating_add(per_type) {
+                let payment = generator.payment(i);
+                truth.observe(&payment);
+                summary.observe(&payment);
+                writer.push(payment)?;
+                n += 1;
+                progress.tick(n);
+            }
+        }
+        progress.done();
+    } else if lifecycle {
         // Every revision of every payment, in simulated-time order; the record count is
         // known only at the end.
         let mut progress = Progress::new(None, args.out.is_some() && payments >= 100_000);
+        let generator = PaymentGenerator::new(config);
         let stream =
             LifecycleStream::new(generator, scenario.rates.clone(), args.shard.indices(count));
         for (n, revision) in stream.enumerate() {
             truth.observe(&revision);
+            summary.observe(&revision);
             writer.push(revision)?;
             progress.tick(n as u64 + 1);
         }
         progress.done();
     } else {
+        let generator = PaymentGenerator::new(config);
         let mut progress = Progress::new(Some(payments), args.out.is_some() && payments >= 100_000);
         for (n, i) in args.shard.indices(count).enumerate() {
             let payment = generator.payment(i);
             truth.observe(&payment);
+            summary.observe(&payment);
             writer.push(payment)?;
             progress.tick(n as u64 + 1);
         }
         progress.done();
     }
     let written = writer.finish()?;
+    drop(out);
+    summary.write(&mut std::io::stderr().lock())?;
     if let Some(path) = &args.truth {
         let mut file = BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,

@@ -1,11 +1,13 @@
 //! `paymentsctl get`, `list` and `stats`.
 
-use crate::cli::{GetArgs, ListArgs, ListFormat, StatsArgs};
+use crate::cli::{GetArgs, GetFormat, ListArgs, ListFormat, StatsArgs};
 use crate::client;
 use payments_core::money::format_minor_units;
 use payments_core::names::{seed_type_name, status_name};
 use payments_core::pb;
+use payments_core::seed_json::to_seed;
 use payments_core::time::format_rfc3339;
+use payments_formats::{Format, PaymentWriter};
 use std::io::Write;
 use tonic::Status;
 use tonic_types::StatusExt;
@@ -30,7 +32,7 @@ fn fail(status: Status) -> anyhow::Error {
     anyhow::anyhow!(describe_status(&status))
 }
 
-/// Prints one payment as pretty protobuf JSON.
+/// Prints one payment as pretty protobuf JSON, or in the seed's shape.
 pub async fn get(args: GetArgs) -> anyhow::Result<()> {
     let channel = client::connect(&args.server).await?;
     let response = client::query(channel)
@@ -40,7 +42,11 @@ pub async fn get(args: GetArgs) -> anyhow::Result<()> {
         .await
         .map_err(fail)?
         .into_inner();
-    println!("{}", serde_json::to_string_pretty(&response.payment)?);
+    let text = match (args.format, &response.payment) {
+        (GetFormat::Seed, Some(payment)) => serde_json::to_string_pretty(&to_seed(payment))?,
+        _ => serde_json::to_string_pretty(&response.payment)?,
+    };
+    println!("{text}");
     Ok(())
 }
 
@@ -51,6 +57,12 @@ pub async fn list(args: ListArgs) -> anyhow::Result<()> {
     let mut token = args.page_token.clone();
     let mut out = std::io::stdout().lock();
     let mut shown = 0usize;
+    // Standard output's lock is reentrant: the document writes through a handle of its own.
+    let mut document_out = std::io::stdout();
+    let mut seed_document = match args.format {
+        ListFormat::SeedJson => Some(PaymentWriter::new(Format::SeedJson, &mut document_out)?),
+        _ => None,
+    };
     if args.format == ListFormat::Table {
         writeln!(
             out,
@@ -69,8 +81,14 @@ pub async fn list(args: ListArgs) -> anyhow::Result<()> {
             .map_err(fail)?
             .into_inner();
         for p in &page.payments {
+            if let Some(document) = seed_document.as_mut() {
+                document.push(p.clone())?;
+                continue;
+            }
             match args.format {
-                ListFormat::Jsonl => writeln!(out, "{}", serde_json::to_string(p)?)?,
+                ListFormat::Jsonl | ListFormat::SeedJson => {
+                    writeln!(out, "{}", serde_json::to_string(p)?)?
+                }
                 ListFormat::Table => {
                     let (amount, currency) = p
                         .amount
@@ -108,6 +126,9 @@ pub async fn list(args: ListArgs) -> anyhow::Result<()> {
         if token.is_empty() || !args.all {
             break;
         }
+    }
+    if let Some(document) = seed_document {
+        document.finish()?;
     }
     if !token.is_empty() {
         eprintln!("{shown} shown; more with --page-token {token} (or --all)");

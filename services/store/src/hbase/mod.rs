@@ -3,10 +3,12 @@
 //!
 //! Table `payments` (family `cf`) holds one row per payment under the seed's row key with
 //! the payment id appended, `{yyyyMMddHHmmss}_{payment_type}_{originator_id}_{payment_id}`,
-//! so two payments never overwrite each other ([`row`] lists the columns). Table
-//! `payments_by_id` maps a payment id to its row key and stored revision: it answers `get`,
-//! and it is what the revision guard reads. `paymentsctl hbase init` creates both, as the
-//! seed's `create_table.hbase` did.
+//! so two payments never overwrite each other ([`row`] lists the columns; every cell is
+//! UTF-8 text). Table `payments_by_id` maps a payment id to its row key and stored revision:
+//! it answers `get`, and it is what the revision guard reads. `paymentsctl hbase init`
+//! creates both, as the seed's `create_table.hbase` did. Rows the seed's own processors
+//! wrote (its row key, its nine columns, no body, no index entry) are read too: scans list
+//! them, and `get` finds one by a filtered scan when the index has no entry.
 //!
 //! A batch is one `getRowsWithColumns` on the index, then one `mutateRows` of the payments
 //! whose revision is higher than the stored one, then one `mutateRows` of their index rows.
@@ -18,6 +20,7 @@
 mod connection;
 pub mod row;
 mod scan;
+mod seed_row;
 
 use crate::latest::latest_revisions;
 use crate::{Error, Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
@@ -239,7 +242,7 @@ impl Sink for HbaseStore {
             .into_iter()
             .map(|payment| {
                 let key = payments_core::row_key(payment);
-                PreparedWrite {
+                Ok(PreparedWrite {
                     payment_id: payment.payment_id.clone().into_bytes(),
                     revision: payment.revision,
                     index_row: BatchMutation {
@@ -248,11 +251,11 @@ impl Sink for HbaseStore {
                     },
                     row: BatchMutation {
                         row: Some(key.into_bytes()),
-                        mutations: Some(row::payment_mutations(payment)),
+                        mutations: Some(row::payment_mutations(payment)?),
                     },
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         if writes.is_empty() {
             return Ok(0);
         }
@@ -320,17 +323,15 @@ impl Store for HbaseStore {
                 let Some(entry) = stored.get(&id).filter(|e| !e.row_key.is_empty()) else {
                     return Ok(None);
                 };
-                let columns = vec![row::qualified(column::BODY)];
-                let rows = c.get_row_with_columns(
-                    table.into_bytes(),
-                    entry.row_key.clone(),
-                    columns,
-                    BTreeMap::new(),
-                )?;
+                let rows = c.get_row(table.into_bytes(), entry.row_key.clone(), BTreeMap::new())?;
                 Ok(rows.into_iter().next())
             })
             .await?;
-        found.as_ref().map(row::payment_of).transpose()
+        match found {
+            Some(found) => row::payment_of(&found).map(Some),
+            // Not in the index: a row the seed's processors wrote, if any.
+            None => scan::find_unindexed(&self.connections, &self.location.table, payment_id).await,
+        }
     }
 
     async fn list(&self, filter: &PaymentFilter, page: &PageRequest) -> Result<Page> {

@@ -1,8 +1,13 @@
 //! A payment as an HBase row in family `cf`: the seed's columns (`payment_id`,
 //! `payment_type`, `amount_value`, `amount_currency`, `originator_id`, `originator_name`,
 //! `beneficiary_id`, `beneficiary_name`, `created_at`) as the text the seed wrote, plus
-//! `status`, `revision` and `body`, the whole payment protobuf-encoded, which is what reads
-//! decode. Every value is UTF-8 text but `body`.
+//! `status`, `revision` and `body`, the whole payment as protobuf JSON, which is what reads
+//! decode. Every cell is UTF-8 text, so the seed's readers (happybase, decoding each cell as
+//! UTF-8) read every row.
+//!
+//! Rows are read back from `body`; a body written before it was text (protobuf bytes) still
+//! reads. A row the seed's own processor wrote has no body: it is read from its columns
+//! ([`seed_row`]).
 
 use crate::columns::decode_body;
 use crate::{Error, Result};
@@ -11,7 +16,8 @@ use payments_core::money::format_minor_units;
 use payments_core::names::seed_type_name;
 use payments_core::pb;
 use payments_core::time::format_rfc3339;
-use prost::Message;
+
+pub use super::seed_row::payment_from_seed_columns;
 
 /// The column family every column lives in.
 pub const FAMILY: &str = "cf";
@@ -40,7 +46,7 @@ pub mod column {
     pub const STATUS: &str = "status";
     /// Lifecycle revision, decimal.
     pub const REVISION: &str = "revision";
-    /// The whole payment, protobuf-encoded.
+    /// The whole payment as protobuf JSON (UTF-8 text).
     pub const BODY: &str = "body";
     /// In the id index table: the payment's row key in the payments table.
     pub const ROW_KEY: &str = "row_key";
@@ -74,8 +80,12 @@ pub fn type_name(payment_type: i32) -> &'static str {
         .unwrap_or("UNSPECIFIED")
 }
 
-/// Every column of `payment`'s row.
-pub fn payment_mutations(payment: &pb::Payment) -> Vec<Mutation> {
+/// Every column of `payment`'s row; refused when the payment has no JSON form (an enum value
+/// outside its type), which no other payment shares.
+pub fn payment_mutations(payment: &pb::Payment) -> Result<Vec<Mutation>> {
+    let body = serde_json::to_vec(payment).map_err(|e| {
+        Error::refused(format!("hbase body of payment {:?}", payment.payment_id), e)
+    })?;
     let party = |p: Option<&pb::Party>| {
         p.map(|p| (p.party_id.clone(), p.name.clone()))
             .unwrap_or_default()
@@ -87,7 +97,7 @@ pub fn payment_mutations(payment: &pb::Payment) -> Vec<Mutation> {
         .as_ref()
         .map(|a| (a.minor_units, a.currency.clone()))
         .unwrap_or_default();
-    vec![
+    Ok(vec![
         put(column::PAYMENT_ID, payment.payment_id.clone()),
         put(column::PAYMENT_TYPE, type_name(payment.payment_type)),
         put(
@@ -109,8 +119,8 @@ pub fn payment_mutations(payment: &pb::Payment) -> Vec<Mutation> {
         ),
         put(column::STATUS, status_name(payment.status)),
         put(column::REVISION, payment.revision.to_string()),
-        put(column::BODY, payment.encode_to_vec()),
-    ]
+        put(column::BODY, body),
+    ])
 }
 
 /// The id index row of a payment stored under `row_key`.
@@ -135,15 +145,20 @@ pub fn key_of(row: &TRowResult) -> String {
     String::from_utf8_lossy(row.row.as_deref().unwrap_or_default()).into_owned()
 }
 
-/// The payment a row holds, decoded from `cf:body`.
+/// The payment a row holds: decoded from `cf:body` (protobuf JSON, or the protobuf bytes
+/// rows held before), or, for a row in the seed's own layout without one, read from its
+/// columns.
 pub fn payment_of(row: &TRowResult) -> Result<pb::Payment> {
     let key = key_of(row);
     match cell(row, column::BODY) {
+        Some(body) if body.first() == Some(&b'{') => {
+            serde_json::from_slice(body).map_err(|e| Error::Corrupt {
+                payment_id: key,
+                reason: format!("cf:body is not a payment in protobuf JSON: {e}"),
+            })
+        }
         Some(body) => decode_body(&key, body),
-        None => Err(Error::Corrupt {
-            payment_id: key,
-            reason: "row has no cf:body".into(),
-        }),
+        None => payment_from_seed_columns(&key, row),
     }
 }
 

@@ -1,0 +1,124 @@
+//! The summary `paymentsctl generate` ends with, as the seed's `generate_transactions.py`
+//! printed it: records by payment type and by status, then the amounts' average, minimum
+//! and maximum. Amounts are summed exactly (minor units) and reported per currency, where
+//! the seed added dollars and euros together.
+
+use payments_core::money::format_minor_units;
+use payments_core::names::{seed_type_name, status_name};
+use payments_core::pb;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Running counts over generated records.
+#[derive(Debug, Default)]
+pub struct GenerationSummary {
+    /// Records by the seed's type name, in the order types first appeared.
+    by_type: Vec<(&'static str, u64)>,
+    /// Records by status name, in the order statuses first appeared.
+    by_status: Vec<(&'static str, u64)>,
+    /// Amounts by currency.
+    amounts: BTreeMap<String, AmountStats>,
+}
+
+/// Count, exact sum and extremes of one currency's amounts, in minor units.
+#[derive(Debug, Clone, Copy)]
+struct AmountStats {
+    count: u64,
+    sum: i128,
+    min: i64,
+    max: i64,
+}
+
+fn bump(counts: &mut Vec<(&'static str, u64)>, name: &'static str) {
+    match counts.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, count)) => *count += 1,
+        None => counts.push((name, 1)),
+    }
+}
+
+impl GenerationSummary {
+    /// Counts one generated record.
+    pub fn observe(&mut self, payment: &pb::Payment) {
+        bump(&mut self.by_type, seed_type_name(payment.payment_type()));
+        bump(&mut self.by_status, status_name(payment.status()));
+        if let Some(amount) = &payment.amount {
+            let stats = self
+                .amounts
+                .entry(amount.currency.clone())
+                .or_insert(AmountStats {
+                    count: 0,
+                    sum: 0,
+                    min: i64::MAX,
+                    max: i64::MIN,
+                });
+            stats.count += 1;
+            stats.sum += i128::from(amount.minor_units);
+            stats.min = stats.min.min(amount.minor_units);
+            stats.max = stats.max.max(amount.minor_units);
+        }
+    }
+
+    /// Writes the summary, one section a blank line apart.
+    pub fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "Transactions per payment type:")?;
+        for (name, count) in &self.by_type {
+            writeln!(out, "{name}: {count}")?;
+        }
+        writeln!(out, "\nTransaction status distribution:")?;
+        for (name, count) in &self.by_status {
+            writeln!(out, "{name}: {count}")?;
+        }
+        writeln!(out, "\nAmount statistics:")?;
+        for (currency, stats) in &self.amounts {
+            // The average, rounded half up to the currency's minor unit (amounts are never
+            // negative).
+            let count = i128::from(stats.count);
+            let average = (2 * stats.sum + count) / (2 * count);
+            let average = i64::try_from(average).unwrap_or(i64::MAX);
+            writeln!(
+                out,
+                "{currency}: average {}, min {}, max {} ({} payments)",
+                format_minor_units(average, currency),
+                format_minor_units(stats.min, currency),
+                format_minor_units(stats.max, currency),
+                stats.count
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_exact_amounts_per_currency() {
+        let mut summary = GenerationSummary::default();
+        for (id, minor, currency, rail) in [
+            ("A1", 1_000, "USD", pb::PaymentType::Ach),
+            ("A2", 2_001, "USD", pb::PaymentType::Ach),
+            ("S1", 500, "EUR", pb::PaymentType::Sepa),
+        ] {
+            let mut p = payments_core::sample::ach_payment(id, 0);
+            p.payment_type = rail as i32;
+            p.amount = Some(pb::Money {
+                minor_units: minor,
+                currency: currency.into(),
+            });
+            summary.observe(&p);
+        }
+        let mut out = Vec::new();
+        summary.write(&mut out).unwrap_or_default();
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("ACH: 2\nSEPA_CREDIT_TRANSFER: 1\n"), "{text}");
+        assert!(
+            text.contains("USD: average 15.01, min 10.00, max 20.01 (2 payments)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("EUR: average 5.00, min 5.00, max 5.00 (1 payments)"),
+            "{text}"
+        );
+    }
+}
