@@ -61,6 +61,13 @@ impl Format {
             })
     }
 
+    /// Whether each payment is written on its own, one after another (JSONL, seed JSON,
+    /// CSV): such records can be encoded anywhere ([`encode_record`]) and written in order
+    /// ([`PaymentWriter::push_encoded`]). NACHA and pacs.008 summarise the whole file.
+    pub fn is_streaming(self) -> bool {
+        matches!(self, Self::Jsonl | Self::SeedJson | Self::Csv)
+    }
+
     /// Whether the format carries payments of this rail.
     pub fn carries(self, rail: pb::PaymentType) -> bool {
         match self {
@@ -116,6 +123,8 @@ pub struct PaymentWriter<'a> {
     /// at its latest revision.
     positions: std::collections::HashMap<String, usize>,
     written: Written,
+    /// A record being encoded, kept to reuse its allocation.
+    scratch: Vec<u8>,
 }
 
 impl<'a> PaymentWriter<'a> {
@@ -132,6 +141,7 @@ impl<'a> PaymentWriter<'a> {
             buffered: Vec::new(),
             positions: std::collections::HashMap::new(),
             written: Written::default(),
+            scratch: Vec::new(),
         })
     }
 
@@ -142,18 +152,14 @@ impl<'a> PaymentWriter<'a> {
             return Ok(());
         }
         match self.format {
-            Format::Jsonl => {
-                serde_json::to_writer(&mut *self.out, &payment).map_err(std::io::Error::from)?;
-                self.out.write_all(b"\n")?;
+            Format::Jsonl | Format::SeedJson | Format::Csv => {
+                let mut record = std::mem::take(&mut self.scratch);
+                record.clear();
+                encode_record(self.format, &payment, &mut record)?;
+                let pushed = self.push_encoded(&record);
+                self.scratch = record;
+                return pushed;
             }
-            Format::SeedJson => {
-                if self.written.written > 0 {
-                    self.out.write_all(b",\n")?;
-                }
-                let seed = payments_core::seed_json::to_seed(&payment);
-                serde_json::to_writer(&mut *self.out, &seed).map_err(std::io::Error::from)?;
-            }
-            Format::Csv => csv::write_row(&payment, self.out)?,
             Format::Nacha | Format::Pacs008 => match self.positions.get(&payment.payment_id) {
                 Some(&at) => {
                     if payment.revision > self.buffered[at].revision {
@@ -172,6 +178,17 @@ impl<'a> PaymentWriter<'a> {
         Ok(())
     }
 
+    /// Adds one payment that [`encode_record`] encoded in this writer's (streaming) format,
+    /// exactly as [`PaymentWriter::push`] would have written it.
+    pub fn push_encoded(&mut self, record: &[u8]) -> Result<(), FormatError> {
+        if self.format == Format::SeedJson && self.written.written > 0 {
+            self.out.write_all(b",\n")?;
+        }
+        self.out.write_all(record)?;
+        self.written.written += 1;
+        Ok(())
+    }
+
     /// Ends the document (closing, controls) and says how many payments it holds.
     pub fn finish(self) -> Result<Written, FormatError> {
         let refs: Vec<&pb::Payment> = self.buffered.iter().collect();
@@ -184,6 +201,36 @@ impl<'a> PaymentWriter<'a> {
         self.out.flush()?;
         Ok(self.written)
     }
+}
+
+/// Appends one payment's record in a streaming format ([`Format::is_streaming`]) to `out`:
+/// a JSON line, a seed JSON object (the separator between objects is the writer's), or a CSV
+/// row. Pure, so records can be encoded on any thread and written in order.
+pub fn encode_record(
+    format: Format,
+    payment: &pb::Payment,
+    out: &mut Vec<u8>,
+) -> Result<(), FormatError> {
+    match format {
+        Format::Jsonl => {
+            serde_json::to_writer(&mut *out, payment).map_err(std::io::Error::from)?;
+            out.push(b'\n');
+        }
+        Format::SeedJson => {
+            let seed = payments_core::seed_json::to_seed(payment);
+            serde_json::to_writer(&mut *out, &seed).map_err(std::io::Error::from)?;
+        }
+        Format::Csv => csv::write_row(payment, out)?,
+        Format::Nacha | Format::Pacs008 => {
+            return Err(FormatError::Unrepresentable {
+                payment_id: payment.payment_id.clone(),
+                reason: format!(
+                    "{format:?} summarises the whole file; it has no record of its own"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Writes `payments` to `out` in `format`.

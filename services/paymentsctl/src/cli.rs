@@ -175,6 +175,10 @@ pub struct GenerateArgs {
     /// together exactly the unsharded output.
     #[arg(long, default_value = "0/1")]
     pub shard: Shard,
+    /// Threads that make (and encode) payments; 0 uses every core. The output is byte for
+    /// byte the same whatever the number.
+    #[arg(long, default_value_t = 1, conflicts_with_all = ["lifecycle", "per_type"])]
+    pub jobs: usize,
     /// Emit every lifecycle revision of each payment (received, validated, pending,
     /// completed or returned with a reason code…) in simulated-time order, instead of one
     /// snapshot per payment.

@@ -40,9 +40,16 @@ fn the_console_shows_the_pipeline_live_filters_payments_and_opens_a_detail_in_ch
     let store = sqlite_url(&dir);
     // A test of a browser driving a server: nothing async but the start.
     let (args, log) = (["up", "--store", &store], dir.join("up.log"));
-    let stack = tokio::runtime::Runtime::new()
-        .expect("a runtime")
-        .block_on(ServiceProcess::start("paymentsctl", &args, &log));
+    let stack =
+        tokio::runtime::Runtime::new()
+            .expect("a runtime")
+            .block_on(ServiceProcess::start_in(
+                "paymentsctl",
+                &args,
+                &[],
+                Some(&dir),
+                &log,
+            ));
     let artifacts = repository().join("target/console-screenshots");
     let out = Command::new("node")
         .arg("console.browser-test.mjs")

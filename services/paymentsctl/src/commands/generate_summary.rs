@@ -77,11 +77,16 @@ impl GenerationSummary {
             let average = i64::try_from(average).unwrap_or(i64::MAX);
             writeln!(
                 out,
-                "{currency}: average {}, min {}, max {} ({} payments)",
+                "{currency}: average {}, min {}, max {} ({} {})",
                 format_minor_units(average, currency),
                 format_minor_units(stats.min, currency),
                 format_minor_units(stats.max, currency),
-                stats.count
+                stats.count,
+                if stats.count == 1 {
+                    "payment"
+                } else {
+                    "payments"
+                }
             )?;
         }
         Ok(())
@@ -117,7 +122,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("EUR: average 5.00, min 5.00, max 5.00 (1 payments)"),
+            text.contains("EUR: average 5.00, min 5.00, max 5.00 (1 payment)"),
             "{text}"
         );
     }

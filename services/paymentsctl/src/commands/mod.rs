@@ -6,6 +6,7 @@ pub mod bench_sink;
 pub mod dlq;
 pub mod filter;
 pub mod generate;
+pub mod generate_parallel;
 pub mod generate_summary;
 pub mod hbase;
 pub mod query;
