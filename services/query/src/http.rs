@@ -31,7 +31,7 @@ use payments_store::{PageRequest, PaymentFilter, RangeEnd, Store, range_bound};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -58,7 +58,7 @@ pub fn health_route() -> Router {
 /// The seed-compatible routes, with the seed's CORS, and their OpenAPI description; the
 /// router wants the store as its state.
 pub fn seed_api() -> (Router<Arc<dyn Store>>, utoipa::openapi::OpenApi) {
-    let (router, api) = OpenApiRouter::new()
+    let (router, api) = OpenApiRouter::with_openapi(SeedComponents::openapi())
         .routes(routes!(time_range))
         .routes(routes!(type_customer))
         .routes(routes!(date_type_customer))
@@ -195,6 +195,34 @@ pub struct ValidationError {
 pub struct ValidationErrors {
     /// One entry a bad value.
     pub detail: Vec<ValidationError>,
+}
+
+/// Schemas the handlers' descriptions name through [`SeedListAnswers`], which does not
+/// register them itself.
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(SeedPayment, ValidationErrors, ErrorDetail)))]
+struct SeedComponents;
+
+/// What the seed's three list routes answer, for their OpenAPI description (the handlers
+/// build these answers from the types each variant names).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum SeedListAnswers {
+    /// The payments.
+    #[response(status = 200)]
+    Payments(Vec<SeedPayment>),
+    /// A bad body: every bad field, in FastAPI's shape.
+    #[response(status = 422)]
+    BadBody(ValidationErrors),
+    /// The store is unavailable.
+    #[response(status = 503)]
+    StoreUnavailable(ErrorDetail),
+    /// The store did not answer in time.
+    #[response(status = 504)]
+    StoreTimeout(ErrorDetail),
+    /// The store failed.
+    #[response(status = 500)]
+    StoreFailed(ErrorDetail),
 }
 
 /// FastAPI's error body for anything but bad input (404, 503…).
@@ -379,13 +407,7 @@ fn day_range(
     path = "/payments/time-range",
     tag = "seed",
     request_body = TimeRangeRequest,
-    responses(
-        (status = 200, description = "The payments.", body = Vec<SeedPayment>),
-        (status = 422, description = "A bad body: every bad field, in FastAPI's shape.", body = ValidationErrors),
-        (status = 503, description = "The store is unavailable.", body = ErrorDetail),
-        (status = 504, description = "The store did not answer in time.", body = ErrorDetail),
-        (status = 500, description = "The store failed.", body = ErrorDetail),
-    )
+    responses(SeedListAnswers)
 )]
 async fn time_range(State(store): State<Arc<dyn Store>>, body: Bytes) -> Response {
     let body = match parse_body(&body) {
@@ -405,13 +427,7 @@ async fn time_range(State(store): State<Arc<dyn Store>>, body: Bytes) -> Respons
     path = "/payments/type-customer",
     tag = "seed",
     request_body = TypeCustomerRequest,
-    responses(
-        (status = 200, description = "The payments.", body = Vec<SeedPayment>),
-        (status = 422, description = "A bad body: every bad field, in FastAPI's shape.", body = ValidationErrors),
-        (status = 503, description = "The store is unavailable.", body = ErrorDetail),
-        (status = 504, description = "The store did not answer in time.", body = ErrorDetail),
-        (status = 500, description = "The store failed.", body = ErrorDetail),
-    )
+    responses(SeedListAnswers)
 )]
 async fn type_customer(State(store): State<Arc<dyn Store>>, body: Bytes) -> Response {
     let body = match parse_body(&body) {
@@ -434,13 +450,7 @@ async fn type_customer(State(store): State<Arc<dyn Store>>, body: Bytes) -> Resp
     path = "/payments/date-type-customer",
     tag = "seed",
     request_body = DateTypeCustomerRequest,
-    responses(
-        (status = 200, description = "The payments.", body = Vec<SeedPayment>),
-        (status = 422, description = "A bad body: every bad field, in FastAPI's shape.", body = ValidationErrors),
-        (status = 503, description = "The store is unavailable.", body = ErrorDetail),
-        (status = 504, description = "The store did not answer in time.", body = ErrorDetail),
-        (status = 500, description = "The store failed.", body = ErrorDetail),
-    )
+    responses(SeedListAnswers)
 )]
 async fn date_type_customer(State(store): State<Arc<dyn Store>>, body: Bytes) -> Response {
     let body = match parse_body(&body) {

@@ -88,5 +88,28 @@ mod tests {
             schemas["SeedPayment"]["properties"]["amount"]["type"],
             "string"
         );
+        // Every reference points at a schema the document holds.
+        let mut refs = Vec::new();
+        references(&document, &mut refs);
+        assert!(!refs.is_empty());
+        for reference in refs {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            assert!(schemas[name].is_object(), "{reference} points nowhere");
+        }
+    }
+
+    fn references(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    match (key.as_str(), v.as_str()) {
+                        ("$ref", Some(reference)) => out.push(reference.to_owned()),
+                        _ => references(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| references(v, out)),
+            _ => {}
+        }
     }
 }

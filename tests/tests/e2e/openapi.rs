@@ -52,7 +52,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_that_breaks_the_docume
         Command::new("schemathesis")
             .args(["run", &url, "--checks", CHECKS])
             .args(["--phases", "examples,coverage,fuzzing"])
-            .args(["--max-examples", "40", "--request-timeout", "20"])
+            .args(["--max-examples", "100", "--request-timeout", "20"])
             .args(["--generation-deterministic", "--no-color"])
             .arg("--report-dir")
             .arg(&report)
@@ -67,6 +67,20 @@ async fn schemathesis_finds_no_server_error_and_no_answer_that_breaks_the_docume
         run.status.success(),
         "schemathesis found problems:\n{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
+    );
+    // Every operation the document describes was tried.
+    let operations = document["paths"]
+        .as_object()
+        .map(|paths| {
+            paths
+                .values()
+                .map(|item| item.as_object().map_or(0, |m| m.len()))
+                .sum::<usize>()
+        })
+        .unwrap_or_default();
+    assert!(
+        stdout.contains(&format!("Tested: {operations}")),
+        "not every one of the {operations} operations was tested:\n{stdout}"
     );
     stack.shutdown().await.unwrap();
 }

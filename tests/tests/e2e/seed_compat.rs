@@ -118,14 +118,7 @@ async fn lenient_submit_accepts_all_90_and_seed_queries_return_them() {
     assert_eq!(with_warnings, 89, "stored payments carry their warnings");
 
     // The same over HTTP, in the seed's shapes.
-    let (status, body) = common::http(
-        stack.http_addr,
-        "POST",
-        "/payments/time-range",
-        Some(r#"{"start_date":"2024-12-21","end_date":"2024-12-21"}"#),
-    );
-    assert_eq!(status, 200, "{body}");
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    let rows = common::time_range_rows(stack.http_addr, "2024-12-21", "2024-12-21");
     assert_eq!(rows.len(), 90);
     assert_eq!(rows[0]["payment_id"], "ACH-CAEF9452");
     // A decimal string, as the seed's FastAPI app (pydantic 2.5.2) answered.

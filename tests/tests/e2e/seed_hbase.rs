@@ -201,14 +201,7 @@ async fn rows_in_the_seeds_layout_are_served_and_counted_and_never_break_a_scan(
     // Served over HTTP by the query service, and counted by verify.
     let query =
         ServiceProcess::start("payments-query", &["--store", &url], &dir.join("query.log")).await;
-    let (status, body) = common::http(
-        query.http,
-        "POST",
-        "/payments/time-range",
-        Some(r#"{"start_date":"2023-03-01","end_date":"2023-03-01"}"#),
-    );
-    assert_eq!(status, 200, "{body}");
-    let rows: Vec<Value> = serde_json::from_str(&body).unwrap();
+    let rows = common::time_range_rows(query.http, "2023-03-01", "2023-03-01");
     assert_eq!(rows.len(), 18);
     let empty = format!("sqlite://{}", dir.join("empty.db").display());
     let url_for_verify = url.clone();

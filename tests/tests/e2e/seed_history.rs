@@ -153,14 +153,7 @@ async fn seed_files_submitted_leniently_are_stored_served_and_given_back_in_the_
         assert_given_back(original, &stored);
     }
     // The seed's time-range route returns them all.
-    let (status, body) = common::http(
-        stack.http_addr,
-        "POST",
-        "/payments/time-range",
-        Some(r#"{"start_date":"2024-12-21","end_date":"2024-12-21"}"#),
-    );
-    assert_eq!(status, 200, "{body}");
-    let rows: Vec<Value> = serde_json::from_str(&body).unwrap();
+    let rows = common::time_range_rows(stack.http_addr, "2024-12-21", "2024-12-21");
     assert_eq!(rows.len(), total);
     assert!(rows.iter().all(|r| r["amount"].is_string()));
 
@@ -306,13 +299,6 @@ async fn seed_producers_records_over_kafka_are_stored_and_its_test_producers_dea
         &dir.join("query.log"),
     )
     .await;
-    let (status, body) = common::http(
-        query.http,
-        "POST",
-        "/payments/time-range",
-        Some(r#"{"start_date":"2024-12-21","end_date":"2024-12-21"}"#),
-    );
-    assert_eq!(status, 200, "{body}");
-    let rows: Vec<Value> = serde_json::from_str(&body).unwrap();
+    let rows = common::time_range_rows(query.http, "2024-12-21", "2024-12-21");
     assert_eq!(rows.len(), total);
 }

@@ -1,12 +1,12 @@
 //! `paymentsctl generate`: deterministic payments to stdout or a file, then the seed's
 //! summary of them on stderr.
 
-use super::generate_parallel::write_in_parallel;
+use super::generate_parallel::{Observers, write_in_parallel};
 use super::generate_summary::GenerationSummary;
 use crate::cli::GenerateArgs;
 use anyhow::Context;
 use payments_core::names::parse_payment_type;
-use payments_core::pb::{self, PaymentType};
+use payments_core::pb::PaymentType;
 use payments_core::time::parse_instant;
 use payments_formats::{FormatError, PaymentWriter};
 use payments_generator::generator::check_start;
@@ -184,31 +184,31 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     } else {
         let generator = PaymentGenerator::new(config);
         let mut progress = Progress::new(Some(payments), args.out.is_some() && payments >= 100_000);
-        let mut made = 0;
-        let mut observe = |payment: &pb::Payment| {
-            truth.observe(payment);
-            summary.observe(payment);
-            made += 1;
-            progress.tick(made);
-        };
         let jobs = match args.jobs {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             jobs => jobs,
         };
         if jobs > 1 {
+            let observers = Observers {
+                summary: &mut summary,
+                truth: &mut truth,
+                progress: &mut |written| progress.tick(written),
+            };
             write_in_parallel(
                 &generator,
                 args.shard.indices(count),
                 jobs,
                 args.format,
                 &mut writer,
-                observe,
+                observers,
             )?;
         } else {
-            for i in args.shard.indices(count) {
+            for (n, i) in args.shard.indices(count).enumerate() {
                 let payment = generator.payment(i);
-                observe(&payment);
+                truth.observe(&payment);
+                summary.observe(&payment);
                 writer.push(payment)?;
+                progress.tick(n as u64 + 1);
             }
         }
         progress.done();

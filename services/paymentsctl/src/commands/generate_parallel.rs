@@ -1,38 +1,54 @@
-//! `generate --jobs N`: payments made (and, in a streaming format, encoded) on N threads in
-//! chunks, then written in order by one writer, so the output is byte for byte what one
-//! thread writes. Memory stays bounded: at most a few chunks a thread are in flight.
+//! `generate --jobs N`: payments made (and, in a streaming format, encoded and counted) on N
+//! threads in chunks, then written in order by one writer, so the output, the summary and
+//! the ground truth are byte for byte what one thread writes. The writing thread only copies
+//! bytes; memory stays bounded, at most a few chunks a thread being in flight.
 
+use super::generate_summary::GenerationSummary;
 use payments_core::pb;
 use payments_formats::{Format, FormatError, PaymentWriter, encode_record};
 use payments_generator::PaymentGenerator;
+use payments_generator::scenarios::TruthCollector;
 use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
 /// Payments a thread makes at a time.
-const CHUNK: usize = 2048;
+const CHUNK: usize = 1024;
 
 /// Chunks queued for the threads, and finished chunks waiting to be written, a thread.
 const IN_FLIGHT_PER_JOB: usize = 2;
 
-/// One chunk, made: its payments and, in a streaming format, their records back to back.
+/// One chunk, made: in a streaming format its records back to back, its summary and the
+/// payments of injected scenarios (all the ground truth needs); otherwise its payments.
 struct Made {
     sequence: u64,
-    payments: Vec<pb::Payment>,
     records: Vec<u8>,
     /// Where each payment's record ends in `records`.
     ends: Vec<usize>,
+    summary: GenerationSummary,
+    /// In a streaming format, the payments with a scenario label; otherwise every payment.
+    payments: Vec<pb::Payment>,
+}
+
+/// What the writing thread keeps up to date as chunks are written, in order.
+pub struct Observers<'a> {
+    /// The seed's summary of what was written.
+    pub summary: &'a mut GenerationSummary,
+    /// The injected scenarios' ground truth.
+    pub truth: &'a mut TruthCollector,
+    /// Told how many payments are written so far.
+    pub progress: &'a mut dyn FnMut(u64),
 }
 
 /// Makes `generator`'s payments `indices` on `jobs` threads and writes them to `writer` in
-/// order, calling `observe` with each payment, in order, as it is written.
+/// order, keeping `observers` up to date as it goes.
 pub fn write_in_parallel(
     generator: &PaymentGenerator,
     indices: impl Iterator<Item = u64> + Send,
     jobs: usize,
     format: Format,
     writer: &mut PaymentWriter<'_>,
-    mut observe: impl FnMut(&pb::Payment),
+    observers: Observers<'_>,
 ) -> Result<(), FormatError> {
     let jobs = jobs.max(1);
     let (work_tx, work_rx) = sync_channel::<(u64, Vec<u64>)>(jobs * IN_FLIGHT_PER_JOB);
@@ -48,7 +64,7 @@ pub fn write_in_parallel(
         drop(made_tx);
         // Dropped on return, which ends the threads: their sends fail.
         let made_rx = made_rx;
-        write_in_order(&made_rx, format, writer, &mut observe)
+        write_in_order(&made_rx, format, writer, observers)
     })
 }
 
@@ -93,22 +109,27 @@ fn make_chunk(
     sequence: u64,
     chunk: &[u64],
 ) -> Result<Made, FormatError> {
-    let payments: Vec<pb::Payment> = chunk.iter().map(|i| generator.payment(*i)).collect();
-    let mut records = Vec::new();
-    let mut ends = Vec::new();
-    if format.is_streaming() {
-        records.reserve(payments.len() * 1024);
-        for payment in &payments {
-            encode_record(format, payment, &mut records)?;
-            ends.push(records.len());
+    let mut made = Made {
+        sequence,
+        records: Vec::new(),
+        ends: Vec::with_capacity(chunk.len()),
+        summary: GenerationSummary::default(),
+        payments: Vec::new(),
+    };
+    for i in chunk {
+        let payment = generator.payment(*i);
+        made.summary.observe(&payment);
+        if format.is_streaming() {
+            encode_record(format, &payment, &mut made.records)?;
+            made.ends.push(made.records.len());
+            if payment.scenario.is_some() {
+                made.payments.push(payment);
+            }
+        } else {
+            made.payments.push(payment);
         }
     }
-    Ok(Made {
-        sequence,
-        payments,
-        records,
-        ends,
-    })
+    Ok(made)
 }
 
 /// Writes the chunks as they come, each once every chunk before it is written.
@@ -116,25 +137,32 @@ fn write_in_order(
     made: &Receiver<Result<Made, FormatError>>,
     format: Format,
     writer: &mut PaymentWriter<'_>,
-    observe: &mut impl FnMut(&pb::Payment),
+    observers: Observers<'_>,
 ) -> Result<(), FormatError> {
     let mut waiting: BTreeMap<u64, Made> = BTreeMap::new();
-    let mut next = 0;
+    let (mut next, mut written) = (0, 0);
     for chunk in made {
         let chunk = chunk?;
         waiting.insert(chunk.sequence, chunk);
         while let Some(chunk) = waiting.remove(&next) {
-            let mut start = 0;
-            for (i, payment) in chunk.payments.into_iter().enumerate() {
-                observe(&payment);
-                if format.is_streaming() {
-                    let end = chunk.ends[i];
+            for payment in &chunk.payments {
+                observers.truth.observe(payment);
+            }
+            if format.is_streaming() {
+                let mut start = 0;
+                for &end in &chunk.ends {
                     writer.push_encoded(&chunk.records[start..end])?;
                     start = end;
-                } else {
+                }
+                written += chunk.ends.len() as u64;
+            } else {
+                written += chunk.payments.len() as u64;
+                for payment in chunk.payments {
                     writer.push(payment)?;
                 }
             }
+            observers.summary.merge(chunk.summary);
+            (observers.progress)(written);
             next += 1;
         }
     }

@@ -29,32 +29,60 @@ struct AmountStats {
     max: i64,
 }
 
-fn bump(counts: &mut Vec<(&'static str, u64)>, name: &'static str) {
+fn add(counts: &mut Vec<(&'static str, u64)>, name: &'static str, more: u64) {
     match counts.iter_mut().find(|(n, _)| *n == name) {
-        Some((_, count)) => *count += 1,
-        None => counts.push((name, 1)),
+        Some((_, count)) => *count += more,
+        None => counts.push((name, more)),
     }
 }
 
 impl GenerationSummary {
     /// Counts one generated record.
     pub fn observe(&mut self, payment: &pb::Payment) {
-        bump(&mut self.by_type, seed_type_name(payment.payment_type()));
-        bump(&mut self.by_status, status_name(payment.status()));
+        add(&mut self.by_type, seed_type_name(payment.payment_type()), 1);
+        add(&mut self.by_status, status_name(payment.status()), 1);
         if let Some(amount) = &payment.amount {
-            let stats = self
-                .amounts
-                .entry(amount.currency.clone())
-                .or_insert(AmountStats {
-                    count: 0,
-                    sum: 0,
-                    min: i64::MAX,
-                    max: i64::MIN,
-                });
+            if !self.amounts.contains_key(&amount.currency) {
+                self.amounts.insert(
+                    amount.currency.clone(),
+                    AmountStats {
+                        count: 0,
+                        sum: 0,
+                        min: i64::MAX,
+                        max: i64::MIN,
+                    },
+                );
+            }
+            let Some(stats) = self.amounts.get_mut(&amount.currency) else {
+                return;
+            };
             stats.count += 1;
             stats.sum += i128::from(amount.minor_units);
             stats.min = stats.min.min(amount.minor_units);
             stats.max = stats.max.max(amount.minor_units);
+        }
+    }
+
+    /// Adds `later`'s counts, as if its records had been observed after this summary's.
+    pub fn merge(&mut self, later: GenerationSummary) {
+        for (name, count) in later.by_type {
+            add(&mut self.by_type, name, count);
+        }
+        for (name, count) in later.by_status {
+            add(&mut self.by_status, name, count);
+        }
+        for (currency, stats) in later.amounts {
+            match self.amounts.get_mut(&currency) {
+                Some(mine) => {
+                    mine.count += stats.count;
+                    mine.sum += stats.sum;
+                    mine.min = mine.min.min(stats.min);
+                    mine.max = mine.max.max(stats.max);
+                }
+                None => {
+                    self.amounts.insert(currency, stats);
+                }
+            }
         }
     }
 

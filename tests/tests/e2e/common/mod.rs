@@ -195,6 +195,15 @@ pub fn binary(name: &str) -> PathBuf {
     bin
 }
 
+/// The seed's `POST /payments/time-range` over the UTC days `start` to `end` at `addr`: the
+/// rows it answered, after checking it answered 200.
+pub fn time_range_rows(addr: SocketAddr, start: &str, end: &str) -> Vec<serde_json::Value> {
+    let body = format!(r#"{{"start_date":"{start}","end_date":"{end}"}}"#);
+    let (status, text) = http(addr, "POST", "/payments/time-range", Some(&body));
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).expect("a JSON list of payments")
+}
+
 /// The seed system's fixture of 90 payments.
 pub fn seed_fixture() -> PathBuf {
     PathBuf::from(concat!(
