@@ -21,8 +21,10 @@ mod read_rails;
 mod round_trip;
 pub mod unmodeled;
 mod write;
+mod write_direct;
 
 pub use round_trip::round_trip_differences;
+pub use write_direct::write_seed_json;
 
 pub use read::{from_seed, is_seed_payment};
 

@@ -216,10 +216,7 @@ pub fn encode_record(
             serde_json::to_writer(&mut *out, payment).map_err(std::io::Error::from)?;
             out.push(b'\n');
         }
-        Format::SeedJson => {
-            let seed = payments_core::seed_json::to_seed(payment);
-            serde_json::to_writer(&mut *out, &seed).map_err(std::io::Error::from)?;
-        }
+        Format::SeedJson => payments_core::seed_json::write_seed_json(payment, out),
         Format::Csv => csv::write_row(payment, out)?,
         Format::Nacha | Format::Pacs008 => {
             return Err(FormatError::Unrepresentable {

@@ -104,7 +104,16 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         "--type and the scenario file's [mix] both choose the rails; use one of them"
     );
     scenario.apply(&mut config);
-    let count = scenario.count.unwrap_or(args.count);
+    // With --per-type, the run is that many payments of each rail, rail after rail.
+    let rails = match args.per_type {
+        Some(_) if config.types.is_empty() => SEED_RAIL_ORDER.len() as u64,
+        Some(_) => config.types.len() as u64,
+        None => 0,
+    };
+    let count = match args.per_type {
+        Some(per_type) => per_type.saturating_mul(rails),
+        None => scenario.count.unwrap_or(args.count),
+    };
     let lifecycle = scenario.lifecycle.unwrap_or(args.lifecycle);
     anyhow::ensure!(
         (27..=10_000_000).contains(&config.customers),
@@ -146,8 +155,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         } else {
             config.types.clone()
         };
-        let total = per_type.saturating_mul(rails.len() as u64);
-        let mut progress = Progress::new(Some(total), args.out.is_some() && total >= 100_000);
+        let mut progress = Progress::new(Some(count), args.out.is_some() && count >= 100_000);
         let mut n = 0;
         for (r, rail) in rails.into_iter().enumerate() {
             // Each rail is a block of payment numbers of its own, so ids and times differ
