@@ -56,6 +56,8 @@ async fn schemathesis_finds_no_server_error_and_no_answer_that_breaks_the_docume
             .args(["--generation-deterministic", "--no-color"])
             .arg("--report-dir")
             .arg(&report)
+            // Its cache (.schemathesis/) goes in the test's folder, not the repository.
+            .current_dir(report.parent().unwrap_or(&report))
             .env("SCHEMATHESIS_HOOKS", "")
             .output()
             .unwrap()

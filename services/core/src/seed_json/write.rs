@@ -150,10 +150,10 @@ fn processing(p: Option<&pb::ProcessingInfo>) -> Value {
     })
 }
 
-fn references(r: Option<&pb::References>) -> Value {
-    let Some(r) = r else { return Value::Null };
-    let mut out = Map::new();
-    for (key, value) in [
+/// The references the seed writes, in its order, with their member names; empty ones are left
+/// out.
+pub(super) fn reference_fields(r: &pb::References) -> [(&'static str, &String); 8] {
+    [
         ("end_to_end_id", &r.end_to_end_id),
         ("transaction_id", &r.transaction_id),
         ("instruction_id", &r.instruction_id),
@@ -162,7 +162,13 @@ fn references(r: Option<&pb::References>) -> Value {
         ("sender_reference", &r.sender_reference),
         ("standing_order_id", &r.standing_order_id),
         ("beneficiary_reference", &r.beneficiary_reference),
-    ] {
+    ]
+}
+
+fn references(r: Option<&pb::References>) -> Value {
+    let Some(r) = r else { return Value::Null };
+    let mut out = Map::new();
+    for (key, value) in reference_fields(r) {
         if !value.is_empty() {
             out.insert(key.into(), json!(value));
         }

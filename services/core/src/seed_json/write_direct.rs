@@ -280,16 +280,7 @@ fn references(out: &mut Vec<u8>, r: Option<&pb::References>) {
         return value(out, ());
     };
     let mut o = Object::open(out);
-    for (key, v) in [
-        ("end_to_end_id", &r.end_to_end_id),
-        ("transaction_id", &r.transaction_id),
-        ("instruction_id", &r.instruction_id),
-        ("mandate_id", &r.mandate_id),
-        ("check_number", &r.check_number),
-        ("sender_reference", &r.sender_reference),
-        ("standing_order_id", &r.standing_order_id),
-        ("beneficiary_reference", &r.beneficiary_reference),
-    ] {
+    for (key, v) in super::write::reference_fields(r) {
         if !v.is_empty() {
             o.entry(key, v);
         }
