@@ -70,6 +70,20 @@ impl<'a> Object<'a> {
     }
 }
 
+/// A list of objects, each item's members written by `members`.
+fn objects<T>(out: &mut Vec<u8>, items: &[T], members: impl Fn(&mut Object<'_>, &T)) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let mut object = Object::open(out);
+        members(&mut object, item);
+        object.close();
+    }
+    out.push(b']');
+}
+
 /// Any scalar, as serde_json writes it.
 fn value(out: &mut Vec<u8>, v: impl Serialize) {
     // Strings, numbers, booleans and null always serialize.
@@ -158,18 +172,10 @@ fn document(payment: &pb::Payment, out: &mut Vec<u8>) {
         o.close();
     }
     if !payment.warnings.is_empty() {
-        let out = root.key("warnings");
-        out.push(b'[');
-        for (i, w) in payment.warnings.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let mut o = Object::open(out);
+        objects(root.key("warnings"), &payment.warnings, |o, w| {
             o.entry("field", &w.field);
             o.entry("description", &w.description);
-            o.close();
-        }
-        out.push(b']');
+        });
     }
     root.close();
 }
@@ -257,19 +263,15 @@ fn processing(out: &mut Vec<u8>, p: Option<&pb::ProcessingInfo>) {
             (p.current_status() != pb::PaymentStatus::Unspecified)
                 .then(|| status_name(p.current_status())),
         );
-        let out = tracking.key("status_history");
-        out.push(b'[');
-        for (i, c) in p.status_history.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let mut change = Object::open(out);
-            change.entry("status", status_name(c.status()));
-            instant(change.key("timestamp"), c.changed_at.as_ref());
-            change.entry("reason", &c.reason);
-            change.close();
-        }
-        out.push(b']');
+        objects(
+            tracking.key("status_history"),
+            &p.status_history,
+            |change, c| {
+                change.entry("status", status_name(c.status()));
+                instant(change.key("timestamp"), c.changed_at.as_ref());
+                change.entry("reason", &c.reason);
+            },
+        );
         tracking.close();
     }
     o.close();
@@ -362,18 +364,10 @@ fn rail(o: &mut Object<'_>, details: Option<&Details>, currency: &str) {
         Some(Details::Ach(a)) => {
             o.entry("sec_code", &a.sec_code);
             o.entry("batch_id", &a.batch_id);
-            let out = o.key("addenda");
-            out.push(b'[');
-            for (i, x) in a.addenda.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                let mut addendum = Object::open(out);
+            objects(o.key("addenda"), &a.addenda, |addendum, x| {
                 addendum.entry("type_code", &x.type_code);
                 addendum.entry("payment_related_info", &x.payment_related_info);
-                addendum.close();
-            }
-            out.push(b']');
+            });
             o.entry("company_entry_description", &a.company_entry_description);
             o.entry("return_reason_code", &a.return_reason_code);
         }
