@@ -201,47 +201,16 @@ async fn fifty_thousand_payments_into_sqlite_postgres_redis_and_hbase_agree_and_
 }
 
 /// The machine's PostgreSQL stopped until this is dropped (also when a check panics).
-struct PostgresOutage;
-
-impl PostgresOutage {
-    fn begin() -> Self {
-        assert!(postgres_cluster("stop"), "pg_ctlcluster stop failed");
-        Self
-    }
-}
-
-impl Drop for PostgresOutage {
-    fn drop(&mut self) {
-        if !postgres_cluster("start") {
-            eprintln!("pg_ctlcluster start failed: start PostgreSQL by hand");
-        }
-    }
-}
-
-/// Stops or starts the machine's PostgreSQL cluster; whether it worked.
-fn postgres_cluster(action: &str) -> bool {
-    let version = std::fs::read_dir("/etc/postgresql")
-        .ok()
-        .and_then(|mut d| d.next())
-        .and_then(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .expect("a PostgreSQL cluster under /etc/postgresql");
-    let mut command = std::process::Command::new("pg_ctlcluster");
-    command.args(["--skip-systemctl-redirect", &version, "main", action]);
-    if action == "stop" {
-        command.args(["--", "-m", "fast"]);
-    }
-    command.status().is_ok_and(|s| s.success())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
     let Some(broker) = Broker::start().await else {
         return;
     };
-    let Some(postgres) = common::servers::fresh_database("outage").await else {
+    // A server of this test's own: stopping the shared one would fail the tests using it.
+    let Some(mut server) = common::private_postgres::PrivatePostgres::start("outage").await else {
         return;
     };
+    let postgres = server.url();
     let dir = common::temp_dir("postgres-outage");
     let sqlite = sqlite_url(&dir);
     let url = broker.url("partitions=3");
@@ -270,7 +239,7 @@ async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     {
-        let _outage = PostgresOutage::begin();
+        server.stop();
         // Readiness turns NOT_SERVING while the sink is away, and the processor waits.
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while common::http(processor.http, "GET", "/readyz", None).0 == 200 {
@@ -288,6 +257,7 @@ async fn postgres_stopped_mid_run_loses_nothing_once_it_is_back() {
             "batches were acknowledged past the failing sink"
         );
         assert!(processor.metric("payments_processor_sink_failures_total") > 0);
+        server.resume().await;
     }
 
     let (acknowledged, failed) = submitter.await.unwrap();

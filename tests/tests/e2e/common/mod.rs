@@ -4,6 +4,7 @@
 pub mod kafka;
 pub mod otlp;
 pub mod pipeline;
+pub mod private_postgres;
 pub mod servers;
 pub mod services;
 
