@@ -1,10 +1,12 @@
 //! `memory://`: an in-process bus of bounded topics, one partition each.
 //!
-//! A topic is a log of uncommitted records. Producers wait while a topic holds `capacity`
-//! uncommitted records (back-pressure, nothing dropped). A consumer reads from its position
-//! and commits; a new consumer in the same group starts again at the last commit, so a
-//! record is delivered at least once. Dead-letter topics (names ending in `.dlq`) that
-//! nobody reads keep their latest `capacity` records instead of stopping the pipeline.
+//! A topic is a log of the records some group has not committed. Producers wait while a
+//! topic holds `capacity` of them (back-pressure from the slowest group, nothing dropped).
+//! Each consumer group reads from its own position and commits its own offset; a new
+//! consumer in a group starts again at the group's last commit, so a record is delivered at
+//! least once to every group. A record is forgotten once every group that has joined the
+//! topic has committed it. Dead-letter topics (names ending in `.dlq`) that nobody reads
+//! keep their latest `capacity` records instead of stopping the pipeline.
 
 use crate::{BusRecord, Consumer, Delivery, Error, Producer, Receipt, Result};
 use async_trait::async_trait;
@@ -37,17 +39,42 @@ struct TopicState {
     log: VecDeque<Delivery>,
     /// Offset of `log[0]`.
     base: i64,
-    /// First offset not yet committed.
+    /// Every group that has joined the topic, by name.
+    groups: HashMap<String, GroupState>,
+}
+
+/// One consumer group's progress on a topic.
+#[derive(Default)]
+struct GroupState {
+    /// First offset the group has not committed.
     committed: i64,
-    /// Next offset to deliver.
+    /// Next offset to deliver to its consumer.
     position: i64,
-    /// Group of the attached consumer, if any.
-    consumer: Option<String>,
+    /// Whether a consumer of the group is attached.
+    attached: bool,
 }
 
 impl TopicState {
     fn end(&self) -> i64 {
         self.base + self.log.len() as i64
+    }
+
+    /// The first offset some group has not committed (the end when no group has joined).
+    fn oldest_uncommitted(&self) -> i64 {
+        self.groups
+            .values()
+            .map(|g| g.committed.max(self.base))
+            .min()
+            .unwrap_or_else(|| self.end())
+    }
+
+    /// Forgets the records every group has committed.
+    fn forget_committed(&mut self) {
+        let upto = self.oldest_uncommitted();
+        while self.base < upto && !self.log.is_empty() {
+            self.log.pop_front();
+            self.base += 1;
+        }
     }
 }
 
@@ -95,21 +122,30 @@ impl MemoryBus {
             .clone()
     }
 
-    /// Joins group `group` on `topic`; one consumer per topic at a time.
+    /// Joins group `group` on `topic`, resuming at the group's commit (a group new to the
+    /// topic starts at the oldest record it holds); one consumer per group at a time.
     pub fn consumer(&self, topic: &str, group: &str) -> Result<MemoryConsumer> {
         let topic = self.topic(topic);
         {
             let mut state = lock(&topic.state);
-            if let Some(existing) = &state.consumer {
+            let base = state.base;
+            let joined = state.groups.entry(group.to_owned()).or_insert(GroupState {
+                committed: base,
+                ..GroupState::default()
+            });
+            if joined.attached {
                 return Err(Error::ConsumerTaken {
                     topic: topic.name.clone(),
-                    group: existing.clone(),
+                    group: group.to_owned(),
                 });
             }
-            state.consumer = Some(group.to_owned());
-            state.position = state.committed.max(state.base);
+            joined.attached = true;
+            joined.position = joined.committed.max(base);
         }
-        Ok(MemoryConsumer { topic })
+        Ok(MemoryConsumer {
+            topic,
+            group: group.to_owned(),
+        })
     }
 
     /// Records currently held by `topic` (committed ones are forgotten), oldest first.
@@ -127,13 +163,12 @@ impl Topic {
             freed.as_mut().enable();
             {
                 let mut state = lock(&self.state);
-                let held = (state.end() - state.committed.max(state.base)) as usize;
-                let unread_only = state.consumer.is_none() && self.retain_latest;
+                let held = (state.end() - state.oldest_uncommitted()) as usize;
+                let unread_only = state.groups.is_empty() && self.retain_latest;
                 if held < self.capacity || unread_only {
                     if unread_only && state.log.len() >= self.capacity {
                         state.log.pop_front();
                         state.base += 1;
-                        state.committed = state.committed.max(state.base);
                         tracing::warn!(topic = %self.name, "memory topic full with no consumer; oldest record dropped");
                     }
                     let offset = state.end();
@@ -145,7 +180,8 @@ impl Topic {
                         record,
                     });
                     drop(state);
-                    self.appended.notify_one();
+                    // Every group's consumer may be waiting for it.
+                    self.appended.notify_waiters();
                     return;
                 }
             }
@@ -174,18 +210,25 @@ impl Producer for MemoryBus {
     }
 }
 
-/// The consumer of one memory topic. Dropping it leaves uncommitted records for the next
-/// consumer of the topic.
+/// A consumer of one memory topic in one group. Dropping it leaves the group's uncommitted
+/// records for the group's next consumer.
 pub struct MemoryConsumer {
     topic: Arc<Topic>,
+    group: String,
 }
 
 impl MemoryConsumer {
     fn take(&self, max: usize) -> Vec<Delivery> {
         let mut state = lock(&self.topic.state);
-        let start = (state.position - state.base).max(0) as usize;
+        let base = state.base;
+        let Some(position) = state.groups.get(&self.group).map(|g| g.position) else {
+            return Vec::new();
+        };
+        let start = (position - base).max(0) as usize;
         let batch: Vec<Delivery> = state.log.iter().skip(start).take(max).cloned().collect();
-        state.position += batch.len() as i64;
+        if let Some(group) = state.groups.get_mut(&self.group) {
+            group.position = position.max(base) + batch.len() as i64;
+        }
         batch
     }
 }
@@ -219,12 +262,11 @@ impl Consumer for MemoryConsumer {
             return Ok(());
         };
         let mut state = lock(&self.topic.state);
-        if upto > state.committed {
-            state.committed = upto;
-            while state.base < upto && !state.log.is_empty() {
-                state.log.pop_front();
-                state.base += 1;
-            }
+        if let Some(group) = state.groups.get_mut(&self.group)
+            && upto > group.committed
+        {
+            group.committed = upto;
+            state.forget_committed();
         }
         drop(state);
         self.topic.freed.notify_waiters();
@@ -233,15 +275,19 @@ impl Consumer for MemoryConsumer {
 
     fn lag(&self) -> u64 {
         let state = lock(&self.topic.state);
-        (state.end() - state.committed.max(state.base)).max(0) as u64
+        let committed = state.groups.get(&self.group).map_or(0, |g| g.committed);
+        (state.end() - committed.max(state.base)).max(0) as u64
     }
 }
 
 impl Drop for MemoryConsumer {
     fn drop(&mut self) {
         let mut state = lock(&self.topic.state);
-        state.consumer = None;
-        state.position = state.committed.max(state.base);
+        let base = state.base;
+        if let Some(group) = state.groups.get_mut(&self.group) {
+            group.attached = false;
+            group.position = group.committed.max(base);
+        }
     }
 }
 
@@ -317,6 +363,34 @@ mod tests {
             again.iter().map(|d| d.offset).collect::<Vec<_>>(),
             vec![1, 2]
         );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn each_group_reads_every_record_and_a_record_is_kept_until_all_committed() -> Result<()>
+    {
+        let bus = MemoryBus::new(16);
+        let mut fast = bus.consumer("t", "fast")?;
+        let mut slow = bus.consumer("t", "slow")?;
+        bus.send_batch("t", (0..4).map(record).collect()).await?;
+        let offsets = |batch: &[Delivery]| batch.iter().map(|d| d.offset).collect::<Vec<_>>();
+        let read = fast.poll(10, Duration::from_millis(10)).await?;
+        assert_eq!(offsets(&read), vec![0, 1, 2, 3]);
+        fast.commit(&read).await?;
+        assert_eq!((fast.lag(), slow.lag()), (0, 4));
+        assert_eq!(
+            bus.snapshot("t").len(),
+            4,
+            "the slow group has read nothing"
+        );
+        let read = slow.poll(2, Duration::from_millis(10)).await?;
+        assert_eq!(offsets(&read), vec![0, 1]);
+        slow.commit(&read).await?;
+        assert_eq!(offsets(&bus.snapshot("t")), vec![2, 3]);
+        drop(slow);
+        let mut again = bus.consumer("t", "slow")?;
+        let read = again.poll(10, Duration::from_millis(10)).await?;
+        assert_eq!(offsets(&read), vec![2, 3]);
         Ok(())
     }
 

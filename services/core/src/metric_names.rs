@@ -29,10 +29,20 @@ pub const PROCESSOR_DEAD_LETTERED: &str = "payments_processor_dead_lettered_tota
 pub const PROCESSOR_BATCHES: &str = "payments_processor_batches_total";
 /// Sink writes that failed and were retried.
 pub const PROCESSOR_SINK_FAILURES: &str = "payments_processor_sink_failures_total";
-/// Records on the topic the processor has not processed yet.
+/// Records on the topic the processor has not processed yet: its furthest-behind sink's lag.
 pub const PROCESSOR_CONSUMER_LAG: &str = "payments_processor_consumer_lag";
 /// Partitions of the topic assigned to the processor.
 pub const PROCESSOR_ASSIGNED_PARTITIONS: &str = "payments_processor_assigned_partitions";
+/// Payments one sink took (label `sink`: the sink's name).
+pub const PROCESSOR_SINK_STORED: &str = "payments_processor_sink_stored_total";
+/// Records one sink's pipeline sent to the dead-letter topic (label `sink`).
+pub const PROCESSOR_SINK_DEAD_LETTERED: &str = "payments_processor_sink_dead_lettered_total";
+/// Failed write attempts of one sink (label `sink`).
+pub const PROCESSOR_SINK_WRITE_FAILURES: &str = "payments_processor_sink_write_failures_total";
+/// Records on the topic one sink's consumer group has not processed (label `sink`).
+pub const PROCESSOR_SINK_LAG: &str = "payments_processor_sink_lag";
+/// 1 while one sink takes writes, 0 while its writes fail as the sink being away (label `sink`).
+pub const PROCESSOR_SINK_READY: &str = "payments_processor_sink_ready";
 /// Records per batch written.
 pub const PROCESSOR_BATCH_SIZE: &str = "payments_processor_batch_size";
 /// Seconds from the bus accepting a payment to its batch being stored (sampled).

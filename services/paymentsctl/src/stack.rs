@@ -11,7 +11,7 @@ use payments_core::ValidationMode;
 use payments_generator::runs::RunRegistry;
 use payments_generator::{GeneratorRole, TrafficCounters};
 use payments_ingest::{AllowedTargets, IngestConnection, IngestRole, RecordKey};
-use payments_processor::{ProcessorConfig, ProcessorCounters, ProcessorRole};
+use payments_processor::{NamedSink, ProcessorConfig, ProcessorCounters, ProcessorRole};
 use payments_query::{AccountView, QueryRole};
 use payments_runtime::{App, AppConfig, RunningApp, Shutdown};
 use payments_store::Store;
@@ -23,7 +23,7 @@ use std::time::Duration;
 /// what ingest acknowledged survives even a `kill -9`.
 pub const DEFAULT_BUS: &str = "file://payments-bus.db";
 
-/// The processor's consumer group.
+/// The processor's consumer group prefix: its one sink reads in `payments-processor.<scheme>`.
 const PROCESSOR_GROUP: &str = "payments-processor";
 
 /// How to run the stack.
@@ -79,11 +79,8 @@ impl Default for StackConfig {
 
 /// Says how many acknowledged payments the processor has not stored, when any: kept on a
 /// durable bus for the next `up` on it, or lost with a `memory://` bus.
-async fn report_left_behind(bus: &Bus) {
-    let left = match bus
-        .uncommitted(payments_bus::PAYMENTS_TOPIC, PROCESSOR_GROUP)
-        .await
-    {
+async fn report_left_behind(bus: &Bus, group: &str) {
+    let left = match bus.uncommitted(payments_bus::PAYMENTS_TOPIC, group).await {
         Ok(Some(left)) if left > 0 => left,
         Ok(_) => return,
         Err(error) => {
@@ -120,6 +117,8 @@ pub struct RunningStack {
     /// Traffic counters (zero without `--rate`).
     pub traffic: Arc<TrafficCounters>,
     bus: Bus,
+    /// The consumer group of the processor's sink.
+    processor_group: String,
     runs: Arc<RunRegistry>,
     app: RunningApp,
 }
@@ -150,12 +149,14 @@ impl RunningStack {
         if let Some(rate) = config.rate.filter(|r| *r > 0) {
             generator = generator.with_steady_traffic(rate, config.seed, config.customers);
         }
+        let sink = NamedSink::by_scheme(store.clone());
+        let processor_group = sink.group(PROCESSOR_GROUP);
         let processor = ProcessorRole::new(
             bus.clone(),
             topic,
             PROCESSOR_GROUP,
             None,
-            vec![store.clone()],
+            vec![sink],
             ProcessorConfig {
                 batch_size: config.batch_size,
                 linger: config.linger,
@@ -199,6 +200,7 @@ impl RunningStack {
             processor: processor_counters,
             traffic,
             bus,
+            processor_group,
             runs,
             app,
         })
@@ -225,7 +227,7 @@ impl RunningStack {
     /// says what acknowledged payments were left unstored, and where.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let drained = self.app.shutdown().await;
-        report_left_behind(&self.bus).await;
+        report_left_behind(&self.bus, &self.processor_group).await;
         Ok(drained?)
     }
 }

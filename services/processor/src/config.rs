@@ -24,7 +24,8 @@ pub struct ProcessorArgs {
     /// Topic undecodable and invalid records are sent to, with headers saying why.
     #[arg(long, env = "PAYMENTS_DEAD_LETTER_TOPIC", default_value = payments_bus::DEAD_LETTER_TOPIC)]
     pub dead_letter_topic: String,
-    /// Consumer group; processors in one group share the topic's partitions.
+    /// Consumer group prefix: each sink reads in group `<group>.<sink name>`, and
+    /// processors with the same groups share the topic's partitions.
     #[arg(long, env = "PAYMENTS_GROUP", default_value = "payments-processor")]
     pub group: String,
     /// Static group membership (Kafka `group.instance.id`), e.g. the pod name of a
@@ -32,10 +33,12 @@ pub struct ProcessorArgs {
     /// once. Unique per processor; unset, each start is a new member.
     #[arg(long, env = "PAYMENTS_INSTANCE_ID")]
     pub instance_id: Option<String>,
-    /// Sink URL to write to: `sqlite://PATH`, `postgres://USER@HOST/DB`, `mongodb://HOST/DB`,
-    /// `hbase://HOST:9090` (after `paymentsctl hbase init`) or `redis://HOST` (cache and live
-    /// aggregates); repeat (or comma-separate) to fan out to several. A batch is committed
-    /// only when every sink has written it.
+    /// Sink to write to, `URL` or `NAME=URL`: `sqlite://PATH`, `postgres://USER@HOST/DB`,
+    /// `mongodb://HOST/DB`, `hbase://HOST:9090` (after `paymentsctl hbase init`) or
+    /// `redis://HOST` (cache and live aggregates); repeat (or comma-separate) to fan out to
+    /// several. Each sink has a pipeline of its own, in consumer group `<group>.<NAME>`
+    /// (NAME defaults to the URL's scheme): a sink that is slow or away never holds back the
+    /// others, and catches up from its own offsets when it is back.
     #[arg(
         long = "sink",
         env = "PAYMENTS_SINKS",

@@ -1,8 +1,12 @@
 use super::*;
-use payments_bus::Bus;
+use bytes::Bytes;
+use payments_bus::{Bus, BusRecord, headers};
+use payments_core::pb;
 use payments_core::sample::ach_payment;
+use payments_store::Sink;
 use payments_store::Store;
 use prost::Message;
+use std::sync::atomic::Ordering;
 
 async fn setup(dir: &std::path::Path) -> anyhow::Result<(Bus, Arc<dyn Store>)> {
     let bus = Bus::connect("memory://?capacity=1000").await?;
@@ -16,6 +20,21 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     dir
+}
+
+/// One pipeline per sink, each named after its scheme, in groups `processor.<scheme>`.
+fn processor_of(bus: &Bus, sinks: Vec<Arc<dyn Sink>>) -> anyhow::Result<Processor> {
+    let sinks = sinks.into_iter().map(NamedSink::by_scheme).collect();
+    let topic = payments_bus::PAYMENTS_TOPIC;
+    let config = ProcessorConfig::default();
+    Ok(Processor::on_bus(
+        bus,
+        topic,
+        "processor",
+        None,
+        sinks,
+        config,
+    )?)
 }
 
 fn proto_record(p: &pb::Payment) -> BusRecord {
@@ -58,12 +77,7 @@ async fn bad_records_go_to_the_dlq_and_good_ones_around_them_are_stored() -> any
         .send_batch(payments_bus::PAYMENTS_TOPIC, records)
         .await?;
     let mut dlq = bus.consumer(payments_bus::DEAD_LETTER_TOPIC, "test")?;
-    let processor = Processor::new(
-        bus.consumer(payments_bus::PAYMENTS_TOPIC, "processor")?,
-        vec![store.clone()],
-        bus.producer(),
-        ProcessorConfig::default(),
-    );
+    let processor = processor_of(&bus, vec![store.clone()])?;
     let counters = processor.counters();
     let drain = Shutdown::new();
     drain.cancel();
@@ -71,7 +85,7 @@ async fn bad_records_go_to_the_dlq_and_good_ones_around_them_are_stored() -> any
     assert!(store.get("GOOD-1").await?.is_some());
     assert!(store.get("GOOD-2").await?.is_some());
     assert!(store.get("BAD-1").await?.is_none());
-    assert_eq!(counters.stored.load(Ordering::Relaxed), 2);
+    assert_eq!(counters.stored(), 2);
     let dead = dlq.poll(10, Duration::from_millis(50)).await?;
     assert_eq!(dead.len(), 3);
     let stages: Vec<_> = dead
@@ -129,12 +143,7 @@ async fn strict_processor_honours_ingest_lenient_header_and_legacy_seed_json() -
     bus.producer()
         .send_batch(payments_bus::PAYMENTS_TOPIC, vec![lenient, legacy])
         .await?;
-    let processor = Processor::new(
-        bus.consumer(payments_bus::PAYMENTS_TOPIC, "p")?,
-        vec![store.clone()],
-        bus.producer(),
-        ProcessorConfig::default(),
-    );
+    let processor = processor_of(&bus, vec![store.clone()])?;
     let drain = Shutdown::new();
     drain.cancel();
     processor.run(drain, Shutdown::new()).await?;
@@ -199,8 +208,10 @@ async fn a_dead_letter_send_that_fails_is_retried_and_the_processor_goes_on() ->
         failures: std::sync::atomic::AtomicUsize::new(2),
     });
     let processor = Processor::new(
-        bus.consumer(payments_bus::PAYMENTS_TOPIC, "processor")?,
-        vec![store.clone()],
+        vec![(
+            bus.consumer(payments_bus::PAYMENTS_TOPIC, "processor")?,
+            NamedSink::by_scheme(store.clone()),
+        )],
         flaky.clone(),
         ProcessorConfig::default(),
     );
@@ -211,7 +222,7 @@ async fn a_dead_letter_send_that_fails_is_retried_and_the_processor_goes_on() ->
     assert_eq!(flaky.failures.load(Ordering::Relaxed), 0);
     assert!(store.get("GOOD-1").await?.is_some());
     assert!(store.get("GOOD-2").await?.is_some());
-    assert_eq!(counters.dead_lettered.load(Ordering::Relaxed), 1);
+    assert_eq!(counters.dead_lettered(), 1);
     let mut dlq = bus.consumer(payments_bus::DEAD_LETTER_TOPIC, "test")?;
     assert_eq!(dlq.poll(10, Duration::from_millis(50)).await?.len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
@@ -283,12 +294,7 @@ async fn poisoned_records_are_isolated(blames_records: bool) -> anyhow::Result<(
     bus.producer()
         .send_batch(payments_bus::PAYMENTS_TOPIC, records)
         .await?;
-    let processor = Processor::new(
-        bus.consumer(payments_bus::PAYMENTS_TOPIC, "processor")?,
-        vec![first.clone(), picky.clone()],
-        bus.producer(),
-        ProcessorConfig::default(),
-    );
+    let processor = processor_of(&bus, vec![first.clone(), picky.clone()])?;
     let counters = processor.counters();
     let drain = Shutdown::new();
     drain.cancel();
@@ -298,8 +304,8 @@ async fn poisoned_records_are_isolated(blames_records: bool) -> anyhow::Result<(
     assert!(behind.get("P-016").await?.is_some());
     assert!(behind.get("P-199").await?.is_some());
     assert!(behind.get("P-017").await?.is_none());
-    assert_eq!(counters.stored.load(Ordering::Relaxed), 198);
-    assert_eq!(counters.dead_lettered.load(Ordering::Relaxed), 2);
+    assert_eq!(counters.stored(), 198);
+    assert_eq!(counters.dead_lettered(), 2);
     let mut dlq = bus.consumer(payments_bus::DEAD_LETTER_TOPIC, "test")?;
     let dead = dlq.poll(10, Duration::from_millis(50)).await?;
     let keys: Vec<_> = dead.iter().map(|d| d.record.key.clone()).collect();
@@ -407,8 +413,7 @@ async fn a_bus_that_is_away_for_a_while_stalls_the_processor_without_stopping_it
         failing_commits: 2,
     };
     let processor = Processor::new(
-        Box::new(consumer),
-        vec![store.clone()],
+        vec![(Box::new(consumer), NamedSink::by_scheme(store.clone()))],
         bus.producer(),
         ProcessorConfig::default(),
     );
@@ -416,8 +421,121 @@ async fn a_bus_that_is_away_for_a_while_stalls_the_processor_without_stopping_it
     let drain = Shutdown::new();
     drain.cancel();
     processor.run(drain, Shutdown::new()).await?;
-    assert_eq!(counters.stored.load(Ordering::Relaxed), 10);
+    assert_eq!(counters.stored(), 10);
     assert!(store.get("AWAY-9").await?.is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A sink over a real store that can be taken away: while away, writes fail as a backend
+/// that does not answer, and so do pings.
+struct SwitchableSink {
+    inner: Arc<dyn Store>,
+    away: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Sink for SwitchableSink {
+    async fn upsert_batch(&self, payments: &[pb::Payment]) -> payments_store::Result<u64> {
+        if self.away.load(Ordering::Relaxed) {
+            return Err(payments_store::Error::backend(
+                "switchable upsert",
+                "connection refused",
+            ));
+        }
+        self.inner.upsert_batch(payments).await
+    }
+
+    async fn ping(&self) -> payments_store::Result<()> {
+        if self.away.load(Ordering::Relaxed) {
+            return Err(payments_store::Error::backend("switchable ping", "away"));
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "switchable://test".into()
+    }
+}
+
+/// How many payments `store` holds.
+async fn stored_count(store: &dyn Store) -> anyhow::Result<i64> {
+    let filter = payments_store::PaymentFilter::default();
+    Ok(store.stats(&filter).await?.total_count)
+}
+
+/// Waits up to 20 s for `done`.
+async fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_that_is_away_never_holds_back_the_others_and_catches_up_from_its_own_offsets()
+-> anyhow::Result<()> {
+    let dir = temp_dir("independent");
+    let bus = Bus::connect(&format!("file://{}/bus.db", dir.display())).await?;
+    let steady = payments_store::open(&format!("sqlite://{}/steady.db", dir.display())).await?;
+    let behind = payments_store::open(&format!("sqlite://{}/behind.db", dir.display())).await?;
+    let switchable = Arc::new(SwitchableSink {
+        inner: behind.clone(),
+        away: true.into(),
+    });
+    let processor = processor_of(&bus, vec![steady.clone(), switchable.clone()])?;
+    let counters = processor.counters();
+    let sink = |name: &str| {
+        let (_, c) = counters.sinks.iter().find(|(n, _)| n == name).unwrap();
+        c.clone()
+    };
+    let (steady_counters, away_counters) = (sink("sqlite"), sink("switchable"));
+    let (drain, abort) = (Shutdown::new(), Shutdown::new());
+    let running = tokio::spawn(processor.run(drain.clone(), abort.clone()));
+    let records = |from: u32| {
+        (from..from + 500)
+            .map(|i| proto_record(&ach_payment(&format!("IND-{i:04}"), i64::from(i))))
+            .collect::<Vec<_>>()
+    };
+    let producer = bus.producer();
+    producer
+        .send_batch(payments_bus::PAYMENTS_TOPIC, records(0))
+        .await?;
+    eventually("the steady sink stores the first 500", || {
+        SinkCounters::get(&steady_counters.stored) == 500
+    })
+    .await;
+    // More arrives while the other sink is still away: the steady one takes it too.
+    producer
+        .send_batch(payments_bus::PAYMENTS_TOPIC, records(500))
+        .await?;
+    eventually("the steady sink stores all 1,000", || {
+        SinkCounters::get(&steady_counters.stored) == 1_000
+    })
+    .await;
+    assert_eq!(SinkCounters::get(&away_counters.stored), 0);
+    assert_eq!(SinkCounters::get(&away_counters.ready), 0);
+    assert!(SinkCounters::get(&away_counters.sink_failures) > 0);
+    assert_eq!(counters.stored(), 0, "no payment is in every sink yet");
+    assert_eq!(stored_count(behind.as_ref()).await?, 0);
+
+    switchable.away.store(false, Ordering::Relaxed);
+    eventually("the sink that was away catches up", || {
+        SinkCounters::get(&away_counters.stored) == 1_000
+    })
+    .await;
+    drain.cancel();
+    running.await??;
+    assert_eq!(stored_count(steady.as_ref()).await?, 1_000);
+    assert_eq!(stored_count(behind.as_ref()).await?, 1_000);
+    assert_eq!(SinkCounters::get(&away_counters.ready), 1);
+    assert_eq!(counters.stored(), 1_000);
+    assert_eq!(
+        counters.unchanged(),
+        0,
+        "the steady sink wrote each payment once"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

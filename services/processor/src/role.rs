@@ -3,11 +3,11 @@
 //! keeps failing is given up on (its batch stays uncommitted and is redelivered).
 
 use crate::config::ProcessorArgs;
+use crate::sink_name::{NamedSink, SinkNameError, name_sinks};
 use crate::{Processor, ProcessorConfig, ProcessorCounters, publish_metrics};
 use payments_bus::Bus;
 use payments_runtime::http::{NotReady, readiness};
 use payments_runtime::{AppConfig, AppError, Mount, Role, ServeFlags, Stage};
-use payments_store::Sink;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +23,9 @@ pub enum ProcessorRoleError {
         #[source]
         source: payments_bus::Error,
     },
+    /// A `--sink` value's name is unusable, or two sinks share one.
+    #[error(transparent)]
+    SinkName(#[from] SinkNameError),
     /// A sink could not be opened.
     #[error("opening sink {url}")]
     Sink {
@@ -38,22 +41,21 @@ pub enum ProcessorRoleError {
 pub struct ProcessorRole {
     processor: Processor,
     bus: Bus,
-    sinks: Vec<Arc<dyn Sink>>,
+    sinks: Vec<NamedSink>,
 }
 
 impl ProcessorRole {
-    /// A processor of `topic` on `bus` in consumer `group` (static member `instance_id`
-    /// when given), writing every batch to each of `sinks`.
+    /// A processor of `topic` on `bus` writing each of `sinks` through a pipeline in
+    /// consumer group `<group>.<sink name>` (static member `instance_id` when given).
     pub fn new(
         bus: Bus,
         topic: &str,
         group: &str,
         instance_id: Option<&str>,
-        sinks: Vec<Arc<dyn Sink>>,
+        sinks: Vec<NamedSink>,
         config: ProcessorConfig,
     ) -> Result<Self, payments_bus::Error> {
-        let consumer = bus.consumer_as(topic, group, instance_id)?;
-        let processor = Processor::new(consumer, sinks.clone(), bus.producer(), config);
+        let processor = Processor::on_bus(&bus, topic, group, instance_id, sinks.clone(), config)?;
         Ok(Self {
             processor,
             bus,
@@ -72,14 +74,11 @@ impl ProcessorRole {
             .await
             .map_err(bus_error)?;
         let mut sinks = Vec::new();
-        for url in &args.sinks {
-            let sink = payments_store::open_sink(url).await.map_err(|source| {
-                ProcessorRoleError::Sink {
-                    url: url.clone(),
-                    source,
-                }
-            })?;
-            sinks.push(sink);
+        for (name, url) in name_sinks(&args.sinks)? {
+            let sink = payments_store::open_sink(&url)
+                .await
+                .map_err(|source| ProcessorRoleError::Sink { url, source })?;
+            sinks.push(NamedSink { name, sink });
         }
         let config = ProcessorConfig {
             batch_size: args.batch_size.max(1),
@@ -120,10 +119,9 @@ impl Role for ProcessorRole {
                 bus.check_ready()
                     .await
                     .map_err(|e| NotReady::failed("bus", e))?;
-                for sink in &sinks {
-                    sink.ping()
-                        .await
-                        .map_err(|e| NotReady::failed(format!("sink {}", sink.describe()), e))?;
+                for named in &sinks {
+                    let ping = named.sink.ping().await;
+                    ping.map_err(|e| NotReady::failed(format!("sink {}", named.name), e))?;
                 }
                 Ok(())
             }

@@ -18,8 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-/// Per partition of the payments topic, `(log end, lag)` of group `payments-processor` as
-/// `kafka-consumer-groups --describe` prints them.
+/// Per partition of the payments topic, `(log end, lag)` of group
+/// `payments-processor.sqlite` (the processor's SQLite sink) as `kafka-consumer-groups
+/// --describe` prints them.
 fn group_lag(broker: &Broker) -> Vec<(u64, u64)> {
     let out = kafka_tool(&[
         "kafka-consumer-groups",
@@ -27,7 +28,7 @@ fn group_lag(broker: &Broker) -> Vec<(u64, u64)> {
         &broker.address(),
         "--describe",
         "--group",
-        "payments-processor",
+        "payments-processor.sqlite",
     ]);
     out.lines()
         .filter_map(|line| {

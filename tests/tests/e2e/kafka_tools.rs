@@ -13,19 +13,21 @@ use std::time::{Duration, Instant};
 
 /// Rows of `kafka-consumer-groups --describe` for `topic`: partition → (log end, lag).
 fn group_rows(kafka: &SharedKafka) -> HashMap<u32, (u64, u64)> {
+    // The processor's one sink, SQLite, reads in group `<group>.sqlite`.
+    let group = format!("{}.sqlite", kafka.group);
     let out = kafka_tool(&[
         "kafka-consumer-groups",
         "--bootstrap-server",
         &kafka.address,
         "--describe",
         "--group",
-        &kafka.group,
+        &group,
     ]);
     let mut rows = HashMap::new();
     for line in out.lines() {
         let columns: Vec<&str> = line.split_whitespace().collect();
         // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
-        if columns.len() >= 6 && columns[0] == kafka.group && columns[1] == kafka.topic {
+        if columns.len() >= 6 && columns[0] == group && columns[1] == kafka.topic {
             let number = |i: usize| columns[i].parse::<u64>().ok();
             if let (Some(partition), Some(end), Some(lag)) = (number(2), number(4), number(5)) {
                 rows.insert(partition as u32, (end, lag));

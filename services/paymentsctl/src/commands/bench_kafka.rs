@@ -16,11 +16,10 @@ use anyhow::Context;
 use payments_bus::Bus;
 use payments_core::{ValidationMode, pb};
 use payments_ingest::{IngestGrpc, Ingestor, RecordKey, TraceHeader};
-use payments_processor::{Processor, ProcessorConfig};
+use payments_processor::{NamedSink, Processor, ProcessorConfig};
 use payments_runtime::{GrpcRoutes, Shutdown};
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Records handed to the producer per call in the produce leg (as ingest batches them).
@@ -177,33 +176,35 @@ async fn process_leg(
     let sink = payments_store::open_sink(&sink_url)
         .await
         .with_context(|| format!("opening sink {sink_url}"))?;
-    let processor = Processor::new(
-        bus.consumer(topic, &format!("bench-{run_id}"))?,
-        vec![sink],
-        bus.producer(),
+    let processor = Processor::on_bus(
+        bus,
+        topic,
+        &format!("bench-{run_id}"),
+        None,
+        vec![NamedSink::by_scheme(sink)],
         ProcessorConfig {
             batch_size: args.batch_size,
             ..Default::default()
         },
-    );
+    )?;
     let counters = processor.counters();
     let (drain, abort) = (Shutdown::new(), Shutdown::new());
     let task = tokio::spawn(processor.run(drain.clone(), abort));
     let started = Instant::now();
     let mut last_report = Instant::now();
-    while counters.stored.load(Ordering::Relaxed) < args.count {
+    while counters.stored() < args.count {
         anyhow::ensure!(!task.is_finished(), "the processor stopped early");
         anyhow::ensure!(
             started.elapsed() < Duration::from_secs(600),
             "only {} of {} stored after 10 minutes",
-            counters.stored.load(Ordering::Relaxed),
+            counters.stored(),
             args.count
         );
         if last_report.elapsed() >= Duration::from_secs(1) {
             eprintln!(
                 "  {:>6.1}s stored {:>8} / {}",
                 started.elapsed().as_secs_f64(),
-                counters.stored.load(Ordering::Relaxed),
+                counters.stored(),
                 args.count
             );
             last_report = Instant::now();

@@ -56,9 +56,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         load(&traffic.generated),
         load(&traffic.accepted),
         run_acks,
-        load(&processor.stored),
-        load(&processor.unchanged),
-        load(&processor.dead_lettered)
+        processor.stored(),
+        processor.unchanged(),
+        processor.dead_lettered()
     );
     Ok(())
 }

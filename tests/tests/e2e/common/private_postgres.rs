@@ -43,11 +43,8 @@ impl PrivatePostgres {
         }
         let dir = super::temp_dir(&format!("postgres-{name}"));
         // The server runs as user postgres, which must reach its data folder.
-        std::fs::set_permissions(
-            &*dir,
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .expect("opening the test folder to the postgres user");
+        std::fs::set_permissions(&*dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("opening the test folder to the postgres user");
         let mut server = Self {
             child: None,
             port: free_port(),

@@ -1,0 +1,243 @@
+//! [`SinkPipeline`]: one sink's consume → validate → write → commit loop, in a consumer
+//! group of its own. It decodes and validates the next batch while the current one is being
+//! written, and keeps one batch in flight, so that each key's payments reach the sink in
+//! the order they were sent.
+
+use crate::batch_span::batch_span;
+use crate::prepare::prepare;
+use crate::sink_writer::SinkWriter;
+use crate::{ProcessorConfig, ProcessorError};
+use payments_bus::{Consumer, Delivery};
+use payments_core::metric_names as names;
+use payments_core::service_error::with_causes;
+use payments_runtime::Shutdown;
+use payments_runtime::retry::Backoff;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+/// Commits tried for one batch before it is left to be delivered again.
+const COMMIT_ATTEMPTS: u32 = 5;
+
+/// The batch being written, in a task of its own; it yields the batch back for its commit.
+type InFlight = JoinHandle<Result<Vec<Delivery>, ProcessorError>>;
+
+/// One sink's pipeline: its own consumer, batching, retries and commits.
+pub struct SinkPipeline {
+    consumer: Box<dyn Consumer>,
+    writer: Arc<SinkWriter>,
+    config: ProcessorConfig,
+}
+
+impl SinkPipeline {
+    /// A pipeline reading `consumer` and writing with `writer`.
+    pub fn new(consumer: Box<dyn Consumer>, writer: SinkWriter, config: ProcessorConfig) -> Self {
+        Self {
+            consumer,
+            writer: Arc::new(writer),
+            config,
+        }
+    }
+
+    /// The name of its sink.
+    pub fn name(&self) -> &str {
+        &self.writer.sink.name
+    }
+
+    /// Runs until `drain` is cancelled, then finishes its batches and commits. With
+    /// [`ProcessorConfig::drain_to_end`], or on a bus that lives in this process, it first
+    /// stores everything on the topic; otherwise the rest stays for its group's next member.
+    /// Once `abort` is cancelled it stops emptying the topic, and gives up (with an error)
+    /// when its sink keeps failing.
+    pub async fn run(mut self, drain: Shutdown, abort: Shutdown) -> Result<(), ProcessorError> {
+        tracing::info!(
+            sink = %self.name(),
+            batch_size = self.config.batch_size,
+            "sink pipeline started"
+        );
+        let to_end = self.config.drain_to_end || !self.consumer.durable();
+        let mut in_flight: Option<InFlight> = None;
+        loop {
+            if drain.is_cancelled() && (!to_end || abort.is_cancelled()) {
+                break;
+            }
+            let batch = self
+                .next_batch_retrying(&drain, &abort, in_flight.is_some())
+                .await?;
+            let counters = &self.writer.counters;
+            counters.lag.store(self.consumer.lag(), Ordering::Relaxed);
+            counters.assigned_partitions.store(
+                self.consumer.assigned_partitions() as u64,
+                Ordering::Relaxed,
+            );
+            if batch.is_empty() {
+                self.finish(in_flight.take(), &abort).await?;
+                if drain.is_cancelled() && self.caught_up().await {
+                    break;
+                }
+                continue;
+            }
+            counters
+                .consumed
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            metrics::histogram!(names::PROCESSOR_BATCH_SIZE).record(batch.len() as f64);
+            // The next batch is decoded and validated while the one before it is written.
+            let span = batch_span(&batch, self.consumer.system());
+            let prepared = span.in_scope(|| {
+                tracing::info_span!("validate batch", records = batch.len())
+                    .in_scope(|| prepare(&batch, self.config.validation))
+            });
+            self.finish(in_flight.take(), &abort).await?;
+            let (writer, abort) = (self.writer.clone(), abort.clone());
+            let write = async move {
+                writer.write(&batch, prepared, &abort).await?;
+                Ok(batch)
+            };
+            in_flight = Some(tokio::spawn(write.instrument(span)));
+        }
+        self.finish(in_flight.take(), &abort).await?;
+        self.consumer.close().await?;
+        let c = &self.writer.counters;
+        tracing::info!(
+            sink = %self.name(),
+            stored = c.stored.load(Ordering::Relaxed),
+            dead_lettered = c.dead_lettered.load(Ordering::Relaxed),
+            "sink pipeline drained"
+        );
+        Ok(())
+    }
+
+    /// Waits for the batch in flight, if any, and commits it.
+    async fn finish(
+        &mut self,
+        in_flight: Option<InFlight>,
+        abort: &Shutdown,
+    ) -> Result<(), ProcessorError> {
+        let Some(in_flight) = in_flight else {
+            return Ok(());
+        };
+        let batch = match in_flight.await {
+            Ok(written) => written?,
+            Err(joined) if joined.is_panic() => std::panic::resume_unwind(joined.into_panic()),
+            Err(_) => return Ok(()),
+        };
+        self.commit_retrying(&batch, abort).await;
+        Ok(())
+    }
+
+    /// Whether the topic is read to its end; a bus that cannot say now is asked again.
+    async fn caught_up(&mut self) -> bool {
+        match self.consumer.caught_up().await {
+            Ok(caught_up) => caught_up,
+            Err(error) => {
+                tracing::warn!(
+                    sink = %self.name(),
+                    error = with_causes(&error),
+                    "cannot tell whether the topic is read to its end"
+                );
+                false
+            }
+        }
+    }
+
+    /// [`SinkPipeline::next_batch`], waiting out a bus that is away (with backoff) rather
+    /// than stopping: only a failure that will not pass, or `abort`, ends the pipeline.
+    async fn next_batch_retrying(
+        &mut self,
+        drain: &Shutdown,
+        abort: &Shutdown,
+        writing: bool,
+    ) -> Result<Vec<Delivery>, ProcessorError> {
+        let mut backoff = Backoff::default();
+        loop {
+            match self.next_batch(drain, writing).await {
+                Ok(batch) => return Ok(batch),
+                Err(error) if error.is_transient() => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(
+                        sink = %self.name(),
+                        error = with_causes(&error),
+                        retry_in_ms = delay.as_millis() as u64,
+                        "reading the bus failed; retrying"
+                    );
+                    if !Backoff::wait(delay, abort).await {
+                        return Err(ProcessorError::Bus(error));
+                    }
+                }
+                Err(other) => return Err(ProcessorError::Bus(other)),
+            }
+        }
+    }
+
+    /// Collects up to `batch_size` records, waiting at most `linger` after the first. While
+    /// a batch is `writing`, an empty topic is not waited on for long, so that the batch is
+    /// committed soon.
+    async fn next_batch(
+        &mut self,
+        drain: &Shutdown,
+        writing: bool,
+    ) -> Result<Vec<Delivery>, payments_bus::Error> {
+        let wait = if drain.is_cancelled() {
+            Duration::from_millis(5)
+        } else if writing {
+            self.config.linger.max(Duration::from_millis(5))
+        } else {
+            Duration::from_millis(100)
+        };
+        let mut batch = self.consumer.poll(self.config.batch_size, wait).await?;
+        if batch.is_empty() {
+            return Ok(batch);
+        }
+        let deadline = Instant::now() + self.config.linger;
+        while batch.len() < self.config.batch_size {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let more = self
+                .consumer
+                .poll(self.config.batch_size - batch.len(), left)
+                .await?;
+            if more.is_empty() {
+                break;
+            }
+            batch.extend(more);
+        }
+        Ok(batch)
+    }
+
+    /// Commits `batch`, retrying a transient failure while the backoff is short. A commit
+    /// that still fails is left undone: the batch is delivered again (to this pipeline or,
+    /// after a rebalance, to another member of its group) and stored again without change,
+    /// so nothing is lost and the pipeline goes on.
+    async fn commit_retrying(&mut self, batch: &[Delivery], abort: &Shutdown) {
+        let mut backoff = Backoff::default();
+        for attempt in 1..=COMMIT_ATTEMPTS {
+            let error = match self.consumer.commit(batch).await {
+                Ok(()) => return,
+                Err(error) => error,
+            };
+            let delay = backoff.next_delay();
+            let last = attempt == COMMIT_ATTEMPTS || !error.is_transient();
+            let then = if last {
+                "left: the batch comes again and is stored again unchanged"
+            } else {
+                "retrying"
+            };
+            tracing::warn!(
+                sink = %self.name(),
+                error = with_causes(&error),
+                attempt,
+                records = batch.len(),
+                then,
+                "committing offsets failed"
+            );
+            if last || !Backoff::wait(delay, abort).await {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! [`prepare`]: one consumed batch decoded, normalized and validated into the payments to
+//! write and the records to dead-letter.
+
+use crate::dead_letter::dead_letter;
+use crate::decode::decode_payment;
+use payments_bus::{BusRecord, Delivery, headers};
+use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
+
+/// The metadata attribute holding the producer's trace id.
+pub const TRACE_ID_ATTRIBUTE: &str = "trace_id";
+
+/// One batch after decoding and validation.
+#[derive(Default)]
+pub struct Prepared {
+    /// The payments to write, in the batch's order.
+    pub payments: Vec<pb::Payment>,
+    /// For each of `payments`, its delivery's index in the batch.
+    pub origins: Vec<usize>,
+    /// Dead letters of the records that could not be decoded or failed validation.
+    pub dead: Vec<BusRecord>,
+}
+
+/// Decodes, normalizes and validates each record of `batch` (in `validation` mode, or
+/// leniently when ingest accepted the record leniently). A record that cannot be decoded or
+/// fails validation becomes a dead letter naming why; it never holds back the others.
+pub fn prepare(batch: &[Delivery], validation: ValidationMode) -> Prepared {
+    let exporting = payments_runtime::telemetry::exporting();
+    let mut out = Prepared {
+        payments: Vec::with_capacity(batch.len()),
+        origins: Vec::with_capacity(batch.len()),
+        dead: Vec::new(),
+    };
+    for (index, delivery) in batch.iter().enumerate() {
+        let mut payment = match decode_payment(&delivery.record) {
+            Ok(p) => p,
+            Err(e) => {
+                out.dead
+                    .push(dead_letter(delivery, "decode", &e.to_string()));
+                continue;
+            }
+        };
+        let ingest_lenient = delivery.record.header(headers::VALIDATION_MODE) == Some("lenient");
+        let mode = if ingest_lenient {
+            ValidationMode::Lenient
+        } else {
+            validation
+        };
+        normalize(&mut payment);
+        keep_trace_id(&mut payment, &delivery.record, exporting);
+        match PaymentValidator::new(mode).validate(&payment) {
+            ValidationOutcome::Accepted { warnings } => {
+                if payment.warnings.is_empty() && !warnings.is_empty() {
+                    payment.warnings = warnings.iter().map(|w| w.to_warning()).collect();
+                }
+                out.payments.push(payment);
+                out.origins.push(index);
+            }
+            ValidationOutcome::Rejected { violations } => {
+                let reason: Vec<String> = violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.field, v.description))
+                    .collect();
+                out.dead
+                    .push(dead_letter(delivery, "validate", &reason.join("; ")));
+            }
+        }
+    }
+    out
+}
+
+/// Keeps the trace id of the record's producer in `metadata.attributes["trace_id"]` when
+/// spans are exported, so a stored payment leads to its trace in Jaeger. The key is ours: a
+/// value a client sent is dropped, so that it never leads anywhere else.
+fn keep_trace_id(payment: &mut pb::Payment, record: &BusRecord, exporting: bool) {
+    if let Some(metadata) = payment.metadata.as_mut() {
+        metadata.attributes.remove(TRACE_ID_ATTRIBUTE);
+    }
+    if !exporting {
+        return;
+    }
+    let trace_id = record
+        .header(headers::TRACEPARENT)
+        .and_then(|traceparent| traceparent.split('-').nth(1))
+        .filter(|id| id.len() == 32);
+    if let Some(trace_id) = trace_id {
+        payment
+            .metadata
+            .get_or_insert_with(Default::default)
+            .attributes
+            .insert(TRACE_ID_ATTRIBUTE.to_owned(), trace_id.to_owned());
+    }
+}
