@@ -12,17 +12,57 @@ use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The URL option that keeps a JSONB copy of each payment in column `doc`, for SQL users.
+const JSON_DOC_OPTION: &str = "json_doc";
+
 /// A PostgreSQL database: a pool of connections shared by writes and reads.
 pub struct PostgresStore {
     pool: PgPool,
     described: String,
+    /// Whether writes fill `doc` with the payment as proto3 JSON.
+    json_doc: bool,
+}
+
+/// `url` without the `json_doc` option, and whether that option asked for the document.
+fn take_json_doc_option(url: &str) -> Result<(String, bool)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), false));
+    };
+    let mut json_doc = false;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some((JSON_DOC_OPTION, value)) => {
+                json_doc = match value {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    other => {
+                        return Err(Error::InvalidUrl {
+                            url: crate::redact(url),
+                            reason: format!("{JSON_DOC_OPTION}={other:?}: use true or false"),
+                        });
+                    }
+                };
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let url = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((url, json_doc))
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url` and applies migrations.
+    /// Connects to the database at `url` and applies migrations. `?json_doc=true` keeps a
+    /// JSONB copy of each payment in column `doc` (for SQL users; it makes writes about three
+    /// times as costly for PostgreSQL); without it `doc` is NULL.
     pub async fn open(url: &str) -> Result<Self> {
         let described = crate::redact(url);
-        let options = PgConnectOptions::from_str(url).map_err(|e| Error::InvalidUrl {
+        let (url, json_doc) = take_json_doc_option(url)?;
+        let options = PgConnectOptions::from_str(&url).map_err(|e| Error::InvalidUrl {
             url: described.clone(),
             reason: e.to_string(),
         })?;
@@ -33,14 +73,18 @@ impl PostgresStore {
             .await
             .map_err(|e| Error::backend(format!("connecting to {described}"), e))?;
         MIGRATOR.run(&pool).await.map_err(Error::Migration)?;
-        Ok(Self { pool, described })
+        Ok(Self {
+            pool,
+            described,
+            json_doc,
+        })
     }
 }
 
 #[async_trait]
 impl Sink for PostgresStore {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
-        write::upsert_batch(&self.pool, payments).await
+        write::upsert_batch(&self.pool, payments, self.json_doc).await
     }
 
     async fn ping(&self) -> Result<()> {
@@ -65,6 +109,22 @@ impl Store for PostgresStore {
 
     async fn stats(&self, filter: &PaymentFilter) -> Result<Stats> {
         read::stats(&self.pool, filter).await
+    }
+}
+
+#[cfg(test)]
+mod options {
+    use super::take_json_doc_option;
+
+    #[test]
+    fn json_doc_is_taken_out_of_the_url_and_a_bad_value_is_named() {
+        let (url, on) = take_json_doc_option("postgres://u@h/db?sslmode=disable&json_doc=true")
+            .unwrap();
+        assert_eq!((url.as_str(), on), ("postgres://u@h/db?sslmode=disable", true));
+        let (url, on) = take_json_doc_option("postgres://u@h/db").unwrap();
+        assert_eq!((url.as_str(), on), ("postgres://u@h/db", false));
+        let error = take_json_doc_option("postgres://u@h/db?json_doc=yes").unwrap_err();
+        assert!(error.to_string().contains("json_doc=\"yes\""), "{error}");
     }
 }
 
@@ -120,5 +180,52 @@ mod suite {
                 .execute(&mut admin)
                 .await;
         }
+    }
+
+    #[tokio::test]
+    async fn json_doc_keeps_each_payment_as_jsonb_and_without_it_doc_is_null() {
+        use crate::Sink;
+        let admin_url = server();
+        let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await else {
+            let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(!in_ci, "PostgreSQL at {admin_url} is unreachable");
+            return;
+        };
+        let name = format!("payments_json_doc_{}", std::process::id());
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            sqlx::query(&sql).execute(&mut admin).await.unwrap();
+        }
+        let base = admin_url.rsplit_once('/').map_or("", |(b, _)| b).to_owned();
+        let url = format!("{base}/{name}");
+        let with_doc = super::PostgresStore::open(&format!("{url}?json_doc=true"))
+            .await
+            .unwrap();
+        with_doc
+            .upsert_batch(&[payments_core::sample::ach_payment("DOC-1", 1)])
+            .await
+            .unwrap();
+        let without = super::PostgresStore::open(&url).await.unwrap();
+        without
+            .upsert_batch(&[payments_core::sample::ach_payment("DOC-2", 2)])
+            .await
+            .unwrap();
+        let docs: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT payment_id, doc->>'paymentId' FROM payments ORDER BY payment_id",
+        )
+        .fetch_all(&without.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            docs,
+            vec![("DOC-1".into(), Some("DOC-1".into())), ("DOC-2".into(), None)]
+        );
+        without.pool.close().await;
+        with_doc.pool.close().await;
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
     }
 }

@@ -1,5 +1,6 @@
 //! Batched, revision-guarded upserts: the batch travels as one array per column and is
-//! expanded by UNNEST, so a batch of thousands is one statement and one round trip.
+//! expanded by UNNEST, so a batch of thousands is one statement and one round trip. The
+//! JSONB document is written only when asked for (`json_doc=true`); otherwise it is NULL.
 
 use crate::Result;
 use crate::columns::PaymentColumns;
@@ -21,12 +22,33 @@ const UPSERT: &str = "INSERT INTO payments (payment_id, revision, payment_type, 
          doc = excluded.doc, stored_at = now() \
      WHERE excluded.revision > payments.revision";
 
-/// Upserts `payments` in one statement; a row is replaced only by a higher revision.
-pub async fn upsert_batch(pool: &PgPool, payments: &[pb::Payment]) -> Result<u64> {
+/// Payments per statement below which a batch is not split between connections.
+const SPLIT_FROM: usize = 1_000;
+
+/// Upserts `payments`; a row is replaced only by a higher revision. With `json_doc`, each
+/// row's `doc` holds the payment as proto3 JSON; without, NULL. A large batch is written as
+/// two statements on two connections at once (each payment in one of them), so that
+/// PostgreSQL works on it with two backends: each half is all-or-nothing, and a failed
+/// batch written again changes nothing the first attempt stored.
+pub async fn upsert_batch(pool: &PgPool, payments: &[pb::Payment], json_doc: bool) -> Result<u64> {
     if payments.is_empty() {
         return Ok(0);
     }
     let latest = latest_revisions(payments);
+    if latest.len() < SPLIT_FROM {
+        return upsert_statement(pool, &latest, json_doc).await;
+    }
+    let (first, second) = latest.split_at(latest.len() / 2);
+    let (a, b) = futures::future::try_join(
+        upsert_statement(pool, first, json_doc),
+        upsert_statement(pool, second, json_doc),
+    )
+    .await?;
+    Ok(a + b)
+}
+
+/// Upserts `latest` (one revision per payment) in one statement.
+async fn upsert_statement(pool: &PgPool, latest: &[&pb::Payment], json_doc: bool) -> Result<u64> {
     let n = latest.len();
     let mut ids = Vec::with_capacity(n);
     let mut revisions = Vec::with_capacity(n);
@@ -39,14 +61,17 @@ pub async fn upsert_batch(pool: &PgPool, payments: &[pb::Payment]) -> Result<u64
     let mut currencies = Vec::with_capacity(n);
     let mut row_keys = Vec::with_capacity(n);
     let mut bodies = Vec::with_capacity(n);
-    let mut docs = Vec::with_capacity(n);
-    for payment in latest {
+    let mut docs: Vec<Option<String>> = Vec::with_capacity(n);
+    for &payment in latest {
         let c = PaymentColumns::new(payment);
-        docs.push(
-            serde_json::to_string(payment).map_err(|e| {
+        let doc = if json_doc {
+            Some(serde_json::to_string(payment).map_err(|e| {
                 crate::Error::refused(format!("encoding {} as JSON", c.payment_id), e)
-            })?,
-        );
+            })?)
+        } else {
+            None
+        };
+        docs.push(doc);
         ids.push(c.payment_id);
         revisions.push(c.revision);
         rails.push(c.payment_type);

@@ -38,8 +38,8 @@ impl SqliteStore {
             .pragma("temp_store", "memory");
         let writer_options = base
             .clone()
-            // 16 MiB of page cache keeps the indexes hot during bulk upserts.
-            .pragma("cache_size", "-16384")
+            // 128 MiB of page cache keeps the indexes hot during bulk upserts.
+            .pragma("cache_size", "-131072")
             // Checkpoint the WAL every ~40 MiB instead of every 4 MiB: fewer, larger copies.
             .pragma("wal_autocheckpoint", "10000");
         let open = |max: u32, options: SqliteConnectOptions| async move {
