@@ -128,6 +128,9 @@ impl FileBus {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
+            // For files this creates (an existing one keeps its own): records are kilobytes,
+            // and 4 KiB pages would hold three of them.
+            .page_size(32_768)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));

@@ -118,9 +118,12 @@ mod options {
 
     #[test]
     fn json_doc_is_taken_out_of_the_url_and_a_bad_value_is_named() {
-        let (url, on) = take_json_doc_option("postgres://u@h/db?sslmode=disable&json_doc=true")
-            .unwrap();
-        assert_eq!((url.as_str(), on), ("postgres://u@h/db?sslmode=disable", true));
+        let (url, on) =
+            take_json_doc_option("postgres://u@h/db?sslmode=disable&json_doc=true").unwrap();
+        assert_eq!(
+            (url.as_str(), on),
+            ("postgres://u@h/db?sslmode=disable", true)
+        );
         let (url, on) = take_json_doc_option("postgres://u@h/db").unwrap();
         assert_eq!((url.as_str(), on), ("postgres://u@h/db", false));
         let error = take_json_doc_option("postgres://u@h/db?json_doc=yes").unwrap_err();
@@ -220,7 +223,10 @@ mod suite {
         .unwrap();
         assert_eq!(
             docs,
-            vec![("DOC-1".into(), Some("DOC-1".into())), ("DOC-2".into(), None)]
+            vec![
+                ("DOC-1".into(), Some("DOC-1".into())),
+                ("DOC-2".into(), None)
+            ]
         );
         without.pool.close().await;
         with_doc.pool.close().await;
