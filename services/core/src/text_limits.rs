@@ -57,7 +57,13 @@ impl TextLimits {
 
     /// What is wrong with `text` as a field value, if anything.
     pub fn describe(text: &str) -> Option<String> {
-        if let Some((at, c)) = text.char_indices().find(|(_, c)| c.is_control()) {
+        // Control characters are U+0000–U+001F and U+007F–U+009F: in UTF-8 a byte below 0x20,
+        // 0x7F, or a pair led by 0xC2. Text without those bytes (nearly all) needs no decoding.
+        let suspect = text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2);
+        let control = suspect
+            .then(|| text.char_indices().find(|(_, c)| c.is_control()))
+            .flatten();
+        if let Some((at, c)) = control {
             return Some(format!(
                 "contains control character U+{:04X} at byte {at}; control characters are not allowed in text",
                 u32::from(c)
@@ -484,6 +490,15 @@ mod tests {
             .into_iter()
             .map(|v| v.field)
             .collect()
+    }
+
+    #[test]
+    fn every_control_character_is_found_and_every_other_character_passes() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let text = format!("ab{c}é");
+            let found = TextLimits::describe(&text).is_some();
+            assert_eq!(found, c.is_control(), "U+{:04X}", u32::from(c));
+        }
     }
 
     #[test]

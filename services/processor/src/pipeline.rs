@@ -22,8 +22,12 @@ use tracing::Instrument;
 /// Commits tried for one batch before it is left to be delivered again.
 const COMMIT_ATTEMPTS: u32 = 5;
 
-/// The batch being written, in a task of its own; it yields the batch back for its commit.
-type InFlight = JoinHandle<Result<Vec<Delivery>, ProcessorError>>;
+/// The batch being written, in a task of its own (it yields the batch back for its commit),
+/// and how many records it holds.
+type InFlight = (JoinHandle<Result<Vec<Delivery>, ProcessorError>>, usize);
+
+/// How often the lag is refreshed while a write waits on its sink.
+const LAG_REFRESH: Duration = Duration::from_secs(1);
 
 /// One sink's pipeline: its own consumer, batching, retries and commits.
 pub struct SinkPipeline {
@@ -74,7 +78,7 @@ impl SinkPipeline {
                 Ordering::Relaxed,
             );
             if batch.is_empty() {
-                self.finish(in_flight.take(), &abort).await?;
+                self.finish(in_flight.take(), 0, &abort).await?;
                 if drain.is_cancelled() && self.caught_up().await {
                     break;
                 }
@@ -90,15 +94,16 @@ impl SinkPipeline {
                 tracing::info_span!("validate batch", records = batch.len())
                     .in_scope(|| prepare(&batch, self.config.validation))
             });
-            self.finish(in_flight.take(), &abort).await?;
+            self.finish(in_flight.take(), batch.len(), &abort).await?;
             let (writer, abort) = (self.writer.clone(), abort.clone());
+            let records = batch.len();
             let write = async move {
                 writer.write(&batch, prepared, &abort).await?;
                 Ok(batch)
             };
-            in_flight = Some(tokio::spawn(write.instrument(span)));
+            in_flight = Some((tokio::spawn(write.instrument(span)), records));
         }
-        self.finish(in_flight.take(), &abort).await?;
+        self.finish(in_flight.take(), 0, &abort).await?;
         self.consumer.close().await?;
         let c = &self.writer.counters;
         tracing::info!(
@@ -110,16 +115,31 @@ impl SinkPipeline {
         Ok(())
     }
 
-    /// Waits for the batch in flight, if any, and commits it.
+    /// Waits for the batch in flight, if any, and commits it. While it waits (a sink that is
+    /// away), the lag is refreshed every second and counts at least the records in hand: the
+    /// batch in flight and the `waiting` one read after it. The consumer is not polled then,
+    /// so records arriving meanwhile are counted from its next poll on.
     async fn finish(
         &mut self,
         in_flight: Option<InFlight>,
+        waiting: usize,
         abort: &Shutdown,
     ) -> Result<(), ProcessorError> {
-        let Some(in_flight) = in_flight else {
+        let Some((mut in_flight, records)) = in_flight else {
             return Ok(());
         };
-        let batch = match in_flight.await {
+        let mut refresh = tokio::time::interval_at(Instant::now() + LAG_REFRESH, LAG_REFRESH);
+        let joined = loop {
+            tokio::select! {
+                joined = &mut in_flight => break joined,
+                _ = refresh.tick() => {
+                    let in_hand = (records + waiting) as u64;
+                    let lag = self.consumer.lag().max(in_hand);
+                    self.writer.counters.lag.store(lag, Ordering::Relaxed);
+                }
+            }
+        };
+        let batch = match joined {
             Ok(written) => written?,
             Err(joined) if joined.is_panic() => std::panic::resume_unwind(joined.into_panic()),
             Err(_) => return Ok(()),
