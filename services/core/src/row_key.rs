@@ -9,7 +9,7 @@
 
 use crate::names::seed_type_name;
 use crate::pb;
-use crate::time::from_timestamp;
+use crate::time::{Compact, from_timestamp, push_compact};
 
 /// The row key of `payment`: creation time (UTC, to the second), the seed's rail name,
 /// the originator's party id and the payment id, joined by `_`, each id escaped
@@ -19,7 +19,13 @@ pub fn row_key(payment: &pb::Payment) -> String {
         .created_at
         .as_ref()
         .and_then(from_timestamp)
-        .map(|at| at.format("%Y%m%d%H%M%S").to_string())
+        .map(|at| {
+            let (at, mut out) = (at.naive_utc(), String::with_capacity(14));
+            if !push_compact(&mut out, &at, Compact::Seconds) {
+                out = at.format("%Y%m%d%H%M%S").to_string();
+            }
+            out
+        })
         .unwrap_or_else(|| "00000000000000".to_owned());
     let rail = pb::PaymentType::try_from(payment.payment_type)
         .map(seed_type_name)

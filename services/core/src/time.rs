@@ -1,7 +1,9 @@
 //! Timestamps: conversion between protobuf `Timestamp` and `chrono`, and parsing of the
 //! seed's zone-less ISO 8601 strings as UTC.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Timelike, Utc,
+};
 use pbjson_types::Timestamp;
 
 /// A protobuf timestamp for a UTC instant.
@@ -56,8 +58,76 @@ pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
 /// Formats an instant as the seed does: ISO 8601 with microseconds and no zone (UTC).
 pub fn format_seed_instant(ts: &Timestamp) -> String {
     from_timestamp(ts)
-        .map(|at| at.naive_utc().format("%Y-%m-%dT%H:%M:%S%.6f").to_string())
+        .map(|at| {
+            let at = at.naive_utc();
+            let mut out = String::with_capacity(26);
+            if !push_compact(&mut out, &at, Compact::SeedInstant) {
+                out = at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+            }
+            out
+        })
         .unwrap_or_default()
+}
+
+/// The fixed-width shapes [`push_compact`] writes without parsing a format string (chrono's
+/// `format` parses its pattern on every call, which dominated writing seed JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compact {
+    /// `2024-12-21T19:42:17.520914`, as `%Y-%m-%dT%H:%M:%S%.6f`.
+    SeedInstant,
+    /// `20241221194217`, as `%Y%m%d%H%M%S`.
+    Seconds,
+    /// `20241221`, as `%Y%m%d`.
+    Date,
+}
+
+/// Appends `at` in `shape` to `out` and returns true; for a year outside 0–9999 or a leap
+/// second, where the fixed width does not hold, it appends nothing and returns false (the
+/// caller then formats with chrono).
+pub fn push_compact(out: &mut String, at: &NaiveDateTime, shape: Compact) -> bool {
+    let nanos = at.nanosecond();
+    let Ok(year) = u32::try_from(at.year()) else {
+        return false;
+    };
+    if year > 9999 || nanos >= 1_000_000_000 {
+        return false;
+    }
+    let fields: &[(u32, usize, &str)] = match shape {
+        Compact::SeedInstant => &[
+            (year, 4, "-"),
+            (at.month(), 2, "-"),
+            (at.day(), 2, "T"),
+            (at.hour(), 2, ":"),
+            (at.minute(), 2, ":"),
+            (at.second(), 2, "."),
+            (nanos / 1_000, 6, ""),
+        ],
+        Compact::Seconds => &[
+            (year, 4, ""),
+            (at.month(), 2, ""),
+            (at.day(), 2, ""),
+            (at.hour(), 2, ""),
+            (at.minute(), 2, ""),
+            (at.second(), 2, ""),
+        ],
+        Compact::Date => &[(year, 4, ""), (at.month(), 2, ""), (at.day(), 2, "")],
+    };
+    for &(value, width, then) in fields {
+        push_zero_padded(out, value, width);
+        out.push_str(then);
+    }
+    true
+}
+
+/// Appends the last `width` decimal digits of `value` (at most 10), zero-padded.
+fn push_zero_padded(out: &mut String, mut value: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let width = width.min(digits.len());
+    for slot in digits[..width].iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    out.extend(digits[..width].iter().map(|&d| char::from(d)));
 }
 
 /// Formats an instant as RFC 3339 UTC with microseconds.
@@ -78,6 +148,38 @@ pub fn format_rfc3339_seconds(ts: &Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_shapes_are_what_chrono_writes_for_their_patterns() {
+        let shapes = [
+            (Compact::SeedInstant, "%Y-%m-%dT%H:%M:%S%.6f"),
+            (Compact::Seconds, "%Y%m%d%H%M%S"),
+            (Compact::Date, "%Y%m%d"),
+        ];
+        let mut micros = -62_135_596_800_000_000i64; // 0001-01-01
+        while micros < 253_402_300_799_000_000 {
+            // 9999-12-31T23:59:59
+            let at = from_timestamp(&timestamp_from_micros(micros))
+                .unwrap()
+                .naive_utc();
+            for (shape, pattern) in shapes {
+                let mut out = String::new();
+                assert!(push_compact(&mut out, &at, shape));
+                assert_eq!(out, at.format(pattern).to_string(), "{micros}");
+            }
+            micros += 3_331_333_777_123;
+        }
+        let far = from_timestamp(&timestamp_from_micros(300_000_000_000_000_000)).unwrap();
+        assert!(!push_compact(
+            &mut String::new(),
+            &far.naive_utc(),
+            Compact::Date
+        ));
+        assert_eq!(
+            format_seed_instant(&timestamp_from_micros(300_000_000_000_000_000)),
+            far.naive_utc().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+        );
+    }
 
     #[test]
     fn rfc3339_to_the_second() {
