@@ -7,25 +7,26 @@ use payments_core::pb::PaymentType;
 /// Share and median (major units) of the large component per rail.
 fn large_component(rail: PaymentType) -> (f64, f64) {
     match rail {
-        PaymentType::Ach => (0.15, 60_000.0),
-        PaymentType::Wire => (0.10, 1_500_000.0),
-        PaymentType::Check => (0.10, 40_000.0),
+        PaymentType::Ach => (0.03, 12_000.0),
+        PaymentType::Check => (0.04, 8_000.0),
         PaymentType::Sepa => (0.15, 40_000.0),
-        PaymentType::Card => (0.05, 2_000.0),
+        PaymentType::Card => (0.01, 400.0),
         _ => (0.0, 0.0),
     }
 }
 
 /// Typical amount (median, in major units), spread (log-space sigma) and ceiling per rail.
+/// Card, ACH, check, wire and direct debit averages follow published figures
+/// ([`crate::calibration::PUBLISHED_AVERAGES`]); the others are our assumptions.
 fn profile(rail: PaymentType) -> (f64, f64, f64) {
     match rail {
-        PaymentType::Ach => (4_500.0, 1.4, 1_000_000.0), // same-day ACH limit
-        PaymentType::Wire => (85_000.0, 1.6, 50_000_000.0),
+        PaymentType::Ach => (600.0, 1.4, 1_000_000.0), // same-day ACH limit
+        PaymentType::Wire => (900_000.0, 1.9, 250_000_000.0),
         PaymentType::Rtp => (2_500.0, 1.2, 1_000_000.0),
-        PaymentType::Check => (3_000.0, 1.3, 2_000_000.0),
+        PaymentType::Check => (500.0, 1.5, 2_000_000.0),
         PaymentType::Sepa => (6_000.0, 1.5, 100_000.0), // SCT Inst ceiling
-        PaymentType::Card => (85.0, 1.1, 25_000.0),
-        PaymentType::DirectDebit => (900.0, 1.0, 50_000.0),
+        PaymentType::Card => (30.0, 1.1, 25_000.0),
+        PaymentType::DirectDebit => (180.0, 1.0, 50_000.0),
         PaymentType::StandingOrder => (2_500.0, 0.9, 250_000.0),
         PaymentType::P2p => (150.0, 1.0, 5_000.0),
         PaymentType::Unspecified => (100.0, 1.0, 10_000.0),

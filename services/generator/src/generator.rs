@@ -3,10 +3,11 @@
 
 use crate::amounts::{AmountModel, draw_minor_units, draw_with};
 use crate::calendar::add_business_days;
+use crate::calibration::DEFAULT_MIX;
 use crate::population::{Customer, Population};
 use crate::rails::{RailContext, details};
 use crate::rng::DetRng;
-use crate::scenarios;
+use crate::scenarios::{DEFAULT_WINDOW, ScenarioPlan, ScenarioPlanner, TrafficModel};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use payments_core::money::{MAX_MINOR_UNITS, minor_unit_exponent};
 use payments_core::names::{PAYMENT_TYPES, id_prefix};
@@ -57,9 +58,13 @@ pub struct GeneratorConfig {
     pub spacing_micros: i64,
     /// Customers in the population.
     pub customers: usize,
-    /// Probability that a block of 16 payments holds an injected AML scenario (0 disables).
+    /// Share of payments that belong to injected AML scenarios (0 disables, at most 0.5).
     pub scenario_rate: f64,
-    /// Relative weights of the rails; when empty, every rail of `types` is equally likely.
+    /// Payments per scenario window: a scenario's payments spread over at most this many
+    /// consecutive payments (its simulated time is this times `spacing_micros`).
+    pub scenario_window: u32,
+    /// Relative weights of the rails; when empty, every rail of `types` is equally likely,
+    /// and with no `types` either, rails follow the calibrated default mix.
     pub mix: Vec<(pb::PaymentType, f64)>,
     /// Amount models replacing a rail's built-in one.
     pub amounts: Vec<(pb::PaymentType, AmountModel)>,
@@ -73,7 +78,8 @@ impl Default for GeneratorConfig {
             start: default_start(),
             spacing_micros: 10_000,
             customers: 2_000,
-            scenario_rate: 0.02,
+            scenario_rate: 0.01,
+            scenario_window: DEFAULT_WINDOW,
             mix: Vec::new(),
             amounts: Vec::new(),
         }
@@ -86,6 +92,7 @@ pub struct PaymentGenerator {
     config: GeneratorConfig,
     types: Vec<pb::PaymentType>,
     population: Arc<Population>,
+    scenarios: ScenarioPlanner,
 }
 
 /// Share of payments that go to one of the originator's regular counterparties.
@@ -109,16 +116,30 @@ impl PaymentGenerator {
             config.types.clone()
         };
         let population = Arc::new(Population::new(config.seed, config.customers));
+        let scenarios = ScenarioPlanner::new(ScenarioPlan {
+            seed: config.seed,
+            rate: config.scenario_rate,
+            window: config.scenario_window,
+        });
         Self {
             config,
             types,
             population,
+            scenarios,
         }
     }
 
     /// Its configuration.
     pub fn config(&self) -> &GeneratorConfig {
         &self.config
+    }
+
+    /// The scenario label of payment `index`, if it is laundering: what `payment(index)`
+    /// would carry, without making the payment.
+    pub fn scenario_label(&self, index: u64) -> Option<pb::ScenarioLabel> {
+        self.scenarios
+            .part(index, &self.population, self)
+            .map(|s| s.label)
     }
 
     /// Payment number `index` of this configuration.
@@ -130,20 +151,18 @@ impl PaymentGenerator {
 
     /// Payment number `index`, created at `created` (wall-clock traffic runs).
     pub fn payment_at(&self, index: u64, created: DateTime<Utc>) -> pb::Payment {
-        let scenario = scenarios::part(
-            self.config.seed,
-            self.config.scenario_rate,
-            &self.population.us,
-            index,
-            |rail| self.allows(rail),
-        );
+        let scenario = self.scenarios.part(index, &self.population, self);
         let mut rng = DetRng::for_index(self.config.seed, 1, index);
         let rail = scenario
             .as_ref()
             .map_or_else(|| self.pick_rail(&mut rng), |s| s.rail);
-        let european_rail = scenario.is_none()
-            && (matches!(rail, pb::PaymentType::Sepa)
-                || (rail == pb::PaymentType::DirectDebit && rng.chance(0.5)));
+        let european_rail = match &scenario {
+            Some(s) => s.european,
+            None => {
+                matches!(rail, pb::PaymentType::Sepa)
+                    || (rail == pb::PaymentType::DirectDebit && rng.chance(0.5))
+            }
+        };
         let cross_border = scenario.is_none() && rail == pb::PaymentType::Wire && rng.chance(0.3);
         let (originator, beneficiary) = match &scenario {
             Some(s) => (s.originator, s.beneficiary),
@@ -266,34 +285,28 @@ impl PaymentGenerator {
         }
     }
 
-    /// A customer of the right region; heavy-tailed, so some customers pay far more often.
-    /// Whether the configuration lets `rail` occur (a positive weight in `mix`, or one of
-    /// `types`).
-    fn allows(&self, rail: pb::PaymentType) -> bool {
-        if self.config.mix.iter().any(|(_, w)| *w > 0.0) {
-            self.config.mix.iter().any(|(r, w)| *r == rail && *w > 0.0)
-        } else {
-            self.types.contains(&rail)
-        }
-    }
-
-    /// A rail: weighted by `mix` when given, else uniform over `types`.
+    /// A rail: weighted by `mix` when given, uniform over `types` when they are, else from
+    /// the calibrated default mix ([`DEFAULT_MIX`]).
     fn pick_rail(&self, rng: &mut DetRng) -> pb::PaymentType {
-        let total: f64 = self.config.mix.iter().map(|(_, w)| w).sum();
+        let mix: &[(pb::PaymentType, f64)] = if !self.config.mix.is_empty() {
+            &self.config.mix
+        } else if self.config.types.is_empty() {
+            &DEFAULT_MIX
+        } else {
+            return *rng.pick(&self.types);
+        };
+        let total: f64 = mix.iter().map(|(_, w)| w).sum();
         if total <= 0.0 {
             return *rng.pick(&self.types);
         }
         let mut u = rng.unit() * total;
-        for (rail, weight) in &self.config.mix {
+        for (rail, weight) in mix {
             if u < *weight {
                 return *rail;
             }
             u -= weight;
         }
-        self.config
-            .mix
-            .last()
-            .map_or(pb::PaymentType::Ach, |(rail, _)| *rail)
+        mix.last().map_or(pb::PaymentType::Ach, |(rail, _)| *rail)
     }
 
     /// An amount for `rail` from its configured or built-in model.
@@ -320,6 +333,7 @@ impl PaymentGenerator {
         &pool[pick as usize]
     }
 
+    /// A customer of the right region; heavy-tailed, so some customers pay far more often.
     fn customer(&self, rng: &mut DetRng, european: bool, not: Option<&str>) -> &Customer {
         let pool = if european && !self.population.eu.is_empty() {
             &self.population.eu
@@ -334,6 +348,16 @@ impl PaymentGenerator {
                 return c;
             }
         }
+    }
+}
+
+impl TrafficModel for PaymentGenerator {
+    fn rail(&self, rng: &mut DetRng) -> pb::PaymentType {
+        self.pick_rail(rng)
+    }
+
+    fn amount(&self, rng: &mut DetRng, rail: pb::PaymentType) -> i64 {
+        self.draw_amount(rng, rail)
     }
 }
 
@@ -572,9 +596,21 @@ mod tests {
             ..Default::default()
         });
         assert!((0..100).all(|i| only.payment(i).payment_type() == pb::PaymentType::Sepa));
+        // Without --type, rails follow the calibrated mix: every one appears, cards and
+        // ACH dominate, wires are rare.
         let all = PaymentGenerator::new(GeneratorConfig::default());
-        let seen: std::collections::HashSet<_> =
-            (0..500).map(|i| all.payment(i).payment_type).collect();
-        assert_eq!(seen.len(), 9);
+        let mut seen: std::collections::HashMap<i32, u32> = std::collections::HashMap::new();
+        let n = 40_000;
+        for i in 0..n {
+            *seen.entry(all.payment(i).payment_type).or_default() += 1;
+        }
+        assert_eq!(seen.len(), 9, "{seen:?}");
+        for (rail, percent) in DEFAULT_MIX {
+            let share = f64::from(seen[&(rail as i32)]) * 100.0 / n as f64;
+            assert!(
+                (share - percent).abs() <= 1.0 + percent * 0.1,
+                "{rail:?}: {share:.2}% of payments, {percent}% expected"
+            );
+        }
     }
 }

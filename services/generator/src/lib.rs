@@ -3,11 +3,13 @@
 
 pub mod amounts;
 pub mod calendar;
+pub mod calibration;
 pub mod config;
 pub mod generator;
 pub mod ingest_client;
 pub mod lifecycle;
 pub mod population;
+pub mod presets;
 pub mod rails;
 pub mod rng;
 mod role;
@@ -20,6 +22,8 @@ pub mod shard;
 pub mod traffic;
 #[cfg(feature = "kubernetes")]
 pub mod traffic_resource;
+pub mod truth;
+pub mod typologies;
 
 pub use generator::{GeneratorConfig, PaymentGenerator};
 pub use lifecycle::{LifecycleRates, LifecycleStream};

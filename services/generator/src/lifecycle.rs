@@ -15,7 +15,8 @@ use std::collections::BinaryHeap;
 /// How often payments end badly, per rail (probabilities, 0 to 1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LifecycleRates {
-    /// ACH entries returned (R01 insufficient funds, R02 account closed, R03 no account).
+    /// ACH entries returned, all reasons together; split into NACHA's categories by
+    /// [`ACH_RETURN_CATEGORIES`], each kept under its threshold.
     pub ach_return: f64,
     /// Wires that fail.
     pub wire_failure: f64,
@@ -56,7 +57,69 @@ pub struct Transition {
     pub reason: &'static str,
 }
 
-const ACH_RETURNS: &[&str] = &["R01", "R01", "R01", "R02", "R03"];
+/// A category of ACH returns as the Nacha Operating Rules monitor them (Subsection 2.17.2):
+/// its return reason codes, its share of all returns, and the return rate above which
+/// Nacha steps in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AchReturnCategory {
+    /// The category's name.
+    pub name: &'static str,
+    /// Its R-codes, the first the most frequent.
+    pub codes: &'static [&'static str],
+    /// Its share of all returns.
+    pub share: f64,
+    /// Nacha's threshold for its return rate (share of debit entries returned).
+    pub threshold: f64,
+}
+
+/// NACHA's categories: unauthorized (threshold 0.5%), administrative (3.0%), and the other
+/// returns, counted in the overall rate (15.0%). Shares of returns are our assumption:
+/// insufficient funds dominate, unauthorized returns are rare in B2B (CCD) traffic.
+pub const ACH_RETURN_CATEGORIES: [AchReturnCategory; 3] = [
+    AchReturnCategory {
+        name: "unauthorized",
+        codes: &["R29", "R10", "R05", "R07", "R11", "R51"],
+        share: 0.07,
+        threshold: 0.005,
+    },
+    AchReturnCategory {
+        name: "administrative",
+        codes: &["R03", "R02", "R04"],
+        share: 0.27,
+        threshold: 0.03,
+    },
+    AchReturnCategory {
+        name: "other",
+        codes: &["R01", "R01", "R01", "R09", "R08", "R16", "R20"],
+        share: 0.66,
+        threshold: 0.15,
+    },
+];
+
+/// Nacha's threshold for the overall ACH return rate.
+pub const ACH_OVERALL_RETURN_THRESHOLD: f64 = 0.15;
+
+/// An R-code for an ACH entry, or `None` when it is not returned: the overall rate `rate`
+/// (capped at 90% of Nacha's overall threshold) split by category, the unauthorized and
+/// administrative rates each capped at 90% of their thresholds, the rest "other".
+pub fn draw_ach_return(rng: &mut DetRng, rate: f64) -> Option<&'static str> {
+    let overall = rate.clamp(0.0, ACH_OVERALL_RETURN_THRESHOLD * 0.9);
+    let u = rng.unit();
+    let mut below = 0.0;
+    for (i, category) in ACH_RETURN_CATEGORIES.iter().enumerate() {
+        let last = i + 1 == ACH_RETURN_CATEGORIES.len();
+        let category_rate = if last {
+            overall - below
+        } else {
+            (overall * category.share).min(category.threshold * 0.9)
+        };
+        if u < below + category_rate {
+            return Some(*rng.pick(category.codes));
+        }
+        below += category_rate;
+    }
+    None
+}
 const SEPA_REJECTS: &[&str] = &["AC01", "AC04", "AM04"];
 const WIRE_FAILURES: &[&str] = &[
     "BENEFICIARY_ACCOUNT_CLOSED",
@@ -84,11 +147,11 @@ pub fn plan(
         pb::PaymentType::Ach => {
             steps.push(t(S::Validated, minutes(2), ""));
             steps.push(t(S::Pending, minutes(10), ""));
-            if rng.chance(rates.ach_return) {
+            if let Some(code) = draw_ach_return(&mut rng, rates.ach_return) {
                 steps.push(t(
                     S::Returned,
                     add_business_days(settled, 1 + rng.below(2) as u32),
-                    *rng.pick(ACH_RETURNS),
+                    code,
                 ));
             } else {
                 steps.push(t(S::Completed, settled.max(minutes(11)), ""));

@@ -85,7 +85,13 @@ fn ach_returns_carry_r_codes_at_the_configured_rate() {
             let Some(Details::Ach(ach)) = &last.details else {
                 panic!("ACH details")
             };
-            assert!(["R01", "R02", "R03"].contains(&ach.return_reason_code.as_str()));
+            assert!(
+                ACH_RETURN_CATEGORIES
+                    .iter()
+                    .any(|c| c.codes.contains(&ach.return_reason_code.as_str())),
+                "{}",
+                ach.return_reason_code
+            );
         }
     }
     assert!(
@@ -111,4 +117,40 @@ fn sharded_lifecycles_union_to_the_whole_run() {
     a.sort();
     b.sort();
     assert_eq!(a, b);
+}
+
+#[test]
+fn ach_returns_by_category_stay_under_nacha_thresholds_whatever_the_rate() {
+    for rate in [0.015, 0.10, 0.5] {
+        let mut rng = DetRng::new(21);
+        let draws = 400_000;
+        let mut by_category = [0u32; 3];
+        for _ in 0..draws {
+            if let Some(code) = draw_ach_return(&mut rng, rate) {
+                let category = ACH_RETURN_CATEGORIES
+                    .iter()
+                    .position(|c| c.codes.contains(&code))
+                    .unwrap_or_else(|| panic!("{code} is in no category"));
+                by_category[category] += 1;
+            }
+        }
+        let overall = by_category.iter().sum::<u32>() as f64 / draws as f64;
+        assert!(
+            overall < ACH_OVERALL_RETURN_THRESHOLD,
+            "rate {rate}: overall {overall}"
+        );
+        assert!(
+            (overall - rate.min(ACH_OVERALL_RETURN_THRESHOLD * 0.9)).abs() < 0.003,
+            "rate {rate}: overall {overall}"
+        );
+        for (category, count) in ACH_RETURN_CATEGORIES.iter().zip(by_category) {
+            let share = f64::from(count) / draws as f64;
+            assert!(
+                share < category.threshold,
+                "rate {rate}: {} returns {share}",
+                category.name
+            );
+            assert!(count > 0, "rate {rate}: no {} returns", category.name);
+        }
+    }
 }

@@ -146,10 +146,14 @@ impl RunRegistry {
                 format!("must be between 1 and {MAX_RUN_RATE}, got {}", spec.rate),
             ));
         }
-        if !(0.0..=1.0).contains(&spec.scenario_rate) {
+        if !(0.0..=crate::scenarios::MAX_RATE).contains(&spec.scenario_rate) {
             return Err(invalid_field(
                 "spec.scenario_rate",
-                format!("must be between 0 and 1, got {}", spec.scenario_rate),
+                format!(
+                    "is the share of payments that are laundering: must be between 0 and {}, got {}",
+                    crate::scenarios::MAX_RATE,
+                    spec.scenario_rate
+                ),
             ));
         }
         let types =

@@ -219,7 +219,19 @@ impl Scenario {
         }
         let scenario_rate = raw
             .scenario_rate
-            .map(|v| probability("scenario_rate", v))
+            .map(|v| {
+                let rate = probability("scenario_rate", v)?;
+                if rate > crate::scenarios::MAX_RATE {
+                    return Err(invalid(
+                        "scenario_rate".into(),
+                        format!(
+                            "is the share of payments that are laundering: at most {}, got {rate}",
+                            crate::scenarios::MAX_RATE
+                        ),
+                    ));
+                }
+                Ok(rate)
+            })
             .transpose()?;
         if raw.customers.is_some_and(|c| c < 8) {
             return Err(invalid(

@@ -1,234 +1,371 @@
-//! Ground-truth AML scenarios injected into the traffic: fan-in, fan-out, cycles,
-//! structuring just below $10,000 and rapid pass-through, each payment labeled with its
-//! typology, scenario id and the roles of its parties.
+//! Ground-truth AML scenarios injected into the traffic ([`crate::typologies`]), each
+//! payment labeled with its typology, scenario id, the roles of its parties and the size of
+//! its scenario.
 //!
-//! The run is cut into blocks of [`BLOCK`] consecutive payments; a block holds a scenario
-//! with probability `scenario_rate`, its first payments being the scenario's. Whether and
-//! how is decided from the seed and the block number alone, so scenarios are as
-//! reproducible and shardable as every other payment.
+//! The run is cut into windows of `scenario_window` consecutive payments. A window holds
+//! exactly its share of laundering: `floor(rate × window × (w + 1)) − floor(rate × window ×
+//! w)` payments for window `w`, so that over any run the labeled share is the rate, within
+//! one payment per window. Its scenarios are spread over the whole window (days of simulated
+//! time with the AMLworld presets), except rapid pass-through, whose hops follow each other
+//! within a few payments. Everything is decided from the seed and the window number, so
+//! scenarios are as reproducible and shardable as every other payment: a payment carries
+//! the same label whichever process or shard makes it.
+//!
+//! A scenario draws its rail as ordinary traffic does (the configured mix), its members
+//! uniformly from the region the rail serves, and its amounts from the rail's ordinary
+//! model: nothing on a single payment tells laundering apart, except what a typology is
+//! (structuring's amounts just below the threshold).
 
-use crate::population::Customer;
+use crate::population::{Customer, Population};
 use crate::rng::DetRng;
+use crate::typologies::{self, MAX_SIZE, Shape, TYPOLOGIES};
 use payments_core::pb::{self, Typology};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Payments per block; a scenario never spans two blocks.
-pub const BLOCK: u64 = 16;
+pub use crate::typologies::REPORTING_THRESHOLD_CENTS;
 
-/// The $10,000 currency transaction report threshold, in cents.
-pub const REPORTING_THRESHOLD_CENTS: i64 = 1_000_000;
+/// Default payments per scenario window.
+pub const DEFAULT_WINDOW: u32 = 4_096;
 
-/// One payment of a scenario: who pays whom, how much, on which rail, and its label.
+/// The highest share of payments that may be laundering.
+pub const MAX_RATE: f64 = 0.5;
+
+/// One payment of a scenario: on which rail and in which region, who pays whom, how much,
+/// and its label.
 pub struct ScenarioPart<'a> {
     /// The rail.
     pub rail: pb::PaymentType,
+    /// Whether the scenario runs in the SEPA area (EUR) rather than the US (USD).
+    pub european: bool,
     /// Who pays.
     pub originator: &'a Customer,
     /// Who is paid.
     pub beneficiary: &'a Customer,
-    /// The amount in cents (USD).
+    /// The amount in minor units of the region's currency.
     pub minor_units: i64,
     /// The label.
     pub label: pb::ScenarioLabel,
 }
 
-const TYPOLOGIES: [Typology; 5] = [
-    Typology::FanIn,
-    Typology::FanOut,
-    Typology::Cycle,
-    Typology::Structuring,
-    Typology::RapidPassThrough,
-];
-
-/// The scenario part that payment `index` plays, if its block holds a scenario whose rail
-/// `allowed` accepts and the payment is one of the scenario's.
-pub fn part<'a>(
-    seed: u64,
-    rate: f64,
-    pool: &'a [Customer],
-    index: u64,
-    allowed: impl Fn(pb::PaymentType) -> bool,
-) -> Option<ScenarioPart<'a>> {
-    if rate <= 0.0 || pool.len() < 20 {
-        return None;
-    }
-    let (block, position) = (index / BLOCK, (index % BLOCK) as usize);
-    let mut rng = DetRng::for_index(seed, 3, block);
-    if !rng.chance(rate) {
-        return None;
-    }
-    let typology = *rng.pick(&TYPOLOGIES);
-    let size = match typology {
-        Typology::FanIn | Typology::FanOut => 8 + rng.below(8) as usize,
-        Typology::Cycle => 3 + rng.below(3) as usize,
-        Typology::Structuring => 6 + rng.below(7) as usize,
-        _ => 2 + rng.below(2) as usize,
-    };
-    // The scenario's payments sit at random positions of the block, so that the position
-    // in the run says nothing about membership; they keep their order (hops stay in time).
-    let mut order: [usize; BLOCK as usize] = std::array::from_fn(|i| i);
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i as u64 + 1) as usize);
-    }
-    let mut slots = order[..size].to_vec();
-    slots.sort_unstable();
-    let position = slots.iter().position(|&slot| slot == position)?;
-    // Distinct participants, drawn uniformly: these accounts are not the busy suppliers.
-    let mut members: Vec<usize> = Vec::with_capacity(size + 1);
-    while members.len() < size + 1 {
-        let m = rng.below(pool.len() as u64) as usize;
-        if !members.contains(&m) {
-            members.push(m);
-        }
-    }
-    let base_cents = 500_000 + rng.below(4_500_000) as i64;
-    let mut own = DetRng::for_index(seed, 4, index);
-    let scenario_id = format!("SCN-{:016X}", scenario_hash(seed, block));
-    let label = |originator_role: &str, beneficiary_role: &str| pb::ScenarioLabel {
-        typology: typology as i32,
-        scenario_id: scenario_id.clone(),
-        originator_role: originator_role.into(),
-        beneficiary_role: beneficiary_role.into(),
-    };
-    let who = |i: usize| &pool[members[i]];
-    let (rail, originator, beneficiary, minor_units, label) = match typology {
-        Typology::FanIn => (
-            pb::PaymentType::Ach,
-            who(position + 1),
-            who(0),
-            200_000 + own.below(700_000) as i64,
-            label("SOURCE", "COLLECTOR"),
-        ),
-        Typology::FanOut => (
-            pb::PaymentType::Ach,
-            who(0),
-            who(position + 1),
-            200_000 + own.below(700_000) as i64,
-            label("DISTRIBUTOR", "RECIPIENT"),
-        ),
-        Typology::Cycle => (
-            pb::PaymentType::Wire,
-            who(position),
-            who((position + 1) % size),
-            // Each hop keeps most of the money (fees and a cut).
-            base_cents - base_cents * position as i64 / 50,
-            label("CYCLE_MEMBER", "CYCLE_MEMBER"),
-        ),
-        Typology::Structuring => (
-            pb::PaymentType::Ach,
-            who(0),
-            who(1 + position % 2),
-            REPORTING_THRESHOLD_CENTS - 100 - own.below(90_000) as i64,
-            label("STRUCTURER", "RECIPIENT"),
-        ),
-        _ => {
-            let last = size - 1;
-            let roles = match position {
-                0 => (
-                    "SOURCE",
-                    if last == 0 {
-                        "DESTINATION"
-                    } else {
-                        "PASS_THROUGH"
-                    },
-                ),
-                p if p == last => ("PASS_THROUGH", "DESTINATION"),
-                _ => ("PASS_THROUGH", "PASS_THROUGH"),
-            };
-            (
-                pb::PaymentType::Wire,
-                who(position),
-                who(position + 1),
-                base_cents - base_cents * position as i64 / 100,
-                label(roles.0, roles.1),
-            )
-        }
-    };
-    allowed(rail).then_some(ScenarioPart {
-        rail,
-        originator,
-        beneficiary,
-        minor_units,
-        label,
-    })
+/// How a generator's scenarios are laid out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScenarioPlan {
+    /// The run's seed.
+    pub seed: u64,
+    /// Share of payments that belong to scenarios (0 disables; capped at [`MAX_RATE`]).
+    pub rate: f64,
+    /// Payments per window; a scenario never spans two windows.
+    pub window: u32,
 }
 
-/// A stable id for a block's scenario.
-fn scenario_hash(seed: u64, block: u64) -> u64 {
-    let mut state = seed.rotate_left(29) ^ block.wrapping_mul(0xA24B_AED4_963E_E407);
+/// Places scenarios window by window and answers which part (if any) a payment plays.
+/// Cheap to clone; each thread keeps the window it last built.
+#[derive(Debug, Clone)]
+pub struct ScenarioPlanner {
+    plan: ScenarioPlan,
+    /// Tells this planner's cached windows apart from other planners' on the same thread.
+    id: u64,
+}
+
+/// The rail and amount models of ordinary traffic, which scenarios draw from.
+pub trait TrafficModel {
+    /// A rail, as ordinary payments draw it.
+    fn rail(&self, rng: &mut DetRng) -> pb::PaymentType;
+    /// An ordinary amount of `rail`, in minor units.
+    fn amount(&self, rng: &mut DetRng, rail: pb::PaymentType) -> i64;
+}
+
+/// One scenario placed in a window.
+#[derive(Debug)]
+struct PlacedScenario {
+    id: String,
+    typology: Typology,
+    rail: pb::PaymentType,
+    european: bool,
+    /// Positions of the members in their region's pool.
+    members: Vec<u32>,
+    shape: Shape,
+}
+
+/// The scenarios of one window, and which payment of the window plays which part.
+#[derive(Debug, Default)]
+struct WindowSchedule {
+    /// Offset in the window → (scenario, transfer).
+    slots: HashMap<u32, (u16, u16)>,
+    scenarios: Vec<PlacedScenario>,
+}
+
+thread_local! {
+    /// The window this thread built last, by planner id and window number.
+    static LAST_WINDOW: RefCell<Option<(u64, u64, Rc<WindowSchedule>)>> = const { RefCell::new(None) };
+}
+
+static NEXT_PLANNER_ID: AtomicU64 = AtomicU64::new(1);
+
+impl ScenarioPlanner {
+    /// A planner for `plan`.
+    pub fn new(plan: ScenarioPlan) -> Self {
+        Self {
+            plan: ScenarioPlan {
+                rate: if plan.rate.is_finite() {
+                    plan.rate.clamp(0.0, MAX_RATE)
+                } else {
+                    0.0
+                },
+                window: plan.window.max(64),
+                ..plan
+            },
+            id: NEXT_PLANNER_ID.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// The part payment `index` plays, if it belongs to a scenario.
+    pub fn part<'a>(
+        &self,
+        index: u64,
+        population: &'a Population,
+        traffic: &dyn TrafficModel,
+    ) -> Option<ScenarioPart<'a>> {
+        if self.plan.rate <= 0.0 {
+            return None;
+        }
+        let window = u64::from(self.plan.window);
+        let (number, offset) = (index / window, (index % window) as u32);
+        let schedule = self.schedule(number, population, traffic);
+        let &(scenario, transfer) = schedule.slots.get(&offset)?;
+        let s = &schedule.scenarios[usize::from(scenario)];
+        let t = &s.shape.transfers[usize::from(transfer)];
+        let pool = if s.european {
+            &population.eu
+        } else {
+            &population.us
+        };
+        Some(ScenarioPart {
+            rail: s.rail,
+            european: s.european,
+            originator: &pool[s.members[t.from] as usize],
+            beneficiary: &pool[s.members[t.to] as usize],
+            minor_units: t.minor_units,
+            label: pb::ScenarioLabel {
+                typology: s.typology as i32,
+                scenario_id: s.id.clone(),
+                originator_role: t.from_role.into(),
+                beneficiary_role: t.to_role.into(),
+                scenario_size: s.shape.transfers.len() as u32,
+            },
+        })
+    }
+
+    /// Window `number`'s schedule: this thread's last one if it is that window, else built.
+    fn schedule(
+        &self,
+        number: u64,
+        population: &Population,
+        traffic: &dyn TrafficModel,
+    ) -> Rc<WindowSchedule> {
+        LAST_WINDOW.with(|last| {
+            if let Some((id, n, schedule)) = last.borrow().as_ref()
+                && *id == self.id
+                && *n == number
+            {
+                return Rc::clone(schedule);
+            }
+            let schedule = Rc::new(self.build(number, population, traffic));
+            *last.borrow_mut() = Some((self.id, number, Rc::clone(&schedule)));
+            schedule
+        })
+    }
+
+    /// How many payments of window `number` are laundering.
+    fn budget(&self, number: u64) -> usize {
+        let per_window = self.plan.rate * f64::from(self.plan.window);
+        let upto = |n: u64| (per_window * n as f64).floor();
+        (upto(number + 1) - upto(number)).max(0.0) as usize
+    }
+
+    fn build(
+        &self,
+        number: u64,
+        population: &Population,
+        traffic: &dyn TrafficModel,
+    ) -> WindowSchedule {
+        let window = self.plan.window as usize;
+        let mut rng = DetRng::for_index(self.plan.seed, 3, number);
+        let mut taken = vec![false; window];
+        let mut schedule = WindowSchedule::default();
+        let mut remaining = self.budget(number).min(window / 2 + 1);
+        // Each attempt places a scenario or gives up on one whose region is too small.
+        let mut attempts = remaining + 16;
+        while remaining >= 2 && attempts > 0 && schedule.scenarios.len() < usize::from(u16::MAX) {
+            attempts -= 1;
+            let (typology, size) = draw_fitting(&mut rng, remaining);
+            let rail = traffic.rail(&mut rng);
+            let european = rail == pb::PaymentType::Sepa
+                || (rail == pb::PaymentType::DirectDebit && rng.chance(0.5));
+            let pool = if european {
+                &population.eu
+            } else {
+                &population.us
+            };
+            let shape =
+                typologies::build(&mut rng, typology, size, &mut |r| traffic.amount(r, rail));
+            if pool.len() < shape.members * 2 {
+                continue;
+            }
+            let mut members: Vec<u32> = Vec::with_capacity(shape.members);
+            while members.len() < shape.members {
+                let m = rng.below(pool.len() as u64) as u32;
+                if !members.contains(&m) {
+                    members.push(m);
+                }
+            }
+            let positions = place(&mut rng, &shape, &mut taken);
+            let k = schedule.scenarios.len() as u16;
+            for (transfer, position) in positions.into_iter().enumerate() {
+                schedule.slots.insert(position as u32, (k, transfer as u16));
+            }
+            remaining -= size;
+            schedule.scenarios.push(PlacedScenario {
+                id: format!("SCN-{:016X}", scenario_hash(self.plan.seed, number, k)),
+                typology,
+                rail,
+                european,
+                members,
+                shape,
+            });
+        }
+        schedule
+    }
+}
+
+/// A typology and size that leave the window's remaining budget at 0 or at least 2 (a
+/// single payment is no scenario): an ordinary draw when it does, else a typology that
+/// takes exactly what remains.
+fn draw_fitting(rng: &mut DetRng, remaining: usize) -> (Typology, usize) {
+    let typology = *rng.pick(&TYPOLOGIES);
+    let size = typologies::draw_size(rng, typology);
+    if size + 2 <= remaining || size == remaining {
+        return (typology, size);
+    }
+    if remaining <= MAX_SIZE {
+        let fitting: Vec<Typology> = TYPOLOGIES
+            .iter()
+            .copied()
+            .filter(|&t| typologies::fits(t, remaining))
+            .collect();
+        if let Some(&t) = fitting.get(rng.below(fitting.len().max(1) as u64) as usize) {
+            return (t, remaining);
+        }
+    }
+    // `remaining` is one more than `size`, above every typology's largest size.
+    if typologies::fits(typology, size - 1) {
+        (typology, size - 1)
+    } else {
+        (typology, size)
+    }
+}
+
+/// Offsets in the window for each transfer of `shape`, in time order, none taken before:
+/// spread over a good part of the window, or a few payments apart for rapid shapes.
+fn place(rng: &mut DetRng, shape: &Shape, taken: &mut [bool]) -> Vec<usize> {
+    let window = taken.len();
+    let n = shape.transfers.len();
+    let mut positions: Vec<usize> = Vec::with_capacity(n);
+    if shape.rapid {
+        let room = window.saturating_sub(n * 32).max(1);
+        let mut at = rng.below(room as u64) as usize;
+        for _ in 0..n {
+            positions.push(at % window);
+            at += 1 + rng.below(30) as usize;
+        }
+    } else {
+        let shortest = (window / 8).max(n);
+        let span = (shortest + rng.below((window - shortest + 1) as u64) as usize).min(window);
+        let start = rng.below((window - span + 1) as u64) as usize;
+        for _ in 0..n {
+            positions.push(start + rng.below(span as u64) as usize);
+        }
+    }
+    for p in &mut positions {
+        while taken[*p] {
+            *p = (*p + 1) % window;
+        }
+        taken[*p] = true;
+    }
+    positions.sort_unstable();
+    positions
+}
+
+/// A stable id for scenario `k` of window `number`.
+fn scenario_hash(seed: u64, number: u64, k: u16) -> u64 {
+    let mut state = seed.rotate_left(29)
+        ^ number.wrapping_mul(0xA24B_AED4_963E_E407)
+        ^ u64::from(k).wrapping_mul(0x9FB2_1C65_1E98_DF25);
     crate::rng::splitmix64(&mut state)
 }
 
-/// One scenario as the truth export lists it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ScenarioTruth {
-    /// Its typology (protobuf name, e.g. `TYPOLOGY_FAN_IN`).
-    pub typology: String,
-    /// Its payments, in the order first seen.
-    pub payment_ids: Vec<String>,
-    /// Every participant's party id and role(s).
-    pub participants: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Collects the ground truth of the scenarios seen in a stream of payments (revisions of one
-/// payment are counted once).
-#[derive(Debug, Default)]
-pub struct TruthCollector {
-    scenarios: std::collections::BTreeMap<String, ScenarioTruth>,
-}
+    struct Uniform;
 
-impl TruthCollector {
-    /// Records `payment` if it belongs to a scenario.
-    pub fn observe(&mut self, payment: &pb::Payment) {
-        let Some(label) = &payment.scenario else {
-            return;
-        };
-        let entry = self
-            .scenarios
-            .entry(label.scenario_id.clone())
-            .or_insert_with(|| ScenarioTruth {
-                typology: label.typology().as_str_name().to_owned(),
-                ..Default::default()
-            });
-        if !entry.payment_ids.contains(&payment.payment_id) {
-            entry.payment_ids.push(payment.payment_id.clone());
+    impl TrafficModel for Uniform {
+        fn rail(&self, rng: &mut DetRng) -> pb::PaymentType {
+            *rng.pick(&[
+                pb::PaymentType::Ach,
+                pb::PaymentType::Sepa,
+                pb::PaymentType::Wire,
+            ])
         }
-        for (party, role) in [
-            (&payment.originator, &label.originator_role),
-            (&payment.beneficiary, &label.beneficiary_role),
+        fn amount(&self, rng: &mut DetRng, _: pb::PaymentType) -> i64 {
+            100 + rng.below(10_000_000) as i64
+        }
+    }
+
+    #[test]
+    fn every_window_holds_exactly_its_share_of_laundering() {
+        let population = Population::new(3, 2_000);
+        for (rate, window) in [
+            (1.0 / 900.0, 65_536),
+            (1.0 / 1_900.0, 4_096),
+            (0.02, 4_096),
+            (0.3, 64),
         ] {
-            if let Some(party) = party {
-                entry
-                    .participants
-                    .entry(party.party_id.clone())
-                    .or_default()
-                    .insert(role.clone());
-            }
-        }
-    }
-
-    /// The scenarios seen, by id.
-    pub fn scenarios(&self) -> &std::collections::BTreeMap<String, ScenarioTruth> {
-        &self.scenarios
-    }
-
-    /// Writes one JSON object per scenario: `scenario_id`, `typology`, `payment_ids`,
-    /// `participants` (`[{party_id, roles}]`).
-    pub fn write_jsonl(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        for (id, s) in &self.scenarios {
-            let participants: Vec<serde_json::Value> = s
-                .participants
-                .iter()
-                .map(|(party, roles)| serde_json::json!({"party_id": party, "roles": roles}))
-                .collect();
-            let line = serde_json::json!({
-                "scenario_id": id,
-                "typology": s.typology,
-                "payment_ids": s.payment_ids,
-                "participants": participants,
+            let planner = ScenarioPlanner::new(ScenarioPlan {
+                seed: 3,
+                rate,
+                window,
             });
-            serde_json::to_writer(&mut *out, &line)?;
-            out.write_all(b"\n")?;
+            let windows = 6u64;
+            let total = u64::from(window) * windows;
+            let labeled = (0..total)
+                .filter(|&i| planner.part(i, &population, &Uniform).is_some())
+                .count() as f64;
+            let expected = rate * total as f64;
+            assert!(
+                (labeled - expected).abs() <= windows as f64 + 1.0,
+                "rate {rate}, window {window}: {labeled} labeled, {expected} expected"
+            );
         }
-        Ok(())
+    }
+
+    #[test]
+    fn a_payment_plays_the_same_part_whatever_was_asked_before() {
+        let population = Population::new(5, 2_000);
+        let plan = ScenarioPlan {
+            seed: 5,
+            rate: 0.05,
+            window: 4_096,
+        };
+        let (a, b) = (ScenarioPlanner::new(plan), ScenarioPlanner::new(plan));
+        let label = |p: &ScenarioPlanner, i| p.part(i, &population, &Uniform).map(|s| s.label);
+        let forwards: Vec<_> = (0..10_000).map(|i| label(&a, i)).collect();
+        let backwards: Vec<_> = (0..10_000).rev().map(|i| label(&b, i)).collect();
+        assert!(forwards.iter().flatten().count() > 400);
+        assert!(forwards.iter().eq(backwards.iter().rev()));
     }
 }

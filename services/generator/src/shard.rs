@@ -1,10 +1,13 @@
 //! `--shard i/n`: part `i` of `n` disjoint, deterministic parts of one run. Payments go to
-//! shards by blocks of 16 — payment `k` belongs to shard `(k / 16) mod n` — so an injected
-//! scenario (which lives in one block) stays whole in one shard. A payment is the same
-//! whichever process makes it, so the union of the `n` shards is exactly the unsharded run.
+//! shards by blocks of 16 — payment `k` belongs to shard `(k / 16) mod n`. A payment is the
+//! same whichever process makes it (its scenario label included, though a scenario's
+//! payments spread over several shards), so the union of the `n` shards is exactly the
+//! unsharded run.
 
-use crate::scenarios::BLOCK;
 use std::fmt;
+
+/// Consecutive payments that go to the same shard.
+pub const BLOCK: u64 = 16;
 use std::str::FromStr;
 
 /// One part of a run split `count` ways.

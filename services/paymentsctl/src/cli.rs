@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use payments_formats::Format;
 use payments_generator::Shard;
+use payments_generator::presets::{Preset, UnknownPreset};
 use std::path::PathBuf;
 
 /// The payments system: realistic synthetic B2B payments through gRPC services.
@@ -149,6 +150,10 @@ fn parse_format(name: &str) -> Result<Format, payments_formats::FormatError> {
     Format::parse(name)
 }
 
+fn parse_preset(name: &str) -> Result<&'static Preset, UnknownPreset> {
+    Preset::named(name)
+}
+
 /// `paymentsctl generate`.
 #[derive(Debug, Clone, Args)]
 pub struct GenerateArgs {
@@ -184,17 +189,25 @@ pub struct GenerateArgs {
     /// snapshot per payment.
     #[arg(long)]
     pub lifecycle: bool,
-    /// Probability that a block of 16 payments is an injected AML scenario (fan-in,
-    /// fan-out, cycle, structuring, rapid pass-through), labeled on each payment; 0 disables.
-    #[arg(long, default_value_t = 0.02)]
-    pub scenario_rate: f64,
-    /// Corporate customers in the simulated population.
-    #[arg(long, default_value_t = 2_000)]
-    pub customers: usize,
+    /// Share of payments that belong to injected AML scenarios, labeled on each payment
+    /// (0.01 = one payment in 100; at most 0.5; 0 disables). Ten typologies: fan-in,
+    /// fan-out, scatter-gather, gather-scatter, cycle, random, bipartite, stack (AMLworld's
+    /// eight), structuring and rapid pass-through. [default: 0.01, or the preset's]
+    #[arg(long)]
+    pub scenario_rate: Option<f64>,
+    /// Settings named after a reference dataset: aml-hi (AMLworld HI: 1 laundering payment
+    /// in 900) or aml-li (AMLworld LI: 1 in 1,900); both run a slow simulated clock (2 s
+    /// between payments) with 10,000 customers, so a scheme spreads over up to 3 days.
+    /// Flags given beside it win.
+    #[arg(long, value_parser = parse_preset)]
+    pub preset: Option<&'static Preset>,
+    /// Corporate customers in the simulated population. [default: 2000, or the preset's]
+    #[arg(long)]
+    pub customers: Option<usize>,
     /// Simulated milliseconds between consecutive payments (the simulated clock's speed:
-    /// 10 ms is 8.6 million payments a day).
-    #[arg(long, default_value_t = 10.0)]
-    pub interval_ms: f64,
+    /// 10 ms is 8.6 million payments a day). [default: 10, or the preset's]
+    #[arg(long)]
+    pub interval_ms: Option<f64>,
     /// A scenario file (TOML): seed, count, customers, rail mix, amount models, lifecycle
     /// rates, AML scenario rate; what it sets wins (example: deploy/scenarios/example.toml).
     #[arg(long)]
@@ -347,8 +360,9 @@ pub struct RunArgs {
     /// Rails (repeat or comma-separate).
     #[arg(long = "type", value_delimiter = ',')]
     pub types: Vec<String>,
-    /// Share of 16-payment blocks that are injected AML scenarios.
-    #[arg(long, default_value_t = 0.02)]
+    /// Share of payments that belong to injected AML scenarios (0.01 = one in 100; at most
+    /// 0.5).
+    #[arg(long, default_value_t = 0.01)]
     pub scenario_rate: f64,
     /// IngestService to submit to (empty: the server's own, as in `paymentsctl up`).
     #[arg(long, default_value = "")]

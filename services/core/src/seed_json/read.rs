@@ -133,6 +133,7 @@ impl Reader {
             scenario_id: self.string(s, "scenario_id", path),
             originator_role: self.string(s, "originator_role", path),
             beneficiary_role: self.string(s, "beneficiary_role", path),
+            scenario_size: self.int_as::<u32>(s, "scenario_size", path),
         })
     }
 

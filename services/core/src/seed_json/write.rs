@@ -74,6 +74,7 @@ pub fn to_seed(payment: &pb::Payment) -> Value {
                 "scenario_id": s.scenario_id,
                 "originator_role": s.originator_role,
                 "beneficiary_role": s.beneficiary_role,
+                "scenario_size": s.scenario_size,
             }),
         );
     }

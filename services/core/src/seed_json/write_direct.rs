@@ -169,6 +169,7 @@ fn document(payment: &pb::Payment, out: &mut Vec<u8>) {
         o.entry("scenario_id", &s.scenario_id);
         o.entry("originator_role", &s.originator_role);
         o.entry("beneficiary_role", &s.beneficiary_role);
+        o.entry("scenario_size", s.scenario_size);
         o.close();
     }
     if !payment.warnings.is_empty() {

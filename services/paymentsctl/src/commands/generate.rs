@@ -11,8 +11,9 @@ use payments_core::time::parse_instant;
 use payments_formats::{FormatError, PaymentWriter};
 use payments_generator::generator::check_start;
 use payments_generator::scenario_file::Scenario;
-use payments_generator::scenarios::TruthCollector;
+use payments_generator::scenarios::MAX_RATE;
 use payments_generator::shard::Shard;
+use payments_generator::truth::TruthCollector;
 use payments_generator::{GeneratorConfig, LifecycleStream, PaymentGenerator};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -72,24 +73,31 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        args.interval_ms.is_finite() && (0.001..=86_400_000.0).contains(&args.interval_ms),
-        "--interval-ms must be between 0.001 and 86400000 (one day), got {}",
-        args.interval_ms
-    );
-    anyhow::ensure!(
-        (0.0..=1.0).contains(&args.scenario_rate),
-        "--scenario-rate must be between 0 and 1, got {}",
-        args.scenario_rate
-    );
     let mut config = GeneratorConfig {
         seed: args.seed,
         types: parse_types(&args.types)?,
-        scenario_rate: args.scenario_rate,
-        customers: args.customers,
-        spacing_micros: (args.interval_ms * 1_000.0).round() as i64,
         ..Default::default()
     };
+    if let Some(preset) = args.preset {
+        preset.apply(&mut config);
+    }
+    if let Some(interval_ms) = args.interval_ms {
+        anyhow::ensure!(
+            interval_ms.is_finite() && (0.001..=86_400_000.0).contains(&interval_ms),
+            "--interval-ms must be between 0.001 and 86400000 (one day), got {interval_ms}"
+        );
+        config.spacing_micros = (interval_ms * 1_000.0).round() as i64;
+    }
+    if let Some(rate) = args.scenario_rate {
+        anyhow::ensure!(
+            (0.0..=MAX_RATE).contains(&rate),
+            "--scenario-rate is the share of payments that are laundering: between 0 and {MAX_RATE}, got {rate}"
+        );
+        config.scenario_rate = rate;
+    }
+    if let Some(customers) = args.customers {
+        config.customers = customers;
+    }
     if let Some(start) = &args.start {
         config.start = parse_instant(start)
             .with_context(|| format!("--start {start:?} is not RFC 3339 or YYYY-MM-DD"))?;
@@ -122,6 +130,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     );
     // The last payment's simulated time must stay in range too (settlements and returns
     // add days past it).
+    let interval_ms = config.spacing_micros as f64 / 1_000.0;
     let last = config
         .start
         .checked_add_signed(chrono::Duration::microseconds(
@@ -130,9 +139,9 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         .map(|t| t + chrono::Duration::days(120));
     match last {
         Some(last) => check_start(last).map_err(|_| {
-            anyhow::anyhow!("{count} payments {} ms apart run past the year 2199; lower --count or --interval-ms", args.interval_ms)
+            anyhow::anyhow!("{count} payments {interval_ms} ms apart run past the year 2199; lower --count or --interval-ms")
         })?,
-        None => anyhow::bail!("{count} payments {} ms apart run past the representable dates", args.interval_ms),
+        None => anyhow::bail!("{count} payments {interval_ms} ms apart run past the representable dates"),
     }
     anyhow::ensure!(
         args.per_type.is_none() || args.shard == Shard::ALL,
@@ -149,6 +158,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
     let payments = args.shard.len(count);
     let mut truth = TruthCollector::default();
     let mut summary = GenerationSummary::default();
+    summary.set_target(config.scenario_rate);
     if let Some(per_type) = args.per_type {
         let rails = if config.types.is_empty() {
             SEED_RAIL_ORDER.to_vec()

@@ -7,7 +7,7 @@ use super::generate_summary::GenerationSummary;
 use payments_core::pb;
 use payments_formats::{Format, FormatError, PaymentWriter, encode_record};
 use payments_generator::PaymentGenerator;
-use payments_generator::scenarios::TruthCollector;
+use payments_generator::truth::TruthCollector;
 use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,8 @@
 //! The summary `paymentsctl generate` ends with, as the seed's `generate_transactions.py`
 //! printed it: records by payment type and by status, then the amounts' average, minimum
 //! and maximum. Amounts are summed exactly (minor units) and reported per currency, where
-//! the seed added dollars and euros together.
+//! the seed added dollars and euros together. Last, the share of payments that are
+//! laundering, against the configured share, and the laundering payments by typology.
 
 use payments_core::money::format_minor_units;
 use payments_core::names::{seed_type_name, status_name};
@@ -18,6 +19,13 @@ pub struct GenerationSummary {
     by_status: Vec<(&'static str, u64)>,
     /// Amounts by currency.
     amounts: BTreeMap<String, AmountStats>,
+    /// Payments (first revisions), and how many of them are laundering.
+    payments: u64,
+    laundering: u64,
+    /// Laundering payments by typology name, in the order typologies first appeared.
+    by_typology: Vec<(&'static str, u64)>,
+    /// The configured share of laundering payments.
+    target: Option<f64>,
 }
 
 /// Count, exact sum and extremes of one currency's amounts, in minor units.
@@ -41,6 +49,18 @@ impl GenerationSummary {
     pub fn observe(&mut self, payment: &pb::Payment) {
         add(&mut self.by_type, seed_type_name(payment.payment_type()), 1);
         add(&mut self.by_status, status_name(payment.status()), 1);
+        if payment.revision <= 1 {
+            self.payments += 1;
+            if let Some(label) = &payment.scenario {
+                self.laundering += 1;
+                let name = label.typology().as_str_name();
+                add(
+                    &mut self.by_typology,
+                    name.strip_prefix("TYPOLOGY_").unwrap_or(name),
+                    1,
+                );
+            }
+        }
         if let Some(amount) = &payment.amount {
             if !self.amounts.contains_key(&amount.currency) {
                 self.amounts.insert(
@@ -63,8 +83,18 @@ impl GenerationSummary {
         }
     }
 
+    /// Sets the configured share of laundering payments, reported beside the achieved one.
+    pub fn set_target(&mut self, share: f64) {
+        self.target = Some(share);
+    }
+
     /// Adds `later`'s counts, as if its records had been observed after this summary's.
     pub fn merge(&mut self, later: GenerationSummary) {
+        self.payments += later.payments;
+        self.laundering += later.laundering;
+        for (name, count) in later.by_typology {
+            add(&mut self.by_typology, name, count);
+        }
         for (name, count) in later.by_type {
             add(&mut self.by_type, name, count);
         }
@@ -117,6 +147,39 @@ impl GenerationSummary {
                 }
             )?;
         }
+        self.write_laundering(out)
+    }
+
+    /// The achieved share of laundering payments, against the target, and the typologies.
+    fn write_laundering(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let one_in = |share: f64| {
+            if share > 0.0 {
+                format!("1 in {:.0}", 1.0 / share)
+            } else {
+                "none".to_owned()
+            }
+        };
+        let achieved = if self.payments > 0 {
+            self.laundering as f64 / self.payments as f64
+        } else {
+            0.0
+        };
+        writeln!(out, "\nAML scenarios:")?;
+        write!(
+            out,
+            "laundering payments: {} of {} ({:.4}%, {})",
+            self.laundering,
+            self.payments,
+            achieved * 100.0,
+            one_in(achieved)
+        )?;
+        match self.target {
+            Some(target) => writeln!(out, "; target {:.4}%, {}", target * 100.0, one_in(target))?,
+            None => writeln!(out)?,
+        }
+        for (name, count) in &self.by_typology {
+            writeln!(out, "{name}: {count}")?;
+        }
         Ok(())
     }
 }
@@ -139,8 +202,15 @@ mod tests {
                 minor_units: minor,
                 currency: currency.into(),
             });
+            if id == "A2" {
+                p.scenario = Some(pb::ScenarioLabel {
+                    typology: pb::Typology::Stack as i32,
+                    ..Default::default()
+                });
+            }
             summary.observe(&p);
         }
+        summary.set_target(0.25);
         let mut out = Vec::new();
         summary.write(&mut out).unwrap_or_default();
         let text = String::from_utf8_lossy(&out);
@@ -151,6 +221,12 @@ mod tests {
         );
         assert!(
             text.contains("EUR: average 5.00, min 5.00, max 5.00 (1 payment)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "laundering payments: 1 of 3 (33.3333%, 1 in 3); target 25.0000%, 1 in 4\nSTACK: 1\n"
+            ),
             "{text}"
         );
     }
