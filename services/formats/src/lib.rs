@@ -8,12 +8,28 @@
 //! - [`Format::Pacs008`]: ISO 20022 `pacs.008.001.08` XML of the wires and SEPA credit
 //!   transfers.
 //!
+//! The bank messages a lifecycle produces (`generate --lifecycle`), linked to the files above
+//! of the same payments:
+//!
+//! - [`Format::NachaReturns`]: a NACHA returns file, a return entry with addenda 99 per
+//!   returned ACH entry, naming the original's trace number and receiving DFI.
+//! - [`Format::Pacs002`]: ISO 20022 `pacs.002.001.10` status reports of the pacs.008 file's
+//!   payments.
+//! - [`Format::Pacs004`]: ISO 20022 `pacs.004.001.09` returns of its returned payments.
+//! - [`Format::Camt053`]: ISO 20022 `camt.053.001.08` end-of-day statements per account.
+//!
 //! Formats that carry only some rails skip the others and say how many in [`Written`].
 
+mod camt053;
 mod csv;
 mod nacha;
+mod nacha_returns;
+mod pacs002;
+mod pacs004;
 mod pacs008;
 mod text;
+
+pub use camt053::opening_balance;
 
 use payments_core::pb;
 use std::io::Write;
@@ -33,16 +49,28 @@ pub enum Format {
     Nacha,
     /// ISO 20022 pacs.008 XML (wires and SEPA credit transfers only).
     Pacs008,
+    /// NACHA returns file (returned ACH payments, linked to the NACHA file's entries).
+    NachaReturns,
+    /// ISO 20022 pacs.002 status reports (of the pacs.008 file's payments).
+    Pacs002,
+    /// ISO 20022 pacs.004 returns (of the pacs.008 file's returned payments).
+    Pacs004,
+    /// ISO 20022 camt.053 end-of-day account statements (every rail).
+    Camt053,
 }
 
 impl Format {
     /// Every format with its command-line name.
-    pub const ALL: [(&'static str, Format); 5] = [
+    pub const ALL: [(&'static str, Format); 9] = [
         ("jsonl", Format::Jsonl),
         ("seed-json", Format::SeedJson),
         ("csv", Format::Csv),
         ("nacha", Format::Nacha),
         ("pacs008", Format::Pacs008),
+        ("nacha-returns", Format::NachaReturns),
+        ("pacs002", Format::Pacs002),
+        ("pacs004", Format::Pacs004),
+        ("camt053", Format::Camt053),
     ];
 
     /// Parses a command-line name; the error lists the valid ones.
@@ -71,8 +99,10 @@ impl Format {
     /// Whether the format carries payments of this rail.
     pub fn carries(self, rail: pb::PaymentType) -> bool {
         match self {
-            Self::Nacha => rail == pb::PaymentType::Ach,
-            Self::Pacs008 => matches!(rail, pb::PaymentType::Wire | pb::PaymentType::Sepa),
+            Self::Nacha | Self::NachaReturns => rail == pb::PaymentType::Ach,
+            Self::Pacs008 | Self::Pacs002 | Self::Pacs004 => {
+                matches!(rail, pb::PaymentType::Wire | pb::PaymentType::Sepa)
+            }
             _ => true,
         }
     }
@@ -160,7 +190,7 @@ impl<'a> PaymentWriter<'a> {
                 self.scratch = record;
                 return pushed;
             }
-            Format::Nacha | Format::Pacs008 => match self.positions.get(&payment.payment_id) {
+            _ => match self.positions.get(&payment.payment_id) {
                 Some(&at) => {
                     if payment.revision > self.buffered[at].revision {
                         self.buffered[at] = payment;
@@ -196,6 +226,16 @@ impl<'a> PaymentWriter<'a> {
             Format::SeedJson => self.out.write_all(b"\n]}\n")?,
             Format::Nacha => nacha::write(&refs, &NachaOptions::default(), self.out)?,
             Format::Pacs008 => pacs008::write(&refs, self.out)?,
+            Format::NachaReturns => {
+                nacha_returns::write(&refs, &NachaOptions::default(), self.out)?;
+            }
+            Format::Pacs002 => pacs002::write(&refs, self.out)?,
+            Format::Pacs004 => {
+                pacs004::write(&refs, self.out)?;
+            }
+            Format::Camt053 => {
+                camt053::write(&refs, self.out)?;
+            }
             Format::Jsonl | Format::Csv => {}
         }
         self.out.flush()?;
@@ -218,7 +258,7 @@ pub fn encode_record(
         }
         Format::SeedJson => payments_core::seed_json::write_seed_json(payment, out),
         Format::Csv => csv::write_row(payment, out)?,
-        Format::Nacha | Format::Pacs008 => {
+        _ => {
             return Err(FormatError::Unrepresentable {
                 payment_id: payment.payment_id.clone(),
                 reason: format!(

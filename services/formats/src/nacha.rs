@@ -39,27 +39,27 @@ impl Default for NachaOptions {
 }
 
 /// One entry of a batch.
-struct Entry<'a> {
-    payment: &'a pb::Payment,
-    transaction_code: &'static str,
-    rdfi: String,
-    check_digit: char,
-    account: String,
-    amount_cents: u64,
-    addenda: Vec<&'a pb::AchAddenda>,
+pub(crate) struct Entry<'a> {
+    pub(crate) payment: &'a pb::Payment,
+    pub(crate) transaction_code: &'static str,
+    pub(crate) rdfi: String,
+    pub(crate) check_digit: char,
+    pub(crate) account: String,
+    pub(crate) amount_cents: u64,
+    pub(crate) addenda: Vec<&'a pb::AchAddenda>,
 }
 
 /// Entries of one originator, SEC code and effective date.
-struct Batch<'a> {
-    originator: &'a pb::Party,
-    sec_code: String,
-    description: String,
-    effective: DateTime<Utc>,
+pub(crate) struct Batch<'a> {
+    pub(crate) originator: &'a pb::Party,
+    pub(crate) sec_code: String,
+    pub(crate) description: String,
+    pub(crate) effective: DateTime<Utc>,
     /// The originator's bank: its 9-digit routing number.
-    origin_routing: String,
+    pub(crate) origin_routing: String,
     /// Its first eight digits (the ODFI identification).
-    odfi: String,
-    entries: Vec<Entry<'a>>,
+    pub(crate) odfi: String,
+    pub(crate) entries: Vec<Entry<'a>>,
 }
 
 fn unrepresentable(p: &pb::Payment, reason: impl Into<String>) -> FormatError {
@@ -112,7 +112,7 @@ fn entry(p: &pb::Payment) -> Result<Entry<'_>, FormatError> {
     })
 }
 
-fn batches<'a>(payments: &[&'a pb::Payment]) -> Result<Vec<Batch<'a>>, FormatError> {
+pub(crate) fn batches<'a>(payments: &[&'a pb::Payment]) -> Result<Vec<Batch<'a>>, FormatError> {
     let mut out: Vec<Batch<'a>> = Vec::new();
     // Batch of each (originator, SEC code, effective date), in order of first appearance.
     let mut index: std::collections::HashMap<(String, String, chrono::NaiveDate), usize> =
@@ -168,7 +168,7 @@ fn batches<'a>(payments: &[&'a pb::Payment]) -> Result<Vec<Batch<'a>>, FormatErr
 }
 
 /// A stable 9-digit company identifier for a party id (FNV-1a).
-fn company_id(party_id: &str) -> String {
+pub(crate) fn company_id(party_id: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in party_id.bytes() {
         hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
@@ -176,11 +176,32 @@ fn company_id(party_id: &str) -> String {
     format!("1{:09}", hash % 1_000_000_000)
 }
 
-fn num(value: u64, width: usize) -> Result<String, FormatError> {
+pub(crate) fn num(value: u64, width: usize) -> Result<String, FormatError> {
     numeric(value, width).ok_or_else(|| FormatError::Unrepresentable {
         payment_id: String::new(),
         reason: format!("{value} does not fit a {width}-digit NACHA field"),
     })
+}
+
+/// Each entry's 15-digit trace number, batch by batch: its ODFI's 8 digits and a 7-digit
+/// sequence, one running sequence per ODFI, so trace numbers are unique in the file. A
+/// returns file names originals by these.
+pub(crate) fn trace_numbers(batches: &[Batch<'_>]) -> Result<Vec<Vec<String>>, FormatError> {
+    let mut counters: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    batches
+        .iter()
+        .map(|batch| {
+            batch
+                .entries
+                .iter()
+                .map(|_| {
+                    let counter = counters.entry(batch.odfi.as_str()).or_insert(0);
+                    *counter += 1;
+                    Ok(format!("{}{}", batch.odfi, num(*counter, 7)?))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Writes a NACHA file of `payments` (all ACH).
@@ -211,8 +232,8 @@ pub fn write(
         alpha("", 8)
     ));
     let (mut file_entries, mut file_hash, mut file_credits) = (0u64, 0u64, 0u64);
-    let mut traces: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-    for (n, batch) in batches.iter().enumerate() {
+    let traces = trace_numbers(&batches)?;
+    for (n, (batch, batch_traces)) in batches.iter().zip(&traces).enumerate() {
         let number = num(n as u64 + 1, 7)?;
         let company = company_id(&batch.originator.party_id);
         records.push(format!(
@@ -235,11 +256,8 @@ pub fn write(
             number
         ));
         let (mut count, mut hash, mut credits) = (0u64, 0u64, 0u64);
-        for e in &batch.entries {
-            // Trace numbers are unique in the file: one running sequence per ODFI.
-            let counter = traces.entry(batch.odfi.clone()).or_insert(0u64);
-            *counter += 1;
-            let sequence = num(*counter, 7)?;
+        for (e, trace) in batch.entries.iter().zip(batch_traces) {
+            let sequence = &trace[8..];
             let id = e
                 .payment
                 .payment_id
@@ -264,7 +282,7 @@ pub fn write(
                 alpha(name, 22)
             };
             records.push(format!(
-                "6{}{}{}{}{}{}{}  {}{}{}",
+                "6{}{}{}{}{}{}{}  {}{}",
                 e.transaction_code,
                 e.rdfi,
                 e.check_digit,
@@ -273,8 +291,7 @@ pub fn write(
                 alpha(&id, 15),
                 receiver,
                 if e.addenda.is_empty() { '0' } else { '1' },
-                batch.odfi,
-                sequence
+                trace
             ));
             for (k, addenda) in e.addenda.iter().enumerate() {
                 records.push(format!(

@@ -14,11 +14,11 @@ use std::io::Write;
 /// The message's XML namespace.
 pub const NAMESPACE: &str = "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08";
 
-fn tag(xml: &mut String, name: &str, value: &str) {
+pub(crate) fn tag(xml: &mut String, name: &str, value: &str) {
     let _ = write!(xml, "<{name}>{}</{name}>", xml_escape(value));
 }
 
-fn amount_tag(xml: &mut String, name: &str, money: &pb::Money) {
+pub(crate) fn amount_tag(xml: &mut String, name: &str, money: &pb::Money) {
     let _ = write!(
         xml,
         "<{name} Ccy=\"{}\">{}</{name}>",
@@ -27,7 +27,7 @@ fn amount_tag(xml: &mut String, name: &str, money: &pb::Money) {
     );
 }
 
-fn settlement_date(p: &pb::Payment) -> String {
+pub(crate) fn settlement_date(p: &pb::Payment) -> String {
     p.processing
         .as_ref()
         .and_then(|x| x.settlement_date.as_ref().or(x.effective_date.as_ref()))
@@ -72,7 +72,7 @@ fn party(xml: &mut String, name: &str, party: Option<&pb::Party>) {
     let _ = write!(xml, "</{name}>");
 }
 
-fn account(xml: &mut String, name: &str, account: Option<&pb::Account>) {
+pub(crate) fn account(xml: &mut String, name: &str, account: Option<&pb::Account>) {
     let Some(a) = account else { return };
     let _ = write!(xml, "<{name}><Id>");
     let iban = Some(a.iban.as_str()).filter(|i| !i.is_empty()).or_else(|| {
@@ -105,22 +105,9 @@ fn charge_bearer(p: &pb::Payment) -> &'static str {
 }
 
 fn transaction(xml: &mut String, p: &pb::Payment) {
-    let refs = p.references.clone().unwrap_or_default();
     xml.push_str("<CdtTrfTxInf><PmtId>");
-    let instruction = match &p.details {
-        Some(Details::Sepa(s)) if !s.instruction_id.is_empty() => s.instruction_id.clone(),
-        _ => p.payment_id.clone(),
-    };
-    tag(xml, "InstrId", &instruction);
-    tag(
-        xml,
-        "EndToEndId",
-        if refs.end_to_end_id.is_empty() {
-            "NOTPROVIDED"
-        } else {
-            &refs.end_to_end_id
-        },
-    );
+    tag(xml, "InstrId", &instruction_id(p));
+    tag(xml, "EndToEndId", &end_to_end_id(p));
     tag(xml, "TxId", &p.payment_id);
     xml.push_str("</PmtId>");
     if let Some(Details::Sepa(s)) = &p.details {
@@ -190,6 +177,32 @@ fn transaction(xml: &mut String, p: &pb::Payment) {
 
 /// Writes one pacs.008 message holding `payments` (wires and SEPA credit transfers); the
 /// schema requires at least one transaction.
+/// The group header's message id for `payments`: what pacs.002 and pacs.004 name as the
+/// original message.
+pub(crate) fn message_id(payments: &[&pb::Payment]) -> String {
+    payments
+        .first()
+        .map(|p| format!("MSG-{}", p.payment_id))
+        .unwrap_or_else(|| "MSG-EMPTY".to_owned())
+}
+
+/// The instruction id a payment's `CdtTrfTxInf` carries.
+pub(crate) fn instruction_id(p: &pb::Payment) -> String {
+    match &p.details {
+        Some(Details::Sepa(s)) if !s.instruction_id.is_empty() => s.instruction_id.clone(),
+        _ => p.payment_id.clone(),
+    }
+}
+
+/// The end-to-end id a payment's `CdtTrfTxInf` carries.
+pub(crate) fn end_to_end_id(p: &pb::Payment) -> String {
+    p.references
+        .as_ref()
+        .map(|r| r.end_to_end_id.clone())
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| "NOTPROVIDED".to_owned())
+}
+
 pub fn write(payments: &[&pb::Payment], out: &mut dyn Write) -> Result<(), crate::FormatError> {
     if payments.is_empty() {
         return Err(crate::FormatError::Unrepresentable {
@@ -205,9 +218,7 @@ pub fn write(payments: &[&pb::Payment], out: &mut dyn Write) -> Result<(), crate
     );
     xml.push_str("<FIToFICstmrCdtTrf>\n<GrpHdr>");
     let first = payments.first();
-    let message_id = first
-        .map(|p| format!("MSG-{}", p.payment_id))
-        .unwrap_or_else(|| "MSG-EMPTY".to_owned());
+    let message_id = message_id(payments);
     tag(&mut xml, "MsgId", &message_id);
     let created = first
         .and_then(|p| p.created_at.as_ref())

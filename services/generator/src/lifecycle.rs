@@ -30,6 +30,9 @@ pub struct LifecycleRates {
     pub debit_return: f64,
     /// Standing order executions that fail.
     pub standing_order_failure: f64,
+    /// SEPA credit transfers returned by the beneficiary's bank after settlement (account
+    /// closed or blocked, customer deceased…): the pacs.004 returns.
+    pub sepa_return: f64,
 }
 
 impl Default for LifecycleRates {
@@ -42,6 +45,7 @@ impl Default for LifecycleRates {
             card_chargeback: 0.005,
             debit_return: 0.02,
             standing_order_failure: 0.01,
+            sepa_return: 0.005,
         }
     }
 }
@@ -121,6 +125,8 @@ pub fn draw_ach_return(rng: &mut DetRng, rate: f64) -> Option<&'static str> {
     None
 }
 const SEPA_REJECTS: &[&str] = &["AC01", "AC04", "AM04"];
+/// Reasons a SEPA credit transfer comes back after settlement (ISO external return reasons).
+const SEPA_RETURNS: &[&str] = &["AC04", "AC04", "AC06", "MD07", "AG01", "MS03"];
 const WIRE_FAILURES: &[&str] = &[
     "BENEFICIARY_ACCOUNT_CLOSED",
     "INVALID_BIC",
@@ -187,6 +193,13 @@ pub fn plan(
                 steps.push(t(S::Rejected, minutes(2), *rng.pick(SEPA_REJECTS)));
             } else {
                 steps.push(t(S::Completed, settled.max(minutes(2)), ""));
+                if rng.chance(rates.sepa_return) {
+                    steps.push(t(
+                        S::Returned,
+                        add_business_days(settled, 1 + rng.below(3) as u32),
+                        *rng.pick(SEPA_RETURNS),
+                    ));
+                }
             }
         }
         pb::PaymentType::Check => {

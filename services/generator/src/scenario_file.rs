@@ -65,6 +65,7 @@ struct RatesEntry {
     card_chargeback: Option<f64>,
     debit_return: Option<f64>,
     standing_order_failure: Option<f64>,
+    sepa_return: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,6 +194,7 @@ impl Scenario {
         if let Some(r) = &raw.lifecycle_rates {
             for (key, value, slot) in [
                 ("ach_return", r.ach_return, &mut rates.ach_return),
+                ("sepa_return", r.sepa_return, &mut rates.sepa_return),
                 ("wire_failure", r.wire_failure, &mut rates.wire_failure),
                 (
                     "instant_reject",

@@ -173,7 +173,11 @@ pub struct GenerateArgs {
     pub types: Vec<String>,
     /// Output format: jsonl (protobuf JSON lines), seed-json (the seed's document), csv (the
     /// seed's flat columns), nacha (ACH payments as a NACHA file), pacs008 (wires and SEPA
-    /// credit transfers as ISO 20022 pacs.008 XML).
+    /// credit transfers as ISO 20022 pacs.008 XML). The bank messages of a lifecycle (with
+    /// --lifecycle), linked to the files above of the same run: nacha-returns (return
+    /// entries with addenda 99 naming the NACHA file's trace numbers), pacs002 (status
+    /// reports of the pacs.008 payments), pacs004 (returns of its returned payments),
+    /// camt053 (end-of-day statements per account, balances carried day to day).
     #[arg(long, default_value = "jsonl", value_parser = parse_format)]
     pub format: Format,
     /// Generate only part I of N of the run (`--shard 0/4`): the N parts are disjoint and
