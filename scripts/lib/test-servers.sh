@@ -9,6 +9,7 @@
 #   hbase/libs/           Apache HBase (standalone master, region server, ZooKeeper) and Thrift
 #   go/                   Go's module and build caches (FerretDB's sources)
 #   ferretdb/bin/         the FerretDB server
+#   parsers/bin/          independent readers of our bank files (nacha-check: moov-io/ach)
 #   state/                the shared servers' data, logs and pid files (start-test-servers)
 
 PAYMENTS_SERVERS_HOME="${PAYMENTS_SERVERS_HOME:-$HOME/.cache/payments-servers}"
@@ -16,6 +17,8 @@ SERVERS_RECIPES="$(cd "$(dirname "${BASH_SOURCE[0]}")/../servers" && pwd)"
 KAFKA_LIBS="$PAYMENTS_SERVERS_HOME/kafka/libs"
 HBASE_LIBS="$PAYMENTS_SERVERS_HOME/hbase/libs"
 FERRETDB_BIN="$PAYMENTS_SERVERS_HOME/ferretdb/bin/ferretdb"
+NACHA_CHECK_BIN="$PAYMENTS_SERVERS_HOME/parsers/bin/nacha-check"
+PARSERS_SOURCES="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tests/parsers" && pwd)"
 SERVERS_STATE="$PAYMENTS_SERVERS_HOME/state"
 
 # Heaps kept modest: the tests run beside a Rust build on 2 cores.

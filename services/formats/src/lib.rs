@@ -96,6 +96,15 @@ impl Format {
         matches!(self, Self::Jsonl | Self::SeedJson | Self::Csv)
     }
 
+    /// Whether the format holds the messages of payment lifecycles (returns, status
+    /// reports, statements), which only a run of lifecycles has to say.
+    pub fn describes_lifecycles(self) -> bool {
+        matches!(
+            self,
+            Self::NachaReturns | Self::Pacs002 | Self::Pacs004 | Self::Camt053
+        )
+    }
+
     /// Whether the format carries payments of this rail.
     pub fn carries(self, rail: pb::PaymentType) -> bool {
         match self {
@@ -139,6 +148,9 @@ pub struct Written {
     pub written: u64,
     /// Payments of rails the format does not carry.
     pub skipped: u64,
+    /// For the bank messages of a lifecycle, what the file holds for those payments: how
+    /// many and of what (e.g. `(9, "return entries")`).
+    pub messages: Option<(u64, &'static str)>,
 }
 
 /// Writes payments one at a time: line formats (JSONL, CSV, seed JSON) go straight out,
@@ -220,22 +232,23 @@ impl<'a> PaymentWriter<'a> {
     }
 
     /// Ends the document (closing, controls) and says how many payments it holds.
-    pub fn finish(self) -> Result<Written, FormatError> {
+    pub fn finish(mut self) -> Result<Written, FormatError> {
         let refs: Vec<&pb::Payment> = self.buffered.iter().collect();
+        let mut messages = |count: usize, what| self.written.messages = Some((count as u64, what));
         match self.format {
             Format::SeedJson => self.out.write_all(b"\n]}\n")?,
             Format::Nacha => nacha::write(&refs, &NachaOptions::default(), self.out)?,
             Format::Pacs008 => pacs008::write(&refs, self.out)?,
-            Format::NachaReturns => {
-                nacha_returns::write(&refs, &NachaOptions::default(), self.out)?;
+            Format::NachaReturns => messages(
+                nacha_returns::write(&refs, &NachaOptions::default(), self.out)?,
+                "return entries",
+            ),
+            Format::Pacs002 => {
+                pacs002::write(&refs, self.out)?;
+                messages(refs.len(), "status reports");
             }
-            Format::Pacs002 => pacs002::write(&refs, self.out)?,
-            Format::Pacs004 => {
-                pacs004::write(&refs, self.out)?;
-            }
-            Format::Camt053 => {
-                camt053::write(&refs, self.out)?;
-            }
+            Format::Pacs004 => messages(pacs004::write(&refs, self.out)?, "returns"),
+            Format::Camt053 => messages(camt053::write(&refs, self.out)?, "statements"),
             Format::Jsonl | Format::Csv => {}
         }
         self.out.flush()?;

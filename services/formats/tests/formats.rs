@@ -245,7 +245,7 @@ fn unknown_format_names_the_known_ones() {
         .unwrap_or_default();
     assert_eq!(
         err,
-        "unknown format \"swift-mt940\"; known formats: jsonl, seed-json, csv, nacha, pacs008"
+        "unknown format \"swift-mt940\"; known formats: jsonl, seed-json, csv, nacha, pacs008, nacha-returns, pacs002, pacs004, camt053"
     );
     assert_eq!(Format::parse("NACHA").ok(), Some(Format::Nacha));
 }

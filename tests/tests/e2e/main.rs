@@ -12,6 +12,7 @@ mod common;
 
 mod adversarial;
 mod bad_input;
+mod bank_messages;
 mod cli;
 mod console;
 mod deadlines;

@@ -8,7 +8,7 @@ use anyhow::Context;
 use payments_core::names::parse_payment_type;
 use payments_core::pb::PaymentType;
 use payments_core::time::parse_instant;
-use payments_formats::{FormatError, PaymentWriter};
+use payments_formats::{Format, FormatError, PaymentWriter};
 use payments_generator::generator::check_start;
 use payments_generator::scenario_file::Scenario;
 use payments_generator::scenarios::MAX_RATE;
@@ -144,6 +144,14 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         None => anyhow::bail!("{count} payments {interval_ms} ms apart run past the representable dates"),
     }
     anyhow::ensure!(
+        lifecycle || !args.format.describes_lifecycles(),
+        "--format {} holds what payment lifecycles produce (returns, status reports, statements); add --lifecycle (or lifecycle = true in the scenario file)",
+        Format::ALL
+            .iter()
+            .find(|(_, f)| *f == args.format)
+            .map_or("", |(name, _)| *name)
+    );
+    anyhow::ensure!(
         args.per_type.is_none() || args.shard == Shard::ALL,
         "--per-type writes every rail into one output; it does not take --shard"
     );
@@ -255,12 +263,19 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         } else {
             String::new()
         };
-        eprintln!(
-            "wrote {} {} to {}{skipped}",
-            written.written,
-            if lifecycle { "records" } else { "payments" },
-            path.display()
-        );
+        let what = if lifecycle { "records" } else { "payments" };
+        match written.messages {
+            Some((count, messages)) => eprintln!(
+                "wrote {count} {messages} for {} payments to {}{skipped}",
+                written.written,
+                path.display()
+            ),
+            None => eprintln!(
+                "wrote {} {what} to {}{skipped}",
+                written.written,
+                path.display()
+            ),
+        }
     }
     Ok(())
 }
