@@ -1,6 +1,7 @@
 // Drives the web console of a running `paymentsctl up` in Debian's Chromium, headless:
 // the page loads without console errors, a traffic run started from the page makes the rate
-// chart move, a filter by type returns only that type, a payment's detail opens with its
+// chart move, the run's AML scenarios are listed and one is drawn as a graph, a filter by type
+// returns only that type, a payment's detail opens with its
 // accounts masked, and the page fits a phone. Screenshots go to $ARTIFACTS_DIR.
 //
 //   CONSOLE_URL=http://127.0.0.1:8080/ ARTIFACTS_DIR=target/console node console.browser-test.mjs
@@ -83,15 +84,33 @@ try {
   check(counted(totals),
     `every stage counted the 4,000 payments (${JSON.stringify(totals)})`);
 
-  // Filter by type: only wires come back.
+  // The run's laundering (AML share 0.01 by default) is listed by scenario, and a
+  // scenario's graph is drawn: a circle per participant, an arrow per transfer.
+  await page.evaluate(() => loadScenarios());
+  await page.waitForFunction(() => Number(document.querySelector("#scenarios-table").dataset.loaded || 0) > 0, null, { timeout: 20000 });
+  const scenarioRows = await page.$$eval("#scenarios-table tbody tr[data-id]", (rows) => rows.length);
+  check(scenarioRows > 0, `the AML scenarios of the run are listed (${scenarioRows})`);
+  await page.click("#scenarios-table tbody tr[data-id]");
+  const drawn = await page.$eval("#scenario-graph", (g) => ({
+    circles: g.querySelectorAll("circle.participant").length,
+    arrows: g.querySelectorAll("path.transfer").length,
+    participants: Number(g.dataset.participants || 0),
+    transfers: Number(g.dataset.transfers || 0),
+  }));
+  check(drawn.circles >= 2 && drawn.circles === drawn.participants && drawn.arrows === drawn.transfers && drawn.arrows >= 1,
+    `a scenario is drawn as a graph (${drawn.circles} participants, ${drawn.arrows} transfers)`);
+  await page.$eval("#scenarios", (s) => s.scrollIntoView());
+  await page.screenshot({ path: join(artifacts, "console-scenarios.png") });
+
+  // Filter by type: only ACH payments come back.
   const loaded = await page.$eval("#payments-table", (t) => t.dataset.loaded || "");
-  await page.selectOption("#filter-type", "wire");
+  await page.selectOption("#filter-type", "ach");
   await page.click("#apply-filter");
   await page.waitForFunction((previous) => (document.querySelector("#payments-table").dataset.loaded || "") !== previous, loaded, { timeout: 10000 });
   const types = await page.$$eval("#payments-table tbody tr[data-id]", (rows) => rows.map((r) => r.dataset.type));
-  check(types.length > 0 && types.every((t) => t === "WIRE"), `a filter by type returns only that type (${types.length} rows, ${[...new Set(types)].join(",")})`);
+  check(types.length > 0 && types.every((t) => t === "ACH"), `a filter by type returns only that type (${types.length} rows, ${[...new Set(types)].join(",")})`);
   const mixTotal = await page.$eval("#mix-chart", (c) => Number(c.dataset.total || -1));
-  check(mixTotal > 0, `the mix follows the filter (${mixTotal} wires)`);
+  check(mixTotal > 0, `the mix follows the filter (${mixTotal} ACH payments)`);
 
   // A payment's detail.
   const firstId = await page.$eval("#payments-table tbody tr[data-id]", (r) => r.dataset.id);

@@ -411,6 +411,7 @@ async function startRun(event) {
     count: Number(data.get("count") || 0),
     seed: Number(data.get("seed") || 0),
     types: data.getAll("types").map(String),
+    scenario_rate: Number(data.get("scenario_rate") || 0),
   };
   try {
     await api("/api/runs", { method: "POST", body: JSON.stringify(body) });
@@ -426,6 +427,94 @@ async function stopRun(runId) {
     await loadRuns();
   } catch (error) {
     showError(`stop run: ${error.message}`);
+  }
+}
+
+// ---- AML scenarios -------------------------------------------------------------------------
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** A participant's colour by its first role: senders warm, receivers cool, the middle grey. */
+function roleColour(roles) {
+  const role = (roles || [])[0] || "";
+  if (/SOURCE|DISTRIBUTOR|STRUCTURER|SENDER/.test(role)) return "#d9480f";
+  if (/COLLECTOR|RECIPIENT|DESTINATION|RECEIVER/.test(role)) return "#1971c2";
+  return "#5c677d";
+}
+
+/** Draws `scenario`'s participants on a circle and its transfers as numbered arrows. */
+function drawScenario(scenario) {
+  const graph = $("#scenario-graph");
+  const people = scenario.participants;
+  const at = new Map();
+  const [cx, cy, r] = [240, 180, people.length > 1 ? 135 : 0];
+  people.forEach((p, i) => {
+    const angle = (2 * Math.PI * i) / people.length - Math.PI / 2;
+    at.set(p.id, [cx + r * Math.cos(angle), cy + r * Math.sin(angle)]);
+  });
+  const defs = svg("defs");
+  const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "10", refY: "5", markerWidth: "6", markerHeight: "6", orient: "auto-start-reverse" });
+  marker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#495057" }));
+  defs.append(marker);
+  const nodes = [defs];
+  scenario.transfers.forEach((t, i) => {
+    const [x1, y1] = at.get(t.from) || [cx, cy];
+    const [x2, y2] = at.get(t.to) || [cx, cy];
+    const [dx, dy] = [x2 - x1, y2 - y1];
+    const length = Math.hypot(dx, dy) || 1;
+    const [ux, uy] = [dx / length, dy / length];
+    // Arrows stop at the circles' edges; a slight bend keeps two-way transfers apart.
+    const [sx, sy, ex, ey] = [x1 + ux * 14, y1 + uy * 14, x2 - ux * 16, y2 - uy * 16];
+    const [mx, my] = [(sx + ex) / 2 - uy * 18, (sy + ey) / 2 + ux * 18];
+    const title = svg("title", {}, `${i + 1}. ${t.payment_id}: ${t.amount} ${t.currency}, ${t.created_at}`);
+    const path = svg("path", { d: `M ${sx} ${sy} Q ${mx} ${my} ${ex} ${ey}`, fill: "none", stroke: "#495057", "stroke-width": "1.5", "marker-end": "url(#arrow)", class: "transfer" });
+    path.append(title);
+    nodes.push(path, svg("text", { x: mx, y: my, "font-size": "11", "text-anchor": "middle", fill: "#212529" }, String(i + 1)));
+  });
+  for (const p of people) {
+    const [x, y] = at.get(p.id);
+    const circle = svg("circle", { cx: x, cy: y, r: "12", fill: roleColour(p.roles), class: "participant" });
+    circle.append(svg("title", {}, `${p.name} (${p.id}): ${p.roles.join(", ")}`));
+    nodes.push(circle, svg("text", { x, y: y + 26, "font-size": "10", "text-anchor": "middle", fill: "#212529" }, p.id));
+  }
+  graph.replaceChildren(...nodes);
+  graph.dataset.participants = String(people.length);
+  graph.dataset.transfers = String(scenario.transfers.length);
+  $("#scenario-caption").textContent =
+    `${scenario.typology} ${scenario.scenario_id}: ${scenario.participants.length} participants, ${scenario.transfers.length} transfers (numbered in time order)`;
+  $("#scenario-legend").replaceChildren(
+    ...[["senders", "#d9480f"], ["receivers", "#1971c2"], ["in between", "#5c677d"]].map(([label, colour]) =>
+      el("span", { style: `--c:${colour}` }, label)),
+  );
+}
+
+async function loadScenarios() {
+  const params = new URLSearchParams(state.filter);
+  params.delete("page_size");
+  params.delete("page_token");
+  try {
+    const found = await api(`/api/scenarios?${params}`);
+    const body = $("#scenarios-table tbody");
+    body.replaceChildren(...found.scenarios.map((s) => el("tr", { "data-id": s.scenario_id, onclick: () => drawScenario(s) },
+      el("td", { class: "mono" }, s.scenario_id),
+      el("td", {}, s.typology),
+      el("td", { class: "num" }, s.payments === s.size ? String(s.size) : `${s.payments} of ${s.size}`),
+      el("td", { class: "num" }, s.amounts.map((a) => `${a.total} ${a.currency}`).join(", ")),
+      el("td", {}, `${(s.first || "").replace("T", " ").replace("Z", "")} – ${(s.last || "").replace("T", " ").replace("Z", "")}`),
+    )));
+    if (!found.scenarios.length) body.append(el("tr", {}, el("td", { colspan: "5", class: "note" }, "No labeled payments stored yet: start a run with an AML share above 0.")));
+    $("#scenarios-note").textContent =
+      `${formatNumber(found.found)} scenarios among ${formatNumber(found.scanned)} payments read${found.complete ? "" : " (the first ones; narrow the filter to look further)"}; showing the ${Math.min(found.found, 200)} most recent.`;
+    $("#scenarios-table").dataset.loaded = String(found.scenarios.length);
+  } catch (error) {
+    showError(`scenarios: ${error.message}`);
   }
 }
 
@@ -447,9 +536,10 @@ async function start() {
     state.pageTokens = [""];
     loadPayments(0);
     loadStats();
+    loadScenarios();
   });
   $("#filter-form").addEventListener("reset", () => {
-    setTimeout(() => { state.filter = new URLSearchParams(); state.pageTokens = [""]; loadPayments(0); loadStats(); }, 0);
+    setTimeout(() => { state.filter = new URLSearchParams(); state.pageTokens = [""]; loadPayments(0); loadStats(); loadScenarios(); }, 0);
   });
   $("#next-page").addEventListener("click", () => loadPayments((state.pageIndex || 0) + 1));
   $("#first-page").addEventListener("click", () => loadPayments(0));
@@ -463,11 +553,12 @@ async function start() {
     resizeTimer = setTimeout(loadStats, 300);
   });
 
-  await Promise.all([pollPipeline(), loadRuns(), loadPayments(0), loadStats(), loadDeadLetters()]);
+  await Promise.all([pollPipeline(), loadRuns(), loadPayments(0), loadStats(), loadDeadLetters(), loadScenarios()]);
   setInterval(pollPipeline, 1000);
   setInterval(loadRuns, 2000);
   setInterval(loadStats, 5000);
   setInterval(loadDeadLetters, 10000);
+  setInterval(loadScenarios, 10000);
 }
 
 start();

@@ -1,5 +1,5 @@
 //! The console's JSON API: `/api/pipeline`, `/api/payments`, `/api/payments/{id}`,
-//! `/api/stats`, `/api/dead-letters`, `/api/runs`.
+//! `/api/stats`, `/api/dead-letters`, `/api/runs`, `/api/scenarios`.
 
 use crate::filters::{BadParameter, PaymentQuery};
 use crate::{Console, dead_letters};
@@ -221,6 +221,68 @@ pub struct StartRun {
     seed: u64,
     #[serde(default)]
     types: Vec<String>,
+    /// Share of payments that are laundering (0 to 0.5); absent means none.
+    #[serde(default)]
+    scenario_rate: f64,
+}
+
+/// `GET /api/scenarios?scan=…` (and the browser's filter): the AML scenarios among the
+/// first `scan` stored payments that match the filter (default 100,000, at most 1,000,000),
+/// most recent first, at most 200.
+#[derive(Debug, Deserialize)]
+pub struct ScenarioScan {
+    scan: Option<String>,
+}
+
+/// `GET /api/scenarios`.
+pub async fn scenarios(
+    State(console): State<Arc<Console>>,
+    Query(query): Query<PaymentQuery>,
+    Query(scan): Query<ScenarioScan>,
+) -> Result<Json<Value>, ApiError> {
+    use crate::scenarios::{DEFAULT_SCAN, MAX_SCAN, ScenarioGroups};
+    let limit = match scan
+        .scan
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => DEFAULT_SCAN,
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=MAX_SCAN).contains(n))
+            .ok_or_else(|| BadParameter {
+                parameter: "scan",
+                problem: format!("must be a number from 1 to {MAX_SCAN}, got {text:?}"),
+            })?,
+    };
+    let filter = query.filter()?;
+    let mut page = payments_store::PageRequest {
+        size: payments_store::MAX_PAGE_SIZE,
+        after: None,
+    };
+    let (mut groups, mut scanned, mut complete) = (ScenarioGroups::default(), 0u64, false);
+    while scanned < limit {
+        let got = console.store.list(&filter, &page).await?;
+        scanned += got.payments.len() as u64;
+        for p in &got.payments {
+            groups.add(p);
+        }
+        match got.next {
+            Some(next) => page.after = Some(next),
+            None => {
+                complete = true;
+                break;
+            }
+        }
+    }
+    Ok(Json(json!({
+        "scanned": scanned,
+        "complete": complete,
+        "found": groups.len(),
+        "scenarios": groups.to_json(200),
+    })))
 }
 
 /// `GET /api/runs`: every traffic run, newest first.
@@ -260,6 +322,7 @@ pub async fn start_run(
         count: body.count,
         seed: body.seed,
         types,
+        scenario_rate: body.scenario_rate,
         ..Default::default()
     };
     let run = runs.start(spec).await.map_err(ApiError::from_status)?;

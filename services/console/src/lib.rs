@@ -1,7 +1,8 @@
 //! The web console: the page a user keeps open while traffic runs. It shows the pipeline
 //! live (payments per second by stage, end-to-end latency, consumer lag), browses the stored
 //! payments with the seed's filters and the rest of ListPayments', sums them by type,
-//! currency and status, lists dead letters, and starts traffic runs. The page, its script
+//! currency and status, lists dead letters, starts traffic runs, and lists the injected AML
+//! scenarios found among the stored payments, drawing each as a graph. The page, its script
 //! and its style are compiled in; it loads nothing from elsewhere.
 //!
 //! Account numbers and IBANs are always shown masked to their last four.
@@ -14,6 +15,7 @@ pub mod http_get;
 pub mod pipeline;
 pub mod prom_text;
 pub mod runs;
+pub mod scenarios;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -43,7 +45,7 @@ pub struct Console {
 pub struct ConsoleRoutes {
     /// The page at `/`, its script and its style.
     pub page: Router,
-    /// The JSON API under `/api/` (payments, stats, dead letters, runs).
+    /// The JSON API under `/api/` (payments, stats, dead letters, runs, scenarios).
     pub api: Router,
 }
 
@@ -68,6 +70,7 @@ pub fn console_routes(console: Console) -> ConsoleRoutes {
         .route("/api/payments/{payment_id}", get(api::payment))
         .route("/api/stats", get(api::stats))
         .route("/api/dead-letters", get(api::dead_letters))
+        .route("/api/scenarios", get(api::scenarios))
         .route("/api/runs", get(api::runs).post(api::start_run))
         .route("/api/runs/{run_id}/stop", post(api::stop_run))
         .with_state(Arc::new(console));

@@ -80,7 +80,7 @@ fn surface_features(p: &pb::Payment) -> Vec<f64> {
     let t = seconds(p);
     one_hot(&mut f, &((t / 3_600) % 24 / 3).to_string(), 8);
     one_hot(&mut f, &((t / 86_400) % 7).to_string(), 8);
-    one_hot(&mut f, &p.status().as_str_name().to_owned(), 8);
+    one_hot(&mut f, p.status().as_str_name(), 8);
     let minor = cents(p);
     f.push(((minor.max(1)) as f64).log10());
     for unit in [100, 10_000, 100_000, 1_000_000] {
@@ -248,14 +248,14 @@ impl Logistic {
         let n = rows.len() as f64;
         let mut mean = vec![0.0; d];
         for (x, _) in rows {
-            for j in 0..d {
-                mean[j] += x[j] / n;
+            for (m, v) in mean.iter_mut().zip(x) {
+                *m += v / n;
             }
         }
         let mut scale = vec![0.0; d];
         for (x, _) in rows {
-            for j in 0..d {
-                scale[j] += (x[j] - mean[j]).powi(2) / n;
+            for ((s, v), m) in scale.iter_mut().zip(x).zip(&mean) {
+                *s += (v - m).powi(2) / n;
             }
         }
         let scale: Vec<f64> = scale.iter().map(|v| v.sqrt().max(1e-9)).collect();
@@ -276,13 +276,13 @@ impl Logistic {
                 let p = sigmoid(model.bias + dot(&model.weights, z));
                 let weight = if *y { wp } else { wn };
                 let err = (p - f64::from(u8::from(*y))) * weight;
-                for j in 0..d {
-                    grad[j] += err * z[j];
+                for (g, v) in grad.iter_mut().zip(z) {
+                    *g += err * v;
                 }
                 grad_bias += err;
             }
-            for j in 0..d {
-                model.weights[j] -= 0.5 * (grad[j] + 1e-3 * model.weights[j]);
+            for (w, g) in model.weights.iter_mut().zip(&grad) {
+                *w -= 0.5 * (g + 1e-3 * *w);
             }
             model.bias -= 0.5 * grad_bias;
         }
@@ -353,7 +353,7 @@ fn held_out_auc(
         }
         let in_train = match &p.scenario {
             Some(s) => s.scenario_id.bytes().map(u32::from).sum::<u32>() % 2 == 0,
-            None => (i / stride) % 2 == 0,
+            None => (i / stride).is_multiple_of(2),
         };
         let row = (features(p), is_positive);
         if in_train {

@@ -53,8 +53,9 @@ fn at(p: &pb::Payment) -> (i64, i32) {
 }
 
 /// Checks that `payments` (one scenario, in time order) have the graph `typology` defines,
-/// rebuilt from originators, beneficiaries, amounts and times alone.
-fn check_graph(id: &str, typology: Typology, payments: &[pb::Payment]) {
+/// rebuilt from originators, beneficiaries, amounts and times alone; rapid hops follow each
+/// other within 31 payments' time (`spacing_micros` apart).
+fn check_graph(id: &str, typology: Typology, payments: &[pb::Payment], spacing_micros: i64) {
     let edges: Vec<(String, String)> = payments
         .iter()
         .map(|p| (party(&p.originator), party(&p.beneficiary)))
@@ -119,7 +120,8 @@ fn check_graph(id: &str, typology: Typology, payments: &[pb::Payment]) {
                     "{id}: almost unchanged"
                 );
                 let gap = at(&pair[1]).0 - at(&pair[0]).0;
-                assert!(gap <= 1, "{id}: the next hop {gap} s later");
+                let limit = 31 * spacing_micros / 1_000_000 + 1;
+                assert!(gap <= limit, "{id}: the next hop {gap} s later");
             }
             let roles: Vec<&str> = payments
                 .iter()
@@ -235,7 +237,7 @@ fn every_typology_is_rebuilt_from_its_payments() {
         *seen.entry(typology as i32).or_default() += 1;
         let mut ordered = payments.clone();
         ordered.sort_by_key(at);
-        check_graph(id, typology, &ordered);
+        check_graph(id, typology, &ordered, 10_000);
         let entry = &truth.scenarios()[id];
         assert_eq!(entry.payment_ids.len(), payments.len(), "{id}");
         assert_eq!(entry.typology, typology.as_str_name(), "{id}");
@@ -262,4 +264,47 @@ fn scenario_rate_zero_injects_nothing() {
         ..Default::default()
     });
     assert!((0..5_000).all(|i| generator.payment(i).scenario.is_none()));
+}
+
+#[test]
+fn aml_hi_schemes_are_whole_within_their_window_and_spread_over_days() {
+    let mut config = GeneratorConfig {
+        seed: 900,
+        ..Default::default()
+    };
+    payments_generator::presets::Preset::named("aml-hi")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .apply(&mut config);
+    let total = 2 * u64::from(config.scenario_window);
+    let spacing = config.spacing_micros;
+    let generator = PaymentGenerator::new(config);
+    let mut by_scenario: BTreeMap<String, Vec<pb::Payment>> = BTreeMap::new();
+    for i in 0..total {
+        let p = generator.payment(i);
+        if let Some(label) = &p.scenario {
+            by_scenario
+                .entry(label.scenario_id.clone())
+                .or_default()
+                .push(p);
+        }
+    }
+    let mut spans_hours: Vec<f64> = Vec::new();
+    for (id, payments) in &mut by_scenario {
+        payments.sort_by_key(at);
+        let label = payments[0].scenario.clone().unwrap_or_default();
+        assert_eq!(payments.len(), label.scenario_size as usize, "{id}");
+        check_graph(id, label.typology(), payments, spacing);
+        if label.typology() != Typology::RapidPassThrough && payments.len() >= 4 {
+            let span = at(&payments[payments.len() - 1]).0 - at(&payments[0]).0;
+            spans_hours.push(span as f64 / 3_600.0);
+        }
+    }
+    assert!(by_scenario.len() >= 20, "{} scenarios", by_scenario.len());
+    spans_hours.sort_by(f64::total_cmp);
+    let median = spans_hours[spans_hours.len() / 2];
+    let longest = spans_hours[spans_hours.len() - 1];
+    assert!(
+        median >= 12.0 && longest >= 36.0,
+        "schemes spread over days: median {median:.1} h, longest {longest:.1} h"
+    );
 }

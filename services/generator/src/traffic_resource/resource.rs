@@ -45,10 +45,10 @@ pub struct PaymentTrafficSpec {
     /// standing-order, p2p), each in its realistic share; empty means all of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub types: Vec<String>,
-    /// Probability (0 to 1) that a block of 16 payments is an injected, labeled AML scenario
-    /// (structuring, round-tripping, fan-out…); unset means none.
+    /// Share of payments (0 to 0.5) that are injected, labeled AML scenarios (fan-in,
+    /// scatter-gather, cycle, structuring…; 0.01 is one payment in 100); unset means none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0.0, max = 1.0))]
+    #[schemars(range(min = 0.0, max = 0.5))]
     pub scenario_rate: Option<f64>,
     /// gRPC address (`host:port`) of the IngestService to submit to; unset, the generator's
     /// default target (the chart sets it to the release's ingest service).
