@@ -495,6 +495,16 @@ function drawScenario(scenario) {
   );
 }
 
+/** How long a scenario ran, from its first to its last payment: "over 3.2 h". */
+function formatSpan(first, last) {
+  const seconds = (Date.parse(last) - Date.parse(first)) / 1000;
+  if (!Number.isFinite(seconds)) return "";
+  if (seconds < 120) return `over ${Math.round(seconds)} s`;
+  if (seconds < 7200) return `over ${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `over ${(seconds / 3600).toFixed(1)} h`;
+  return `over ${(seconds / 86400).toFixed(1)} days`;
+}
+
 async function loadScenarios() {
   const params = new URLSearchParams(state.filter);
   params.delete("page_size");
@@ -507,7 +517,7 @@ async function loadScenarios() {
       el("td", {}, s.typology),
       el("td", { class: "num" }, s.payments === s.size ? String(s.size) : `${s.payments} of ${s.size}`),
       el("td", { class: "num" }, s.amounts.map((a) => `${a.total} ${a.currency}`).join(", ")),
-      el("td", {}, `${(s.first || "").replace("T", " ").replace("Z", "")} – ${(s.last || "").replace("T", " ").replace("Z", "")}`),
+      el("td", {}, `${(s.first || "").replace("T", " ").replace("Z", "")}, ${formatSpan(s.first, s.last)}`),
     )));
     if (!found.scenarios.length) body.append(el("tr", {}, el("td", { colspan: "5", class: "note" }, "No labeled payments stored yet: start a run with an AML share above 0.")));
     $("#scenarios-note").textContent =
