@@ -269,7 +269,8 @@ fn draw_fitting(rng: &mut DetRng, remaining: usize) -> (Typology, usize) {
 }
 
 /// Offsets in the window for each transfer of `shape`, in time order, none taken before:
-/// spread over a good part of the window, or a few payments apart for rapid shapes.
+/// spread over a good part of the window, or a few payments apart for rapid shapes. Every
+/// offset of the window is about equally likely to be laundering.
 fn place(rng: &mut DetRng, shape: &Shape, taken: &mut [bool]) -> Vec<usize> {
     let window = taken.len();
     let n = shape.transfers.len();
@@ -282,11 +283,14 @@ fn place(rng: &mut DetRng, shape: &Shape, taken: &mut [bool]) -> Vec<usize> {
             at += 1 + rng.below(30) as usize;
         }
     } else {
+        // A span of an eighth of the window or more, starting anywhere and wrapping round
+        // the window's end, so that every offset is as likely as any other: a run that ends
+        // mid-window still holds its share of laundering.
         let shortest = (window / 8).max(n);
         let span = (shortest + rng.below((window - shortest + 1) as u64) as usize).min(window);
-        let start = rng.below((window - span + 1) as u64) as usize;
+        let start = rng.below(window as u64) as usize;
         for _ in 0..n {
-            positions.push(start + rng.below(span as u64) as usize);
+            positions.push((start + rng.below(span as u64) as usize) % window);
         }
     }
     for p in &mut positions {
@@ -349,6 +353,27 @@ mod tests {
             assert!(
                 (labeled - expected).abs() <= windows as f64 + 1.0,
                 "rate {rate}, window {window}: {labeled} labeled, {expected} expected"
+            );
+        }
+    }
+
+    #[test]
+    fn a_run_that_ends_mid_window_still_holds_its_share() {
+        let population = Population::new(4, 2_000);
+        let rate = 0.05;
+        let planner = ScenarioPlanner::new(ScenarioPlan {
+            seed: 4,
+            rate,
+            window: 131_072,
+        });
+        for count in [20_000u64, 50_000, 100_000] {
+            let labeled = (0..count)
+                .filter(|&i| planner.part(i, &population, &Uniform).is_some())
+                .count() as f64;
+            let expected = rate * count as f64;
+            assert!(
+                (labeled / expected - 1.0).abs() < 0.1,
+                "{count} payments: {labeled} labeled, {expected} expected"
             );
         }
     }

@@ -8,6 +8,8 @@ use payments_core::pb;
 pub struct ScenarioTruth {
     /// Its typology (protobuf name, e.g. `TYPOLOGY_FAN_IN`).
     pub typology: String,
+    /// How many payments the whole scenario has (the run may have stopped before them all).
+    pub size: u32,
     /// Its payments, in the order first seen.
     pub payment_ids: Vec<String>,
     /// Every participant's party id and role(s).
@@ -32,6 +34,7 @@ impl TruthCollector {
             .entry(label.scenario_id.clone())
             .or_insert_with(|| ScenarioTruth {
                 typology: label.typology().as_str_name().to_owned(),
+                size: label.scenario_size,
                 ..Default::default()
             });
         if !entry.payment_ids.contains(&payment.payment_id) {
@@ -56,7 +59,8 @@ impl TruthCollector {
         &self.scenarios
     }
 
-    /// Writes one JSON object per scenario: `scenario_id`, `typology`, `payment_ids`,
+    /// Writes one JSON object per scenario: `scenario_id`, `typology`, `size` (its
+    /// payments in all), `complete` (whether the run holds them all), `payment_ids`,
     /// `participants` (`[{party_id, roles}]`).
     pub fn write_jsonl(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         for (id, s) in &self.scenarios {
@@ -68,6 +72,8 @@ impl TruthCollector {
             let line = serde_json::json!({
                 "scenario_id": id,
                 "typology": s.typology,
+                "size": s.size,
+                "complete": s.payment_ids.len() == s.size as usize,
                 "payment_ids": s.payment_ids,
                 "participants": participants,
             });

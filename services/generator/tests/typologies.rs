@@ -240,6 +240,7 @@ fn every_typology_is_rebuilt_from_its_payments() {
         check_graph(id, typology, &ordered, 10_000);
         let entry = &truth.scenarios()[id];
         assert_eq!(entry.payment_ids.len(), payments.len(), "{id}");
+        assert_eq!(entry.size as usize, payments.len(), "{id}");
         assert_eq!(entry.typology, typology.as_str_name(), "{id}");
     }
     for t in payments_generator::typologies::TYPOLOGIES {
