@@ -7,11 +7,12 @@
 //! closing balance is the opening plus credits minus debits. Entries carry the payment's
 //! end-to-end and transaction ids.
 
+use crate::iso20022::{latest_update, open_document};
 use crate::pacs008::{account, tag};
 use chrono::NaiveDate;
 use payments_core::money::format_minor_units;
 use payments_core::pb::{self, PaymentStatus as S};
-use payments_core::time::{format_rfc3339, from_timestamp};
+use payments_core::time::from_timestamp;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -144,18 +145,16 @@ pub fn write(payments: &[&pb::Payment], out: &mut dyn Write) -> Result<usize, cr
         }
     }
     let statements: usize = ledgers.values().map(|l| l.days.len()).sum();
-    let mut xml = String::with_capacity(1024 + statements * 1200);
-    let _ = writeln!(
-        xml,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"{NAMESPACE}\">"
-    );
-    xml.push_str("<BkToCstmrStmt>\n<GrpHdr>");
-    let created = payments
-        .iter()
-        .filter_map(|p| p.updated_at.as_ref())
-        .max_by_key(|t| (t.seconds, t.nanos))
-        .map(format_rfc3339)
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    if statements == 0 {
+        // The schema wants at least one statement; there is nothing to state.
+        return Err(crate::FormatError::Unrepresentable {
+            payment_id: String::new(),
+            reason: "camt.053 needs at least one booking, and no payment of the run settled"
+                .to_owned(),
+        });
+    }
+    let mut xml = open_document(NAMESPACE, "BkToCstmrStmt", statements * 1200);
+    let created = latest_update(payments.iter().copied());
     tag(
         &mut xml,
         "MsgId",

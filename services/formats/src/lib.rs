@@ -22,6 +22,7 @@
 
 mod camt053;
 mod csv;
+mod iso20022;
 mod nacha;
 mod nacha_returns;
 mod pacs002;

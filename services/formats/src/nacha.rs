@@ -221,17 +221,8 @@ pub fn write(
         .first()
         .map(|b| b.origin_routing.clone())
         .unwrap_or_else(|| "0".repeat(9));
-    records.push(format!(
-        "101 {}{}{}{}A094101{}{}{}",
-        alpha(&options.destination_routing, 9),
-        alpha(&format!(" {origin}"), 10),
-        created.format("%y%m%d"),
-        created.format("%H%M"),
-        alpha(&options.destination_name, 23),
-        alpha(&options.origin_name, 23),
-        alpha("", 8)
-    ));
-    let (mut file_entries, mut file_hash, mut file_credits) = (0u64, 0u64, 0u64);
+    records.push(file_header(options, &origin, created, &options.origin_name));
+    let mut totals = FileTotals::default();
     let traces = trace_numbers(&batches)?;
     for (n, (batch, batch_traces)) in batches.iter().zip(&traces).enumerate() {
         let number = num(n as u64 + 1, 7)?;
@@ -313,32 +304,106 @@ pub fn write(
             hash += e.rdfi.parse::<u64>().unwrap_or(0);
             credits += e.amount_cents;
         }
-        let hash = hash % 10_000_000_000;
-        records.push(format!(
-            "8220{}{}{}{}{}{}{}{}{}",
-            num(count, 6)?,
-            num(hash, 10)?,
-            num(0, 12)?,
-            num(credits, 12)?,
-            company,
-            alpha("", 19),
-            alpha("", 6),
-            batch.odfi,
-            number
-        ));
-        file_entries += count;
-        file_hash += hash;
-        file_credits += credits;
+        push_batch_control(
+            &mut records,
+            &mut totals,
+            BatchTotals {
+                count,
+                hash,
+                credits,
+            },
+            &company,
+            &batch.odfi,
+            &number,
+        )?;
     }
+    write_file(records, &totals, out)
+}
+
+/// The file header record: to `options`' destination, from routing number `origin`.
+pub(crate) fn file_header(
+    options: &NachaOptions,
+    origin: &str,
+    created: DateTime<Utc>,
+    origin_name: &str,
+) -> String {
+    format!(
+        "101 {}{}{}{}A094101{}{}{}",
+        alpha(&options.destination_routing, 9),
+        alpha(&format!(" {origin}"), 10),
+        created.format("%y%m%d"),
+        created.format("%H%M"),
+        alpha(&options.destination_name, 23),
+        alpha(origin_name, 23),
+        alpha("", 8)
+    )
+}
+
+/// One credit batch's entry and addenda count, entry hash and credit total.
+pub(crate) struct BatchTotals {
+    /// Entry and addenda records.
+    pub(crate) count: u64,
+    /// The sum of the entries' 8-digit receiving DFI routing numbers.
+    pub(crate) hash: u64,
+    /// The credits, in cents.
+    pub(crate) credits: u64,
+}
+
+/// A file's running totals over its batches, for the file control record.
+#[derive(Default)]
+pub(crate) struct FileTotals {
+    batches: u64,
+    entries: u64,
+    hash: u64,
+    credits: u64,
+}
+
+/// Appends a credit batch's control record (service class 220) and adds the batch to the
+/// file's totals.
+pub(crate) fn push_batch_control(
+    records: &mut Vec<String>,
+    totals: &mut FileTotals,
+    batch: BatchTotals,
+    company: &str,
+    odfi: &str,
+    number: &str,
+) -> Result<(), FormatError> {
+    let hash = batch.hash % 10_000_000_000;
+    records.push(format!(
+        "8220{}{}{}{}{}{}{}{}{}",
+        num(batch.count, 6)?,
+        num(hash, 10)?,
+        num(0, 12)?,
+        num(batch.credits, 12)?,
+        company,
+        alpha("", 19),
+        alpha("", 6),
+        odfi,
+        number
+    ));
+    totals.batches += 1;
+    totals.entries += batch.count;
+    totals.hash += hash;
+    totals.credits += batch.credits;
+    Ok(())
+}
+
+/// Appends the file control record, pads the file to blocks of ten records with nines, and
+/// writes every record on its own line.
+pub(crate) fn write_file(
+    mut records: Vec<String>,
+    totals: &FileTotals,
+    out: &mut dyn Write,
+) -> Result<(), FormatError> {
     let blocks = (records.len() + 1).div_ceil(BLOCKING_FACTOR);
     records.push(format!(
         "9{}{}{}{}{}{}{}",
-        num(batches.len() as u64, 6)?,
+        num(totals.batches, 6)?,
         num(blocks as u64, 6)?,
-        num(file_entries, 8)?,
-        num(file_hash % 10_000_000_000, 10)?,
+        num(totals.entries, 8)?,
+        num(totals.hash % 10_000_000_000, 10)?,
         num(0, 12)?,
-        num(file_credits, 12)?,
+        num(totals.credits, 12)?,
         alpha("", 39)
     ));
     while !records.len().is_multiple_of(BLOCKING_FACTOR) {

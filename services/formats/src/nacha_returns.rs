@@ -5,7 +5,10 @@
 //! Returns are batched by original batch, returning RDFI and return date.
 
 use crate::FormatError;
-use crate::nacha::{NachaOptions, RECORD_LEN, batches, company_id, num, trace_numbers};
+use crate::nacha::{
+    BatchTotals, FileTotals, NachaOptions, batches, company_id, file_header, num,
+    push_batch_control, trace_numbers, write_file,
+};
 use crate::text::alpha;
 use chrono::{DateTime, Utc};
 use payments_core::pb::{self, payment::Details};
@@ -81,18 +84,9 @@ pub fn write(
         .next()
         .map(|(_, rdfi, _)| format!("{rdfi}0"))
         .unwrap_or_else(|| "0".repeat(9));
-    let mut records: Vec<String> = vec![format!(
-        "101 {}{}{}{}A094101{}{}{}",
-        alpha(&options.destination_routing, 9),
-        alpha(&format!(" {origin}"), 10),
-        created.format("%y%m%d"),
-        created.format("%H%M"),
-        alpha(&options.destination_name, 23),
-        alpha("RETURNS", 23),
-        alpha("", 8)
-    )];
+    let mut records: Vec<String> = vec![file_header(options, &origin, created, "RETURNS")];
     let mut counters: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut file_entries, mut file_hash, mut file_credits) = (0u64, 0u64, 0u64);
+    let mut totals = FileTotals::default();
     let mut returned_count = 0;
     for (n, ((b, rdfi, date), returns)) in groups.iter().enumerate() {
         let original = &batches[*b];
@@ -161,41 +155,19 @@ pub fn write(
             credits += e.amount_cents;
             returned_count += 1;
         }
-        let hash = hash % 10_000_000_000;
-        records.push(format!(
-            "8220{}{}{}{}{}{}{}{}{}",
-            num(count, 6)?,
-            num(hash, 10)?,
-            num(0, 12)?,
-            num(credits, 12)?,
-            company,
-            alpha("", 19),
-            alpha("", 6),
+        push_batch_control(
+            &mut records,
+            &mut totals,
+            BatchTotals {
+                count,
+                hash,
+                credits,
+            },
+            &company,
             rdfi,
-            number
-        ));
-        file_entries += count;
-        file_hash += hash;
-        file_credits += credits;
+            &number,
+        )?;
     }
-    let blocks = (records.len() + 1).div_ceil(crate::nacha::BLOCKING_FACTOR);
-    records.push(format!(
-        "9{}{}{}{}{}{}{}",
-        num(groups.len() as u64, 6)?,
-        num(blocks as u64, 6)?,
-        num(file_entries, 8)?,
-        num(file_hash % 10_000_000_000, 10)?,
-        num(0, 12)?,
-        num(file_credits, 12)?,
-        alpha("", 39)
-    ));
-    while !records.len().is_multiple_of(crate::nacha::BLOCKING_FACTOR) {
-        records.push("9".repeat(RECORD_LEN));
-    }
-    for record in &records {
-        debug_assert_eq!(record.len(), RECORD_LEN, "{record}");
-        out.write_all(record.as_bytes())?;
-        out.write_all(b"\n")?;
-    }
+    write_file(records, &totals, out)?;
     Ok(returned_count)
 }

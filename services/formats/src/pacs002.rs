@@ -3,10 +3,9 @@
 //! end-to-end and transaction ids with its status: ACSC (settled), RJCT with an ISO reason
 //! code (rejected or failed), or PDNG (still in flight at the end of the run).
 
+use crate::iso20022::{latest_update, open_document};
 use crate::pacs008::{end_to_end_id, instruction_id, message_id, tag};
 use payments_core::pb::{self, PaymentStatus as S};
-use payments_core::time::format_rfc3339;
-use std::fmt::Write as _;
 use std::io::Write;
 
 /// The XML namespace.
@@ -34,20 +33,10 @@ pub(crate) fn last_reason(p: &pb::Payment) -> &str {
 /// Writes the status report of `payments` (those of the pacs.008 file, at their latest
 /// revision, in its order).
 pub fn write(payments: &[&pb::Payment], out: &mut dyn Write) -> Result<(), crate::FormatError> {
-    let mut xml = String::with_capacity(1024 + payments.len() * 400);
-    let _ = writeln!(
-        xml,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"{NAMESPACE}\">"
-    );
-    xml.push_str("<FIToFIPmtStsRpt>\n<GrpHdr>");
+    let mut xml = open_document(NAMESPACE, "FIToFIPmtStsRpt", payments.len() * 400);
     let original = message_id(payments);
     tag(&mut xml, "MsgId", &format!("STS-{}", &original[4..]));
-    let created = payments
-        .iter()
-        .filter_map(|p| p.updated_at.as_ref())
-        .max_by_key(|t| (t.seconds, t.nanos))
-        .map(format_rfc3339)
-        .unwrap_or_default();
+    let created = latest_update(payments.iter().copied());
     tag(&mut xml, "CreDtTm", &created);
     xml.push_str("</GrpHdr>\n<OrgnlGrpInfAndSts>");
     tag(&mut xml, "OrgnlMsgId", &original);

@@ -2,11 +2,11 @@
 //! were returned after settlement: per return, the original message id and the original
 //! instruction, end-to-end and transaction ids, the amount returned and the ISO reason code.
 
+use crate::iso20022::{latest_update, open_document};
 use crate::pacs002::{iso_reason, last_reason};
 use crate::pacs008::{amount_tag, end_to_end_id, instruction_id, message_id, tag};
 use payments_core::pb;
-use payments_core::time::{format_rfc3339, from_timestamp};
-use std::fmt::Write as _;
+use payments_core::time::from_timestamp;
 use std::io::Write;
 
 /// The XML namespace.
@@ -20,20 +20,10 @@ pub fn write(payments: &[&pb::Payment], out: &mut dyn Write) -> Result<usize, cr
         .copied()
         .filter(|p| p.status() == pb::PaymentStatus::Returned)
         .collect();
-    let mut xml = String::with_capacity(1024 + returned.len() * 600);
-    let _ = writeln!(
-        xml,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"{NAMESPACE}\">"
-    );
-    xml.push_str("<PmtRtr>\n<GrpHdr>");
+    let mut xml = open_document(NAMESPACE, "PmtRtr", returned.len() * 600);
     let original = message_id(payments);
     tag(&mut xml, "MsgId", &format!("RTR-{}", &original[4..]));
-    let created = returned
-        .iter()
-        .filter_map(|p| p.updated_at.as_ref())
-        .max_by_key(|t| (t.seconds, t.nanos))
-        .map(format_rfc3339)
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    let created = latest_update(returned.iter().copied());
     tag(&mut xml, "CreDtTm", &created);
     tag(&mut xml, "NbOfTxs", &returned.len().to_string());
     xml.push_str("<SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>\n");

@@ -363,3 +363,15 @@ fn camt053_balances_add_up_day_after_day_and_book_every_settled_payment_twice() 
         );
     }
 }
+
+#[test]
+fn a_run_with_nothing_settled_has_no_statement_to_write_and_says_so() {
+    let mut out = Vec::new();
+    let mut pending = payments_core::sample::ach_payment("ACH-1", 0);
+    pending.status = S::Pending as i32;
+    let err = write(Format::Camt053, &[pending], &mut out)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("camt.053 needs at least one booking"), "{err}");
+}
