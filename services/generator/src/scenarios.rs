@@ -21,7 +21,7 @@ use crate::rng::DetRng;
 use crate::typologies::{self, MAX_SIZE, Shape, TYPOLOGIES};
 use payments_core::pb::{self, Typology};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -93,14 +93,32 @@ struct PlacedScenario {
 /// The scenarios of one window, and which payment of the window plays which part.
 #[derive(Debug, Default)]
 struct WindowSchedule {
-    /// Offset in the window → (scenario, transfer).
-    slots: HashMap<u32, (u16, u16)>,
+    /// (offset in the window, scenario, transfer), by offset.
+    slots: Vec<(u32, u16, u16)>,
     scenarios: Vec<PlacedScenario>,
 }
 
+impl WindowSchedule {
+    /// The (scenario, transfer) the payment at `offset` plays, if any.
+    fn slot(&self, offset: u32) -> Option<(u16, u16)> {
+        let at = self.slots.binary_search_by_key(&offset, |s| s.0).ok()?;
+        Some((self.slots[at].1, self.slots[at].2))
+    }
+}
+
+/// Windows a thread keeps built: a lifecycle run asks for payments again when their later
+/// revisions fall due, hours or days of simulated time after their window.
+const CACHED_WINDOWS: usize = 4_096;
+
+/// The windows a thread built last, by planner id and window number, oldest first out.
+#[derive(Default)]
+struct WindowCache {
+    windows: HashMap<(u64, u64), Rc<WindowSchedule>>,
+    order: VecDeque<(u64, u64)>,
+}
+
 thread_local! {
-    /// The window this thread built last, by planner id and window number.
-    static LAST_WINDOW: RefCell<Option<(u64, u64, Rc<WindowSchedule>)>> = const { RefCell::new(None) };
+    static WINDOWS: RefCell<WindowCache> = RefCell::new(WindowCache::default());
 }
 
 static NEXT_PLANNER_ID: AtomicU64 = AtomicU64::new(1);
@@ -135,7 +153,7 @@ impl ScenarioPlanner {
         let window = u64::from(self.plan.window);
         let (number, offset) = (index / window, (index % window) as u32);
         let schedule = self.schedule(number, population, traffic);
-        let &(scenario, transfer) = schedule.slots.get(&offset)?;
+        let (scenario, transfer) = schedule.slot(offset)?;
         let s = &schedule.scenarios[usize::from(scenario)];
         let t = &s.shape.transfers[usize::from(transfer)];
         let pool = if s.european {
@@ -159,22 +177,27 @@ impl ScenarioPlanner {
         })
     }
 
-    /// Window `number`'s schedule: this thread's last one if it is that window, else built.
+    /// Window `number`'s schedule: this thread's copy if it built it lately, else built.
     fn schedule(
         &self,
         number: u64,
         population: &Population,
         traffic: &dyn TrafficModel,
     ) -> Rc<WindowSchedule> {
-        LAST_WINDOW.with(|last| {
-            if let Some((id, n, schedule)) = last.borrow().as_ref()
-                && *id == self.id
-                && *n == number
-            {
+        let key = (self.id, number);
+        WINDOWS.with(|cache| {
+            if let Some(schedule) = cache.borrow().windows.get(&key) {
                 return Rc::clone(schedule);
             }
             let schedule = Rc::new(self.build(number, population, traffic));
-            *last.borrow_mut() = Some((self.id, number, Rc::clone(&schedule)));
+            let mut cache = cache.borrow_mut();
+            if cache.order.len() >= CACHED_WINDOWS
+                && let Some(oldest) = cache.order.pop_front()
+            {
+                cache.windows.remove(&oldest);
+            }
+            cache.order.push_back(key);
+            cache.windows.insert(key, Rc::clone(&schedule));
             schedule
         })
     }
@@ -225,7 +248,7 @@ impl ScenarioPlanner {
             let positions = place(&mut rng, &shape, &mut taken);
             let k = schedule.scenarios.len() as u16;
             for (transfer, position) in positions.into_iter().enumerate() {
-                schedule.slots.insert(position as u32, (k, transfer as u16));
+                schedule.slots.push((position as u32, k, transfer as u16));
             }
             remaining -= size;
             schedule.scenarios.push(PlacedScenario {
@@ -237,6 +260,7 @@ impl ScenarioPlanner {
                 shape,
             });
         }
+        schedule.slots.sort_unstable_by_key(|s| s.0);
         schedule
     }
 }
