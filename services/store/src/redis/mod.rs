@@ -11,8 +11,11 @@ use chrono::{TimeZone, Utc};
 use payments_core::pb;
 use prost::Message;
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::collections::BTreeMap;
+
+/// How long one command (a whole batch's script included) may take before it fails.
+const RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The batch script (see the comment at its top).
 const APPLY_BATCH: &str = include_str!("apply_batch.lua");
@@ -92,7 +95,11 @@ impl RedisSink {
         }
         let client = redis::Client::open(base).map_err(|e| invalid(e.to_string()))?;
         let described = crate::redact(url);
-        let connection = ConnectionManager::new(client)
+        // A batch is one script call over thousands of payments: under load it takes longer
+        // than redis-rs's default half-second response timeout, which would fail a batch
+        // Redis is still applying.
+        let config = ConnectionManagerConfig::new().set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let connection = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(|e| backend(&format!("connecting to {described}"), e))?;
         Ok(Self {
