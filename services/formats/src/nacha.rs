@@ -227,63 +227,29 @@ pub fn write(
     for (n, (batch, batch_traces)) in batches.iter().zip(&traces).enumerate() {
         let number = num(n as u64 + 1, 7)?;
         let company = company_id(&batch.originator.party_id);
-        records.push(format!(
-            "5220{}{}{}{}{}{}{}   1{}{}",
-            alpha(&batch.originator.name, 16),
-            alpha("", 20),
-            company,
-            alpha(&batch.sec_code, 3),
-            alpha(
-                if batch.description.is_empty() {
-                    "PAYMENT"
-                } else {
-                    &batch.description
-                },
-                10
-            ),
-            batch.effective.format("%y%m%d"),
-            batch.effective.format("%y%m%d"),
-            batch.odfi,
-            number
+        let description = if batch.description.is_empty() {
+            "PAYMENT"
+        } else {
+            &batch.description
+        };
+        records.push(batch_header(
+            batch,
+            description,
+            batch.effective.date_naive(),
+            &batch.odfi,
+            &number,
         ));
         let (mut count, mut hash, mut credits) = (0u64, 0u64, 0u64);
         for (e, trace) in batch.entries.iter().zip(batch_traces) {
             let sequence = &trace[8..];
-            let id = e
-                .payment
-                .payment_id
-                .chars()
-                .rev()
-                .take(15)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<String>();
-            let name = e
-                .payment
-                .beneficiary
-                .as_ref()
-                .map(|b| b.name.as_str())
-                .unwrap_or_default();
-            // CTX entries carry the addenda count and a 16-character receiving company
-            // name where other SEC codes carry a 22-character name.
-            let receiver = if batch.sec_code == "CTX" {
-                format!("{}{}  ", num(e.addenda.len() as u64, 4)?, alpha(name, 16))
-            } else {
-                alpha(name, 22)
-            };
-            records.push(format!(
-                "6{}{}{}{}{}{}{}  {}{}",
+            records.push(entry_record(
                 e.transaction_code,
-                e.rdfi,
-                e.check_digit,
-                alpha(&e.account, 17),
-                num(e.amount_cents, 10)?,
-                alpha(&id, 15),
-                receiver,
-                if e.addenda.is_empty() { '0' } else { '1' },
-                trace
-            ));
+                (&e.rdfi, e.check_digit),
+                e,
+                &batch.sec_code,
+                e.addenda.len(),
+                trace,
+            )?);
             for (k, addenda) in e.addenda.iter().enumerate() {
                 records.push(format!(
                     "7{}{}{}{}",
@@ -318,6 +284,62 @@ pub fn write(
         )?;
     }
     write_file(records, &totals, out)
+}
+
+/// A credit batch's header record (service class 220) for `batch`'s originator and SEC
+/// code, dated `on`, from `odfi`, numbered `number`.
+pub(crate) fn batch_header(
+    batch: &Batch<'_>,
+    description: &str,
+    on: chrono::NaiveDate,
+    odfi: &str,
+    number: &str,
+) -> String {
+    format!(
+        "5220{}{}{}{}{}{}{}   1{odfi}{number}",
+        alpha(&batch.originator.name, 16),
+        alpha("", 20),
+        company_id(&batch.originator.party_id),
+        alpha(&batch.sec_code, 3),
+        alpha(description, 10),
+        on.format("%y%m%d"),
+        on.format("%y%m%d"),
+    )
+}
+
+/// An entry detail record for `e`'s receiver, account, amount and payment, with
+/// `transaction_code`, the receiving DFI `(8 digits, check digit)`, `addenda` records to
+/// follow and `trace`. CTX entries carry the addenda count and a 16-character receiving
+/// company name where other SEC codes carry a 22-character name; the individual id is the
+/// payment id's last 15 characters.
+pub(crate) fn entry_record(
+    transaction_code: &str,
+    (dfi, check_digit): (&str, char),
+    e: &Entry<'_>,
+    sec_code: &str,
+    addenda: usize,
+    trace: &str,
+) -> Result<String, FormatError> {
+    let chars: Vec<char> = e.payment.payment_id.chars().collect();
+    let id: String = chars[chars.len().saturating_sub(15)..].iter().collect();
+    let name = e
+        .payment
+        .beneficiary
+        .as_ref()
+        .map(|b| b.name.as_str())
+        .unwrap_or_default();
+    let receiver = if sec_code == "CTX" {
+        format!("{}{}  ", num(addenda as u64, 4)?, alpha(name, 16))
+    } else {
+        alpha(name, 22)
+    };
+    Ok(format!(
+        "6{transaction_code}{dfi}{check_digit}{}{}{}{receiver}  {}{trace}",
+        alpha(&e.account, 17),
+        num(e.amount_cents, 10)?,
+        alpha(&id, 15),
+        if addenda == 0 { '0' } else { '1' },
+    ))
 }
 
 /// The file header record: to `options`' destination, from routing number `origin`.

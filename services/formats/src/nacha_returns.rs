@@ -6,8 +6,8 @@
 
 use crate::FormatError;
 use crate::nacha::{
-    BatchTotals, FileTotals, NachaOptions, batches, company_id, file_header, num,
-    push_batch_control, trace_numbers, write_file,
+    BatchTotals, FileTotals, NachaOptions, batch_header, batches, company_id, entry_record,
+    file_header, num, push_batch_control, trace_numbers, write_file,
 };
 use crate::text::alpha;
 use chrono::{DateTime, Utc};
@@ -92,35 +92,13 @@ pub fn write(
         let original = &batches[*b];
         let number = num(n as u64 + 1, 7)?;
         let company = company_id(&original.originator.party_id);
-        let effective = returns.first().map(|r| r.at).unwrap_or_default();
-        records.push(format!(
-            "5220{}{}{}{}{}{}{}   1{}{}",
-            alpha(&original.originator.name, 16),
-            alpha("", 20),
-            company,
-            alpha(&original.sec_code, 3),
-            alpha("RETURN", 10),
-            date.format("%y%m%d"),
-            effective.format("%y%m%d"),
-            rdfi,
-            number
-        ));
+        records.push(batch_header(original, "RETURN", *date, rdfi, &number));
         let (mut count, mut hash, mut credits) = (0u64, 0u64, 0u64);
         for r in returns {
             let e = &original.entries[r.entry];
             let counter = counters.entry(rdfi.clone()).or_insert(0);
             *counter += 1;
             let trace = format!("{rdfi}{}", num(*counter, 7)?);
-            let id: String = {
-                let chars: Vec<char> = e.payment.payment_id.chars().collect();
-                chars[chars.len().saturating_sub(15)..].iter().collect()
-            };
-            let name = e
-                .payment
-                .beneficiary
-                .as_ref()
-                .map(|x| x.name.as_str())
-                .unwrap_or_default();
             // A returned credit goes back to the ODFI: 21 for checking, 31 for savings.
             let code = if e.transaction_code == "32" {
                 "31"
@@ -128,20 +106,14 @@ pub fn write(
                 "21"
             };
             let odfi_check = original.origin_routing.chars().nth(8).unwrap_or('0');
-            // CTX entries carry the addenda count (the one addenda 99) and a 16-character
-            // name where other SEC codes carry 22 characters.
-            let receiver = if original.sec_code == "CTX" {
-                format!("0001{}  ", alpha(name, 16))
-            } else {
-                alpha(name, 22)
-            };
-            records.push(format!(
-                "6{code}{}{odfi_check}{}{}{}{receiver}  1{trace}",
-                original.odfi,
-                alpha(&e.account, 17),
-                num(e.amount_cents, 10)?,
-                alpha(&id, 15),
-            ));
+            records.push(entry_record(
+                code,
+                (&original.odfi, odfi_check),
+                e,
+                &original.sec_code,
+                1,
+                &trace,
+            )?);
             records.push(format!(
                 "799{}{}{}{}{}{trace}",
                 alpha(&r.code, 3),
