@@ -1,8 +1,9 @@
 //! `file://PATH`: a durable bus inside one process, kept in a SQLite database at `PATH`.
 //!
 //! Each topic is one partition: a table of records keyed by (topic, offset), appended in one
-//! transaction per [`Producer::enqueue`] call with `synchronous=FULL`, so a record a producer
-//! was told is held survives a `kill -9` of the process (and a power cut). A consumer group's
+//! transaction per [`Producer::enqueue`] call (WAL journal, `synchronous=NORMAL`), so a record
+//! a producer was told is held survives a `kill -9` of the process; a power cut may lose the
+//! appends since the last checkpoint. A consumer group's
 //! next offset is a row of its own, written on commit; records every group has committed are
 //! deleted in runs of [`DELETE_EVERY`]. A consumer keeping up reads the records this process
 //! appended from memory (the latest [`TAIL_RECORDS`]); others come from the file. A new process on the same file resumes each group at its commit, so a record
@@ -16,8 +17,9 @@ use crate::{BusRecord, Consumer, Delivery, Error, Producer, Receipt, Result};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::FutureExt;
+use rusqlite::{Connection, OpenFlags, params};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, SqlitePool};
+use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,8 +29,10 @@ use tokio::sync::Notify;
 /// Records a dead-letter topic keeps (its latest).
 pub const DEAD_LETTERS_KEPT: i64 = 100_000;
 
-/// Rows per INSERT statement (6 parameters each, under SQLite's 32,766).
-const ROWS_PER_INSERT: usize = 4_000;
+/// Appends one record; run once per record in the append's transaction. (A multi-row
+/// INSERT needs a statement journal, which copies every page it touches first.)
+const INSERT_RECORD: &str = "INSERT INTO records (topic, offset, timestamp_ms, key, value, headers) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 /// Records appended in this process kept in memory too, so that a consumer keeping up
 /// reads them without a query; older ones are read from the file.
@@ -48,7 +52,11 @@ const SCHEMA: [&str; 2] = [
 /// The file bus.
 pub struct FileBus {
     path: PathBuf,
+    /// Reads.
     pool: SqlitePool,
+    /// Every write (appends, commits, deletes): SQLite takes one writer at a time. Its calls
+    /// run on Tokio's blocking threads.
+    writer: Arc<Mutex<Connection>>,
     topics: Mutex<HashMap<String, Arc<Topic>>>,
     /// Held while the bus is open: the file's lock.
     _lock: std::fs::File,
@@ -148,9 +156,12 @@ impl FileBus {
         let topics = load_topics(&pool)
             .await
             .map_err(|e| file_error(path, "reading its topics", e))?;
+        let writer =
+            open_writer(path).map_err(|e| file_error(path, "opening it for writing", e))?;
         Ok(Self {
             path: path.to_owned(),
             pool,
+            writer: Arc::new(Mutex::new(writer)),
             topics: Mutex::new(topics),
             _lock: lock_file,
         })
@@ -259,12 +270,6 @@ impl FileBus {
         let _turn = topic.appending.lock().await;
         let first = lock(&topic.state).end;
         let now = now_ms();
-        let mut transaction = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| self.error("beginning an append", e))?;
-        let mut offset = first;
         let tail: Vec<Delivery> = records
             .iter()
             .enumerate()
@@ -276,37 +281,32 @@ impl FileBus {
                 record: record.clone(),
             })
             .collect();
-        for chunk in records.chunks(ROWS_PER_INSERT) {
-            let mut insert = QueryBuilder::new(
-                "INSERT INTO records (topic, offset, timestamp_ms, key, value, headers) ",
-            );
-            insert.push_values(chunk, |mut row, record| {
-                row.push_bind(&topic.name)
-                    .push_bind(offset)
-                    .push_bind(now)
-                    .push_bind(record.key.as_ref())
-                    .push_bind(record.value.as_ref())
-                    .push_bind(encode_headers(&record.headers));
-                offset += 1;
-            });
-            insert
-                .build()
-                .execute(&mut *transaction)
-                .await
-                .map_err(|e| self.error("appending records", e))?;
-        }
-        if topic.name.ends_with(".dlq") {
-            sqlx::query("DELETE FROM records WHERE topic = ? AND offset < ?")
-                .bind(&topic.name)
-                .bind(offset - DEAD_LETTERS_KEPT)
-                .execute(&mut *transaction)
-                .await
-                .map_err(|e| self.error("trimming dead letters", e))?;
-        }
-        transaction
-            .commit()
-            .await
-            .map_err(|e| self.error("committing an append", e))?;
+        let offset = first + records.len() as i64;
+        let name = topic.name.clone();
+        self.write("appending records", move |connection| {
+            let transaction = connection.transaction()?;
+            {
+                let mut insert = transaction.prepare_cached(INSERT_RECORD)?;
+                for (i, record) in records.iter().enumerate() {
+                    insert.execute(params![
+                        name,
+                        first + i as i64,
+                        now,
+                        record.key.as_ref(),
+                        record.value.as_ref(),
+                        encode_headers(&record.headers),
+                    ])?;
+                }
+            }
+            if name.ends_with(".dlq") {
+                transaction.execute(
+                    "DELETE FROM records WHERE topic = ?1 AND offset < ?2",
+                    params![name, offset - DEAD_LETTERS_KEPT],
+                )?;
+            }
+            transaction.commit()
+        })
+        .await?;
         {
             let mut state = lock(&topic.state);
             state.end = offset;
@@ -320,21 +320,6 @@ impl FileBus {
 
     /// Stores `group`'s next offset on `topic` and deletes what every group has read.
     async fn commit(&self, topic: &str, group: &str, next: i64) -> Result<()> {
-        let mut transaction = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| self.error("beginning a commit", e))?;
-        sqlx::query(
-            "INSERT INTO group_offsets (topic, grp, next_offset) VALUES (?, ?, ?) \
-             ON CONFLICT (topic, grp) DO UPDATE SET next_offset = max(next_offset, excluded.next_offset)",
-        )
-        .bind(topic)
-        .bind(group)
-        .bind(next)
-        .execute(&mut *transaction)
-        .await
-        .map_err(|e| self.error("committing an offset", e))?;
         let state = self.topic(topic);
         let delete_before = {
             let mut state = lock(&state.state);
@@ -345,19 +330,48 @@ impl FileBus {
                 read_by_all
             })
         };
-        if let Some(before) = delete_before {
-            sqlx::query("DELETE FROM records WHERE topic = ? AND offset < ?")
-                .bind(topic)
-                .bind(before)
-                .execute(&mut *transaction)
-                .await
-                .map_err(|e| self.error("deleting read records", e))?;
-        }
-        transaction
-            .commit()
-            .await
-            .map_err(|e| self.error("committing an offset", e))
+        let (topic, group) = (topic.to_owned(), group.to_owned());
+        self.write("committing an offset", move |connection| {
+            let transaction = connection.transaction()?;
+            transaction.execute(
+                "INSERT INTO group_offsets (topic, grp, next_offset) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (topic, grp) DO UPDATE SET next_offset = max(next_offset, excluded.next_offset)",
+                params![topic, group, next],
+            )?;
+            if let Some(before) = delete_before {
+                transaction.execute(
+                    "DELETE FROM records WHERE topic = ?1 AND offset < ?2",
+                    params![topic, before],
+                )?;
+            }
+            transaction.commit()
+        })
+        .await
     }
+
+    /// Runs `work` on the writing connection, on a blocking thread; `what` names it in an
+    /// error.
+    async fn write(
+        &self,
+        what: &str,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<()> + Send + 'static,
+    ) -> Result<()> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || work(&mut lock(&writer)))
+            .await
+            .map_err(|e| self.error(what, e))?
+            .map_err(|e| self.error(what, e))
+    }
+}
+
+/// The connection that writes the bus file at `path` (created, with its tables, by then).
+fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(Duration::from_secs(10))?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(connection)
 }
 
 #[async_trait]

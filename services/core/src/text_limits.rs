@@ -127,11 +127,22 @@ impl TextWalker {
     }
 
     fn nested<T: Serialize + ?Sized>(&mut self, step: Step, value: &T) -> Result<(), WalkStop> {
+        if holds_no_text::<T>() {
+            return Ok(());
+        }
         self.path.push(step);
         let result = value.serialize(&mut *self);
         self.path.pop();
         result
     }
+}
+
+/// Whether values of type `T` are known to hold no text: timestamps, which serde would
+/// first format as RFC 3339 strings (the costliest part of a walk) only to be checked here.
+fn holds_no_text<T: ?Sized>() -> bool {
+    let name = std::any::type_name::<T>();
+    name == std::any::type_name::<pbjson_types::Timestamp>()
+        || name == std::any::type_name::<Option<pbjson_types::Timestamp>>()
 }
 
 /// Why a walk stopped early: a value serde refused (an unknown enum number).
@@ -484,6 +495,17 @@ impl ser::Serializer for KeyText {
 mod tests {
     use super::*;
     use crate::sample::ach_payment;
+
+    #[test]
+    fn only_timestamps_are_skipped_as_holding_no_text() {
+        assert!(holds_no_text::<pbjson_types::Timestamp>());
+        assert!(holds_no_text::<Option<pbjson_types::Timestamp>>());
+        assert!(!holds_no_text::<String>());
+        assert!(!holds_no_text::<str>());
+        assert!(!holds_no_text::<pb::Party>());
+        assert!(!holds_no_text::<Option<pb::Party>>());
+        assert!(!holds_no_text::<pb::Payment>());
+    }
 
     fn fields(payment: &pb::Payment) -> Vec<String> {
         TextLimits::check(payment)

@@ -49,6 +49,10 @@ pub struct ProcessorArgs {
     /// Most records per batch.
     #[arg(long, env = "PAYMENTS_BATCH_SIZE", default_value_t = 2_000)]
     pub batch_size: usize,
+    /// Most records one write takes: while a sink is still writing, what arrives joins its
+    /// next batch up to this many (never fewer than --batch-size).
+    #[arg(long, env = "PAYMENTS_MAX_BATCH_SIZE", default_value_t = crate::processor::DEFAULT_MAX_BATCH_SIZE)]
+    pub max_batch_size: usize,
     /// Longest a record waits for its batch to fill, in milliseconds.
     #[arg(long, env = "PAYMENTS_LINGER_MS", default_value_t = 20)]
     pub linger_ms: u64,

@@ -24,6 +24,6 @@ pub use decode::{DecodeError, decode_payment};
 pub use metrics::publish_metrics;
 pub use pipeline::SinkPipeline;
 pub use prepare::TRACE_ID_ATTRIBUTE;
-pub use processor::{Processor, ProcessorConfig, ProcessorError};
+pub use processor::{DEFAULT_MAX_BATCH_SIZE, Processor, ProcessorConfig, ProcessorError};
 pub use role::{ProcessorRole, ProcessorRoleError};
 pub use sink_name::{NamedSink, SinkNameError, name_sinks};

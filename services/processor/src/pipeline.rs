@@ -4,7 +4,7 @@
 //! the order they were sent.
 
 use crate::batch_span::batch_span;
-use crate::prepare::prepare;
+use crate::prepare::{Prepared, prepare};
 use crate::sink_writer::SinkWriter;
 use crate::{ProcessorConfig, ProcessorError};
 use payments_bus::{Consumer, Delivery};
@@ -25,6 +25,10 @@ const COMMIT_ATTEMPTS: u32 = 5;
 /// The batch being written, in a task of its own (it yields the batch back for its commit),
 /// and how many records it holds.
 type InFlight = (JoinHandle<Result<Vec<Delivery>, ProcessorError>>, usize);
+
+/// Longest one read waits while a batch grows during a write (the write's end is checked
+/// between reads).
+const GROW_POLL: Duration = Duration::from_millis(5);
 
 /// How often the lag is refreshed while a write waits on its sink.
 const LAG_REFRESH: Duration = Duration::from_secs(1);
@@ -68,7 +72,7 @@ impl SinkPipeline {
             if drain.is_cancelled() && (!to_end || abort.is_cancelled()) {
                 break;
             }
-            let batch = self
+            let mut batch = self
                 .next_batch_retrying(&drain, &abort, in_flight.is_some())
                 .await?;
             let counters = &self.writer.counters;
@@ -84,16 +88,21 @@ impl SinkPipeline {
                 }
                 continue;
             }
+            // The next batch is decoded and validated while the one before it is written,
+            // and grows with what arrives until that write is done.
+            let span = batch_span(&batch, self.consumer.system());
+            let mut prepared = span.in_scope(|| {
+                tracing::info_span!("validate batch", records = batch.len())
+                    .in_scope(|| prepare(&batch, self.config.validation))
+            });
+            self.grow_while_writing(&mut batch, &mut prepared, in_flight.as_ref(), &span)
+                .await;
+            span.record("messaging.batch.message_count", batch.len());
+            let counters = &self.writer.counters;
             counters
                 .consumed
                 .fetch_add(batch.len() as u64, Ordering::Relaxed);
             metrics::histogram!(names::PROCESSOR_BATCH_SIZE).record(batch.len() as f64);
-            // The next batch is decoded and validated while the one before it is written.
-            let span = batch_span(&batch, self.consumer.system());
-            let prepared = span.in_scope(|| {
-                tracing::info_span!("validate batch", records = batch.len())
-                    .in_scope(|| prepare(&batch, self.config.validation))
-            });
             self.finish(in_flight.take(), batch.len(), &abort).await?;
             let (writer, abort) = (self.writer.clone(), abort.clone());
             let records = batch.len();
@@ -146,6 +155,45 @@ impl SinkPipeline {
         };
         self.commit_retrying(&batch, abort).await;
         Ok(())
+    }
+
+    /// Adds to `batch` (and `prepared`) the records that arrive while `in_flight` is still
+    /// being written, up to [`ProcessorConfig::max_batch_size`]. A bus that fails meanwhile
+    /// only ends the growing: the next read meets the failure again and handles it.
+    async fn grow_while_writing(
+        &mut self,
+        batch: &mut Vec<Delivery>,
+        prepared: &mut Prepared,
+        in_flight: Option<&InFlight>,
+        span: &tracing::Span,
+    ) {
+        let max = self.config.max_batch_size.max(self.config.batch_size);
+        let Some((writing, _)) = in_flight else {
+            return;
+        };
+        while !writing.is_finished() && batch.len() < max {
+            let wanted = (max - batch.len()).min(self.config.batch_size);
+            let more = match self.consumer.poll(wanted, GROW_POLL).await {
+                Ok(more) => more,
+                Err(error) => {
+                    tracing::debug!(
+                        sink = %self.name(),
+                        error = with_causes(&error),
+                        "reading more while the sink writes failed"
+                    );
+                    return;
+                }
+            };
+            if more.is_empty() {
+                continue;
+            }
+            let later = span.in_scope(|| {
+                tracing::info_span!("validate batch", records = more.len())
+                    .in_scope(|| prepare(&more, self.config.validation))
+            });
+            prepared.append(later, batch.len());
+            batch.extend(more);
+        }
     }
 
     /// Whether the topic is read to its end; a bus that cannot say now is asked again.

@@ -20,6 +20,17 @@ pub struct Prepared {
     pub dead: Vec<BusRecord>,
 }
 
+impl Prepared {
+    /// Appends `later`, prepared from the deliveries that follow the `delivered` ones this
+    /// was prepared from.
+    pub fn append(&mut self, later: Prepared, delivered: usize) {
+        self.payments.extend(later.payments);
+        self.origins
+            .extend(later.origins.into_iter().map(|origin| origin + delivered));
+        self.dead.extend(later.dead);
+    }
+}
+
 /// Decodes, normalizes and validates each record of `batch` (in `validation` mode, or
 /// leniently when ingest accepted the record leniently). A record that cannot be decoded or
 /// fails validation becomes a dead letter naming why; it never holds back the others.

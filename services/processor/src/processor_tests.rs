@@ -6,6 +6,7 @@ use payments_core::sample::ach_payment;
 use payments_store::Sink;
 use payments_store::Store;
 use prost::Message;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 async fn setup(dir: &std::path::Path) -> anyhow::Result<(Bus, Arc<dyn Store>)> {
@@ -537,5 +538,91 @@ async fn a_sink_that_is_away_never_holds_back_the_others_and_catches_up_from_its
         "the steady sink wrote each payment once"
     );
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A sink that takes its time and remembers every write: its size and the payments in it.
+#[derive(Default)]
+struct SlowSink {
+    writes: std::sync::Mutex<Vec<Vec<(String, u32)>>>,
+}
+
+#[async_trait::async_trait]
+impl Sink for SlowSink {
+    async fn upsert_batch(&self, payments: &[pb::Payment]) -> payments_store::Result<u64> {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let write = payments
+            .iter()
+            .map(|p| (p.payment_id.clone(), p.revision))
+            .collect();
+        self.writes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(write);
+        Ok(payments.len() as u64)
+    }
+
+    async fn ping(&self) -> payments_store::Result<()> {
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "slow://test".into()
+    }
+}
+
+#[tokio::test]
+async fn a_busy_sink_gets_larger_batches_up_to_the_most_and_each_payment_keeps_its_order()
+-> anyhow::Result<()> {
+    let bus = Bus::connect("memory://?capacity=1000").await?;
+    let mut records = Vec::new();
+    for revision in 1..=3 {
+        for i in 0..200 {
+            let mut p = ach_payment(&format!("P-{i:03}"), i);
+            p.revision = revision;
+            records.push(proto_record(&p));
+        }
+    }
+    bus.producer()
+        .send_batch(payments_bus::PAYMENTS_TOPIC, records)
+        .await?;
+    let sink = Arc::new(SlowSink::default());
+    let config = ProcessorConfig {
+        batch_size: 10,
+        max_batch_size: 100,
+        linger: Duration::from_millis(1),
+        ..Default::default()
+    };
+    let sinks = vec![NamedSink::by_scheme(sink.clone() as Arc<dyn Sink>)];
+    let processor = Processor::on_bus(
+        &bus,
+        payments_bus::PAYMENTS_TOPIC,
+        "processor",
+        None,
+        sinks,
+        config,
+    )?;
+    let drain = Shutdown::new();
+    drain.cancel();
+    processor.run(drain, Shutdown::new()).await?;
+
+    let writes = sink
+        .writes
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    let sizes: Vec<usize> = writes.iter().map(Vec::len).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 600, "{sizes:?}");
+    assert!(sizes[0] <= 10, "nothing was being written yet: {sizes:?}");
+    assert!(sizes.iter().all(|&n| n <= 100), "{sizes:?}");
+    assert!(
+        sizes.iter().any(|&n| n > 10),
+        "batches grew while the sink wrote: {sizes:?}"
+    );
+    let mut last_revision: HashMap<String, u32> = HashMap::new();
+    for (id, revision) in writes.into_iter().flatten() {
+        let before = last_revision.insert(id.clone(), revision).unwrap_or(0);
+        assert_eq!(revision, before + 1, "{id} arrived out of order");
+    }
     Ok(())
 }

@@ -82,6 +82,7 @@ impl ProcessorRole {
         }
         let config = ProcessorConfig {
             batch_size: args.batch_size.max(1),
+            max_batch_size: args.max_batch_size.max(args.batch_size).max(1),
             linger: Duration::from_millis(args.linger_ms),
             validation: args.validation.into(),
             dead_letter_topic: args.dead_letter_topic.clone(),

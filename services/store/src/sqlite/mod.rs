@@ -3,6 +3,8 @@
 mod read;
 mod write;
 
+pub use write::SqliteWriter;
+
 use crate::{Error, Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
 use payments_core::pb;
@@ -14,19 +16,21 @@ use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// A SQLite database file: one writer connection with a large page cache (SQLite admits one
-/// writer at a time, so more would only wait on each other), and a small pool of readers.
+/// A SQLite database file: one writer connection ([`SqliteWriter`]) and a small pool of
+/// readers.
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: SqliteWriter,
     reader: SqlitePool,
     url: String,
 }
 
 /// Bytes per page of a database this store creates. Measured with `paymentsctl bench-sink
-/// --count 200000` (one writer, batches of 2,000): 4 KiB 16.7k/s, 16 KiB 21.3k/s, 32 KiB
-/// 23.1k/s, 64 KiB 25.0k/s; 32 KiB keeps most of the gain without making every small commit
-/// write 64 KiB per page it touches.
-const PAGE_SIZE: u32 = 32_768;
+/// --count 200000` (one writer, batches of 2,000, sqlx's multi-row statements and seven
+/// indexes): 4 KiB 16.7k/s, 16 KiB 21.3k/s, 32 KiB 23.1k/s, 64 KiB 25.0k/s. With single-row
+/// statements, five indexes and batches of 10,000, SQLite's own cost (Python's `sqlite3` on
+/// this schema): 16 KiB 72k/s, 32 KiB 73k/s, 64 KiB 91k/s. Large pages cost small commits
+/// (each writes whole pages to the WAL) and spare bulk upserts many page splits.
+const PAGE_SIZE: u32 = 65_536;
 
 impl SqliteStore {
     /// Opens (creating when missing) the database at `url` and applies migrations.
@@ -46,12 +50,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             // Statement journals of multi-row upserts stay in memory.
             .pragma("temp_store", "memory");
-        let writer_options = base
-            .clone()
-            // 64 MiB of page cache keeps the indexes hot during bulk upserts.
-            .pragma("cache_size", "-65536")
-            // Checkpoint the WAL every ~40 MiB instead of every 4 MiB: fewer, larger copies.
-            .pragma("wal_autocheckpoint", "10000");
+        let path = base.get_filename().to_owned();
         let open = |max: u32, options: SqliteConnectOptions| async move {
             SqlitePoolOptions::new()
                 .max_connections(max)
@@ -59,8 +58,18 @@ impl SqliteStore {
                 .await
                 .map_err(|e| Error::backend(format!("opening {url}"), e))
         };
-        let writer = open(1, writer_options).await?;
-        MIGRATOR.run(&writer).await.map_err(Error::Migration)?;
+        let migrating = open(1, base.clone()).await?;
+        MIGRATOR.run(&migrating).await.map_err(Error::Migration)?;
+        migrating.close().await;
+        if !path.is_file() {
+            return Err(Error::InvalidUrl {
+                url: url.to_owned(),
+                reason: "the SQLite store keeps its payments in a file; name one \
+                         (sqlite://PATH), not an in-memory database"
+                    .to_owned(),
+            });
+        }
+        let writer = SqliteWriter::open(&path)?;
         let reader = open(4, base).await?;
         Ok(Self {
             writer,
@@ -73,7 +82,7 @@ impl SqliteStore {
 #[async_trait]
 impl Sink for SqliteStore {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
-        write::upsert_batch(&self.writer, payments).await
+        self.writer.upsert_batch(payments).await
     }
 
     async fn ping(&self) -> Result<()> {

@@ -1,60 +1,141 @@
-//! Batched, revision-guarded upserts.
+//! [`SqliteWriter`]: batched, revision-guarded upserts through one connection of its own.
+//!
+//! A batch is one transaction running one prepared single-row upsert per payment. Measured
+//! against sqlx's multi-row `INSERT … VALUES (…), (…)` of 500 rows (`paymentsctl bench-sink
+//! --sink sqlite://… --count 200000`, batches of 2,000): 31k/s against 22k/s. A statement
+//! that writes many rows may fail half-way, so SQLite copies every page it touches into a
+//! statement journal first, and with 32 KiB pages that copying was the largest single cost.
+//! A single-row statement needs no journal.
 
-use crate::Result;
 use crate::columns::PaymentColumns;
+use crate::{Error, Result};
 use payments_core::pb;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use rusqlite::{Connection, ErrorCode, OpenFlags, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-/// Rows per INSERT statement (12 bound values each, well under SQLite's 32,766).
-const ROWS_PER_STATEMENT: usize = 500;
+/// The upsert: a row is replaced only by a higher revision.
+const UPSERT: &str = "INSERT INTO payments (payment_id, revision, payment_type, status, created_at, \
+     originator_id, beneficiary_id, amount_minor, currency, row_key, body, stored_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+     ON CONFLICT (payment_id) DO UPDATE SET revision = excluded.revision, \
+     payment_type = excluded.payment_type, status = excluded.status, created_at = excluded.created_at, \
+     originator_id = excluded.originator_id, beneficiary_id = excluded.beneficiary_id, \
+     amount_minor = excluded.amount_minor, currency = excluded.currency, row_key = excluded.row_key, \
+     body = excluded.body, stored_at = excluded.stored_at \
+     WHERE excluded.revision > payments.revision";
 
-/// Upserts `payments` in one transaction; a row is replaced only by a higher revision.
-pub async fn upsert_batch(pool: &SqlitePool, payments: &[pb::Payment]) -> Result<u64> {
-    if payments.is_empty() {
-        return Ok(0);
+/// The one connection that writes a SQLite store (SQLite admits one writer at a time, so
+/// more would only wait on each other). Its calls run on Tokio's blocking threads.
+#[derive(Clone)]
+pub struct SqliteWriter {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteWriter {
+    /// Opens the existing database file at `path` for writing, with a 32 MiB page cache that
+    /// keeps the indexes mostly hot during bulk upserts (64 MiB measured no faster in
+    /// `paymentsctl bench`, and cost 40 MiB more resident memory).
+    pub fn open(path: &Path) -> Result<Self> {
+        let opening = |e: rusqlite::Error| {
+            Error::backend(format!("opening {} for writing", path.display()), e)
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let connection = Connection::open_with_flags(path, flags).map_err(opening)?;
+        connection
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(opening)?;
+        for (pragma, value) in [
+            ("journal_mode", "WAL"),
+            ("synchronous", "NORMAL"),
+            ("temp_store", "MEMORY"),
+            ("cache_size", "-32768"),
+            // Checkpoint the WAL every ~40 MiB instead of every 4 MiB: fewer, larger copies.
+            ("wal_autocheckpoint", "10000"),
+        ] {
+            connection
+                .pragma_update(None, pragma, value)
+                .map_err(opening)?;
+        }
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
     }
+
+    /// Upserts `payments` in one transaction and returns how many rows changed. Nothing of
+    /// the batch is written when any of it fails.
+    pub async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
+        if payments.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<PaymentColumns> = payments.iter().map(PaymentColumns::new).collect();
+        let connection = self.connection.clone();
+        tokio::task::spawn_blocking(move || upsert_rows(&mut lock(&connection), &rows))
+            .await
+            .map_err(|e| Error::backend("sqlite write", e))?
+    }
+}
+
+fn lock(connection: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    connection
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn upsert_rows(connection: &mut Connection, rows: &[PaymentColumns]) -> Result<u64> {
     let stored_at = chrono::Utc::now().timestamp_micros();
-    let rows: Vec<PaymentColumns> = payments.iter().map(PaymentColumns::new).collect();
-    let mut tx = pool.begin().await?;
+    let transaction = connection
+        .transaction()
+        .map_err(|e| from_sqlite("sqlite begin", e))?;
     let mut written = 0;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "INSERT INTO payments (payment_id, revision, payment_type, status, created_at, originator_id, \
-             beneficiary_id, amount_minor, currency, row_key, body, stored_at) ",
-        );
-        query.push_values(chunk, |mut row, c| {
-            row.push_bind(&c.payment_id)
-                .push_bind(c.revision)
-                .push_bind(c.payment_type)
-                .push_bind(c.status)
-                .push_bind(c.created_micros)
-                .push_bind(&c.originator_id)
-                .push_bind(&c.beneficiary_id)
-                .push_bind(c.amount_minor)
-                .push_bind(&c.currency)
-                .push_bind(&c.row_key)
-                .push_bind(&c.body)
-                .push_bind(stored_at);
-        });
-        query.push(
-            " ON CONFLICT (payment_id) DO UPDATE SET revision = excluded.revision, \
-             payment_type = excluded.payment_type, status = excluded.status, created_at = excluded.created_at, \
-             originator_id = excluded.originator_id, beneficiary_id = excluded.beneficiary_id, \
-             amount_minor = excluded.amount_minor, currency = excluded.currency, row_key = excluded.row_key, \
-             body = excluded.body, stored_at = excluded.stored_at \
-             WHERE excluded.revision > payments.revision",
-        );
-        // Only the full-size statement is worth caching: each distinct chunk size is its own
-        // prepared statement of thousands of parameters, and caching every size seen would
-        // hold on to megabytes per connection.
-        let persistent = chunk.len() == ROWS_PER_STATEMENT;
-        written += query
-            .build()
-            .persistent(persistent)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+    {
+        let mut upsert = transaction
+            .prepare_cached(UPSERT)
+            .map_err(|e| from_sqlite("sqlite preparing the upsert", e))?;
+        for row in rows {
+            written += upsert
+                .execute(params![
+                    row.payment_id,
+                    row.revision,
+                    row.payment_type,
+                    row.status,
+                    row.created_micros,
+                    row.originator_id,
+                    row.beneficiary_id,
+                    row.amount_minor,
+                    row.currency,
+                    row.row_key,
+                    row.body,
+                    stored_at,
+                ])
+                .map_err(|e| from_sqlite(&format!("sqlite upsert of {:?}", row.payment_id), e))?
+                as u64;
+        }
     }
-    tx.commit().await?;
+    transaction
+        .commit()
+        .map_err(|e| from_sqlite("sqlite commit", e))?;
     Ok(written)
+}
+
+/// `error` from SQLite, as a refusal when it blamed the data (`TOOBIG`, `CONSTRAINT`,
+/// `MISMATCH`, `RANGE`: the same rows fail again however often they are sent).
+fn from_sqlite(context: &str, error: rusqlite::Error) -> Error {
+    let blames_data = matches!(
+        error.sqlite_error_code(),
+        Some(
+            ErrorCode::TooBig
+                | ErrorCode::ConstraintViolation
+                | ErrorCode::TypeMismatch
+                | ErrorCode::ParameterOutOfRange
+        )
+    ) || matches!(error, rusqlite::Error::ToSqlConversionFailure(_));
+    if blames_data {
+        Error::refused(format!("{context}: the database refused the data"), error)
+    } else {
+        Error::backend(context, error)
+    }
 }
