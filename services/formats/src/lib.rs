@@ -21,6 +21,7 @@
 //! Formats that carry only some rails skip the others and say how many in [`Written`].
 
 mod camt053;
+mod compact_json;
 mod csv;
 mod iso20022;
 mod nacha;
@@ -31,6 +32,7 @@ mod pacs008;
 mod text;
 
 pub use camt053::opening_balance;
+pub use compact_json::{CompactJsonError, write_compact_json};
 
 use payments_core::pb;
 use std::io::Write;
@@ -267,7 +269,12 @@ pub fn encode_record(
 ) -> Result<(), FormatError> {
     match format {
         Format::Jsonl => {
-            serde_json::to_writer(&mut *out, payment).map_err(std::io::Error::from)?;
+            compact_json::write_compact_json(payment, out).map_err(|e| {
+                FormatError::Unrepresentable {
+                    payment_id: payment.payment_id.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
             out.push(b'\n');
         }
         Format::SeedJson => payments_core::seed_json::write_seed_json(payment, out),

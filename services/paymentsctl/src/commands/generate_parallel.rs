@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 const CHUNK: usize = 1024;
 
 /// Chunks queued for the threads, and finished chunks waiting to be written, a thread.
-const IN_FLIGHT_PER_JOB: usize = 2;
+const IN_FLIGHT_PER_JOB: usize = 8;
 
 /// One chunk, made: in a streaming format its records back to back, its summary and the
 /// payments of injected scenarios (all the ground truth needs); otherwise its payments.

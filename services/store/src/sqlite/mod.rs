@@ -27,7 +27,7 @@ pub struct SqliteStore {
 /// Bytes per page of a database this store creates. Measured with `paymentsctl bench-sink
 /// --count 200000` (one writer, batches of 2,000, sqlx's multi-row statements and seven
 /// indexes): 4 KiB 16.7k/s, 16 KiB 21.3k/s, 32 KiB 23.1k/s, 64 KiB 25.0k/s. With single-row
-/// statements, five indexes and batches of 10,000, SQLite's own cost (Python's `sqlite3` on
+/// statements, the same indexes and batches of 10,000, SQLite's own cost (Python's `sqlite3` on
 /// this schema): 16 KiB 72k/s, 32 KiB 73k/s, 64 KiB 91k/s. Large pages cost small commits
 /// (each writes whole pages to the WAL) and spare bulk upserts many page splits.
 const PAGE_SIZE: u32 = 65_536;
