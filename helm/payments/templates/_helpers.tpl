@@ -298,6 +298,8 @@ Call with (dict "root" $ "component" "ingest").
   value: {{ $values.config.group | quote }}
 - name: PAYMENTS_BATCH_SIZE
   value: {{ $values.config.batchSize | quote }}
+- name: PAYMENTS_MAX_BATCH_SIZE
+  value: {{ $values.config.maxBatchSize | quote }}
 - name: PAYMENTS_LINGER_MS
   value: {{ $values.config.lingerMs | quote }}
 - name: PAYMENTS_VALIDATION

@@ -168,10 +168,14 @@ impl SinkPipeline {
         span: &tracing::Span,
     ) {
         let max = self.config.max_batch_size.max(self.config.batch_size);
-        let Some((writing, _)) = in_flight else {
+        let Some((writing, writing_records)) = in_flight else {
             return;
         };
         while !writing.is_finished() && batch.len() < max {
+            // What is read stays in the lag until it is stored.
+            let in_hand = (writing_records + batch.len()) as u64;
+            let lag = self.consumer.lag().max(in_hand);
+            self.writer.counters.lag.store(lag, Ordering::Relaxed);
             let wanted = (max - batch.len()).min(self.config.batch_size);
             let more = match self.consumer.poll(wanted, GROW_POLL).await {
                 Ok(more) => more,

@@ -235,6 +235,11 @@ fn stored_versions(
         .collect())
 }
 
+/// Payments one Thrift call writes: the processor's batches grow to 10,000 while a sink is
+/// busy, and a region server with a 512 MiB heap ran out of memory appending 10,000-row
+/// `mutateRows` to its WAL (HBase itself warns above 5,000 rows a batch).
+const ROWS_PER_CALL: usize = 2_000;
+
 #[async_trait]
 impl Sink for HbaseStore {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
@@ -256,9 +261,31 @@ impl Sink for HbaseStore {
                 })
             })
             .collect::<Result<_>>()?;
-        if writes.is_empty() {
-            return Ok(0);
+        let mut written = 0;
+        let mut writes = writes.into_iter().peekable();
+        while writes.peek().is_some() {
+            let chunk: Vec<PreparedWrite> = writes.by_ref().take(ROWS_PER_CALL).collect();
+            written += self.upsert_chunk(chunk).await?;
         }
+        Ok(written)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.connections
+            .call("getTableNames", |c| c.get_table_names())
+            .await
+            .map(|_| ())
+    }
+
+    fn describe(&self) -> String {
+        self.described.clone()
+    }
+}
+
+impl HbaseStore {
+    /// Writes at most [`ROWS_PER_CALL`] payments: reads their stored revisions, then writes
+    /// the newer ones and their index rows.
+    async fn upsert_chunk(&self, writes: Vec<PreparedWrite>) -> Result<u64> {
         let table = self.location.table.clone();
         let index = self.location.index_table();
         self.connections
@@ -296,17 +323,6 @@ impl Sink for HbaseStore {
                 Ok(written)
             })
             .await
-    }
-
-    async fn ping(&self) -> Result<()> {
-        self.connections
-            .call("getTableNames", |c| c.get_table_names())
-            .await
-            .map(|_| ())
-    }
-
-    fn describe(&self) -> String {
-        self.described.clone()
     }
 }
 
