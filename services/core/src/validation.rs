@@ -12,6 +12,7 @@ use crate::pb::{self, payment::Details};
 use crate::text_limits::TextLimits;
 use crate::time::from_timestamp;
 use pbjson_types::Timestamp;
+use std::fmt;
 
 /// How strictly content rules are enforced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -162,9 +163,10 @@ impl Findings {
         });
     }
     /// An enum field must hold a value its enum declares (protobuf lets any i32 through).
-    fn known_enum(&mut self, field: &str, value: i32, known: bool) {
+    /// The field's name is written out only when it is not (validation is on the hot path).
+    fn known_enum(&mut self, field: impl fmt::Display, value: i32, known: bool) {
         if !known {
-            self.structural(field, format!("unknown enum value {value}"));
+            self.structural(field.to_string(), format!("unknown enum value {value}"));
         }
     }
 }
@@ -284,14 +286,18 @@ fn check_money(field: &str, money: &pb::Money, positive: bool, f: &mut Findings)
             ),
         );
     }
-    check_currency(&format!("{field}.currency"), &money.currency, f);
+    check_currency(format_args!("{field}.currency"), &money.currency, f);
 }
 
-fn check_currency(field: &str, code: &str, f: &mut Findings) {
+/// `field` is written out only when the code is wrong.
+fn check_currency(field: impl fmt::Display, code: &str, f: &mut Findings) {
     if code.is_empty() {
-        f.structural(field, "is required");
+        f.structural(field.to_string(), "is required");
     } else if minor_unit_exponent(code).is_none() {
-        f.structural(field, format!("{code:?} is not an ISO 4217 currency code"));
+        f.structural(
+            field.to_string(),
+            format!("{code:?} is not an ISO 4217 currency code"),
+        );
     }
 }
 
@@ -326,7 +332,7 @@ fn check_party(side: &str, party: Option<&pb::Party>, f: &mut Findings) {
         f.content(format!("{side}.name"), "is required");
     }
     f.known_enum(
-        &format!("{side}.party_type"),
+        format_args!("{side}.party_type"),
         party.party_type,
         pb::PartyType::try_from(party.party_type).is_ok(),
     );
@@ -354,12 +360,11 @@ fn is_country_code(code: &str) -> bool {
 fn check_account(side: &str, account: &pb::Account, f: &mut Findings) {
     let at = |field: &str| format!("{side}.account.{field}");
     f.known_enum(
-        &at("account_type"),
+        format_args!("{side}.account.account_type"),
         account.account_type,
         pb::AccountType::try_from(account.account_type).is_ok(),
     );
     if let Some(routing) = &account.routing_info {
-        let field = at("routing_info.value");
         let result = match pb::RoutingType::try_from(routing.r#type) {
             Ok(pb::RoutingType::Aba) => {
                 validate_aba(&routing.value).map_err(|e| describe("ABA routing number", e))
@@ -375,12 +380,12 @@ fn check_account(side: &str, account: &pb::Account, f: &mut Findings) {
                 Err("routing_info.type is required when a value is given".to_owned())
             }
             Err(_) => {
-                f.known_enum(&at("routing_info.type"), routing.r#type, false);
+                f.known_enum(at("routing_info.type"), routing.r#type, false);
                 Ok(())
             }
         };
         if let Err(description) = result {
-            f.content(field, description);
+            f.content(at("routing_info.value"), description);
         }
     }
     if !account.iban.is_empty()
@@ -435,7 +440,7 @@ fn check_processing(p: &pb::ProcessingInfo, f: &mut Findings) {
     for (i, change) in p.status_history.iter().enumerate() {
         let known = pb::PaymentStatus::try_from(change.status).is_ok();
         f.known_enum(
-            &format!("processing.status_history[{i}].status"),
+            format_args!("processing.status_history[{i}].status"),
             change.status,
             known,
         );

@@ -142,3 +142,54 @@ fn bad_bic_and_country() {
         vec!["beneficiary.account.bic", "beneficiary.address.country"]
     );
 }
+
+#[test]
+fn unknown_enums_and_currencies_deep_in_a_payment_are_named_by_their_path() {
+    let mut p = ach_payment("P-enums", 0);
+    if let Some(o) = p.originator.as_mut() {
+        o.party_type = 99;
+        if let Some(account) = o.account.as_mut() {
+            account.account_type = 98;
+            if let Some(routing) = account.routing_info.as_mut() {
+                routing.r#type = 97;
+            }
+        }
+    }
+    if let Some(processing) = p.processing.as_mut() {
+        processing.status_history.push(pb::StatusChange {
+            status: 96,
+            ..Default::default()
+        });
+    }
+    p.exchange_info = Some(pb::ExchangeInfo {
+        source_currency: "usd".into(),
+        target_currency: "EUR".into(),
+        source_amount: Some(pb::Money {
+            minor_units: 5,
+            currency: "ZZZ".into(),
+        }),
+        ..Default::default()
+    });
+    let outcome = strict().validate(&p);
+    let named = fields(&outcome);
+    let history = format!(
+        "processing.status_history[{}].status",
+        p.processing
+            .as_ref()
+            .map_or(0, |x| x.status_history.len() - 1)
+    );
+    for field in [
+        "originator.party_type",
+        "originator.account.account_type",
+        "originator.account.routing_info.type",
+        history.as_str(),
+        "exchange_info.source_currency",
+        "exchange_info.source_amount.currency",
+    ] {
+        assert!(named.contains(&field), "{field} not in {named:?}");
+    }
+    assert!(
+        !named.contains(&"exchange_info.target_currency"),
+        "{named:?}"
+    );
+}
