@@ -50,7 +50,8 @@ pub struct ProcessorArgs {
     #[arg(long, env = "PAYMENTS_BATCH_SIZE", default_value_t = 2_000)]
     pub batch_size: usize,
     /// Most records one write takes: while a sink is still writing, what arrives joins its
-    /// next batch up to this many (never fewer than --batch-size).
+    /// next batch up to this many (never fewer than --batch-size). Larger is faster for a
+    /// sink that sets the pace and holds more in memory: two batches this large at most.
     #[arg(long, env = "PAYMENTS_MAX_BATCH_SIZE", default_value_t = crate::processor::DEFAULT_MAX_BATCH_SIZE)]
     pub max_batch_size: usize,
     /// Longest a record waits for its batch to fill, in milliseconds.

@@ -12,12 +12,13 @@ use payments_runtime::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// [`ProcessorConfig::max_batch_size`] unless set. Measured with `paymentsctl bench-sink
-/// --sink sqlite://… --count 200000` (one transaction a batch): batches of 2,000 took 60k/s,
-/// of 10,000 88k/s, of 20,000 101k/s, as each commit writes every index page it touched.
-/// `paymentsctl bench --count 200000` (embedded) peaked at about 250 MiB resident with
-/// 5,000, 330 MiB with 10,000 and 470 MiB with 20,000, for 25k, 30k and 31k payments/s.
-pub const DEFAULT_MAX_BATCH_SIZE: usize = 10_000;
+/// [`ProcessorConfig::max_batch_size`] unless set: larger batches are faster, and cost
+/// memory. `paymentsctl bench-sink --sink sqlite://… --count 200000` (one transaction a
+/// batch): batches of 2,000 took 60k/s, of 10,000 88k/s, of 20,000 101k/s. `paymentsctl bench
+/// --count 200000` (embedded: file bus, SQLite) with at most 2,000: 23–24k payments/s, peak
+/// resident memory 193–199 MiB; 4,000: 25–28k/s, 236–249 MiB; 8,000: 27–28k/s, 267–280
+/// MiB; 10,000: 29–34k/s, 310–365 MiB. 4,000 keeps the embedded stack under 256 MiB.
+pub const DEFAULT_MAX_BATCH_SIZE: usize = 4_000;
 
 /// How the processor batches and validates.
 #[derive(Debug, Clone)]

@@ -235,8 +235,8 @@ fn stored_versions(
         .collect())
 }
 
-/// Payments one Thrift call writes: the processor's batches grow to 10,000 while a sink is
-/// busy, and a region server with a 512 MiB heap ran out of memory appending 10,000-row
+/// Payments one Thrift call writes: the processor's batches grow (to `--max-batch-size`)
+/// while a sink is busy, and a region server with a 512 MiB heap ran out of memory appending 10,000-row
 /// `mutateRows` to its WAL (HBase itself warns above 5,000 rows a batch).
 const ROWS_PER_CALL: usize = 2_000;
 
