@@ -35,7 +35,7 @@ struct CompactJson<'a> {
     out: &'a mut Vec<u8>,
 }
 
-impl CompactJson<'_> {
+impl<'a> CompactJson<'a> {
     fn string(&mut self, text: &str) {
         write_string(self.out, text);
     }
@@ -43,6 +43,19 @@ impl CompactJson<'_> {
     fn integer(&mut self, value: impl itoa::Integer) {
         self.out
             .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    /// Opens `{"variant":` and then the variant's own array or object.
+    fn variant<'s>(
+        &'s mut self,
+        variant: &str,
+        open: &[u8],
+        close: &'static [u8],
+    ) -> Compound<'s, 'a> {
+        self.out.push(b'{');
+        self.string(variant);
+        self.out.push(b':');
+        Compound::open(self, open, close)
     }
 
     fn float<F: Serialize>(&mut self, value: F) -> Result<(), CompactJsonError> {
@@ -304,10 +317,7 @@ impl<'s, 'a> ser::Serializer for &'s mut CompactJson<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'s, 'a>, CompactJsonError> {
-        self.out.push(b'{');
-        self.string(variant);
-        self.out.push(b':');
-        Ok(Compound::open(self, b"[", b"]}"))
+        Ok(self.variant(variant, b"[", b"]}"))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'s, 'a>, CompactJsonError> {
         Ok(Compound::open(self, b"{", b"}"))
@@ -326,10 +336,7 @@ impl<'s, 'a> ser::Serializer for &'s mut CompactJson<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'s, 'a>, CompactJsonError> {
-        self.out.push(b'{');
-        self.string(variant);
-        self.out.push(b':');
-        Ok(Compound::open(self, b"{", b"}}"))
+        Ok(self.variant(variant, b"{", b"}}"))
     }
 }
 

@@ -91,10 +91,7 @@ impl SinkPipeline {
             // The next batch is decoded and validated while the one before it is written,
             // and grows with what arrives until that write is done.
             let span = batch_span(&batch, self.consumer.system());
-            let mut prepared = span.in_scope(|| {
-                tracing::info_span!("validate batch", records = batch.len())
-                    .in_scope(|| prepare(&batch, self.config.validation))
-            });
+            let mut prepared = self.prepare(&batch, &span);
             self.grow_while_writing(&mut batch, &mut prepared, in_flight.as_ref(), &span)
                 .await;
             span.record("messaging.batch.message_count", batch.len());
@@ -157,6 +154,14 @@ impl SinkPipeline {
         Ok(())
     }
 
+    /// Decodes and validates `batch` in a span of its own within the batch's `span`.
+    fn prepare(&self, batch: &[Delivery], span: &tracing::Span) -> Prepared {
+        span.in_scope(|| {
+            tracing::info_span!("validate batch", records = batch.len())
+                .in_scope(|| prepare(batch, self.config.validation))
+        })
+    }
+
     /// Adds to `batch` (and `prepared`) the records that arrive while `in_flight` is still
     /// being written, up to [`ProcessorConfig::max_batch_size`]. A bus that fails meanwhile
     /// only ends the growing: the next read meets the failure again and handles it.
@@ -191,10 +196,7 @@ impl SinkPipeline {
             if more.is_empty() {
                 continue;
             }
-            let later = span.in_scope(|| {
-                tracing::info_span!("validate batch", records = more.len())
-                    .in_scope(|| prepare(&more, self.config.validation))
-            });
+            let later = self.prepare(&more, span);
             prepared.append(later, batch.len());
             batch.extend(more);
         }
