@@ -67,8 +67,6 @@ struct Topic {
     state: Mutex<TopicState>,
     /// Signalled when records are appended.
     appended: Notify,
-    /// Serializes appends, so offsets are handed out in commit order.
-    appending: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -263,33 +261,23 @@ impl FileBus {
     }
 
     /// Appends `records` to `topic` in one transaction; returns once the file holds them.
-    async fn append(&self, topic: &Topic, records: Vec<BusRecord>) -> Result<()> {
+    /// Offsets are handed out, written and published in one piece on the writing connection
+    /// (under its lock, on a blocking thread): an append whose caller gives up half-way (a
+    /// client that hangs up) still completes whole, and the next append follows it.
+    async fn append(&self, topic: Arc<Topic>, records: Vec<BusRecord>) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
-        let _turn = topic.appending.lock().await;
-        let first = lock(&topic.state).end;
-        let now = now_ms();
-        let tail: Vec<Delivery> = records
-            .iter()
-            .enumerate()
-            .map(|(i, record)| Delivery {
-                topic: topic.name.clone(),
-                partition: 0,
-                offset: first + i as i64,
-                timestamp_ms: now,
-                record: record.clone(),
-            })
-            .collect();
-        let offset = first + records.len() as i64;
-        let name = topic.name.clone();
         self.write("appending records", move |connection| {
+            let first = lock(&topic.state).end;
+            let end = first + records.len() as i64;
+            let now = now_ms();
             let transaction = connection.transaction()?;
             {
                 let mut insert = transaction.prepare_cached(INSERT_RECORD)?;
                 for (i, record) in records.iter().enumerate() {
                     insert.execute(params![
-                        name,
+                        topic.name,
                         first + i as i64,
                         now,
                         record.key.as_ref(),
@@ -298,24 +286,31 @@ impl FileBus {
                     ])?;
                 }
             }
-            if name.ends_with(".dlq") {
+            if topic.name.ends_with(".dlq") {
                 transaction.execute(
                     "DELETE FROM records WHERE topic = ?1 AND offset < ?2",
-                    params![name, offset - DEAD_LETTERS_KEPT],
+                    params![topic.name, end - DEAD_LETTERS_KEPT],
                 )?;
             }
-            transaction.commit()
+            transaction.commit()?;
+            let tail = records.into_iter().enumerate().map(|(i, record)| Delivery {
+                topic: topic.name.clone(),
+                partition: 0,
+                offset: first + i as i64,
+                timestamp_ms: now,
+                record,
+            });
+            {
+                let mut state = lock(&topic.state);
+                state.end = end;
+                state.tail.extend(tail);
+                let excess = state.tail.len().saturating_sub(TAIL_RECORDS);
+                state.tail.drain(..excess);
+            }
+            topic.appended.notify_waiters();
+            Ok(())
         })
-        .await?;
-        {
-            let mut state = lock(&topic.state);
-            state.end = offset;
-            state.tail.extend(tail);
-            let excess = state.tail.len().saturating_sub(TAIL_RECORDS);
-            state.tail.drain(..excess);
-        }
-        topic.appended.notify_waiters();
-        Ok(())
+        .await
     }
 
     /// Stores `group`'s next offset on `topic` and deletes what every group has read.
@@ -386,7 +381,7 @@ impl Producer for FileBus {
 
     async fn enqueue(&self, topic: &str, records: Vec<BusRecord>) -> Result<Receipt> {
         let topic = self.topic(topic);
-        self.append(&topic, records).await?;
+        self.append(topic, records).await?;
         // Committed to the file means held: the receipt is already settled.
         Ok(futures::future::ready(Ok(())).boxed())
     }
@@ -482,7 +477,6 @@ impl Topic {
             name: name.to_owned(),
             state: Mutex::new(state),
             appended: Notify::new(),
-            appending: tokio::sync::Mutex::new(()),
         })
     }
 }
@@ -683,6 +677,36 @@ mod tests {
         });
         let got = consumer.poll(10, Duration::from_secs(5)).await?;
         assert_eq!(got.len(), 1);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_append_whose_caller_gives_up_completes_whole_and_the_next_follows_it() -> Result<()>
+    {
+        let path = temp_path("abandoned");
+        let bus = Arc::new(FileBus::open(&path).await?);
+        // Polled once (the write starts on its blocking thread), then dropped, as when the
+        // client of an ingest stream hangs up.
+        let abandoned = bus.enqueue("t", (0..500).map(record).collect());
+        assert!(
+            abandoned.now_or_never().is_none(),
+            "the append had no time to finish"
+        );
+        bus.send_batch("t", (500..1_000).map(record).collect())
+            .await?;
+        let mut consumer = bus.consumer("t", "g")?;
+        let mut offsets = Vec::new();
+        while offsets.len() < 1_000 {
+            let batch = consumer.poll(1_000, Duration::from_secs(5)).await?;
+            assert!(!batch.is_empty(), "only {} records came", offsets.len());
+            offsets.extend(batch.iter().map(|d| d.offset));
+        }
+        assert_eq!(offsets, (0..1_000).collect::<Vec<i64>>());
+        drop(consumer);
+        drop(bus);
+        // And the file says the same.
+        let reopened = Arc::new(FileBus::open(&path).await?);
+        assert_eq!(reopened.uncommitted("t", "g").await?, 1_000);
         Ok(())
     }
 }
