@@ -41,6 +41,7 @@ from pathlib import Path
 import pytest
 import yaml
 from binaries import binary_dir
+from ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "deploy" / "grafana"
@@ -372,12 +373,6 @@ def kafka_answers(port: int) -> bool:
         return True
     except Exception:  # not up yet
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(what: str, check, timeout: float, logs: list[Path] = ()):
