@@ -122,8 +122,9 @@ pub struct UpArgs {
     /// dead-letter topics are created when missing).
     #[arg(long, env = "PAYMENTS_BUS", default_value = crate::stack::DEFAULT_BUS)]
     pub bus: String,
-    /// Store URL: `sqlite://PATH`, `postgres://USER@HOST/DB`, `mongodb://HOST/DB` or
-    /// `hbase://HOST:9090` (after `paymentsctl hbase init`).
+    /// Store URL: `sqlite://PATH[?cache_mib=N]` (the writer's page cache, 32 MiB by default:
+    /// raise it for stores past a few hundred thousand payments), `postgres://USER@HOST/DB`,
+    /// `mongodb://HOST/DB` or `hbase://HOST:9090` (after `paymentsctl hbase init`).
     #[arg(long, env = "PAYMENTS_STORE", default_value = "sqlite://payments.db")]
     pub store: String,
     /// Run steady generated traffic at this many payments per second.

@@ -33,7 +33,9 @@ pub struct ProcessorArgs {
     /// once. Unique per processor; unset, each start is a new member.
     #[arg(long, env = "PAYMENTS_INSTANCE_ID")]
     pub instance_id: Option<String>,
-    /// Sink to write to, `URL` or `NAME=URL`: `sqlite://PATH`, `postgres://USER@HOST/DB`,
+    /// Sink to write to, `URL` or `NAME=URL`: `sqlite://PATH[?cache_mib=N]` (the writer's
+    /// page cache, 32 MiB by default: raise it for stores past a few hundred thousand
+    /// payments), `postgres://USER@HOST/DB`,
     /// `mongodb://HOST/DB`, `hbase://HOST:9090` (after `paymentsctl hbase init`) or
     /// `redis://HOST` (cache and live aggregates); repeat (or comma-separate) to fan out to
     /// several. Each sink has a pipeline of its own, in consumer group `<group>.<NAME>`

@@ -35,6 +35,7 @@ mod sql_read;
 mod sql_where;
 mod sqlite;
 mod stats;
+mod url_option;
 
 pub use cached::{CachedStore, PaymentCache};
 pub use error::{Error, Result};

@@ -25,34 +25,18 @@ pub struct PostgresStore {
 
 /// `url` without the `json_doc` option, and whether that option asked for the document.
 fn take_json_doc_option(url: &str) -> Result<(String, bool)> {
-    let Some((base, query)) = url.split_once('?') else {
-        return Ok((url.to_owned(), false));
-    };
-    let mut json_doc = false;
-    let mut kept = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=') {
-            Some((JSON_DOC_OPTION, value)) => {
-                json_doc = match value {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    other => {
-                        return Err(Error::InvalidUrl {
-                            url: crate::redact(url),
-                            reason: format!("{JSON_DOC_OPTION}={other:?}: use true or false"),
-                        });
-                    }
-                };
-            }
-            _ => kept.push(pair),
+    let (rest, value) = crate::url_option::take_url_option(url, JSON_DOC_OPTION);
+    let json_doc = match value.as_deref() {
+        None | Some("false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(other) => {
+            return Err(Error::InvalidUrl {
+                url: crate::redact(url),
+                reason: format!("{JSON_DOC_OPTION}={other:?}: use true or false"),
+            });
         }
-    }
-    let url = if kept.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{}", kept.join("&"))
     };
-    Ok((url, json_doc))
+    Ok((rest, json_doc))
 }
 
 impl PostgresStore {
