@@ -36,11 +36,12 @@ const PAGE_SIZE: u32 = 65_536;
 const CACHE_OPTION: &str = "cache_mib";
 
 /// The writer's page cache when the URL does not set it, in MiB. It keeps `paymentsctl bench
-/// --count 200000` under its 256 MiB budget (239 MiB; 268 MiB with 64 MiB of cache). A store
-/// whose indexes outgrow the cache slows down, because each batch then reads and rewrites
-/// index pages it has just let go: `paymentsctl bench-sink --count 600000 --batch 4000` into a
-/// fresh file took 13.7k/s with 32 MiB, 22.2k/s with 64 MiB and 32.0k/s with 128 MiB (200,000
-/// payments: 60k/s with 32 MiB). The indexes take about 175 MiB a million payments.
+/// --count 200000` under its 256 MiB budget (with batches of up to 4,000: 239 MiB; 268 MiB with
+/// 64 MiB of cache). A store whose indexes outgrow the cache slows down, because each batch
+/// then reads and rewrites index pages it has just let go: `paymentsctl bench-sink --count
+/// 600000 --batch 4000` into a fresh file took 13.7k/s with 32 MiB, 22.2k/s with 64 MiB and
+/// 32.0k/s with 128 MiB (200,000 payments: 50.3k/s with 32 MiB, 46.1k/s with 128 MiB). The
+/// indexes take about 175 MiB a million payments.
 pub const DEFAULT_CACHE_MIB: u32 = 32;
 
 /// The largest page cache the URL may ask for, in MiB.
