@@ -30,6 +30,11 @@ type InFlight = (JoinHandle<Result<Vec<Delivery>, ProcessorError>>, usize);
 /// between reads).
 const GROW_POLL: Duration = Duration::from_millis(5);
 
+/// Most records read (and then decoded and validated) in one step while a batch grows: the
+/// end of the write is noticed between steps, so a sink waits at most one step's preparing
+/// (about 2 ms) for its next batch, rather than a whole batch's (16 ms for 2,000).
+const GROW_STEP: usize = 250;
+
 /// How often the lag is refreshed while a write waits on its sink.
 const LAG_REFRESH: Duration = Duration::from_secs(1);
 
@@ -108,6 +113,11 @@ impl SinkPipeline {
                 Ok(batch)
             };
             in_flight = Some((tokio::spawn(write.instrument(span)), records));
+            // Tokio runs a task spawned from a worker on that worker once the spawner yields,
+            // and no other worker may take it before: without this, the write waited until
+            // the next batch was read and prepared (about 18 ms of a 45 ms cycle, Kafka →
+            // SQLite, batches of 3,000), and the sink stood idle meanwhile.
+            tokio::task::yield_now().await;
         }
         self.finish(in_flight.take(), 0, &abort).await?;
         self.consumer.close().await?;
@@ -181,7 +191,7 @@ impl SinkPipeline {
             let in_hand = (writing_records + batch.len()) as u64;
             let lag = self.consumer.lag().max(in_hand);
             self.writer.counters.lag.store(lag, Ordering::Relaxed);
-            let wanted = (max - batch.len()).min(self.config.batch_size);
+            let wanted = (max - batch.len()).min(GROW_STEP);
             let more = match self.consumer.poll(wanted, GROW_POLL).await {
                 Ok(more) => more,
                 Err(error) => {
