@@ -18,8 +18,9 @@ use std::time::Duration;
 /// --count 200000` (embedded: file bus, SQLite) with at most 2,000: 23–24k payments/s, peak
 /// resident memory 193–199 MiB; 4,000: 25–28k/s, 236–249 MiB; 8,000: 27–28k/s, 267–280
 /// MiB; 10,000: 29–34k/s, 310–365 MiB. Later, with the same code, 4,000 peaked at 236–261 MiB
-/// (over the 256 MiB budget once in seven runs) and 3,000 at 212–230 MiB, both 27–31k/s: 3,000
-/// keeps the embedded stack under 256 MiB with room to spare.
+/// (over the 256 MiB budget once in seven runs) and 3,000 at 212–230 MiB, both 27–31k/s; once
+/// sink writes started without waiting (`SinkPipeline::run`), 3,000 peaked at 209–244 MiB at
+/// 30–32k/s. 3,000 keeps the embedded stack under 256 MiB.
 pub const DEFAULT_MAX_BATCH_SIZE: usize = 3_000;
 
 /// How the processor batches and validates.
