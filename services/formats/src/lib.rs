@@ -234,6 +234,24 @@ impl<'a> PaymentWriter<'a> {
         Ok(())
     }
 
+    /// Adds the payments whose records [`encode_record`] appended back to back to `records`,
+    /// `ends` marking where each ends: what [`PaymentWriter::push_encoded`] of each in turn
+    /// writes. In JSON lines and CSV the run is one write, not copied record by record.
+    pub fn push_encoded_run(&mut self, records: &[u8], ends: &[usize]) -> Result<(), FormatError> {
+        if self.format == Format::SeedJson {
+            let mut start = 0;
+            for &end in ends {
+                self.push_encoded(&records[start..end])?;
+                start = end;
+            }
+            return Ok(());
+        }
+        let end = ends.last().copied().unwrap_or(0);
+        self.out.write_all(&records[..end])?;
+        self.written.written += ends.len() as u64;
+        Ok(())
+    }
+
     /// Ends the document (closing, controls) and says how many payments it holds.
     pub fn finish(mut self) -> Result<Written, FormatError> {
         let refs: Vec<&pb::Payment> = self.buffered.iter().collect();

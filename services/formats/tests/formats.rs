@@ -354,3 +354,35 @@ fn seed_json_written_directly_is_the_document_tree() {
         }
     }
 }
+
+#[test]
+fn a_run_of_encoded_records_is_written_as_its_records_one_by_one() {
+    use payments_formats::{PaymentWriter, encode_record};
+    let payments = generate(vec![], 300);
+    for format in [Format::Jsonl, Format::SeedJson, Format::Csv] {
+        let mut records = Vec::new();
+        let mut ends = Vec::new();
+        for payment in &payments {
+            encode_record(format, payment, &mut records).expect("encoding");
+            ends.push(records.len());
+        }
+        let mut by_run = Vec::new();
+        let mut writer = PaymentWriter::new(format, &mut by_run).expect("writer");
+        // Two runs, the second empty, then a third: where a run starts must not matter.
+        writer
+            .push_encoded_run(&records[..ends[99]], &ends[..100])
+            .expect("first run");
+        writer.push_encoded_run(&[], &[]).expect("empty run");
+        let rest: Vec<usize> = ends[100..].iter().map(|end| end - ends[99]).collect();
+        writer
+            .push_encoded_run(&records[ends[99]..], &rest)
+            .expect("second run");
+        assert_eq!(writer.finish().expect("finishing").written, 300);
+        let (one_by_one, _) = render(format, &payments);
+        assert_eq!(
+            String::from_utf8(by_run).expect("utf-8"),
+            one_by_one,
+            "{format:?}"
+        );
+    }
+}
