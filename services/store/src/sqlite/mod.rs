@@ -1,5 +1,6 @@
 //! `sqlite://PATH`: the embedded store (sqlx, WAL journal, migrations embedded).
 
+mod checkpoint;
 mod read;
 mod write;
 

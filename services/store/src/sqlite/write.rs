@@ -7,6 +7,7 @@
 //! statement journal first, and with 32 KiB pages that copying was the largest single cost.
 //! A single-row statement needs no journal.
 
+use super::checkpoint::{LOG_LIMIT_PAGES, WalCheckpointer};
 use crate::columns::PaymentColumns;
 use crate::{Error, Result};
 use payments_core::pb;
@@ -32,6 +33,7 @@ const UPSERT: &str = "INSERT INTO payments (payment_id, revision, payment_type, 
 #[derive(Clone)]
 pub struct SqliteWriter {
     connection: Arc<Mutex<Connection>>,
+    checkpointer: Arc<WalCheckpointer>,
 }
 
 impl SqliteWriter {
@@ -39,6 +41,11 @@ impl SqliteWriter {
     /// `cache_mib` MiB: the indexes' pages that stay in it are neither read again nor spilled
     /// half-way through a batch (see [`super::DEFAULT_CACHE_MIB`] for what sizes measured).
     pub fn open(path: &Path, cache_mib: u32) -> Result<Self> {
+        Self::open_with_log_limit(path, cache_mib, LOG_LIMIT_PAGES)
+    }
+
+    /// [`SqliteWriter::open`], letting the log start over at `log_limit_pages`.
+    fn open_with_log_limit(path: &Path, cache_mib: u32, log_limit_pages: i64) -> Result<Self> {
         let opening = |e: rusqlite::Error| {
             Error::backend(format!("opening {} for writing", path.display()), e)
         };
@@ -50,13 +57,17 @@ impl SqliteWriter {
             .busy_timeout(Duration::from_secs(10))
             .map_err(opening)?;
         let cache_kib = format!("-{}", u64::from(cache_mib) * 1024);
+        let backstop_pages = (log_limit_pages * 2).to_string();
         for (pragma, value) in [
             ("journal_mode", "WAL"),
             ("synchronous", "NORMAL"),
             ("temp_store", "MEMORY"),
             ("cache_size", cache_kib.as_str()),
-            // Checkpoint the WAL every 1,000 pages (64 MiB of 64 KiB pages).
-            ("wal_autocheckpoint", "1000"),
+            // The log is copied back by the checkpointer, and bounded by `bound_log`; this
+            // is SQLite's own bound, should the checkpointer's thread fail.
+            ("wal_autocheckpoint", &backstop_pages),
+            // When the log starts over, its file is cut back to this many bytes.
+            ("journal_size_limit", "67108864"),
         ] {
             connection
                 .pragma_update(None, pragma, value)
@@ -64,6 +75,7 @@ impl SqliteWriter {
         }
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
+            checkpointer: Arc::new(WalCheckpointer::start(path, log_limit_pages)?),
         })
     }
 
@@ -78,9 +90,16 @@ impl SqliteWriter {
             return Ok(0);
         }
         let (sender, handoffs) = mpsc::channel();
-        let connection = self.connection.clone();
+        let (connection, checkpointer) = (self.connection.clone(), self.checkpointer.clone());
         let writing = tokio::task::spawn_blocking(move || {
-            upsert_handed_off(&mut lock(&connection), &handoffs)
+            let mut connection = lock(&connection);
+            let written = upsert_handed_off(&mut connection, &handoffs)?;
+            checkpointer.committed();
+            if let Err(error) = checkpointer.bound_log(&connection) {
+                // The batch is committed; the log is copied back by a later checkpoint.
+                tracing::warn!(%error, "sqlite checkpoint after a commit failed");
+            }
+            Ok(written)
         });
         for chunk in payments.chunks(ROWS_PER_HANDOFF) {
             let rows = chunk.iter().map(PaymentColumns::new).collect();
@@ -193,7 +212,7 @@ fn from_sqlite(context: &str, error: rusqlite::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::{Handoff, ROWS_PER_HANDOFF, lock, upsert_handed_off};
+    use super::{Handoff, ROWS_PER_HANDOFF, SqliteWriter, lock, upsert_handed_off};
     use crate::Store;
     use crate::columns::PaymentColumns;
     use crate::sqlite::SqliteStore;
@@ -250,6 +269,49 @@ mod tests {
         let next = [payment("HALF-2")];
         assert_eq!(store.writer.upsert_batch(&next).await.expect("upsert"), 1);
         assert!(store.get("HALF-2").await.expect("get").is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn the_log_is_copied_back_in_the_background_and_starts_over_at_its_limit() {
+        let (_store, dir) = fresh_store("sqlite-checkpoints").await;
+        let path = dir.join("w.db");
+        const LIMIT_PAGES: i64 = 16;
+        let writer = SqliteWriter::open_with_log_limit(&path, 8, LIMIT_PAGES).expect("writer");
+        let batch = |b: usize| -> Vec<pb::Payment> {
+            (0..100)
+                .map(|i| payments_core::sample::ach_payment(&format!("CKPT-{b}-{i}"), i as i64))
+                .collect()
+        };
+        writer.upsert_batch(&batch(0)).await.expect("first batch");
+        // Nothing else checkpoints below the limit: the thread did.
+        let waited = std::time::Instant::now();
+        while writer.checkpointer.last_log_pages() == 0 {
+            assert!(
+                waited.elapsed() < std::time::Duration::from_secs(10),
+                "no background checkpoint after a commit"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        const BATCHES: usize = 60;
+        for b in 1..BATCHES {
+            writer.upsert_batch(&batch(b)).await.expect("batch");
+        }
+        // Had the log never started over, its file would hold every batch's pages (each
+        // batch writes several 64 KiB pages); it holds a few batches past the limit at most.
+        let wal = std::fs::metadata(dir.join("w.db-wal")).expect("the log").len();
+        let frame = 65_536 + 24;
+        assert!(
+            wal <= (LIMIT_PAGES as u64 + 48) * frame,
+            "the log grew to {wal} bytes ({} pages)",
+            wal / frame
+        );
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("reopening");
+        for id in ["CKPT-0-0", "CKPT-30-50", "CKPT-59-99"] {
+            assert!(store.get(id).await.expect("get").is_some(), "{id} missing");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

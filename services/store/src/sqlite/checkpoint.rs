@@ -1,0 +1,141 @@
+//! [`WalCheckpointer`]: copies the write-ahead log back into the database file on a thread and
+//! connection of its own, so the writer seldom stops to do it.
+//!
+//! Left to itself, SQLite checkpoints in the connection whose commit took the log past
+//! `wal_autocheckpoint` pages: that commit copies every page logged since the last checkpoint
+//! into the database file and syncs it, and the pipeline waits. Here a second connection runs
+//! a `PASSIVE` checkpoint after commits (at most every [`MIN_INTERVAL`]), copying what is
+//! logged while the writer goes on. Measured with `paymentsctl bench-sink --sink sqlite://…
+//! --count 200000`, four runs each, interleaved: the writer checkpointing every 1,000 pages
+//! 50.0–54.2k/s, every 4,000 pages 47.2–52.8k/s; with this 55.6–58.8k/s.
+//!
+//! A background checkpoint cannot let the log start over, because the writer keeps adding to
+//! it. So once the log holds [`LOG_LIMIT_PAGES`], the writer checkpoints after its commit
+//! ([`WalCheckpointer::bound_log`]): with nearly every page copied already this is short, and
+//! it completes, so the writer's next transaction starts the log from its beginning.
+
+use crate::{Error, Result};
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The least time between two background checkpoints: each syncs the database file, and a
+/// page written by several batches in that time is copied once.
+const MIN_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Pages in the log past which the writer lets it start over (256 MiB of 64 KiB pages). A
+/// longer log copies a page written by many batches back once: at 1,000 pages the writer
+/// waited on the copying as long as it did checkpointing alone.
+pub const LOG_LIMIT_PAGES: i64 = 4_000;
+
+/// What the writer and the checkpoint thread share.
+#[derive(Default)]
+struct Shared {
+    /// Held while either checkpoints, so neither finds the other busy.
+    checkpointing: Mutex<()>,
+    /// Pages in the log at the last checkpoint.
+    log_pages: AtomicI64,
+}
+
+impl Shared {
+    fn checkpoint(&self, connection: &Connection) -> rusqlite::Result<()> {
+        let _turn = lock(&self.checkpointing);
+        // (busy, pages in the log, pages copied back)
+        let log_pages = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            row.get::<_, i64>(1)
+        })?;
+        self.log_pages.store(log_pages, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// The thread that checkpoints a database's log; it stops when this is dropped.
+pub struct WalCheckpointer {
+    wake: SyncSender<()>,
+    shared: Arc<Shared>,
+    log_limit_pages: i64,
+}
+
+impl WalCheckpointer {
+    /// Opens a connection of its own to the database at `path` and starts its thread; the
+    /// writer lets the log start over once it holds `log_limit_pages` ([`LOG_LIMIT_PAGES`]).
+    pub fn start(path: &Path, log_limit_pages: i64) -> Result<Self> {
+        let opening = |e: rusqlite::Error| {
+            Error::backend(format!("opening {} for checkpoints", path.display()), e)
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let connection = Connection::open_with_flags(path, flags).map_err(opening)?;
+        // This connection checkpoints only when asked.
+        connection
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(opening)?;
+        let shared = Arc::new(Shared::default());
+        let (wake, woken) = sync_channel(1);
+        let for_thread = shared.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || run(&connection, &woken, &for_thread))
+            .map_err(|e| Error::backend("starting the sqlite checkpoint thread", e))?;
+        Ok(Self {
+            wake,
+            shared,
+            log_limit_pages,
+        })
+    }
+
+    /// Says a transaction was committed: the thread checkpoints soon. Never waits.
+    pub fn committed(&self) {
+        // Full: a checkpoint is due already, and it will copy this commit too.
+        let _ = self.wake.try_send(());
+    }
+
+    /// Called by the writer after a commit, on its own connection: once the log holds its
+    /// limit of pages, finishes copying it back, so that the next transaction starts the log
+    /// over. Returns at once otherwise.
+    pub fn bound_log(&self, writer: &Connection) -> rusqlite::Result<()> {
+        if self.shared.log_pages.load(Ordering::Relaxed) < self.log_limit_pages {
+            return Ok(());
+        }
+        self.shared.checkpoint(writer)
+    }
+}
+
+/// Checkpoints after each commit it is told of, at most every [`MIN_INTERVAL`], until the
+/// checkpointer is dropped.
+fn run(connection: &Connection, woken: &Receiver<()>, shared: &Shared) {
+    let mut last = Instant::now();
+    while woken.recv().is_ok() {
+        let since = last.elapsed();
+        if since < MIN_INTERVAL {
+            std::thread::sleep(MIN_INTERVAL - since);
+        }
+        // Commits made while sleeping are copied by this checkpoint too.
+        if let Err(TryRecvError::Disconnected) = woken.try_recv() {
+            return;
+        }
+        last = Instant::now();
+        if let Err(error) = shared.checkpoint(connection) {
+            // The writer's own checkpoints still bound the log.
+            tracing::warn!(%error, "sqlite background checkpoint failed");
+        }
+    }
+}
+
+#[cfg(test)]
+impl WalCheckpointer {
+    /// Pages in the log at the last checkpoint, by either connection (0 before the first).
+    pub(crate) fn last_log_pages(&self) -> i64 {
+        self.shared.log_pages.load(Ordering::Relaxed)
+    }
+}
+
+fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
