@@ -2,6 +2,7 @@
 //! normalization, money and currencies, bank identifiers (ABA, IBAN, BIC), the seed's HBase
 //! row key and the seed system's JSON payment format.
 
+pub mod byte_scan;
 pub mod identifiers;
 pub mod masking;
 pub mod metric_names;

@@ -11,6 +11,7 @@
 //!
 //! Bidirectional marks, emoji and combining marks are text, and are kept as sent.
 
+use crate::byte_scan::ByteScan;
 use crate::pb;
 use prost::Message;
 use serde::ser::{self, Serialize};
@@ -59,7 +60,11 @@ impl TextLimits {
     pub fn describe(text: &str) -> Option<String> {
         // Control characters are U+0000–U+001F and U+007F–U+009F: in UTF-8 a byte below 0x20,
         // 0x7F, or a pair led by 0xC2. Text without those bytes (nearly all) needs no decoding.
-        let suspect = text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2);
+        const SUSPECT: ByteScan = ByteScan {
+            below: 0x20,
+            also: [0x7f, 0xc2],
+        };
+        let suspect = SUSPECT.any_in(text.as_bytes());
         let control = suspect
             .then(|| text.char_indices().find(|(_, c)| c.is_control()))
             .flatten();

@@ -6,6 +6,7 @@
 //! keys and short strings, that was two fifths of the time `generate --format jsonl` took.
 //! Here a string that needs no escape (nearly all) is checked in one pass and copied at once.
 
+use payments_core::byte_scan::ByteScan;
 use serde::ser::{self, Serialize};
 use std::fmt;
 
@@ -105,31 +106,13 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// Whether any byte of `bytes` is `"`, `\` or below 0x20, eight bytes at a time.
+/// Whether any byte of `bytes` is `"`, `\` or below 0x20.
 fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // The classic exact tests for "some byte is zero" and "some byte is below n" (n <= 128):
-    // a borrow may mark bytes above a match too, but never marks a word without one.
-    let zero_at = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-        if below_space
-            | zero_at(word ^ (ONES * u64::from(b'"')))
-            | zero_at(word ^ (ONES * u64::from(b'\\')))
-            != 0
-        {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    const ESCAPED: ByteScan = ByteScan {
+        below: 0x20,
+        also: [b'"', b'\\'],
+    };
+    ESCAPED.any_in(bytes)
 }
 
 /// An object, array or the value of an enum variant being written: whether an element
@@ -457,39 +440,6 @@ mod tests {
         for text in [every_ascii.as_str(), "", "\\", "\"", "\u{7f}", "tab\there"] {
             let (ours, theirs) = both(&text);
             assert_eq!(ours, theirs, "{text:?}");
-        }
-    }
-
-    #[test]
-    fn the_word_at_a_time_check_finds_exactly_the_bytes_to_escape() {
-        let naive = |bytes: &[u8]| bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        for length in 0..40 {
-            for _ in 0..2_000 {
-                let bytes: Vec<u8> = (0..length)
-                    .map(|_| {
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        // Mostly harmless bytes, so that words with one match among them
-                        // (and bytes just above the limits) are common.
-                        match state % 7 {
-                            0 => (state >> 8) as u8,
-                            1 => [0x1f, 0x20, 0x21, 0x22, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0xff]
-                                [(state >> 8) as usize % 10],
-                            _ => b'a' + (state >> 8) as u8 % 26,
-                        }
-                    })
-                    .collect();
-                assert_eq!(needs_escape(&bytes), naive(&bytes), "{bytes:?}");
-            }
-        }
-        for byte in 0..=u8::MAX {
-            for at in 0..16 {
-                let mut bytes = vec![b'x'; 16];
-                bytes[at] = byte;
-                assert_eq!(needs_escape(&bytes), naive(&bytes), "{byte:#x} at {at}");
-            }
         }
     }
 

@@ -53,6 +53,18 @@ pub enum Command {
     Hbase(HbaseArgs),
 }
 
+impl Command {
+    /// The log filter when `RUST_LOG` is not set: `warn` for the benchmarks, whose progress
+    /// and figures are their output (the services they run inside them would otherwise log
+    /// every call), `info` for the rest.
+    pub fn default_log_filter(&self) -> &'static str {
+        match self {
+            Self::Bench(_) | Self::BenchKafka(_) | Self::BenchSink(_) => "warn",
+            _ => "info",
+        }
+    }
+}
+
 /// Where the server is.
 #[derive(Debug, Clone, Args)]
 pub struct ServerArg {

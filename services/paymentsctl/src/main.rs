@@ -13,7 +13,10 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _telemetry = payments_runtime::telemetry::init("paymentsctl");
+    let _telemetry = payments_runtime::telemetry::init_with_default_filter(
+        "paymentsctl",
+        cli.command.default_log_filter(),
+    );
     let result = match cli.command {
         Command::Up(args) => commands::up::run(args).await,
         Command::Generate(args) => commands::generate::run(args),

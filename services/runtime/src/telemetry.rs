@@ -75,8 +75,16 @@ fn otlp_provider(
 /// exported too (call from within the tokio runtime). Calling it twice is harmless: the
 /// second call installs nothing.
 pub fn init(service: &'static str) -> Telemetry {
+    init_with_default_filter(service, "info")
+}
+
+/// [`init`], with `default_filter` as the log filter when `RUST_LOG` is not set: `warn` for a
+/// command whose own output is the point (a benchmark's progress and figures), so that the
+/// services it runs inside it do not log every call between them.
+pub fn init_with_default_filter(service: &'static str, default_filter: &str) -> Telemetry {
     crate::metrics::install();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let provider = if variable_set("OTEL_EXPORTER_OTLP_ENDPOINT")
         || variable_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")

@@ -299,7 +299,9 @@ mod tests {
         }
         // Had the log never started over, its file would hold every batch's pages (each
         // batch writes several 64 KiB pages); it holds a few batches past the limit at most.
-        let wal = std::fs::metadata(dir.join("w.db-wal")).expect("the log").len();
+        let wal = std::fs::metadata(dir.join("w.db-wal"))
+            .expect("the log")
+            .len();
         let frame = 65_536 + 24;
         assert!(
             wal <= (LIMIT_PAGES as u64 + 48) * frame,
