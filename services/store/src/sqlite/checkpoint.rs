@@ -14,8 +14,9 @@
 //! ([`WalCheckpointer::bound_log`]): with nearly every page copied already this is short, and
 //! it completes, so the writer's next transaction starts the log from its beginning.
 
+use super::connection::open_connection;
 use crate::{Error, Result};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
@@ -63,17 +64,8 @@ impl WalCheckpointer {
     /// Opens a connection of its own to the database at `path` and starts its thread; the
     /// writer lets the log start over once it holds `log_limit_pages` ([`LOG_LIMIT_PAGES`]).
     pub fn start(path: &Path, log_limit_pages: i64) -> Result<Self> {
-        let opening = |e: rusqlite::Error| {
-            Error::backend(format!("opening {} for checkpoints", path.display()), e)
-        };
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let connection = Connection::open_with_flags(path, flags).map_err(opening)?;
         // This connection checkpoints only when asked.
-        connection
-            .pragma_update(None, "wal_autocheckpoint", 0)
-            .map_err(opening)?;
+        let connection = open_connection(path, "checkpoints", &[("wal_autocheckpoint", "0")])?;
         let shared = Arc::new(Shared::default());
         let (wake, woken) = sync_channel(1);
         let for_thread = shared.clone();

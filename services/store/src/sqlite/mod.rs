@@ -1,6 +1,7 @@
 //! `sqlite://PATH`: the embedded store (sqlx, WAL journal, migrations embedded).
 
 mod checkpoint;
+mod connection;
 mod read;
 mod write;
 

@@ -8,14 +8,14 @@
 //! A single-row statement needs no journal.
 
 use super::checkpoint::{LOG_LIMIT_PAGES, WalCheckpointer};
+use super::connection::open_connection;
 use crate::columns::PaymentColumns;
 use crate::{Error, Result};
 use payments_core::pb;
-use rusqlite::{Connection, ErrorCode, OpenFlags, params};
+use rusqlite::{Connection, ErrorCode, params};
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 /// The upsert: a row is replaced only by a higher revision.
 const UPSERT: &str = "INSERT INTO payments (payment_id, revision, payment_type, status, created_at, \
@@ -46,33 +46,23 @@ impl SqliteWriter {
 
     /// [`SqliteWriter::open`], letting the log start over at `log_limit_pages`.
     fn open_with_log_limit(path: &Path, cache_mib: u32, log_limit_pages: i64) -> Result<Self> {
-        let opening = |e: rusqlite::Error| {
-            Error::backend(format!("opening {} for writing", path.display()), e)
-        };
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let connection = Connection::open_with_flags(path, flags).map_err(opening)?;
-        connection
-            .busy_timeout(Duration::from_secs(10))
-            .map_err(opening)?;
         let cache_kib = format!("-{}", u64::from(cache_mib) * 1024);
         let backstop_pages = (log_limit_pages * 2).to_string();
-        for (pragma, value) in [
-            ("journal_mode", "WAL"),
-            ("synchronous", "NORMAL"),
-            ("temp_store", "MEMORY"),
-            ("cache_size", cache_kib.as_str()),
-            // The log is copied back by the checkpointer, and bounded by `bound_log`; this
-            // is SQLite's own bound, should the checkpointer's thread fail.
-            ("wal_autocheckpoint", &backstop_pages),
-            // When the log starts over, its file is cut back to this many bytes.
-            ("journal_size_limit", "67108864"),
-        ] {
-            connection
-                .pragma_update(None, pragma, value)
-                .map_err(opening)?;
-        }
+        let connection = open_connection(
+            path,
+            "writing",
+            &[
+                ("journal_mode", "WAL"),
+                ("synchronous", "NORMAL"),
+                ("temp_store", "MEMORY"),
+                ("cache_size", &cache_kib),
+                // The log is copied back by the checkpointer, and bounded by `bound_log`;
+                // this is SQLite's own bound, should the checkpointer's thread fail.
+                ("wal_autocheckpoint", &backstop_pages),
+                // When the log starts over, its file is cut back to this many bytes.
+                ("journal_size_limit", "67108864"),
+            ],
+        )?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             checkpointer: Arc::new(WalCheckpointer::start(path, log_limit_pages)?),
