@@ -232,4 +232,33 @@ mod tests {
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[tokio::test]
+    async fn stats_of_the_whole_store_read_only_their_index() {
+        let dir = temp_dir("sqlite-stats-plan");
+        let store = SqliteStore::open(&format!("sqlite://{}/plan.db", dir.display()))
+            .await
+            .expect("opening");
+        let query = format!(
+            "EXPLAIN QUERY PLAN {}{}",
+            super::read::STATS_SELECT,
+            super::read::STATS_GROUP_BY
+        );
+        let plan = sqlx::query(&query)
+            .fetch_all(&store.reader)
+            .await
+            .expect("explaining");
+        // EXPLAIN QUERY PLAN rows: id, parent, unused, detail.
+        let details: Vec<String> = plan
+            .iter()
+            .map(|row| sqlx::Row::get::<String, _>(row, 3))
+            .collect();
+        assert!(
+            details
+                .iter()
+                .any(|d| d.contains("COVERING INDEX payments_for_stats_in_write_order")),
+            "GetStats scans more than its covering index: {details:?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
