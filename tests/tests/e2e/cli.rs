@@ -282,23 +282,35 @@ fn bench_runs_end_to_end_on_the_embedded_stack() {
 
 #[test]
 fn generate_into_a_closed_pipe_exits_quietly() {
-    let mut child = Command::new(common::paymentsctl())
-        .args(["generate", "--count", "1000000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    assert!(first.contains("paymentId"));
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for jobs in ["1", "2"] {
+        let mut child = Command::new(common::paymentsctl())
+            .args(["generate", "--count", "1000000", "--jobs", jobs])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.contains("paymentId"));
+        // The reader has gone: the writer must stop, and with it every thread making
+        // payments (a million take far longer than this to write).
+        let waited = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if waited.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                panic!("--jobs {jobs}: generate kept running after its reader closed the pipe");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "--jobs {jobs}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

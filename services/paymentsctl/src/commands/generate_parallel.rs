@@ -94,8 +94,12 @@ pub fn write_in_parallel(
             let spares = &spares;
             scope.spawn(move || make(generator, format, &work_rx, &made_tx, spares));
         }
+        // Only the threads hold the channels' other ends, so that when writing stops (a
+        // reader closed the pipe) every thread ends and the scope can join them: `made_rx`
+        // dropped on return fails the makers' sends, and once they have ended, `work_rx`
+        // with them fails the feeder's.
         drop(made_tx);
-        // Dropped on return, which ends the threads: their sends fail.
+        drop(work_rx);
         let made_rx = made_rx;
         let spare_limit = jobs * IN_FLIGHT_PER_JOB;
         write_in_order(&made_rx, format, writer, observers, |records| {
