@@ -20,8 +20,9 @@ const CHUNK: usize = 1024;
 const IN_FLIGHT_PER_JOB: usize = 8;
 
 /// Written chunks' record buffers, kept for the threads to fill again: a fresh 2 MiB buffer
-/// a chunk cost its growth copies and the kernel's zeroing of new pages, a sixth of the time
-/// `--jobs 2` took in JSON lines.
+/// a chunk cost its growth copies and the kernel's zeroing of new pages. With the record by
+/// record copy that [`PaymentWriter::push_encoded_run`] replaced, `--jobs 2` took 5.8 s of
+/// CPU for a million JSON lines; 3.9 s without both.
 #[derive(Default)]
 struct SpareBuffers {
     buffers: Mutex<Vec<Vec<u8>>>,
