@@ -159,6 +159,13 @@ mod tests {
         dir
     }
 
+    /// A store in a new file `file` of the test directory `dir`.
+    async fn open_in(dir: &std::path::Path, file: &str) -> SqliteStore {
+        SqliteStore::open(&format!("sqlite://{}/{file}", dir.display()))
+            .await
+            .unwrap_or_else(|e| panic!("opening {file}: {e}"))
+    }
+
     #[tokio::test]
     async fn sqlite_passes_the_store_suite() -> crate::Result<()> {
         let dir = std::env::temp_dir().join(format!("payments-store-{}", std::process::id()));
@@ -178,9 +185,7 @@ mod tests {
     #[tokio::test]
     async fn cache_mib_sets_the_writers_page_cache_and_the_store_still_works() {
         let dir = temp_dir("sqlite-cache");
-        let plain = SqliteStore::open(&format!("sqlite://{}/plain.db", dir.display()))
-            .await
-            .expect("opening without the option");
+        let plain = open_in(&dir, "plain.db").await;
         assert_eq!(
             plain.writer.cache_size_kib().expect("reading cache_size"),
             -(i64::from(DEFAULT_CACHE_MIB) * 1024)
@@ -236,9 +241,7 @@ mod tests {
     #[tokio::test]
     async fn stats_of_the_whole_store_read_only_their_index() {
         let dir = temp_dir("sqlite-stats-plan");
-        let store = SqliteStore::open(&format!("sqlite://{}/plan.db", dir.display()))
-            .await
-            .expect("opening");
+        let store = open_in(&dir, "plan.db").await;
         let query = format!(
             "EXPLAIN QUERY PLAN {}{}",
             super::read::STATS_SELECT,
