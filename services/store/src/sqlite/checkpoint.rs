@@ -13,11 +13,18 @@
 //! it. So once the log holds [`LOG_LIMIT_PAGES`], the writer checkpoints after its commit
 //! ([`WalCheckpointer::bound_log`]): with nearly every page copied already this is short, and
 //! it completes, so the writer's next transaction starts the log from its beginning.
+//!
+//! The writer reads how much the log holds from the length of its file, so the bound holds
+//! however far the thread lags: the writer sets `journal_size_limit` to 0, and SQLite cuts the
+//! file back when the log starts over, so the file holds the current log and nothing older.
+//! (Reading the count the thread's last checkpoint found let a fast writer run 50 pages past
+//! a limit of 16 before the thread caught up.)
 
 use super::connection::open_connection;
 use crate::{Error, Result};
 use rusqlite::Connection;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+#[cfg(test)]
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,24 +39,33 @@ const MIN_INTERVAL: Duration = Duration::from_millis(50);
 /// waited on the copying as long as it did checkpointing alone.
 pub const LOG_LIMIT_PAGES: i64 = 4_000;
 
+/// Bytes at the start of a log file, before its first page.
+const LOG_HEADER_BYTES: u64 = 32;
+
+/// Bytes in front of each page in a log file.
+const FRAME_HEADER_BYTES: u64 = 24;
+
 /// What the writer and the checkpoint thread share.
 #[derive(Default)]
 struct Shared {
     /// Held while either checkpoints, so neither finds the other busy.
     checkpointing: Mutex<()>,
-    /// Pages in the log at the last checkpoint.
+    /// Pages in the log at the last checkpoint, by either connection.
+    #[cfg(test)]
     log_pages: AtomicI64,
 }
 
 impl Shared {
-    fn checkpoint(&self, connection: &Connection) -> rusqlite::Result<()> {
+    /// Checkpoints on `connection`; returns how many pages the log holds.
+    fn checkpoint(&self, connection: &Connection) -> rusqlite::Result<i64> {
         let _turn = lock(&self.checkpointing);
         // (busy, pages in the log, pages copied back)
         let log_pages = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
             row.get::<_, i64>(1)
         })?;
+        #[cfg(test)]
         self.log_pages.store(log_pages, Ordering::Relaxed);
-        Ok(())
+        Ok(log_pages)
     }
 }
 
@@ -57,15 +73,26 @@ impl Shared {
 pub struct WalCheckpointer {
     wake: SyncSender<()>,
     shared: Arc<Shared>,
-    log_limit_pages: i64,
+    /// The log's file.
+    log: PathBuf,
+    /// The length of the log's file once it holds its limit of pages.
+    log_limit_bytes: u64,
 }
 
 impl WalCheckpointer {
     /// Opens a connection of its own to the database at `path` and starts its thread; the
     /// writer lets the log start over once it holds `log_limit_pages` ([`LOG_LIMIT_PAGES`]).
+    /// The writer's connection must set `journal_size_limit` to 0 (see the module's doc).
     pub fn start(path: &Path, log_limit_pages: i64) -> Result<Self> {
         // This connection checkpoints only when asked.
         let connection = open_connection(path, "checkpoints", &[("wal_autocheckpoint", "0")])?;
+        let page_bytes: u64 = connection
+            .pragma_query_value(None, "page_size", |row| row.get(0))
+            .map_err(|e| Error::backend(format!("reading {}'s page size", path.display()), e))?;
+        let log_limit_bytes = LOG_HEADER_BYTES
+            + log_limit_pages.max(1).unsigned_abs() * (page_bytes + FRAME_HEADER_BYTES);
+        let mut log = path.as_os_str().to_owned();
+        log.push("-wal");
         let shared = Arc::new(Shared::default());
         let (wake, woken) = sync_channel(1);
         let for_thread = shared.clone();
@@ -76,7 +103,8 @@ impl WalCheckpointer {
         Ok(Self {
             wake,
             shared,
-            log_limit_pages,
+            log: log.into(),
+            log_limit_bytes,
         })
     }
 
@@ -90,10 +118,12 @@ impl WalCheckpointer {
     /// limit of pages, finishes copying it back, so that the next transaction starts the log
     /// over. Returns at once otherwise.
     pub fn bound_log(&self, writer: &Connection) -> rusqlite::Result<()> {
-        if self.shared.log_pages.load(Ordering::Relaxed) < self.log_limit_pages {
+        // No file: the log is empty.
+        let log_bytes = std::fs::metadata(&self.log).map_or(0, |file| file.len());
+        if log_bytes < self.log_limit_bytes {
             return Ok(());
         }
-        self.shared.checkpoint(writer)
+        self.shared.checkpoint(writer).map(drop)
     }
 }
 
@@ -111,9 +141,10 @@ fn run(connection: &Connection, woken: &Receiver<()>, shared: &Shared) {
             return;
         }
         last = Instant::now();
-        if let Err(error) = shared.checkpoint(connection) {
+        match shared.checkpoint(connection) {
+            Ok(log_pages) => tracing::trace!(log_pages, "sqlite log checkpointed"),
             // The writer's own checkpoints still bound the log.
-            tracing::warn!(%error, "sqlite background checkpoint failed");
+            Err(error) => tracing::warn!(%error, "sqlite background checkpoint failed"),
         }
     }
 }

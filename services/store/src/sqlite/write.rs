@@ -59,8 +59,9 @@ impl SqliteWriter {
                 // The log is copied back by the checkpointer, and bounded by `bound_log`;
                 // this is SQLite's own bound, should the checkpointer's thread fail.
                 ("wal_autocheckpoint", &backstop_pages),
-                // When the log starts over, its file is cut back to this many bytes.
-                ("journal_size_limit", "67108864"),
+                // When the log starts over, its file is cut back to nothing, so the
+                // checkpointer reads the log's size from the file's length.
+                ("journal_size_limit", "0"),
             ],
         )?;
         Ok(Self {
@@ -283,20 +284,34 @@ mod tests {
             );
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        const BATCHES: usize = 60;
-        for b in 1..BATCHES {
-            writer.upsert_batch(&batch(b)).await.expect("batch");
-        }
-        // Had the log never started over, its file would hold every batch's pages (each
-        // batch writes several 64 KiB pages); it holds a few batches past the limit at most.
-        let wal = std::fs::metadata(dir.join("w.db-wal"))
-            .expect("the log")
-            .len();
+        // The log's file holds the current log (see `checkpoint`), so its length after each
+        // commit says how many pages the log holds.
         let frame = 65_536 + 24;
+        let log_pages = || {
+            let bytes = std::fs::metadata(dir.join("w.db-wal"))
+                .expect("the log")
+                .len();
+            (bytes - 32) / frame
+        };
+        let (mut pages, mut peak, mut largest_batch, mut restarts) = (log_pages(), 0, 0, 0);
+        for b in 1..60 {
+            writer.upsert_batch(&batch(b)).await.expect("batch");
+            let now = log_pages();
+            if now < pages {
+                // The log started over with this batch.
+                restarts += 1;
+                largest_batch = largest_batch.max(now);
+            } else {
+                largest_batch = largest_batch.max(now - pages);
+            }
+            (pages, peak) = (now, peak.max(now));
+        }
+        // Each batch logs a few pages: without the log starting over, it would hold them all.
+        assert!(largest_batch > 0 && restarts >= 3, "{restarts} restarts");
+        // The commit that reaches the limit is the last before the log starts over.
         assert!(
-            wal <= (LIMIT_PAGES as u64 + 48) * frame,
-            "the log grew to {wal} bytes ({} pages)",
-            wal / frame
+            peak < LIMIT_PAGES as u64 + largest_batch,
+            "the log held {peak} pages (limit {LIMIT_PAGES}, batches up to {largest_batch})"
         );
         let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
             .await
