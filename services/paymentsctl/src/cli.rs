@@ -514,6 +514,10 @@ pub struct BenchKafkaArgs {
     /// Processor batch size in the process leg.
     #[arg(long, default_value_t = 2_000)]
     pub batch_size: usize,
+    /// Most records one write takes in the process leg, as the processor's
+    /// `--max-batch-size`.
+    #[arg(long, default_value_t = payments_processor::DEFAULT_MAX_BATCH_SIZE)]
+    pub max_batch_size: usize,
 }
 
 /// `paymentsctl verify`.

@@ -186,6 +186,7 @@ async fn process_leg(
         vec![NamedSink::by_scheme(sink)],
         ProcessorConfig {
             batch_size: args.batch_size,
+            max_batch_size: args.max_batch_size,
             ..Default::default()
         },
     )?;
