@@ -250,6 +250,17 @@ impl Bus {
         }
     }
 
+    /// Ends the bus at the end of its process (for a file bus: its records are copied from
+    /// its log into the file itself; see `FileBus::close`). Use nothing of it afterwards.
+    pub async fn close(&self) -> Result<()> {
+        match &self.backend {
+            Backend::File(bus) => bus.close().await,
+            Backend::Memory(_) => Ok(()),
+            #[cfg(feature = "kafka")]
+            Backend::Kafka(_) => Ok(()),
+        }
+    }
+
     /// Whether the bus can take traffic now (the in-process buses always can; Kafka when a
     /// broker answers); the error says which bus is unreachable, for readiness probes.
     pub async fn check_ready(&self) -> Result<()> {

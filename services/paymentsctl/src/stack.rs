@@ -224,10 +224,21 @@ impl RunningStack {
     /// Drains in order: traffic stops (its batch in flight completes), servers stop taking
     /// calls and finish those in flight, then the processor stores everything on the bus.
     /// Fails if the drain takes longer than the grace period or a part failed; either way,
-    /// says what acknowledged payments were left unstored, and where.
+    /// says what acknowledged payments were left unstored, and where. A drained stack then
+    /// closes its bus and store: a file bus's records, and a SQLite store's payments, end up
+    /// in their files alone, with no log beside them.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let drained = self.app.shutdown().await;
         report_left_behind(&self.bus, &self.processor_group).await;
-        Ok(drained?)
+        drained?;
+        // A part that did not drain in time may still read the bus; the file's log then
+        // stays beside it, and the next open reads it.
+        if let Err(error) = self.bus.close().await {
+            tracing::warn!(error = %error, "closing the bus failed; its log stays beside it");
+        }
+        if let Err(error) = self.store.close().await {
+            tracing::warn!(error = %error, "closing the store failed; its log stays beside it");
+        }
+        Ok(())
     }
 }

@@ -268,6 +268,10 @@ impl Sink for PickySink {
     fn describe(&self) -> String {
         "picky://test".into()
     }
+
+    async fn close(&self) -> payments_store::Result<()> {
+        self.inner.close().await
+    }
 }
 
 /// Two poisoned payments among 200, refused by the second of two sinks: the other 198 are
@@ -457,6 +461,10 @@ impl Sink for SwitchableSink {
     fn describe(&self) -> String {
         "switchable://test".into()
     }
+
+    async fn close(&self) -> payments_store::Result<()> {
+        self.inner.close().await
+    }
 }
 
 /// How many payments `store` holds.
@@ -568,6 +576,10 @@ impl Sink for SlowSink {
 
     fn describe(&self) -> String {
         "slow://test".into()
+    }
+
+    async fn close(&self) -> payments_store::Result<()> {
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ use crate::config::ProcessorArgs;
 use crate::sink_name::{NamedSink, SinkNameError, name_sinks};
 use crate::{Processor, ProcessorConfig, ProcessorCounters, publish_metrics};
 use payments_bus::Bus;
+use payments_core::service_error::with_causes;
 use payments_runtime::http::{NotReady, readiness};
 use payments_runtime::{AppConfig, AppError, Mount, Role, ServeFlags, Stage};
 use std::sync::Arc;
@@ -113,6 +114,17 @@ impl Role for ProcessorRole {
         publish_metrics(processor.counters());
         let drain = mount.drain();
         let run = processor.run(drain.token(Stage::Pipeline), drain.abort_token());
+        let closing = sinks.clone();
+        let run = async move {
+            run.await?;
+            // Drained: each sink leaves what it stored where a copy of its files finds it.
+            for named in &closing {
+                if let Err(error) = named.sink.close().await {
+                    tracing::warn!(sink = %named.name, error = %with_causes(&error), "closing the sink failed");
+                }
+            }
+            Ok::<(), crate::ProcessorError>(())
+        };
         drain.spawn(Stage::Pipeline, "processor", run);
         mount.add_readiness(readiness(move || {
             let (bus, sinks) = (bus.clone(), sinks.clone());

@@ -48,6 +48,10 @@ impl Sink for CachedStore {
             self.cache.describe()
         )
     }
+
+    async fn close(&self) -> Result<()> {
+        self.store.close().await
+    }
 }
 
 #[async_trait]

@@ -64,6 +64,12 @@ pub trait Sink: Send + Sync {
 
     /// The backend and where it is, without credentials, e.g. `sqlite://payments.db`.
     fn describe(&self) -> String;
+
+    /// Ends the sink at the end of its process, once nothing more is written or read: what
+    /// it stored is left where its readers, and copies of its files, find it, and its
+    /// connections are closed. Required of every sink, so that no wrapper forgets to pass
+    /// it on.
+    async fn close(&self) -> Result<()>;
 }
 
 /// A sink that can also be queried: what the query service reads.

@@ -99,6 +99,10 @@ impl<T: Sink + ?Sized> Sink for Observed<T> {
     fn describe(&self) -> String {
         self.inner.describe()
     }
+
+    async fn close(&self) -> Result<()> {
+        self.inner.close().await
+    }
 }
 
 #[async_trait]

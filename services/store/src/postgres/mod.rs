@@ -79,6 +79,12 @@ impl Sink for PostgresStore {
     fn describe(&self) -> String {
         self.described.clone()
     }
+
+    /// Closes the pool's connections (the server sees them leave, not drop).
+    async fn close(&self) -> Result<()> {
+        self.pool.close().await;
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The least time between two background checkpoints: each syncs the database file, and a
@@ -71,7 +72,10 @@ impl Shared {
 
 /// The thread that checkpoints a database's log; it stops when this is dropped.
 pub struct WalCheckpointer {
-    wake: SyncSender<()>,
+    /// Wakes the thread; dropped to stop it.
+    wake: Mutex<Option<SyncSender<()>>>,
+    /// The thread, until [`WalCheckpointer::stop`] waits for it.
+    thread: Mutex<Option<JoinHandle<()>>>,
     shared: Arc<Shared>,
     /// The log's file.
     log: PathBuf,
@@ -96,12 +100,13 @@ impl WalCheckpointer {
         let shared = Arc::new(Shared::default());
         let (wake, woken) = sync_channel(1);
         let for_thread = shared.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || run(&connection, &woken, &for_thread))
             .map_err(|e| Error::backend("starting the sqlite checkpoint thread", e))?;
         Ok(Self {
-            wake,
+            wake: Mutex::new(Some(wake)),
+            thread: Mutex::new(Some(thread)),
             shared,
             log: log.into(),
             log_limit_bytes,
@@ -110,8 +115,21 @@ impl WalCheckpointer {
 
     /// Says a transaction was committed: the thread checkpoints soon. Never waits.
     pub fn committed(&self) {
-        // Full: a checkpoint is due already, and it will copy this commit too.
-        let _ = self.wake.try_send(());
+        if let Some(wake) = lock(&self.wake).as_ref() {
+            // Full: a checkpoint is due already, and it will copy this commit too.
+            let _ = wake.try_send(());
+        }
+    }
+
+    /// Stops the thread and waits until it has closed its connection (at most one
+    /// checkpoint and [`MIN_INTERVAL`]); the writer's own bound still holds afterwards.
+    /// Blocks the calling thread.
+    pub fn stop(&self) {
+        drop(lock(&self.wake).take());
+        if let Some(thread) = lock(&self.thread).take() {
+            // A panic on that thread was reported there; the log is bounded all the same.
+            let _ = thread.join();
+        }
     }
 
     /// Called by the writer after a commit, on its own connection: once the log holds its
@@ -157,7 +175,7 @@ impl WalCheckpointer {
     }
 }
 
-fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

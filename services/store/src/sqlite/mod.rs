@@ -130,6 +130,13 @@ impl Sink for SqliteStore {
     fn describe(&self) -> String {
         self.url.clone()
     }
+
+    /// Closes the reading connections, then copies the write-ahead log back into the file
+    /// ([`SqliteWriter::close`]): the file alone then holds every payment.
+    async fn close(&self) -> Result<()> {
+        self.reader.close().await;
+        self.writer.close().await
+    }
 }
 
 #[async_trait]

@@ -107,6 +107,24 @@ impl SqliteWriter {
     }
 }
 
+impl SqliteWriter {
+    /// Ends the writer at the end of its process: stops the checkpoint thread and copies
+    /// the whole log back into the database file, so that the file alone holds every
+    /// payment (a copy of it taken while a log is beside it lacks what the log holds).
+    /// Writes still work afterwards; SQLite then bounds the log on its own.
+    pub async fn close(&self) -> Result<()> {
+        let (connection, checkpointer) = (self.connection.clone(), self.checkpointer.clone());
+        tokio::task::spawn_blocking(move || {
+            checkpointer.stop();
+            // (busy, pages in the log, pages copied back)
+            lock(&connection).query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        })
+        .await
+        .map_err(|e| Error::backend("sqlite closing", e))?
+        .map_err(|e| from_sqlite("sqlite copying the log back on closing", e))
+    }
+}
+
 #[cfg(test)]
 impl SqliteWriter {
     /// The writer's `cache_size` pragma (negative: KiB).
@@ -225,6 +243,28 @@ mod tests {
             .await
             .expect("opening the store");
         (store, dir)
+    }
+
+    #[tokio::test]
+    async fn a_closed_store_leaves_every_payment_in_its_file_alone() {
+        let (store, dir) = fresh_store("sqlite-close").await;
+        let batch: Vec<pb::Payment> = (0..300).map(|i| payment(&format!("CLOSE-{i}"))).collect();
+        crate::Sink::upsert_batch(&store, &batch)
+            .await
+            .expect("upsert");
+        let log = dir.join("w.db-wal");
+        assert!(std::fs::metadata(&log).expect("the log").len() > 0);
+        crate::Sink::close(&store).await.expect("closing");
+        assert_eq!(std::fs::metadata(&log).map_or(0, |file| file.len()), 0);
+        // A copy of the file alone, without the log, holds them all.
+        std::fs::copy(dir.join("w.db"), dir.join("copy.db")).expect("copying the file");
+        let copy = SqliteStore::open(&format!("sqlite://{}/copy.db", dir.display()))
+            .await
+            .expect("opening the copy");
+        for id in ["CLOSE-0", "CLOSE-299"] {
+            assert!(copy.get(id).await.expect("get").is_some(), "{id} missing");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]
