@@ -9,15 +9,18 @@
 //! 3. **process**: a processor with a new consumer group reads that topic into a fresh
 //!    store (`--sink`, default a temporary SQLite file) until every payment is stored.
 
+use super::pre_encoded::submit_pre_encoded;
 use crate::cli::{BenchKafkaArgs, ServerArg};
 use crate::client;
 use crate::commands::query::describe_status;
 use anyhow::Context;
+use bytes::Bytes;
 use payments_bus::Bus;
 use payments_core::{ValidationMode, pb};
 use payments_ingest::{IngestGrpc, Ingestor, RecordKey, TraceHeader};
 use payments_processor::{NamedSink, Processor, ProcessorConfig};
 use payments_runtime::{GrpcRoutes, Shutdown};
+use prost::Message;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -99,8 +102,9 @@ async fn produce_leg(bus: &Bus, topic: &str, payments: &[pb::Payment]) -> anyhow
 }
 
 /// Serves IngestService on a free port in this process and submits the payments to it. The
-/// requests are built before the clock starts, as the produce leg's records are: what is timed
-/// is the client's encoding, gRPC, and ingest's decoding, validation and producing.
+/// requests are built and encoded before the clock starts, as the produce leg's records are
+/// ([`PreEncodedCodec`](super::pre_encoded::PreEncodedCodec)): what is timed is gRPC, and
+/// ingest's decoding, validation and producing.
 async fn ingest_leg(
     bus: &Bus,
     topic: &str,
@@ -114,15 +118,18 @@ async fn ingest_leg(
     let server_stop = stop.clone();
     let server = tokio::spawn(async move { routes.serve(listener, server_stop).await });
     let channel = client::connect(&ServerArg::plain(&addr.to_string())).await?;
-    let mut chunks: Vec<Vec<pb::SubmitPaymentsRequest>> = Vec::new();
+    let mut chunks: Vec<Vec<Bytes>> = Vec::new();
     let mut payments = payments.into_iter().peekable();
     while payments.peek().is_some() {
         let chunk = payments
             .by_ref()
             .take(args.chunk)
-            .map(|payment| pb::SubmitPaymentsRequest {
-                payment: Some(payment),
-                validation_mode: pb::ValidationMode::Strict as i32,
+            .map(|payment| {
+                let request = pb::SubmitPaymentsRequest {
+                    payment: Some(payment),
+                    validation_mode: pb::ValidationMode::Strict as i32,
+                };
+                Bytes::from(request.encode_to_vec())
             })
             .collect();
         chunks.push(chunk);
@@ -131,21 +138,21 @@ async fn ingest_leg(
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..args.streams {
-        let (chunks, mut ingest) = (chunks.clone(), client::ingest(channel.clone()));
+        let (chunks, channel) = (chunks.clone(), channel.clone());
         workers.push(tokio::spawn(async move {
             loop {
                 let next = chunks.lock().ok().and_then(|mut c| c.next());
                 let Some(requests) = next else {
                     return anyhow::Ok(());
                 };
-                let summary = ingest
-                    .submit_payments(tokio_stream::iter(requests))
+                let sent = requests.len() as u64;
+                let summary = submit_pre_encoded(channel.clone(), requests)
                     .await
-                    .map_err(|s| anyhow::anyhow!("submission failed: {}", describe_status(&s)))?
-                    .into_inner();
+                    .map_err(|s| anyhow::anyhow!("submission failed: {}", describe_status(&s)))?;
                 anyhow::ensure!(
-                    summary.rejected == 0,
-                    "{} payments rejected",
+                    summary.rejected == 0 && summary.accepted == sent,
+                    "{} of {sent} payments accepted, {} rejected",
+                    summary.accepted,
                     summary.rejected
                 );
             }

@@ -9,6 +9,7 @@ pub mod generate;
 pub mod generate_parallel;
 pub mod generate_summary;
 pub mod hbase;
+pub mod pre_encoded;
 pub mod query;
 pub mod run;
 pub mod submit;
