@@ -37,6 +37,7 @@ struct CompactJson<'a> {
 }
 
 impl<'a> CompactJson<'a> {
+    #[inline]
     fn string(&mut self, text: &str) {
         write_string(self.out, text);
     }
@@ -67,16 +68,29 @@ impl<'a> CompactJson<'a> {
 
 /// Appends `text` as a JSON string, escaped as serde_json escapes: `"`, `\` and the control
 /// characters below U+0020 (`\b \t \n \f \r`, otherwise `\u00XX` in lowercase hex).
+///
+/// Nearly every string needs no escape, so that case is small enough to inline where a
+/// string is written, and the escaping is a call of its own: with both in one function, every
+/// string paid for saving the registers the escaping needs.
+#[inline]
 fn write_string(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    out.reserve(bytes.len() + 2);
-    out.push(b'"');
-    let needs_escape = needs_escape(bytes);
-    if !needs_escape {
-        out.extend_from_slice(bytes);
-        out.push(b'"');
+    if needs_escape(bytes) {
+        write_escaped(out, bytes);
         return;
     }
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(bytes);
+    out.push(b'"');
+}
+
+/// [`write_string`] for text that holds a byte to escape.
+#[cold]
+#[inline(never)]
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &[u8] = match b {
@@ -107,6 +121,7 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Whether any byte of `bytes` is `"`, `\` or below 0x20.
+#[inline]
 fn needs_escape(bytes: &[u8]) -> bool {
     const ESCAPED: ByteScan = ByteScan {
         below: 0x20,
