@@ -15,8 +15,39 @@ pub struct ByteScan {
 
 impl ByteScan {
     /// Whether any byte of `bytes` matches.
+    ///
+    /// Every length is tested a word at a time, with no loop over single bytes: the bytes
+    /// after the last whole word are tested as the last eight bytes (a word overlapping the
+    /// one before), and text shorter than a word as a word built of its own bytes, some of
+    /// them twice. A word made only of the text's bytes matches exactly when the text does.
+    /// The byte loop this replaced was a quarter of the time JSON lines took to write.
     #[inline]
     pub fn any_in(self, bytes: &[u8]) -> bool {
+        let n = bytes.len();
+        if n >= 8 {
+            let mut chunks = bytes.chunks_exact(8);
+            if chunks.any(|chunk| self.in_word(word_at(chunk))) {
+                return true;
+            }
+            return !chunks.remainder().is_empty() && self.in_word(word_at(&bytes[n - 8..]));
+        }
+        let word = if n >= 4 {
+            // The first four bytes and the last four: every byte, the middle ones twice.
+            let (first, last) = (half_word_at(&bytes[..4]), half_word_at(&bytes[n - 4..]));
+            u64::from(first) | u64::from(last) << 32
+        } else if n > 0 {
+            // One to three bytes: the first, middle and last are every byte.
+            let [a, b, c] = [bytes[0], bytes[n / 2], bytes[n - 1]];
+            u64::from_le_bytes([a, b, c, a, b, c, a, b])
+        } else {
+            return false;
+        };
+        self.in_word(word)
+    }
+
+    /// Whether any of the eight bytes of `word` matches.
+    #[inline]
+    fn in_word(self, word: u64) -> bool {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGHS: u64 = 0x8080_8080_8080_8080;
         debug_assert!(self.below <= 0x80, "the word test is exact only up to 0x80");
@@ -25,22 +56,25 @@ impl ByteScan {
         // without one.
         let zero_at = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
         let [first, second] = self.also.map(|b| ONES * u64::from(b));
-        let below = ONES * u64::from(self.below);
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            let word = u64::from_le_bytes(word);
-            let under = word.wrapping_sub(below) & !word & HIGHS;
-            if under | zero_at(word ^ first) | zero_at(word ^ second) != 0 {
-                return true;
-            }
-        }
-        chunks
-            .remainder()
-            .iter()
-            .any(|&b| b < self.below || b == self.also[0] || b == self.also[1])
+        let under = word.wrapping_sub(ONES * u64::from(self.below)) & !word & HIGHS;
+        under | zero_at(word ^ first) | zero_at(word ^ second) != 0
     }
+}
+
+/// The eight bytes of `chunk` (exactly eight long) as a little-endian word.
+#[inline]
+fn word_at(chunk: &[u8]) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(chunk);
+    u64::from_le_bytes(word)
+}
+
+/// The four bytes of `chunk` (exactly four long) as a little-endian half word.
+#[inline]
+fn half_word_at(chunk: &[u8]) -> u32 {
+    let mut half = [0; 4];
+    half.copy_from_slice(chunk);
+    u32::from_le_bytes(half)
 }
 
 #[cfg(test)]
@@ -101,15 +135,19 @@ mod tests {
                     );
                 }
             }
+            // One byte anywhere in text of every length up to two words and a half: short
+            // text, whole words, and the overlapping last word.
             for byte in 0..=u8::MAX {
-                for at in 0..16 {
-                    let mut bytes = vec![b'x'; 16];
-                    bytes[at] = byte;
-                    assert_eq!(
-                        scan.any_in(&bytes),
-                        naive(scan, &bytes),
-                        "{scan:?}: {byte:#x} at {at}"
-                    );
+                for length in 1..=20 {
+                    for at in 0..length {
+                        let mut bytes = vec![b'x'; length];
+                        bytes[at] = byte;
+                        assert_eq!(
+                            scan.any_in(&bytes),
+                            naive(scan, &bytes),
+                            "{scan:?}: {byte:#x} at {at} of {length}"
+                        );
+                    }
                 }
             }
         }
