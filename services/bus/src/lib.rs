@@ -192,6 +192,19 @@ impl Bus {
         }
     }
 
+    /// Deletes `topics` with every record they hold, on Kafka (a missing topic is no error);
+    /// the buses inside this process keep theirs until they end.
+    pub async fn delete_topics(&self, topics: &[&str]) -> Result<()> {
+        match &self.backend {
+            Backend::Memory(_) | Backend::File(_) => {
+                let _ = topics;
+                Ok(())
+            }
+            #[cfg(feature = "kafka")]
+            Backend::Kafka(bus) => bus.delete_topics(topics).await,
+        }
+    }
+
     /// The producer side.
     pub fn producer(&self) -> Arc<dyn Producer> {
         match &self.backend {

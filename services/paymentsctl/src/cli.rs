@@ -495,7 +495,8 @@ pub struct DlqReplayArgs {
 /// `paymentsctl bench-kafka`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchKafkaArgs {
-    /// The Kafka cluster (fresh topics named bench-<run>-… are created on it).
+    /// The Kafka cluster (fresh topics named bench-<run>-… are created on it, and deleted
+    /// after the run unless --keep-topics).
     #[arg(long, env = "PAYMENTS_BUS", default_value = "kafka://127.0.0.1:9092")]
     pub bus: String,
     /// Payments per leg.
@@ -518,6 +519,10 @@ pub struct BenchKafkaArgs {
     /// `--max-batch-size`.
     #[arg(long, default_value_t = payments_processor::DEFAULT_MAX_BATCH_SIZE)]
     pub max_batch_size: usize,
+    /// Keep the run's topics on the cluster afterwards (deleted by default: each holds
+    /// --count records, and repeated runs would fill the broker's disk).
+    #[arg(long)]
+    pub keep_topics: bool,
 }
 
 /// `paymentsctl verify`.

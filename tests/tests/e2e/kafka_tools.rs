@@ -163,3 +163,83 @@ async fn kafkas_console_consumer_consumer_groups_and_topics_tools_read_our_topic
     }
     assert!(processor.terminate(), "the processor did not exit cleanly");
 }
+
+/// The two topic names a `bench-kafka` run's last line of stderr names after `what`
+/// (`deleted topics A and B …`, `kept topics A and B`).
+fn bench_topics(stderr: &str, what: &str) -> [String; 2] {
+    let line = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix(what))
+        .unwrap_or_else(|| panic!("no {what:?} line in:\n{stderr}"));
+    let mut names = line
+        .split_whitespace()
+        .filter(|word| word.starts_with("bench-"));
+    let mut next = || names.next().expect("two topic names").to_owned();
+    [next(), next()]
+}
+
+fn listed_topics(kafka: &SharedKafka) -> Vec<String> {
+    kafka_tool(&[
+        "kafka-topics",
+        "--bootstrap-server",
+        &kafka.address,
+        "--list",
+    ])
+    .lines()
+    .map(str::to_owned)
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bench_kafka_deletes_its_topics_unless_told_to_keep_them() {
+    let Some(kafka) = SharedKafka::for_test("bench-topics") else {
+        return;
+    };
+    let dir = common::temp_dir("bench-topics");
+    let bench = |keep: bool, sink: &str| {
+        let url = kafka.url("partitions=1");
+        let sink = format!("sqlite://{}", dir.join(sink).display());
+        let mut args = vec![
+            "bench-kafka",
+            "--bus",
+            &url,
+            "--count",
+            "300",
+            "--sink",
+            &sink,
+        ];
+        if keep {
+            args.push("--keep-topics");
+        }
+        let output = std::process::Command::new(common::paymentsctl())
+            .args(&args)
+            .output()
+            .expect("running paymentsctl bench-kafka");
+        common::succeeded(&output);
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+
+    let deleted = bench_topics(&bench(false, "deleted.db"), "deleted topics ");
+    // Kafka deletes a topic in the background: its name leaves the list soon after.
+    let waited = Instant::now();
+    while listed_topics(&kafka).iter().any(|t| deleted.contains(t)) {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "{deleted:?} still listed a minute after the bench"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    let kept = bench_topics(&bench(true, "kept.db"), "kept topics ");
+    let listed = listed_topics(&kafka);
+    for topic in &kept {
+        assert!(listed.contains(topic), "{topic} was not kept: {listed:?}");
+    }
+    let bus = payments_bus::Bus::connect(&kafka.url(""))
+        .await
+        .expect("connecting");
+    let kept: Vec<&str> = kept.iter().map(String::as_str).collect();
+    bus.delete_topics(&kept)
+        .await
+        .expect("deleting the kept topics");
+}

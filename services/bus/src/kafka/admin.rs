@@ -80,3 +80,35 @@ pub(super) async fn create_missing(options: &KafkaOptions, topics: &[&str]) -> R
     }
     Ok(())
 }
+
+/// Deletes `topics` and every record they hold; a topic that does not exist is no error.
+pub(super) async fn delete(options: &KafkaOptions, topics: &[&str]) -> Result<()> {
+    if topics.is_empty() {
+        return Ok(());
+    }
+    let admin: AdminClient<DefaultClientContext> = client_config(options)
+        .create()
+        .map_err(|e| kafka_error("create admin client", e))?;
+    let timeout = Some(options.connect_timeout.max(Duration::from_secs(5)));
+    let results = admin
+        .delete_topics(
+            topics,
+            &AdminOptions::new()
+                .request_timeout(timeout)
+                .operation_timeout(timeout),
+        )
+        .await
+        .map_err(|e| kafka_error("delete topics", e))?;
+    for result in results {
+        match result {
+            Ok(topic) => tracing::info!(%topic, "topic deleted"),
+            Err((topic, RDKafkaErrorCode::UnknownTopicOrPartition)) => {
+                tracing::debug!(%topic, "topic already gone");
+            }
+            Err((topic, code)) => {
+                return Err(kafka_error("delete topic", format!("{topic}: {code}")));
+            }
+        }
+    }
+    Ok(())
+}

@@ -40,6 +40,11 @@ impl KafkaBus {
         admin::create_missing(&self.options, topics).await
     }
 
+    /// Deletes `topics` with every record they hold (a missing one is no error).
+    pub async fn delete_topics(&self, topics: &[&str]) -> Result<()> {
+        admin::delete(&self.options, topics).await
+    }
+
     /// The shared producer.
     pub fn producer(&self) -> Arc<KafkaProducer> {
         self.producer.clone()

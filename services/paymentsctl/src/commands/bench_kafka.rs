@@ -8,6 +8,8 @@
 //!    counted when ingest acknowledges (after Kafka's delivery reports).
 //! 3. **process**: a processor with a new consumer group reads that topic into a fresh
 //!    store (`--sink`, default a temporary SQLite file) until every payment is stored.
+//!
+//! The two topics are deleted afterwards, whatever the outcome, unless `--keep-topics`.
 
 use super::pre_encoded::submit_pre_encoded;
 use crate::cli::{BenchKafkaArgs, ServerArg};
@@ -45,19 +47,43 @@ pub async fn run(args: BenchKafkaArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to bus {}", args.bus))?;
 
-    let payments = super::bench::generated_now(args.count, run_id);
+    let legs = run_legs(&bus, &produce_topic, &ingest_topic, &args, run_id).await;
+    if args.keep_topics {
+        eprintln!("kept topics {produce_topic} and {ingest_topic}");
+    } else {
+        match bus.delete_topics(&topics).await {
+            Ok(()) => eprintln!(
+                "deleted topics {produce_topic} and {ingest_topic} (--keep-topics keeps them)"
+            ),
+            // The figures stand; only the clean-up failed.
+            Err(error) => {
+                eprintln!("could not delete topics {produce_topic} and {ingest_topic}: {error}")
+            }
+        }
+    }
+    legs
+}
 
-    let produce = produce_leg(&bus, &produce_topic, &payments).await?;
+/// The three legs, one after another, each printing its figure.
+async fn run_legs(
+    bus: &Bus,
+    produce_topic: &str,
+    ingest_topic: &str,
+    args: &BenchKafkaArgs,
+    run_id: u64,
+) -> anyhow::Result<()> {
+    let payments = super::bench::generated_now(args.count, run_id);
+    let produce = produce_leg(bus, produce_topic, &payments).await?;
     report("produce (rdkafka, no gRPC)", args.count, produce);
     // The last leg that needs them takes them, so its requests are built without copies.
     let payments = Arc::try_unwrap(payments).unwrap_or_else(|shared| shared.as_ref().clone());
-    let ingest = ingest_leg(&bus, &ingest_topic, payments, &args).await?;
+    let ingest = ingest_leg(bus, ingest_topic, payments, args).await?;
     report("ingest (gRPC -> Kafka, acked)", args.count, ingest);
     println!(
         "  ingest / produce ratio: {:.2}",
         produce.as_secs_f64() / ingest.as_secs_f64()
     );
-    let process = process_leg(&bus, &ingest_topic, &args, run_id).await?;
+    let process = process_leg(bus, ingest_topic, args, run_id).await?;
     report("process (Kafka -> store)", args.count, process);
     Ok(())
 }

@@ -17,7 +17,7 @@
 //! The writer reads how much the log holds from the length of its file, so the bound holds
 //! however far the thread lags: the writer sets `journal_size_limit` to 0, and SQLite cuts the
 //! file back when the log starts over, so the file holds the current log and nothing older.
-//! (Reading the count the thread's last checkpoint found let a fast writer run 50 pages past
+//! (Reading the count the thread's last checkpoint found let a fast writer run 53 pages past
 //! a limit of 16 before the thread caught up.)
 
 use super::connection::open_connection;
