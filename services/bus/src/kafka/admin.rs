@@ -37,9 +37,7 @@ pub(super) async fn create_missing(options: &KafkaOptions, topics: &[&str]) -> R
     if topics.is_empty() {
         return Ok(());
     }
-    let admin: AdminClient<DefaultClientContext> = client_config(options)
-        .create()
-        .map_err(|e| kafka_error("create admin client", e))?;
+    let (admin, admin_options) = admin_client(options)?;
     let min_isr = options.min_insync_replicas.map(|n| n.to_string());
     let new: Vec<NewTopic<'_>> = topics
         .iter()
@@ -55,14 +53,8 @@ pub(super) async fn create_missing(options: &KafkaOptions, topics: &[&str]) -> R
             }
         })
         .collect();
-    let timeout = Some(options.connect_timeout.max(Duration::from_secs(5)));
     let results = admin
-        .create_topics(
-            &new,
-            &AdminOptions::new()
-                .request_timeout(timeout)
-                .operation_timeout(timeout),
-        )
+        .create_topics(&new, &admin_options)
         .await
         .map_err(|e| kafka_error("create topics", e))?;
     for result in results {
@@ -86,17 +78,9 @@ pub(super) async fn delete(options: &KafkaOptions, topics: &[&str]) -> Result<()
     if topics.is_empty() {
         return Ok(());
     }
-    let admin: AdminClient<DefaultClientContext> = client_config(options)
-        .create()
-        .map_err(|e| kafka_error("create admin client", e))?;
-    let timeout = Some(options.connect_timeout.max(Duration::from_secs(5)));
+    let (admin, admin_options) = admin_client(options)?;
     let results = admin
-        .delete_topics(
-            topics,
-            &AdminOptions::new()
-                .request_timeout(timeout)
-                .operation_timeout(timeout),
-        )
+        .delete_topics(topics, &admin_options)
         .await
         .map_err(|e| kafka_error("delete topics", e))?;
     for result in results {
@@ -111,4 +95,19 @@ pub(super) async fn delete(options: &KafkaOptions, topics: &[&str]) -> Result<()
         }
     }
     Ok(())
+}
+
+/// An admin client for the cluster, and options that wait for an answer as long as a
+/// connection may take (at least 5 s).
+fn admin_client(
+    options: &KafkaOptions,
+) -> Result<(AdminClient<DefaultClientContext>, AdminOptions)> {
+    let admin = client_config(options)
+        .create()
+        .map_err(|e| kafka_error("create admin client", e))?;
+    let timeout = Some(options.connect_timeout.max(Duration::from_secs(5)));
+    let admin_options = AdminOptions::new()
+        .request_timeout(timeout)
+        .operation_timeout(timeout);
+    Ok((admin, admin_options))
 }
