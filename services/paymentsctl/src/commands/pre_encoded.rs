@@ -12,8 +12,9 @@ use bytes::{BufMut, Bytes};
 use payments_core::pb;
 use std::marker::PhantomData;
 use tonic::Status;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{Codec, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
+use tonic_prost::{ProstCodec, ProstDecoder};
 
 /// Sends each request as the protobuf bytes it was encoded to beforehand, and decodes each
 /// response as a `R`.
@@ -33,16 +34,15 @@ impl<R: prost::Message + Default + Send + 'static> Codec for PreEncodedCodec<R> 
     type Encode = Bytes;
     type Decode = R;
     type Encoder = BytesEncoder;
-    type Decoder = MessageDecoder<R>;
+    /// Responses are decoded as the generated clients decode them.
+    type Decoder = ProstDecoder<R>;
 
     fn encoder(&mut self) -> BytesEncoder {
         BytesEncoder
     }
 
-    fn decoder(&mut self) -> MessageDecoder<R> {
-        MessageDecoder {
-            message: PhantomData,
-        }
+    fn decoder(&mut self) -> ProstDecoder<R> {
+        ProstCodec::<(), R>::default().decoder()
     }
 }
 
@@ -56,22 +56,6 @@ impl Encoder for BytesEncoder {
     fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
         dst.put_slice(&item);
         Ok(())
-    }
-}
-
-/// Decodes a response frame as a protobuf `R`.
-pub struct MessageDecoder<R> {
-    message: PhantomData<fn() -> R>,
-}
-
-impl<R: prost::Message + Default> Decoder for MessageDecoder<R> {
-    type Item = R;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<R>, Status> {
-        R::decode(src)
-            .map(Some)
-            .map_err(|e| Status::internal(format!("decoding the response: {e}")))
     }
 }
 
