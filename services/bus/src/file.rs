@@ -18,8 +18,6 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::FutureExt;
 use rusqlite::{Connection, OpenFlags, params};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -33,6 +31,14 @@ pub const DEAD_LETTERS_KEPT: i64 = 100_000;
 /// INSERT needs a statement journal, which copies every page it touches first.)
 const INSERT_RECORD: &str = "INSERT INTO records (topic, offset, timestamp_ms, key, value, headers) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Reads up to ?3 records of topic ?1 from offset ?2 on, oldest first.
+const SELECT_RECORDS: &str = "SELECT offset, timestamp_ms, key, value, headers FROM records \
+     WHERE topic = ?1 AND offset >= ?2 ORDER BY offset LIMIT ?3";
+
+/// Bytes per page of a bus file this creates (an existing one keeps its own): records are
+/// kilobytes, and 4 KiB pages would hold three of them.
+const PAGE_SIZE: &str = "32768";
 
 /// Records appended in this process kept in memory too, so that a consumer keeping up
 /// reads them without a query; older ones are read from the file.
@@ -52,8 +58,10 @@ const SCHEMA: [&str; 2] = [
 /// The file bus.
 pub struct FileBus {
     path: PathBuf,
-    /// Reads.
-    pool: SqlitePool,
+    /// Every read (records behind the memory tail, counts): a connection of its own, which
+    /// never waits for the writer (the log is a write-ahead log). Its calls run on Tokio's
+    /// blocking threads. `None` once the bus is closed.
+    reader: Arc<Mutex<Option<Connection>>>,
     /// Every write (appends, commits, deletes): SQLite takes one writer at a time. Its calls
     /// run on Tokio's blocking threads.
     writer: Arc<Mutex<Connection>>,
@@ -131,34 +139,19 @@ impl FileBus {
             },
             std::fs::TryLockError::Error(e) => file_error(path, "locking it", e),
         })?;
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            // For files this creates (an existing one keeps its own): records are kilobytes,
-            // and 4 KiB pages would hold three of them.
-            .page_size(32_768)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|e| file_error(path, "opening it", e))?;
-        for statement in SCHEMA {
-            sqlx::query(statement)
-                .execute(&pool)
-                .await
-                .map_err(|e| file_error(path, "creating its tables", e))?;
-        }
-        let topics = load_topics(&pool)
-            .await
-            .map_err(|e| file_error(path, "reading its topics", e))?;
-        let writer =
-            open_writer(path).map_err(|e| file_error(path, "opening it for writing", e))?;
+        let file = path.to_owned();
+        let opened = tokio::task::spawn_blocking(move || {
+            let writer = open_writer(&file).map_err(|e| ("opening it for writing", e))?;
+            let reader = open_reader(&file).map_err(|e| ("opening it for reading", e))?;
+            let topics = load_topics(&reader).map_err(|e| ("reading its topics", e))?;
+            Ok::<_, (&str, rusqlite::Error)>((writer, reader, topics))
+        })
+        .await
+        .map_err(|e| file_error(path, "opening it", e))?;
+        let (writer, reader, topics) = opened.map_err(|(what, e)| file_error(path, what, e))?;
         Ok(Self {
             path: path.to_owned(),
-            pool,
+            reader: Arc::new(Mutex::new(Some(reader))),
             writer: Arc::new(Mutex::new(writer)),
             topics: Mutex::new(topics),
             _lock: lock_file,
@@ -170,7 +163,7 @@ impl FileBus {
     /// (left open, they kept the log beside it, and a copy of the file alone lacked what the
     /// log held). The bus answers no read after this.
     pub async fn close(&self) -> Result<()> {
-        self.pool.close().await;
+        lock(&self.reader).take();
         self.write("copying its log back into it", |connection| {
             // (busy, pages in the log, pages copied back)
             connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
@@ -225,14 +218,16 @@ impl FileBus {
             let state = lock(&topic.state);
             state.committed.get(group).copied().unwrap_or(state.start)
         };
-        let count: i64 =
-            sqlx::query("SELECT count(*) FROM records WHERE topic = ? AND offset >= ?")
-                .bind(topic)
-                .bind(from)
-                .fetch_one(&self.pool)
-                .await
-                .and_then(|row| row.try_get(0))
-                .map_err(|e| self.error("counting records", e))?;
+        let topic = topic.to_owned();
+        let count: i64 = self
+            .read_with("counting records", move |connection| {
+                connection
+                    .prepare_cached(
+                        "SELECT count(*) FROM records WHERE topic = ?1 AND offset >= ?2",
+                    )?
+                    .query_row(params![topic, from], |row| row.get(0))
+            })
+            .await?;
         Ok(count.max(0) as u64)
     }
 
@@ -243,34 +238,33 @@ impl FileBus {
 
     /// Up to `limit` records of `topic` from offset `from` on.
     async fn read(&self, topic: &str, from: i64, limit: usize) -> Result<Vec<Delivery>> {
-        let rows = sqlx::query(
-            "SELECT offset, timestamp_ms, key, value, headers FROM records \
-             WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
-        )
-        .bind(topic)
-        .bind(from)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| self.error("reading records", e))?;
-        rows.iter()
-            .map(|row| {
-                let headers: Vec<u8> = row.try_get(4)?;
+        let topic = topic.to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read_with("reading records", move |connection| {
+            let mut select = connection.prepare_cached(SELECT_RECORDS)?;
+            let rows = select.query_map(params![topic, from, limit], |row| {
+                let headers: Vec<u8> = row.get(4)?;
                 Ok(Delivery {
-                    topic: topic.to_owned(),
+                    topic: topic.clone(),
                     partition: 0,
-                    offset: row.try_get(0)?,
-                    timestamp_ms: row.try_get(1)?,
+                    offset: row.get(0)?,
+                    timestamp_ms: row.get(1)?,
                     record: BusRecord {
-                        key: Bytes::from(row.try_get::<Vec<u8>, _>(2)?),
-                        value: Bytes::from(row.try_get::<Vec<u8>, _>(3)?),
-                        headers: decode_headers(&headers)
-                            .ok_or_else(|| sqlx::Error::Decode("corrupt record headers".into()))?,
+                        key: Bytes::from(row.get::<_, Vec<u8>>(2)?),
+                        value: Bytes::from(row.get::<_, Vec<u8>>(3)?),
+                        headers: decode_headers(&headers).ok_or_else(|| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                4,
+                                rusqlite::types::Type::Blob,
+                                "corrupt record headers".into(),
+                            )
+                        })?,
                     },
                 })
-            })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(|e| self.error("decoding records", e))
+            })?;
+            rows.collect()
+        })
+        .await
     }
 
     /// Appends `records` to `topic` in one transaction; returns once the file holds them.
@@ -357,6 +351,21 @@ impl FileBus {
         .await
     }
 
+    /// Runs `work` on the reading connection, on a blocking thread; `what` names it in an
+    /// error, as does a read of a closed bus.
+    async fn read_with<T: Send + 'static>(
+        &self,
+        what: &str,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || lock(&reader).as_ref().map(work))
+            .await
+            .map_err(|e| self.error(what, e))?
+            .ok_or_else(|| self.error(what, "the bus is closed"))?
+            .map_err(|e| self.error(what, e))
+    }
+
     /// Runs `work` on the writing connection, on a blocking thread; `what` names it in an
     /// error.
     async fn write(
@@ -372,13 +381,29 @@ impl FileBus {
     }
 }
 
-/// The connection that writes the bus file at `path` (created, with its tables, by then).
+/// The connection that writes the bus file at `path`, creating the file and its tables when
+/// missing.
 fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(path, flags)?;
     connection.busy_timeout(Duration::from_secs(10))?;
+    // Before the first table, so that it holds for a file this creates.
+    connection.pragma_update(None, "page_size", PAGE_SIZE)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "NORMAL")?;
+    for statement in SCHEMA {
+        connection.execute_batch(statement)?;
+    }
+    Ok(connection)
+}
+
+/// The connection that reads the bus file at `path` (created, with its tables, by then).
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(Duration::from_secs(10))?;
     Ok(connection)
 }
 
@@ -495,23 +520,21 @@ impl Topic {
 }
 
 /// Every topic the file holds, with its offsets and its groups' commits.
-async fn load_topics(pool: &SqlitePool) -> sqlx::Result<HashMap<String, Arc<Topic>>> {
+fn load_topics(connection: &Connection) -> rusqlite::Result<HashMap<String, Arc<Topic>>> {
     let mut states: HashMap<String, TopicState> = HashMap::new();
-    for row in sqlx::query("SELECT topic, min(offset), max(offset) FROM records GROUP BY topic")
-        .fetch_all(pool)
-        .await?
-    {
-        let state = states.entry(row.try_get(0)?).or_default();
-        state.start = row.try_get(1)?;
-        state.end = row.try_get::<i64, _>(2)? + 1;
+    let mut bounds =
+        connection.prepare("SELECT topic, min(offset), max(offset) FROM records GROUP BY topic")?;
+    let mut rows = bounds.query([])?;
+    while let Some(row) = rows.next()? {
+        let state = states.entry(row.get(0)?).or_default();
+        state.start = row.get(1)?;
+        state.end = row.get::<_, i64>(2)? + 1;
     }
-    for row in sqlx::query("SELECT topic, grp, next_offset FROM group_offsets")
-        .fetch_all(pool)
-        .await?
-    {
-        let state = states.entry(row.try_get(0)?).or_default();
-        let next: i64 = row.try_get(2)?;
-        state.committed.insert(row.try_get(1)?, next);
+    let mut commits = connection.prepare("SELECT topic, grp, next_offset FROM group_offsets")?;
+    let mut rows = commits.query([])?;
+    while let Some(row) = rows.next()? {
+        let state = states.entry(row.get(0)?).or_default();
+        state.committed.insert(row.get(1)?, row.get(2)?);
     }
     Ok(states
         .into_iter()
