@@ -3,7 +3,8 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`), Redis key prefixes (`PAYMENTS_TEST_REDIS`),
 //! MongoDB databases on FerretDB (`PAYMENTS_TEST_MONGODB`) and HBase tables behind its Thrift
 //! gateway (`PAYMENTS_TEST_HBASE`). Unreachable servers skip a test, except in CI where they
-//! fail it.
+//! fail it. Each name carries the test's process id: the next `scripts/start-test-servers`
+//! deletes what a test left once its process has ended (`scripts/servers/sweep.py`).
 
 use super::in_ci;
 use sqlx::Connection;
