@@ -8,7 +8,9 @@
 //! it answers `get`, and it is what the revision guard reads. `paymentsctl hbase init`
 //! creates both, as the seed's `create_table.hbase` did. Rows the seed's own processors
 //! wrote (its row key, its nine columns, no body, no index entry) are read too: scans list
-//! them, and `get` finds one by a filtered scan when the index has no entry.
+//! them, and `get` finds one by a filtered scan when the index has no entry. Once this store
+//! has stored the same payment again, its own row is the payment, and scans pass the seed's
+//! over.
 //!
 //! A batch is one `getRowsWithColumns` on the index, then one `mutateRows` of the payments
 //! whose revision is higher than the stored one, then one `mutateRows` of their index rows.
@@ -356,11 +358,20 @@ impl Store for HbaseStore {
     }
 
     async fn list(&self, filter: &PaymentFilter, page: &PageRequest) -> Result<Page> {
-        scan::list(&self.connections, &self.location.table, filter, page).await
+        let index = self.location.index_table();
+        scan::list(
+            &self.connections,
+            &self.location.table,
+            &index,
+            filter,
+            page,
+        )
+        .await
     }
 
     async fn stats(&self, filter: &PaymentFilter) -> Result<Stats> {
-        scan::stats(&self.connections, &self.location.table, filter).await
+        let index = self.location.index_table();
+        scan::stats(&self.connections, &self.location.table, &index, filter).await
     }
 }
 

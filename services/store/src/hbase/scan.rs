@@ -7,6 +7,10 @@
 //! Row keys order payments by second, then rail, originator and id; pages are in
 //! (`created_at`, `payment_id`) order, so a page is read to the end of the second it
 //! fills in and sorted.
+//!
+//! A row in the seed's own layout whose payment the id index places in another row (the
+//! same payment stored again by this store, as in a cutover that replays the seed's topic)
+//! is passed over: the indexed row is the payment, so none is listed or counted twice.
 
 use super::connection::Connections;
 use super::row::{self, column};
@@ -16,7 +20,7 @@ use payments_core::metric_names::STORE_UNREADABLE_ROWS;
 use payments_core::pb;
 use payments_core::service_error::with_causes;
 use payments_core::time::timestamp_micros;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 /// Rows fetched per `scannerGetList` call.
@@ -181,13 +185,52 @@ impl Scanner {
     }
 }
 
+/// Keys of the `rows` in the seed's own layout (no body) whose payment the id index `index`
+/// places in another row: that payment was stored again by this store, and its indexed row
+/// is the payment.
+async fn superseded_seed_rows(
+    connections: &Arc<Connections>,
+    index: &str,
+    rows: &[TRowResult],
+) -> Result<HashSet<Vec<u8>>> {
+    let seed_rows: Vec<(Vec<u8>, Vec<u8>)> = rows
+        .iter()
+        .filter(|found| row::cell(found, column::BODY).is_none())
+        .filter_map(|found| {
+            let id = row::cell(found, column::PAYMENT_ID)?.to_vec();
+            Some((found.row.clone()?, id))
+        })
+        .collect();
+    if seed_rows.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let ids = seed_rows.iter().map(|(_, id)| id.clone()).collect();
+    let index = index.to_owned();
+    let indexed = connections
+        .call("getRowsWithColumns", move |c| {
+            super::stored_versions(c, &index, ids)
+        })
+        .await?;
+    Ok(seed_rows
+        .into_iter()
+        .filter(|(key, id)| {
+            indexed
+                .get(id)
+                .is_some_and(|entry| !entry.row_key.is_empty() && entry.row_key != *key)
+        })
+        .map(|(key, _)| key)
+        .collect())
+}
+
 /// Calls `each` with every row the scan returns, in row-key order, with its payment when
 /// that matches `filter` exactly, until it returns false. A row that holds no readable
 /// payment is passed over with a warning (and counted in
-/// [`STORE_UNREADABLE_ROWS`]): one such row never stops a scan.
+/// [`STORE_UNREADABLE_ROWS`]): one such row never stops a scan. A seed-layout row whose
+/// payment is stored again in a row of ours (found in `index`) comes without its payment.
 async fn for_each_row(
     connections: &Arc<Connections>,
     table: &str,
+    index: &str,
     filter: &PaymentFilter,
     after: Option<&Cursor>,
     mut each: impl FnMut(&str, Option<pb::Payment>) -> bool,
@@ -202,8 +245,15 @@ async fn for_each_row(
             if rows.is_empty() {
                 return Ok(());
             }
+            let superseded = superseded_seed_rows(connections, index, &rows).await?;
             for found in &rows {
                 let key = row::key_of(found);
+                if found.row.as_ref().is_some_and(|k| superseded.contains(k)) {
+                    if !each(&key, None) {
+                        return Ok(());
+                    }
+                    continue;
+                }
                 let payment = match row::payment_of(found) {
                     Ok(payment) => Some(payment).filter(|p| filter.matches(p)),
                     Err(e) => {
@@ -274,6 +324,7 @@ pub async fn find_unindexed(
 pub async fn list(
     connections: &Arc<Connections>,
     table: &str,
+    index: &str,
     filter: &PaymentFilter,
     page: &PageRequest,
 ) -> Result<Page> {
@@ -283,7 +334,7 @@ pub async fn list(
     // Once one more than a page is found, the second being read is read to its end: rows
     // of a later second come after everything found.
     let mut last_second: Option<String> = None;
-    for_each_row(connections, table, filter, after, |key, payment| {
+    for_each_row(connections, table, index, filter, after, |key, payment| {
         let second = key.get(..14).unwrap_or(key);
         if last_second.as_deref().is_some_and(|last| second > last) {
             return false;
@@ -324,10 +375,11 @@ pub async fn list(
 pub async fn stats(
     connections: &Arc<Connections>,
     table: &str,
+    index: &str,
     filter: &PaymentFilter,
 ) -> Result<Stats> {
     let mut groups: BTreeMap<(String, String, String), (i64, i128)> = BTreeMap::new();
-    for_each_row(connections, table, filter, None, |_, payment| {
+    for_each_row(connections, table, index, filter, None, |_, payment| {
         let Some(payment) = payment else {
             return true;
         };
