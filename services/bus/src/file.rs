@@ -3,12 +3,13 @@
 //! Each topic is one partition: a table of records keyed by (topic, offset), appended in one
 //! transaction per [`Producer::enqueue`] call (WAL journal, `synchronous=NORMAL`), so a record
 //! a producer was told is held survives a `kill -9` of the process; a power cut may lose the
-//! appends since the last checkpoint. A consumer group's
-//! next offset is a row of its own, written on commit; records every group has committed are
-//! deleted in runs of [`DELETE_EVERY`]. A consumer keeping up reads the records this process
-//! appended from memory (the latest [`TAIL_RECORDS`]); others come from the file. A new process on the same file resumes each group at its commit, so a record
-//! is delivered at least once. One process at a time opens the file (a lock file beside it
-//! says who has it).
+//! appends since the last checkpoint. A consumer group's next offset is a row of its own,
+//! written on commit; records every group has committed are deleted in runs of
+//! [`DELETE_EVERY`]. A consumer keeping up reads the records this process appended from
+//! memory (the latest [`TAIL_RECORDS`] that a consumer here has not committed yet); others
+//! come from the file. A new process on the same file resumes each group at its commit, so a
+//! record is delivered at least once. One process at a time opens the file (a lock file
+//! beside it says who has it).
 //!
 //! Dead-letter topics (names ending in `.dlq`) keep their latest [`DEAD_LETTERS_KEPT`]
 //! records.
@@ -326,6 +327,21 @@ impl FileBus {
         let delete_before = {
             let mut state = lock(&state.state);
             state.committed.insert(group.to_owned(), next);
+            // What every consumer in this process has committed leaves the memory tail: a
+            // group that attaches later starts at its commit, and reads what precedes the
+            // tail from the file.
+            let read_by_attached = state
+                .attached
+                .iter()
+                .map(|g| state.committed.get(g).copied().unwrap_or(state.start))
+                .min()
+                .unwrap_or(next);
+            let read = state
+                .tail
+                .iter()
+                .take_while(|d| d.offset < read_by_attached)
+                .count();
+            state.tail.drain(..read);
             let read_by_all = state.committed.values().copied().min().unwrap_or(0);
             (read_by_all - state.deleted_before >= DELETE_EVERY).then(|| {
                 state.deleted_before = read_by_all;
@@ -706,6 +722,35 @@ mod tests {
             offsets.extend(batch.iter().map(|d| d.offset));
         }
         assert_eq!(offsets, (0..i64::from(total)).collect::<Vec<_>>());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn committed_records_leave_the_memory_tail_and_a_later_group_reads_them_from_the_file()
+    -> Result<()> {
+        let bus = Arc::new(FileBus::open(&temp_path("trim")).await?);
+        bus.send_batch("t", (0..100).map(record).collect()).await?;
+        let mut first = bus.consumer("t", "first")?;
+        let read = first.poll(60, Duration::from_millis(10)).await?;
+        first.commit(&read).await?;
+        let tail: Vec<i64> = lock(&bus.topic("t").state)
+            .tail
+            .iter()
+            .map(|d| d.offset)
+            .collect();
+        assert_eq!(tail, (60..100).collect::<Vec<_>>());
+        let mut later = bus.consumer("t", "later")?;
+        let mut offsets = Vec::new();
+        while offsets.len() < 100 {
+            let batch = later.poll(30, Duration::from_millis(10)).await?;
+            assert!(!batch.is_empty(), "only {} records came", offsets.len());
+            offsets.extend(batch.iter().map(|d| d.offset));
+        }
+        assert_eq!(offsets, (0..100).collect::<Vec<_>>());
+        // While `later` has committed nothing, a commit of `first` keeps the tail whole.
+        let rest = first.poll(40, Duration::from_millis(10)).await?;
+        first.commit(&rest).await?;
+        assert_eq!(lock(&bus.topic("t").state).tail.len(), 40);
         Ok(())
     }
 
