@@ -614,6 +614,22 @@ mod tests {
         }
     }
 
+    /// The offsets of the first `count` records `consumer` polls, `step` at a time; fails
+    /// when a poll finds nothing within 5 s.
+    async fn offsets_polled(
+        consumer: &mut FileConsumer,
+        count: usize,
+        step: usize,
+    ) -> Result<Vec<i64>> {
+        let mut offsets = Vec::new();
+        while offsets.len() < count {
+            let batch = consumer.poll(step, Duration::from_secs(5)).await?;
+            assert!(!batch.is_empty(), "only {} records came", offsets.len());
+            offsets.extend(batch.iter().map(|d| d.offset));
+        }
+        Ok(offsets)
+    }
+
     fn temp_path(name: &str) -> PathBuf {
         let dir =
             std::env::temp_dir().join(format!("payments-file-bus-{name}-{}", std::process::id()));
@@ -715,12 +731,7 @@ mod tests {
         bus.send_batch("t", (0..total).map(record).collect())
             .await?;
         let mut consumer = bus.consumer("t", "g")?;
-        let mut offsets = Vec::new();
-        while offsets.len() < total as usize {
-            let batch = consumer.poll(7_000, Duration::from_millis(10)).await?;
-            assert!(!batch.is_empty());
-            offsets.extend(batch.iter().map(|d| d.offset));
-        }
+        let offsets = offsets_polled(&mut consumer, total as usize, 7_000).await?;
         assert_eq!(offsets, (0..i64::from(total)).collect::<Vec<_>>());
         Ok(())
     }
@@ -740,12 +751,7 @@ mod tests {
             .collect();
         assert_eq!(tail, (60..100).collect::<Vec<_>>());
         let mut later = bus.consumer("t", "later")?;
-        let mut offsets = Vec::new();
-        while offsets.len() < 100 {
-            let batch = later.poll(30, Duration::from_millis(10)).await?;
-            assert!(!batch.is_empty(), "only {} records came", offsets.len());
-            offsets.extend(batch.iter().map(|d| d.offset));
-        }
+        let offsets = offsets_polled(&mut later, 100, 30).await?;
         assert_eq!(offsets, (0..100).collect::<Vec<_>>());
         // While `later` has committed nothing, a commit of `first` keeps the tail whole.
         let rest = first.poll(40, Duration::from_millis(10)).await?;
@@ -787,22 +793,21 @@ mod tests {
     {
         let path = temp_path("abandoned");
         let bus = Arc::new(FileBus::open(&path).await?);
-        // Polled once (the write starts on its blocking thread), then dropped, as when the
-        // client of an ingest stream hangs up.
+        // Polled once (the write starts on its blocking thread, which waits for the writing
+        // connection held here), then dropped, as when the client of an ingest stream hangs
+        // up. (Without holding the connection, the append could finish within that one poll
+        // when this thread was descheduled for a millisecond.)
+        let writing = lock(&bus.writer);
         let abandoned = bus.enqueue("t", (0..500).map(record).collect());
         assert!(
             abandoned.now_or_never().is_none(),
-            "the append had no time to finish"
+            "the append cannot finish while the connection is held"
         );
+        drop(writing);
         bus.send_batch("t", (500..1_000).map(record).collect())
             .await?;
         let mut consumer = bus.consumer("t", "g")?;
-        let mut offsets = Vec::new();
-        while offsets.len() < 1_000 {
-            let batch = consumer.poll(1_000, Duration::from_secs(5)).await?;
-            assert!(!batch.is_empty(), "only {} records came", offsets.len());
-            offsets.extend(batch.iter().map(|d| d.offset));
-        }
+        let offsets = offsets_polled(&mut consumer, 1_000, 1_000).await?;
         assert_eq!(offsets, (0..1_000).collect::<Vec<i64>>());
         drop(consumer);
         drop(bus);
