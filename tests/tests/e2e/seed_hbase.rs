@@ -9,7 +9,7 @@ use crate::common::{self, services::ServiceProcess};
 use payments_core::names::seed_type_name;
 use payments_core::seed_json::from_seed;
 use payments_proto::v1 as pb;
-use payments_store::{PageRequest, PaymentFilter, Sink, Store};
+use payments_store::{Page, PageRequest, PaymentFilter, Sink, Store};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -109,6 +109,31 @@ async fn the_seeds_happybase_readers_read_every_row_our_hbase_sink_writes() {
     );
 }
 
+/// The first 100 payments `store` lists under `filter`.
+async fn first_page(store: &payments_store::hbase::HbaseStore, filter: &PaymentFilter) -> Page {
+    store
+        .list(
+            filter,
+            &PageRequest {
+                size: 100,
+                after: None,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// The ids of `page`'s payments, sorted.
+fn sorted_ids(page: &Page) -> Vec<&str> {
+    let mut ids: Vec<&str> = page
+        .payments
+        .iter()
+        .map(|p| p.payment_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_in_the_seeds_layout_are_served_and_counted_and_never_break_a_scan() {
     let Some(url) = common::servers::hbase_url("seedrows").await else {
@@ -158,28 +183,13 @@ async fn rows_in_the_seeds_layout_are_served_and_counted_and_never_break_a_scan(
         created_to_micros: Some(1_677_715_200_000_000),
         ..Default::default()
     };
-    let page = store
-        .list(
-            &day,
-            &PageRequest {
-                size: 100,
-                after: None,
-            },
-        )
-        .await
-        .unwrap();
-    let mut listed: Vec<&str> = page
-        .payments
-        .iter()
-        .map(|p| p.payment_id.as_str())
-        .collect();
-    listed.sort_unstable();
+    let page = first_page(&store, &day).await;
     let mut expected: Vec<&str> = docs
         .iter()
         .map(|d| d["payment_id"].as_str().unwrap())
         .collect();
     expected.sort_unstable();
-    assert_eq!(listed, expected);
+    assert_eq!(sorted_ids(&page), expected);
     // Read from the seed's columns: rail, amount, parties, created_at.
     let doc = &docs[0];
     let got = store
@@ -225,23 +235,7 @@ async fn rows_in_the_seeds_layout_are_served_and_counted_and_never_break_a_scan(
     // topic: each is then in a row of the seed's and in one of ours, and is still listed,
     // counted and read once, from our row.
     store.upsert_batch(&page.payments).await.unwrap();
-    let again = store
-        .list(
-            &day,
-            &PageRequest {
-                size: 100,
-                after: None,
-            },
-        )
-        .await
-        .unwrap();
-    let mut listed_again: Vec<&str> = again
-        .payments
-        .iter()
-        .map(|p| p.payment_id.as_str())
-        .collect();
-    listed_again.sort_unstable();
-    assert_eq!(listed_again, expected);
+    assert_eq!(sorted_ids(&first_page(&store, &day).await), expected);
     assert_eq!(store.stats(&day).await.unwrap().total_count, 18);
     assert_eq!(
         store
