@@ -1,7 +1,7 @@
 //! [`SinkPipeline`]: one sink's consume → validate → write → commit loop, in a consumer
 //! group of its own. It decodes and validates the next batch while the current one is being
-//! written, and keeps one batch in flight, so that each key's payments reach the sink in
-//! the order they were sent.
+//! written, commits the batch before it meanwhile, and keeps one batch in flight, so that
+//! each key's payments reach the sink in the order they were sent.
 
 use crate::batch_span::batch_span;
 use crate::prepare::{Prepared, prepare};
