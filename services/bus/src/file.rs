@@ -253,13 +253,7 @@ impl FileBus {
                     record: BusRecord {
                         key: Bytes::from(row.get::<_, Vec<u8>>(2)?),
                         value: Bytes::from(row.get::<_, Vec<u8>>(3)?),
-                        headers: decode_headers(&headers).ok_or_else(|| {
-                            rusqlite::Error::FromSqlConversionFailure(
-                                4,
-                                rusqlite::types::Type::Blob,
-                                "corrupt record headers".into(),
-                            )
-                        })?,
+                        headers: decode_headers(&headers).unwrap_or_else(unreadable_headers),
                     },
                 })
             })?;
@@ -581,6 +575,15 @@ fn encode_headers(headers: &[crate::Header]) -> Vec<u8> {
     out
 }
 
+/// What a record whose stored headers are unreadable is delivered with instead: the reason,
+/// under [`crate::headers::READ_ERROR`].
+fn unreadable_headers() -> Vec<crate::Header> {
+    vec![(
+        crate::headers::READ_ERROR.to_owned(),
+        Bytes::from_static(b"its headers in the bus file are unreadable"),
+    )]
+}
+
 /// The headers [`encode_headers`] wrote, or `None` when the blob is not such a list.
 fn decode_headers(mut blob: &[u8]) -> Option<Vec<crate::Header>> {
     let take = |blob: &mut &[u8]| -> Option<Vec<u8>> {
@@ -757,6 +760,38 @@ mod tests {
         let rest = first.poll(40, Duration::from_millis(10)).await?;
         first.commit(&rest).await?;
         assert_eq!(lock(&bus.topic("t").state).tail.len(), 40);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_record_whose_stored_headers_are_unreadable_comes_in_its_place_saying_so()
+    -> Result<()> {
+        let path = temp_path("unreadable");
+        {
+            let bus = FileBus::open(&path).await?;
+            bus.send_batch("t", (0..3).map(record).collect()).await?;
+            bus.close().await?;
+        }
+        Connection::open(&path)
+            .and_then(|c| {
+                c.execute(
+                    "UPDATE records SET headers = x'000000ff' WHERE offset = 1",
+                    [],
+                )
+            })
+            .expect("damaging one record's headers");
+        let bus = Arc::new(FileBus::open(&path).await?);
+        let mut consumer = bus.consumer("t", "g")?;
+        let read = consumer.poll(10, Duration::from_secs(5)).await?;
+        assert_eq!(read.len(), 3, "the records after it still come");
+        assert_eq!(read[0].record, record(0));
+        assert_eq!(read[2].record, record(2));
+        assert_eq!(read[1].record.key, record(1).key);
+        assert_eq!(read[1].record.value, record(1).value);
+        assert_eq!(
+            read[1].record.header(crate::headers::READ_ERROR),
+            Some("its headers in the bus file are unreadable")
+        );
         Ok(())
     }
 

@@ -96,12 +96,17 @@ pub mod headers {
     pub const TRACEPARENT: &str = "traceparent";
     /// Why a record was dead-lettered.
     pub const DLQ_REASON: &str = "dlq-reason";
-    /// Which stage dead-lettered it (`decode`, `validate`).
+    /// Which stage dead-lettered it (`read`, `decode`, `validate`, or the refusing sink's).
     pub const DLQ_STAGE: &str = "dlq-stage";
     /// Topic, partition and offset it came from: `topic/partition/offset`.
     pub const DLQ_SOURCE: &str = "dlq-source";
     /// When it was dead-lettered (RFC 3339).
     pub const DLQ_TIME: &str = "dlq-time";
+    /// Set by a bus on a record it could not read whole, saying what is wrong (the file bus,
+    /// when a record's stored headers are unreadable): the record is still delivered, in its
+    /// place, so that it is dead-lettered with that reason rather than holding back the
+    /// records after it.
+    pub const READ_ERROR: &str = "bus-read-error";
     /// Protobuf content type.
     pub const PROTOBUF: &str = payments_core::payment_value::PROTOBUF_CONTENT_TYPE;
     /// JSON content type (a payment in proto3 JSON, or the seed's JSON).

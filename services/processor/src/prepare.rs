@@ -32,8 +32,9 @@ impl Prepared {
 }
 
 /// Decodes, normalizes and validates each record of `batch` (in `validation` mode, or
-/// leniently when ingest accepted the record leniently). A record that cannot be decoded or
-/// fails validation becomes a dead letter naming why; it never holds back the others.
+/// leniently when ingest accepted the record leniently). A record that the bus could not read
+/// whole, cannot be decoded or fails validation becomes a dead letter naming why; it never
+/// holds back the others.
 pub fn prepare(batch: &[Delivery], validation: ValidationMode) -> Prepared {
     let exporting = payments_runtime::telemetry::exporting();
     let mut out = Prepared {
@@ -42,6 +43,10 @@ pub fn prepare(batch: &[Delivery], validation: ValidationMode) -> Prepared {
         dead: Vec::new(),
     };
     for (index, delivery) in batch.iter().enumerate() {
+        if let Some(reason) = delivery.record.header(headers::READ_ERROR) {
+            out.dead.push(dead_letter(delivery, "read", reason));
+            continue;
+        }
         let mut payment = match decode_payment(&delivery.record) {
             Ok(p) => p,
             Err(e) => {
@@ -99,5 +104,64 @@ fn keep_trace_id(payment: &mut pb::Payment, record: &BusRecord, exporting: bool)
             .get_or_insert_with(Default::default)
             .attributes
             .insert(TRACE_ID_ATTRIBUTE.to_owned(), trace_id.to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use payments_core::sample::ach_payment;
+    use prost::Message;
+
+    fn delivery(offset: i64, record: BusRecord) -> Delivery {
+        Delivery {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            timestamp_ms: 0,
+            record,
+        }
+    }
+
+    #[test]
+    fn a_record_the_bus_could_not_read_whole_is_dead_lettered_at_stage_read_alone() {
+        let good = |id: &str| BusRecord {
+            key: Bytes::from(id.to_owned()),
+            value: Bytes::from(ach_payment(id, 0).encode_to_vec()),
+            headers: vec![(
+                headers::CONTENT_TYPE.into(),
+                Bytes::from_static(headers::PROTOBUF.as_bytes()),
+            )],
+        };
+        let unreadable = BusRecord {
+            headers: vec![(
+                headers::READ_ERROR.into(),
+                Bytes::from_static(b"its headers in the bus file are unreadable"),
+            )],
+            ..good("P-2")
+        };
+        let batch = [
+            delivery(0, good("P-1")),
+            delivery(1, unreadable),
+            delivery(2, good("P-3")),
+        ];
+        let prepared = prepare(&batch, ValidationMode::Strict);
+        let ids: Vec<&str> = prepared
+            .payments
+            .iter()
+            .map(|p| p.payment_id.as_str())
+            .collect();
+        assert_eq!(ids, ["P-1", "P-3"]);
+        assert_eq!(prepared.origins, [0, 2]);
+        let [dead] = prepared.dead.as_slice() else {
+            panic!("one dead letter, not {}", prepared.dead.len());
+        };
+        assert_eq!(dead.header(headers::DLQ_STAGE), Some("read"));
+        assert_eq!(
+            dead.header(headers::DLQ_REASON),
+            Some("its headers in the bus file are unreadable")
+        );
+        assert_eq!(dead.value, batch[1].record.value);
     }
 }
