@@ -45,9 +45,9 @@ impl SqliteWriter {
     }
 
     /// [`SqliteWriter::open`], letting the log start over at `log_limit_pages`.
-    fn open_with_log_limit(path: &Path, cache_mib: u32, log_limit_pages: i64) -> Result<Self> {
+    fn open_with_log_limit(path: &Path, cache_mib: u32, log_limit_pages: u32) -> Result<Self> {
         let cache_kib = format!("-{}", u64::from(cache_mib) * 1024);
-        let backstop_pages = (log_limit_pages * 2).to_string();
+        let backstop_pages = (u64::from(log_limit_pages) * 2).to_string();
         let connection = open_connection(
             path,
             "writing",
@@ -59,14 +59,21 @@ impl SqliteWriter {
                 // The log is copied back by the checkpointer, and bounded by `bound_log`;
                 // this is SQLite's own bound, should the checkpointer's thread fail.
                 ("wal_autocheckpoint", &backstop_pages),
-                // When the log starts over, its file is cut back to nothing, so the
-                // checkpointer reads the log's size from the file's length.
-                ("journal_size_limit", "0"),
             ],
         )?;
+        let checkpointer = WalCheckpointer::start(path, log_limit_pages)?;
+        // The log's file keeps its blocks when the log starts over (see `checkpoint`), up to
+        // the log's limit: one longer burst does not hold the disk for good.
+        connection
+            .pragma_query_value(None, "page_size", |row| row.get(0))
+            .and_then(|page_bytes| {
+                let limit = checkpointer.log_limit_bytes(page_bytes).to_string();
+                connection.pragma_update(None, "journal_size_limit", &limit)
+            })
+            .map_err(|e| Error::backend(format!("opening {} for writing", path.display()), e))?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
-            checkpointer: Arc::new(WalCheckpointer::start(path, log_limit_pages)?),
+            checkpointer: Arc::new(checkpointer),
         })
     }
 
@@ -92,8 +99,11 @@ impl SqliteWriter {
             }
             Ok(written)
         });
-        for chunk in payments.chunks(ROWS_PER_HANDOFF) {
-            let rows = chunk.iter().map(PaymentColumns::new).collect();
+        for chunk in in_id_order(payments).chunks(ROWS_PER_HANDOFF) {
+            let rows = chunk
+                .iter()
+                .map(|payment| PaymentColumns::new(payment))
+                .collect();
             if sender.send(Handoff::Rows(rows)).is_err() {
                 // The writer stopped on a failure; its result says which.
                 break;
@@ -137,6 +147,19 @@ fn lock(connection: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     connection
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// `payments` ordered by payment id, those with the same id in the order given (the later of
+/// two equal revisions is then still the one refused). Upserted in this order, consecutive
+/// rows search the same pages of the id index rather than pages all over it. Measured
+/// interleaved, four pairs: `paymentsctl bench --count 200000` 36.6–37.9k/s in the batch's
+/// order, 37.2–39.6k/s in id order; `paymentsctl bench-sink --count 200000 --batch 3000` (where
+/// every payment has the same `created_at`, so the time index gains too) 63.8–65.4k/s
+/// against 67.2–73.0k/s.
+fn in_id_order(payments: &[pb::Payment]) -> Vec<&pb::Payment> {
+    let mut ordered: Vec<&pb::Payment> = payments.iter().collect();
+    ordered.sort_by(|a, b| a.payment_id.cmp(&b.payment_id));
+    ordered
 }
 
 /// Rows handed to the writing thread at a time.
@@ -225,6 +248,7 @@ mod tests {
     use crate::Store;
     use crate::columns::PaymentColumns;
     use crate::sqlite::SqliteStore;
+    use crate::sqlite::checkpoint::log_pages;
     use payments_core::pb;
     use std::sync::mpsc;
 
@@ -283,6 +307,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_batch_upserted_in_id_order_keeps_the_batchs_order_among_equal_ids() {
+        let (store, dir) = fresh_store("sqlite-id-order").await;
+        let revised = |id: &str, revision: u32, minor_units: i64| {
+            let mut p = payments_core::sample::ach_payment(id, 0);
+            p.revision = revision;
+            p.amount.as_mut().expect("an amount").minor_units = minor_units;
+            p
+        };
+        // Ids out of order; `SAME` twice at one revision, `UP` at 1 after 2.
+        let batch = [
+            revised("Z", 1, 1),
+            revised("SAME", 1, 10),
+            revised("UP", 2, 20),
+            revised("A", 1, 2),
+            revised("SAME", 1, 11),
+            revised("UP", 1, 21),
+        ];
+        assert_eq!(store.writer.upsert_batch(&batch).await.expect("upsert"), 4);
+        let get = |id: &'static str| store.get(id);
+        let same = get("SAME").await.expect("get").expect("SAME stored");
+        assert_eq!(same.amount.map(|a| a.minor_units), Some(10));
+        assert_eq!(get("UP").await.expect("get").map(|p| p.revision), Some(2));
+        for id in ["A", "Z"] {
+            assert!(get(id).await.expect("get").is_some(), "{id} missing");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
     async fn a_batch_whose_handoff_stops_before_its_end_is_rolled_back_whole() {
         let (store, dir) = fresh_store("sqlite-half-handoff").await;
         let (sender, handoffs) = mpsc::channel();
@@ -307,7 +360,7 @@ mod tests {
     async fn the_log_is_copied_back_in_the_background_and_starts_over_at_its_limit() {
         let (_store, dir) = fresh_store("sqlite-checkpoints").await;
         let path = dir.join("w.db");
-        const LIMIT_PAGES: i64 = 16;
+        const LIMIT_PAGES: u32 = 16;
         let writer = SqliteWriter::open_with_log_limit(&path, 8, LIMIT_PAGES).expect("writer");
         let batch = |b: usize| -> Vec<pb::Payment> {
             (0..100)
@@ -324,15 +377,7 @@ mod tests {
             );
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        // The log's file holds the current log (see `checkpoint`), so its length after each
-        // commit says how many pages the log holds.
-        let frame = 65_536 + 24;
-        let log_pages = || {
-            let bytes = std::fs::metadata(dir.join("w.db-wal"))
-                .expect("the log")
-                .len();
-            (bytes - 32) / frame
-        };
+        let log_pages = || u64::from(log_pages(&dir.join("w.db-shm")));
         let (mut pages, mut peak, mut largest_batch, mut restarts) = (log_pages(), 0, 0, 0);
         for b in 1..60 {
             writer.upsert_batch(&batch(b)).await.expect("batch");
@@ -350,8 +395,19 @@ mod tests {
         assert!(largest_batch > 0 && restarts >= 3, "{restarts} restarts");
         // The commit that reaches the limit is the last before the log starts over.
         assert!(
-            peak < LIMIT_PAGES as u64 + largest_batch,
+            peak < u64::from(LIMIT_PAGES) + largest_batch,
             "the log held {peak} pages (limit {LIMIT_PAGES}, batches up to {largest_batch})"
+        );
+        // The log's file was written over in place, not cut back, when the log started over;
+        // and a file longer than the limit is cut back to it.
+        let file_pages = (std::fs::metadata(dir.join("w.db-wal"))
+            .expect("the log")
+            .len()
+            - 32)
+            / (65_536 + 24);
+        assert!(
+            (u64::from(LIMIT_PAGES)..=peak).contains(&file_pages),
+            "the log's file holds {file_pages} pages (limit {LIMIT_PAGES}, peak {peak})"
         );
         let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
             .await
