@@ -20,8 +20,10 @@ use std::time::Duration;
 /// MiB; 10,000: 29–34k/s, 310–365 MiB. Later, with the same code, 4,000 peaked at 236–261 MiB
 /// (over the 256 MiB budget once in seven runs) and 3,000 at 212–230 MiB, both 27–31k/s; once
 /// sink writes started without waiting (`SinkPipeline::run`), 3,000 peaked at 209–244 MiB at
-/// 30–32k/s. 3,000 keeps the embedded stack under 256 MiB.
-pub const DEFAULT_MAX_BATCH_SIZE: usize = 3_000;
+/// 30–32k/s. Once mimalloc stopped asking for transparent huge pages, interleaved: 3,000
+/// 34.8–37.3k/s at 215–225 MiB, 4,000 39.2–42.6k/s at 217–242 MiB (eight runs), 5,000
+/// 36.7–41.5k/s at 220–262 MiB. 4,000 keeps the embedded stack under 256 MiB.
+pub const DEFAULT_MAX_BATCH_SIZE: usize = 4_000;
 
 /// How the processor batches and validates.
 #[derive(Debug, Clone)]
