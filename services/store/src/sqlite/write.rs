@@ -391,6 +391,11 @@ mod tests {
             }
             (pages, peak) = (now, peak.max(now));
         }
+        // The index's header says what SQLite itself reports.
+        let reported: u64 = rusqlite::Connection::open(&path)
+            .and_then(|c| c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1)))
+            .expect("asking SQLite how many pages the log holds");
+        assert_eq!(reported, log_pages(), "pages in the log");
         // Each batch logs a few pages: without the log starting over, it would hold them all.
         assert!(largest_batch > 0 && restarts >= 3, "{restarts} restarts");
         // The commit that reaches the limit is the last before the log starts over.
