@@ -14,15 +14,22 @@
 //! ([`WalCheckpointer::bound_log`]): with nearly every page copied already this is short, and
 //! it completes, so the writer's next transaction starts the log from its beginning.
 //!
-//! The writer reads how many pages the log holds from the log's index (the `-shm` file beside
-//! the database, whose header SQLite keeps current on every commit), so the bound holds however
-//! far the thread lags. (Reading the count the thread's last checkpoint found let a fast writer
-//! run 53 pages past a limit of 16 before the thread caught up.) The log's file is not cut back
-//! when the log starts over: the next pages overwrite it in place. Measured with `paymentsctl
-//! bench-sink --sink sqlite://… --count 200000 --batch 3000`, interleaved: with the file cut
-//! back to nothing at every start (and the log's length read from it), 46.9–59.8k/s; written in
-//! place, 60.5–66.6k/s (400,000: 23.4–25.9k/s against 28.0–29.8k/s). Every page logged into a
-//! file cut back had the file system allocate its blocks again.
+//! The writer tells whether the log holds its limit of pages from the log's file, so the bound
+//! holds however far the thread lags: the frame at the limit's position belongs to the current
+//! log when it carries the salts of the log's header, which change each time the log starts over
+//! (SQLite's WAL file format). (Reading the count the thread's last checkpoint found let a fast
+//! writer run 53 pages past a limit of 16 before the thread caught up.) It must not read the
+//! log's index (`-shm`) instead: closing a descriptor of that file drops every POSIX lock this
+//! process holds on it, and another process on the same database then rebuilt the index under
+//! this one, which failed with "locking protocol" and crashed. SQLite takes no lock on the log's
+//! file.
+//!
+//! The log's file is not cut back when the log starts over: the next pages overwrite it in place.
+//! Measured with `paymentsctl bench-sink --sink sqlite://… --count 200000 --batch 3000`,
+//! interleaved: with the file cut back to nothing at every start (and the log's length read from
+//! it), 46.9–59.8k/s; written in place, 60.5–66.6k/s (400,000: 23.4–25.9k/s against
+//! 28.0–29.8k/s). Every page logged into a file cut back had the file system allocate its blocks
+//! again.
 
 use super::connection::open_connection;
 use crate::{Error, Result};
@@ -50,9 +57,15 @@ const LOG_HEADER_BYTES: u64 = 32;
 /// Bytes in front of each page in a log file.
 const FRAME_HEADER_BYTES: u64 = 24;
 
-/// Where the log's index (the `-shm` file) keeps `mxFrame`, the number of pages in the log:
-/// its header's first copy, in the machine's byte order (SQLite's "WAL-mode file format").
-const INDEX_LOG_PAGES_OFFSET: u64 = 16;
+/// Where a log's header keeps its page size (4 bytes, big-endian).
+const LOG_PAGE_SIZE_AT: usize = 8;
+
+/// Where a log's header keeps its two salts (8 bytes); a frame of the current log repeats
+/// them at [`FRAME_SALTS_AT`].
+const LOG_SALTS_AT: usize = 16;
+
+/// Where a frame's header repeats its log's salts.
+const FRAME_SALTS_AT: usize = 8;
 
 /// What the writer and the checkpoint thread share.
 #[derive(Default)]
@@ -85,8 +98,8 @@ pub struct WalCheckpointer {
     /// The thread, until [`WalCheckpointer::stop`] waits for it.
     thread: Mutex<Option<JoinHandle<()>>>,
     shared: Arc<Shared>,
-    /// The log's index (`-shm`).
-    log_index: PathBuf,
+    /// The log's file (`-wal`).
+    log: PathBuf,
     /// Pages in the log past which the writer lets it start over.
     log_limit_pages: u32,
 }
@@ -108,7 +121,7 @@ impl WalCheckpointer {
             wake: Mutex::new(Some(wake)),
             thread: Mutex::new(Some(thread)),
             shared,
-            log_index: log_index_path(path),
+            log: log_path(path),
             log_limit_pages: log_limit_pages.max(1),
         })
     }
@@ -143,29 +156,74 @@ impl WalCheckpointer {
     /// limit of pages, finishes copying it back, so that the next transaction starts the log
     /// over. Returns at once otherwise.
     pub fn bound_log(&self, writer: &Connection) -> rusqlite::Result<()> {
-        if log_pages(&self.log_index) < self.log_limit_pages {
+        if !log_holds(&self.log, self.log_limit_pages) {
             return Ok(());
         }
         self.shared.checkpoint(writer).map(drop)
     }
 }
 
-/// The log index (`-shm`) of the database at `path`.
-fn log_index_path(path: &Path) -> PathBuf {
-    let mut index = path.as_os_str().to_owned();
-    index.push("-shm");
-    index.into()
+/// The log's file (`-wal`) of the database at `path`.
+fn log_path(path: &Path) -> PathBuf {
+    let mut log = path.as_os_str().to_owned();
+    log.push("-wal");
+    log.into()
 }
 
-/// Pages in the log, as the log's index at `log_index` says; 0 when it cannot be read (no
-/// index yet: nothing was logged). Should the index be unreadable for good, SQLite's own
-/// `wal_autocheckpoint` still bounds the log.
-pub(crate) fn log_pages(log_index: &Path) -> u32 {
+/// Whether the log in the file at `log` holds `pages` pages or more: its frame at that position
+/// was written since the log last started over. False when the file is shorter, or cannot be
+/// read (should it stay unreadable, SQLite's own `wal_autocheckpoint` still bounds the log).
+fn log_holds(log: &Path, pages: u32) -> bool {
+    let Ok(file) = std::fs::File::open(log) else {
+        return false;
+    };
+    let Some(header) = read_at::<{ LOG_HEADER_BYTES as usize }>(&file, 0) else {
+        return false;
+    };
+    let page_bytes = u32::from_be_bytes(word(&header, LOG_PAGE_SIZE_AT));
+    read_at::<{ FRAME_HEADER_BYTES as usize }>(&file, frame_offset(pages.max(1), page_bytes))
+        .is_some_and(|frame| same_salts(&header, &frame))
+}
+
+/// Where the header of the `frame`th frame (from 1) of a log of `page_bytes` pages starts.
+fn frame_offset(frame: u32, page_bytes: u32) -> u64 {
+    LOG_HEADER_BYTES + u64::from(frame - 1) * (u64::from(page_bytes) + FRAME_HEADER_BYTES)
+}
+
+/// Whether a frame's header carries its log header's salts.
+fn same_salts(log_header: &[u8], frame_header: &[u8]) -> bool {
+    log_header[LOG_SALTS_AT..LOG_SALTS_AT + 8] == frame_header[FRAME_SALTS_AT..FRAME_SALTS_AT + 8]
+}
+
+/// The four bytes of `bytes` at `at`.
+fn word(bytes: &[u8], at: usize) -> [u8; 4] {
+    [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]
+}
+
+/// `N` bytes of `file` at `offset`; `None` past its end or when it cannot be read.
+fn read_at<const N: usize>(file: &std::fs::File, offset: u64) -> Option<[u8; N]> {
     use std::os::unix::fs::FileExt;
-    let mut word = [0; 4];
-    std::fs::File::open(log_index)
-        .and_then(|index| index.read_exact_at(&mut word, INDEX_LOG_PAGES_OFFSET))
-        .map_or(0, |()| u32::from_ne_bytes(word))
+    let mut bytes = [0; N];
+    file.read_exact_at(&mut bytes, offset).ok().map(|()| bytes)
+}
+
+/// Pages in the log's file at `log` written since the log last started over (its frames that
+/// carry the header's salts, from the first on): the log's length, without a checkpoint.
+#[cfg(test)]
+pub(crate) fn log_pages(log: &Path) -> u64 {
+    let Ok(file) = std::fs::File::open(log) else {
+        return 0;
+    };
+    let Some(header) = read_at::<{ LOG_HEADER_BYTES as usize }>(&file, 0) else {
+        return 0;
+    };
+    let page_bytes = u32::from_be_bytes(word(&header, LOG_PAGE_SIZE_AT));
+    (1..)
+        .take_while(|&frame| {
+            read_at::<{ FRAME_HEADER_BYTES as usize }>(&file, frame_offset(frame, page_bytes))
+                .is_some_and(|frame| same_salts(&header, &frame))
+        })
+        .count() as u64
 }
 
 /// Checkpoints after each commit it is told of, at most every [`MIN_INTERVAL`], until the

@@ -377,7 +377,7 @@ mod tests {
             );
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        let log_pages = || u64::from(log_pages(&dir.join("w.db-shm")));
+        let log_pages = || log_pages(&dir.join("w.db-wal"));
         let (mut pages, mut peak, mut largest_batch, mut restarts) = (log_pages(), 0, 0, 0);
         for b in 1..60 {
             writer.upsert_batch(&batch(b)).await.expect("batch");
