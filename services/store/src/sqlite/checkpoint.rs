@@ -170,34 +170,46 @@ fn log_path(path: &Path) -> PathBuf {
     log.into()
 }
 
-/// Whether the log in the file at `log` holds `pages` pages or more: its frame at that position
-/// was written since the log last started over. False when the file is shorter, or cannot be
-/// read (should it stay unreadable, SQLite's own `wal_autocheckpoint` still bounds the log).
+/// Whether the log in the file at `log` holds `pages` pages or more. False when the file is
+/// shorter, or cannot be read (should it stay unreadable, SQLite's own `wal_autocheckpoint`
+/// still bounds the log).
 fn log_holds(log: &Path, pages: u32) -> bool {
-    let Ok(file) = std::fs::File::open(log) else {
-        return false;
-    };
-    let Some(header) = read_at::<{ LOG_HEADER_BYTES as usize }>(&file, 0) else {
-        return false;
-    };
-    let page_bytes = u32::from_be_bytes(word(&header, LOG_PAGE_SIZE_AT));
-    read_at::<{ FRAME_HEADER_BYTES as usize }>(&file, frame_offset(pages.max(1), page_bytes))
-        .is_some_and(|frame| same_salts(&header, &frame))
+    LogFile::open(log).is_some_and(|file| file.holds_frame(pages.max(1)))
 }
 
-/// Where the header of the `frame`th frame (from 1) of a log of `page_bytes` pages starts.
-fn frame_offset(frame: u32, page_bytes: u32) -> u64 {
-    LOG_HEADER_BYTES + u64::from(frame - 1) * (u64::from(page_bytes) + FRAME_HEADER_BYTES)
+/// Pages in the log's file at `log` written since the log last started over: the log's length,
+/// without a checkpoint.
+#[cfg(test)]
+pub(crate) fn log_pages(log: &Path) -> u64 {
+    LogFile::open(log).map_or(0, |file| {
+        (1..).take_while(|&frame| file.holds_frame(frame)).count() as u64
+    })
 }
 
-/// Whether a frame's header carries its log header's salts.
-fn same_salts(log_header: &[u8], frame_header: &[u8]) -> bool {
-    log_header[LOG_SALTS_AT..LOG_SALTS_AT + 8] == frame_header[FRAME_SALTS_AT..FRAME_SALTS_AT + 8]
+/// A log's file and its header, read without a lock (SQLite takes none on it).
+struct LogFile {
+    file: std::fs::File,
+    header: [u8; LOG_HEADER_BYTES as usize],
 }
 
-/// The four bytes of `bytes` at `at`.
-fn word(bytes: &[u8], at: usize) -> [u8; 4] {
-    [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]
+impl LogFile {
+    /// The log's file at `log`; `None` when it is missing, or shorter than a header.
+    fn open(log: &Path) -> Option<Self> {
+        let file = std::fs::File::open(log).ok()?;
+        let header = read_at(&file, 0)?;
+        Some(Self { file, header })
+    }
+
+    /// Whether the `frame`th frame (from 1) was written since the log last started over: it
+    /// carries the salts of the log's header.
+    fn holds_frame(&self, frame: u32) -> bool {
+        let at = |offset: usize| [0, 1, 2, 3].map(|i| self.header[offset + i]);
+        let page_bytes = u64::from(u32::from_be_bytes(at(LOG_PAGE_SIZE_AT)));
+        let offset = LOG_HEADER_BYTES + u64::from(frame - 1) * (page_bytes + FRAME_HEADER_BYTES);
+        read_at::<{ FRAME_HEADER_BYTES as usize }>(&self.file, offset).is_some_and(|frame| {
+            self.header[LOG_SALTS_AT..LOG_SALTS_AT + 8] == frame[FRAME_SALTS_AT..FRAME_SALTS_AT + 8]
+        })
+    }
 }
 
 /// `N` bytes of `file` at `offset`; `None` past its end or when it cannot be read.
@@ -205,25 +217,6 @@ fn read_at<const N: usize>(file: &std::fs::File, offset: u64) -> Option<[u8; N]>
     use std::os::unix::fs::FileExt;
     let mut bytes = [0; N];
     file.read_exact_at(&mut bytes, offset).ok().map(|()| bytes)
-}
-
-/// Pages in the log's file at `log` written since the log last started over (its frames that
-/// carry the header's salts, from the first on): the log's length, without a checkpoint.
-#[cfg(test)]
-pub(crate) fn log_pages(log: &Path) -> u64 {
-    let Ok(file) = std::fs::File::open(log) else {
-        return 0;
-    };
-    let Some(header) = read_at::<{ LOG_HEADER_BYTES as usize }>(&file, 0) else {
-        return 0;
-    };
-    let page_bytes = u32::from_be_bytes(word(&header, LOG_PAGE_SIZE_AT));
-    (1..)
-        .take_while(|&frame| {
-            read_at::<{ FRAME_HEADER_BYTES as usize }>(&file, frame_offset(frame, page_bytes))
-                .is_some_and(|frame| same_salts(&header, &frame))
-        })
-        .count() as u64
 }
 
 /// Checkpoints after each commit it is told of, at most every [`MIN_INTERVAL`], until the
