@@ -1,19 +1,17 @@
 //! A consumer-group member that stores offsets only when told to.
 
+use super::group_context::GroupContext;
 use super::{client_config, kafka_error};
 use crate::{BusRecord, Consumer, Delivery, KafkaOptions, Result};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::FutureExt;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance, StreamConsumer,
-};
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{ClientConfig, ClientContext};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -28,82 +26,6 @@ pub struct KafkaConsumer {
     topic: String,
     lag: Arc<AtomicI64>,
     assigned: Arc<AtomicUsize>,
-}
-
-/// Callbacks librdkafka makes while the consumer is polled: statistics (lag) and
-/// rebalances (commit before partitions move).
-struct GroupContext {
-    topic: String,
-    lag: Arc<AtomicI64>,
-    assigned: Arc<AtomicUsize>,
-}
-
-impl ClientContext for GroupContext {
-    fn stats(&self, statistics: Statistics) {
-        if let Some(topic) = statistics.topics.get(&self.topic) {
-            let assigned = topic
-                .partitions
-                .values()
-                .filter(|p| p.partition >= 0 && p.consumer_lag >= 0);
-            let mut lag = 0;
-            for partition in assigned {
-                lag += partition.consumer_lag;
-                metrics::gauge!(
-                    "payments_consumer_lag",
-                    "topic" => self.topic.clone(),
-                    "partition" => partition.partition.to_string(),
-                )
-                .set(partition.consumer_lag as f64);
-            }
-            self.lag.store(lag, Ordering::Relaxed);
-        }
-    }
-
-    fn error(&self, error: KafkaError, reason: &str) {
-        tracing::warn!(%error, reason, "kafka consumer error");
-    }
-}
-
-impl ConsumerContext for GroupContext {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(partitions) = rebalance {
-            self.assigned.store(0, Ordering::Relaxed);
-            // Whatever was processed on these partitions is committed before another
-            // member takes them, so it does not process them again.
-            match consumer.commit_consumer_state(CommitMode::Sync) {
-                Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-                Err(error) => tracing::warn!(%error, "commit on partition revoke failed"),
-            }
-            tracing::info!(
-                topic = %self.topic,
-                partitions = partitions.count(),
-                "partitions revoked"
-            );
-        }
-    }
-
-    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(partitions) = rebalance {
-            let ids: Vec<i32> = partitions
-                .elements()
-                .iter()
-                .map(|e| e.partition())
-                .collect();
-            self.assigned.store(ids.len(), Ordering::Relaxed);
-            // Where the group resumes each partition, for whoever reads the log after a
-            // restart.
-            let committed: Vec<String> = consumer
-                .committed_offsets((*partitions).clone(), Duration::from_secs(5))
-                .map(|list| {
-                    list.elements()
-                        .iter()
-                        .map(|e| format!("{}@{:?}", e.partition(), e.offset()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            tracing::info!(topic = %self.topic, partitions = ?ids, ?committed, "partitions assigned");
-        }
-    }
 }
 
 impl KafkaConsumer {
@@ -121,6 +43,7 @@ impl KafkaConsumer {
             .set("enable.auto.commit", "true")
             .set("auto.commit.interval.ms", "1000")
             .set("enable.auto.offset.store", "false")
+            // The group context gives the partitions a group never committed this start itself.
             .set("auto.offset.reset", "earliest")
             .set("statistics.interval.ms", "1000")
             .set(

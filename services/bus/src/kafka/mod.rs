@@ -8,6 +8,7 @@
 
 mod admin;
 mod consumer;
+mod group_context;
 mod producer;
 mod reader;
 
