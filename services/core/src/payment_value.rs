@@ -26,20 +26,47 @@ pub enum DecodeError {
     ContentType(String),
 }
 
+/// How a record's value encodes its payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueFormat {
+    /// Protobuf `payments.v1.Payment`.
+    Protobuf,
+    /// JSON: proto3 JSON or the seed's.
+    Json,
+}
+
+impl ValueFormat {
+    /// The format `content_type` names (or, without one, what the value looks like: a value
+    /// starting with `{` is JSON); an unsupported content type is an error.
+    pub fn of(content_type: Option<&str>, value: &[u8]) -> Result<Self, DecodeError> {
+        match content_type {
+            Some(PROTOBUF_CONTENT_TYPE) => Ok(Self::Protobuf),
+            Some(ct) if ct.starts_with(JSON_CONTENT_TYPE) => Ok(Self::Json),
+            Some(other) => Err(DecodeError::ContentType(other.to_owned())),
+            None if value.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') => {
+                Ok(Self::Json)
+            }
+            None => Ok(Self::Protobuf),
+        }
+    }
+
+    /// Decodes `value` as a payment in this format. Any bytes give a payment or an error,
+    /// never a panic.
+    pub fn decode(self, value: &[u8]) -> Result<pb::Payment, DecodeError> {
+        match self {
+            Self::Protobuf => decode_protobuf(value),
+            Self::Json => decode_json(value),
+        }
+    }
+}
+
 /// Decodes `value` according to `content_type` (or, without one, by sniffing: a value
 /// starting with `{` is JSON). Any bytes give a payment or an error, never a panic.
 pub fn decode_payment_value(
     content_type: Option<&str>,
     value: &[u8],
 ) -> Result<pb::Payment, DecodeError> {
-    let looks_json = value.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    match content_type {
-        Some(PROTOBUF_CONTENT_TYPE) => decode_protobuf(value),
-        Some(ct) if ct.starts_with(JSON_CONTENT_TYPE) => decode_json(value),
-        Some(other) => Err(DecodeError::ContentType(other.to_owned())),
-        None if looks_json => decode_json(value),
-        None => decode_protobuf(value),
-    }
+    ValueFormat::of(content_type, value)?.decode(value)
 }
 
 fn decode_protobuf(value: &[u8]) -> Result<pb::Payment, DecodeError> {

@@ -4,8 +4,9 @@
 //! validation rejection names a field and says what is wrong with it.
 
 use crate::decode::decode_payment;
+use crate::prepare::prepare;
 use bytes::Bytes;
-use payments_bus::{BusRecord, headers};
+use payments_bus::{BusRecord, Delivery, headers};
 use payments_core::sample::ach_payment;
 use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
 use pbjson_types::Timestamp;
@@ -146,6 +147,77 @@ fn check_validation(mut payment: pb::Payment, seed: u64) {
             }
         }
     }
+}
+
+/// The promise behind `Prepared::encoded`: an encoding kept for a payment decodes to exactly
+/// the payment prepared from its record, whatever the record held. Returns how many were kept.
+fn check_kept_encodings(records: Vec<BusRecord>, seed: u64) -> usize {
+    let batch: Vec<Delivery> = records
+        .into_iter()
+        .enumerate()
+        .map(|(offset, record)| Delivery {
+            topic: "t".into(),
+            partition: 0,
+            offset: offset as i64,
+            timestamp_ms: 0,
+            record,
+        })
+        .collect();
+    let mut kept = 0;
+    for mode in [ValidationMode::Strict, ValidationMode::Lenient] {
+        let prepared = prepare(&batch, mode);
+        assert_eq!(
+            prepared.encoded.len(),
+            prepared.payments.len(),
+            "seed {seed}"
+        );
+        for (payment, encoded) in prepared.payments.iter().zip(&prepared.encoded) {
+            if let Some(encoded) = encoded {
+                let decoded = pb::Payment::decode(encoded.as_ref());
+                assert_eq!(
+                    decoded.as_ref(),
+                    Ok(payment),
+                    "seed {seed}: kept encoding differs"
+                );
+                kept += 1;
+            }
+        }
+    }
+    kept
+}
+
+#[test]
+fn an_encoding_kept_for_the_store_is_always_the_prepared_payment() {
+    let mut kept = 0;
+    for seed in 0..CASES {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut payment = arbitrary_payment(&mut rng);
+        // Half of them as ingest sends them (normalized, with its warnings): those are the
+        // ones whose encoding can be kept.
+        if rng.bool() {
+            normalize(&mut payment);
+            if let ValidationOutcome::Accepted { warnings } =
+                PaymentValidator::new(ValidationMode::Lenient).validate(&payment)
+            {
+                payment.warnings = warnings.iter().map(|w| w.to_warning()).collect();
+            }
+        }
+        let mut records = vec![record(payment.encode_to_vec(), Some(headers::PROTOBUF))];
+        if let Ok(json) = serde_json::to_vec(&payment) {
+            records.push(record(json, None));
+        }
+        let mut mutated = payment.encode_to_vec();
+        if !mutated.is_empty() {
+            let i = rng.usize(..mutated.len());
+            mutated[i] ^= 1 << rng.u8(..8);
+        }
+        records.push(record(mutated, None));
+        kept += check_kept_encodings(records, seed);
+    }
+    assert!(
+        kept > 0,
+        "no encoding was ever kept: the property was never exercised"
+    );
 }
 
 #[test]

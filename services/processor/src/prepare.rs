@@ -2,8 +2,10 @@
 //! write and the records to dead-letter.
 
 use crate::dead_letter::dead_letter;
-use crate::decode::decode_payment;
+use crate::decode::decode_payment_as;
+use bytes::Bytes;
 use payments_bus::{BusRecord, Delivery, headers};
+use payments_core::payment_value::ValueFormat;
 use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
 
 /// The metadata attribute holding the producer's trace id.
@@ -14,6 +16,10 @@ pub const TRACE_ID_ATTRIBUTE: &str = "trace_id";
 pub struct Prepared {
     /// The payments to write, in the batch's order.
     pub payments: Vec<pb::Payment>,
+    /// For each of `payments`, its protobuf encoding when the record's value is exactly that
+    /// (a protobuf value that decoding, normalizing and validating left as it was), so that
+    /// a sink storing the encoding keeps it rather than encoding the payment again.
+    pub encoded: Vec<Option<Bytes>>,
     /// For each of `payments`, its delivery's index in the batch.
     pub origins: Vec<usize>,
     /// Dead letters of the records that could not be decoded or failed validation.
@@ -25,6 +31,7 @@ impl Prepared {
     /// was prepared from.
     pub fn append(&mut self, later: Prepared, delivered: usize) {
         self.payments.extend(later.payments);
+        self.encoded.extend(later.encoded);
         self.origins
             .extend(later.origins.into_iter().map(|origin| origin + delivered));
         self.dead.extend(later.dead);
@@ -39,6 +46,7 @@ pub fn prepare(batch: &[Delivery], validation: ValidationMode) -> Prepared {
     let exporting = payments_runtime::telemetry::exporting();
     let mut out = Prepared {
         payments: Vec::with_capacity(batch.len()),
+        encoded: Vec::with_capacity(batch.len()),
         origins: Vec::with_capacity(batch.len()),
         dead: Vec::new(),
     };
@@ -47,8 +55,8 @@ pub fn prepare(batch: &[Delivery], validation: ValidationMode) -> Prepared {
             out.dead.push(dead_letter(delivery, "read", reason));
             continue;
         }
-        let mut payment = match decode_payment(&delivery.record) {
-            Ok(p) => p,
+        let (mut payment, format) = match decode_payment_as(&delivery.record) {
+            Ok(decoded) => decoded,
             Err(e) => {
                 out.dead
                     .push(dead_letter(delivery, "decode", &e.to_string()));
@@ -61,13 +69,17 @@ pub fn prepare(batch: &[Delivery], validation: ValidationMode) -> Prepared {
         } else {
             validation
         };
-        normalize(&mut payment);
-        keep_trace_id(&mut payment, &delivery.record, exporting);
+        let mut changed = normalize(&mut payment);
+        changed |= keep_trace_id(&mut payment, &delivery.record, exporting);
         match PaymentValidator::new(mode).validate(&payment) {
             ValidationOutcome::Accepted { warnings } => {
                 if payment.warnings.is_empty() && !warnings.is_empty() {
                     payment.warnings = warnings.iter().map(|w| w.to_warning()).collect();
+                    changed = true;
                 }
+                let as_sent = format == ValueFormat::Protobuf && !changed;
+                out.encoded
+                    .push(as_sent.then(|| delivery.record.value.clone()));
                 out.payments.push(payment);
                 out.origins.push(index);
             }
@@ -86,25 +98,29 @@ pub fn prepare(batch: &[Delivery], validation: ValidationMode) -> Prepared {
 
 /// Keeps the trace id of the record's producer in `metadata.attributes["trace_id"]` when
 /// spans are exported, so a stored payment leads to its trace in Jaeger. The key is ours: a
-/// value a client sent is dropped, so that it never leads anywhere else.
-fn keep_trace_id(payment: &mut pb::Payment, record: &BusRecord, exporting: bool) {
-    if let Some(metadata) = payment.metadata.as_mut() {
-        metadata.attributes.remove(TRACE_ID_ATTRIBUTE);
-    }
+/// value a client sent is dropped, so that it never leads anywhere else. Returns whether it
+/// changed the payment.
+fn keep_trace_id(payment: &mut pb::Payment, record: &BusRecord, exporting: bool) -> bool {
+    let dropped = payment
+        .metadata
+        .as_mut()
+        .is_some_and(|metadata| metadata.attributes.remove(TRACE_ID_ATTRIBUTE).is_some());
     if !exporting {
-        return;
+        return dropped;
     }
     let trace_id = record
         .header(headers::TRACEPARENT)
         .and_then(|traceparent| traceparent.split('-').nth(1))
         .filter(|id| id.len() == 32);
-    if let Some(trace_id) = trace_id {
-        payment
-            .metadata
-            .get_or_insert_with(Default::default)
-            .attributes
-            .insert(TRACE_ID_ATTRIBUTE.to_owned(), trace_id.to_owned());
-    }
+    let Some(trace_id) = trace_id else {
+        return dropped;
+    };
+    payment
+        .metadata
+        .get_or_insert_with(Default::default)
+        .attributes
+        .insert(TRACE_ID_ATTRIBUTE.to_owned(), trace_id.to_owned());
+    true
 }
 
 #[cfg(test)]
@@ -163,5 +179,56 @@ mod tests {
             Some("its headers in the bus file are unreadable")
         );
         assert_eq!(dead.value, batch[1].record.value);
+    }
+
+    #[test]
+    fn a_canonical_protobuf_record_keeps_its_value_as_the_encoding_and_others_do_not() {
+        let protobuf = |payment: &pb::Payment| BusRecord {
+            key: Bytes::from_static(b"k"),
+            value: Bytes::from(payment.encode_to_vec()),
+            headers: vec![(
+                headers::CONTENT_TYPE.into(),
+                Bytes::from_static(headers::PROTOBUF.as_bytes()),
+            )],
+        };
+        let mut canonical = ach_payment("ENC-1", 1);
+        canonical
+            .metadata
+            .get_or_insert_default()
+            .attributes
+            .insert("team".into(), "payments".into());
+        normalize(&mut canonical);
+        let not_normalized = pb::Payment {
+            revision: 0,
+            ..canonical.clone()
+        };
+        let mut with_trace_attribute = canonical.clone();
+        with_trace_attribute
+            .metadata
+            .get_or_insert_default()
+            .attributes
+            .insert(TRACE_ID_ATTRIBUTE.into(), "forged".into());
+        let json = BusRecord {
+            value: Bytes::from(serde_json::to_vec(&canonical).expect("json")),
+            headers: Vec::new(),
+            ..protobuf(&canonical)
+        };
+        let batch = [
+            delivery(0, protobuf(&canonical)),
+            delivery(1, protobuf(&not_normalized)),
+            delivery(2, protobuf(&with_trace_attribute)),
+            delivery(3, json),
+        ];
+        let prepared = prepare(&batch, ValidationMode::Strict);
+        assert_eq!(prepared.payments.len(), 4, "dead: {:?}", prepared.dead);
+        let kept: Vec<bool> = prepared.encoded.iter().map(Option::is_some).collect();
+        assert_eq!(kept, [true, false, false, false]);
+        assert_eq!(prepared.encoded[0].as_ref(), Some(&batch[0].record.value));
+        for payment in &prepared.payments {
+            assert_eq!(
+                payment, &canonical,
+                "prepared payments are all the canonical one"
+            );
+        }
     }
 }

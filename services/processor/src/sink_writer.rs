@@ -6,6 +6,7 @@ use crate::counters::SinkCounters;
 use crate::dead_letter::dead_letter;
 use crate::prepare::Prepared;
 use crate::sink_name::NamedSink;
+use bytes::Bytes;
 use payments_bus::{BusRecord, Delivery, Producer};
 use payments_core::metric_names as names;
 use payments_core::pb;
@@ -65,6 +66,7 @@ impl SinkWriter {
     ) -> Result<(), ProcessorError> {
         let Prepared {
             payments,
+            encoded,
             origins,
             dead,
         } = prepared;
@@ -73,7 +75,7 @@ impl SinkWriter {
         let written = if payments.is_empty() {
             0
         } else {
-            self.write_isolating(&payments, abort, &mut refusals)
+            self.write_isolating(&payments, &encoded, abort, &mut refusals)
                 .await?
         };
         let stage = self.sink.stage();
@@ -142,6 +144,7 @@ impl SinkWriter {
     async fn write_isolating(
         &self,
         payments: &[pb::Payment],
+        encoded: &[Option<Bytes>],
         abort: &Shutdown,
         refusals: &mut Vec<Refusal>,
     ) -> Result<u64, ProcessorError> {
@@ -151,8 +154,15 @@ impl SinkWriter {
         // while the sink answers): its own failures are then suspected at once.
         let mut slices = vec![(0..payments.len(), false)];
         while let Some((slice, suspected)) = slices.pop() {
+            let slice_encoded = encoded.get(slice.clone()).unwrap_or_default();
             let attempt = self
-                .write_with_retry(sink, &payments[slice.clone()], abort, suspected)
+                .write_with_retry(
+                    sink,
+                    &payments[slice.clone()],
+                    slice_encoded,
+                    abort,
+                    suspected,
+                )
                 .await?;
             match attempt {
                 Attempt::Written(n) => written += n,
@@ -186,6 +196,7 @@ impl SinkWriter {
         &self,
         sink: &dyn Sink,
         payments: &[pb::Payment],
+        encoded: &[Option<Bytes>],
         abort: &Shutdown,
         suspected: bool,
     ) -> Result<Attempt, ProcessorError> {
@@ -198,7 +209,7 @@ impl SinkWriter {
         let mut backoff = Backoff::default();
         let mut failures = 0;
         loop {
-            let error = match sink.upsert_batch(payments).await {
+            let error = match sink.upsert_encoded(payments, encoded).await {
                 Ok(written) => {
                     self.counters.ready.store(1, Ordering::Relaxed);
                     return Ok(Attempt::Written(written));

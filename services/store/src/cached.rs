@@ -2,6 +2,7 @@
 
 use crate::{Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
+use bytes::Bytes;
 use payments_core::pb;
 use payments_core::service_error::with_causes;
 use std::sync::Arc;
@@ -35,6 +36,14 @@ impl CachedStore {
 impl Sink for CachedStore {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
         self.store.upsert_batch(payments).await
+    }
+
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        encoded: &[Option<Bytes>],
+    ) -> Result<u64> {
+        self.store.upsert_encoded(payments, encoded).await
     }
 
     async fn ping(&self) -> Result<()> {

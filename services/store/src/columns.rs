@@ -1,5 +1,6 @@
 //! The flat columns every backend indexes, derived from a payment in one place.
 
+use bytes::Bytes;
 use payments_core::pb;
 use payments_core::time::timestamp_micros;
 use prost::Message;
@@ -34,6 +35,12 @@ pub struct PaymentColumns {
 impl PaymentColumns {
     /// Flattens `payment`.
     pub fn new(payment: &pb::Payment) -> Self {
+        Self::with_encoding(payment, None)
+    }
+
+    /// Flattens `payment`, whose protobuf encoding is `encoded` when given (see
+    /// [`crate::Sink::upsert_encoded`]): the body is then those bytes, not encoded again.
+    pub fn with_encoding(payment: &pb::Payment, encoded: Option<&Bytes>) -> Self {
         let amount = payment.amount.as_ref();
         Self {
             payment_id: payment.payment_id.clone(),
@@ -58,9 +65,14 @@ impl PaymentColumns {
             amount_minor: amount.map(|a| a.minor_units).unwrap_or_default(),
             currency: amount.map(|a| a.currency.clone()).unwrap_or_default(),
             row_key: payments_core::row_key(payment),
-            body: payment.encode_to_vec(),
+            body: encoded.map_or_else(|| payment.encode_to_vec(), |bytes| bytes.to_vec()),
         }
     }
+}
+
+/// The encoding given for `payments[index]` in [`crate::Sink::upsert_encoded`]'s `encoded`.
+pub fn encoded_at(encoded: &[Option<Bytes>], index: usize) -> Option<&Bytes> {
+    encoded.get(index).and_then(Option::as_ref)
 }
 
 /// Decodes a stored body, naming the row when it is corrupt.

@@ -7,15 +7,21 @@ use std::collections::HashMap;
 /// The latest revision of each payment in `payments` (one statement may touch a row once),
 /// in first-seen order.
 pub fn latest_revisions(payments: &[pb::Payment]) -> Vec<&pb::Payment> {
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(payments.len());
-    let mut out: Vec<&pb::Payment> = Vec::with_capacity(payments.len());
-    for payment in payments {
+    latest_of(payments, |payment| payment)
+}
+
+/// [`latest_revisions`] of `items`, each holding the payment `payment_of` gives.
+pub fn latest_of<T>(items: &[T], payment_of: impl Fn(&T) -> &pb::Payment) -> Vec<&T> {
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+    let mut out: Vec<&T> = Vec::with_capacity(items.len());
+    for item in items {
+        let payment = payment_of(item);
         match index.get(payment.payment_id.as_str()) {
-            Some(&i) if out[i].revision >= payment.revision => {}
-            Some(&i) => out[i] = payment,
+            Some(&i) if payment_of(out[i]).revision >= payment.revision => {}
+            Some(&i) => out[i] = item,
             None => {
                 index.insert(&payment.payment_id, out.len());
-                out.push(payment);
+                out.push(item);
             }
         }
     }

@@ -48,6 +48,7 @@ pub use redact::redact;
 pub use stats::{Stats, StatsBucket};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use payments_core::pb;
 use std::sync::Arc;
 
@@ -58,6 +59,19 @@ pub trait Sink: Send + Sync {
     /// Upserts a batch atomically: each payment replaces the stored one only when its
     /// revision is higher. Returns how many rows were inserted or replaced.
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64>;
+
+    /// [`Sink::upsert_batch`], given for each payment its protobuf encoding where the caller
+    /// holds it already (`encoded[i]` for `payments[i]`; missing ones are `None`). The caller
+    /// promises that each decodes to exactly its payment. A sink that stores the encoding
+    /// keeps these bytes rather than encoding the payment again; others ignore them.
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        encoded: &[Option<Bytes>],
+    ) -> Result<u64> {
+        let _ = encoded;
+        self.upsert_batch(payments).await
+    }
 
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<()>;

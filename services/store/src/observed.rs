@@ -5,6 +5,7 @@
 
 use crate::{Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
+use bytes::Bytes;
 use payments_core::metric_names as names;
 use payments_core::pb;
 use std::sync::Arc;
@@ -79,13 +80,21 @@ async fn traced<V>(
 #[async_trait]
 impl<T: Sink + ?Sized> Sink for Observed<T> {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
+        self.upsert_encoded(payments, &[]).await
+    }
+
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        encoded: &[Option<Bytes>],
+    ) -> Result<u64> {
         let span = self.span("upsert");
         span.record("db.operation.batch.size", payments.len());
         let written = traced(
             span,
             self.system,
             "upsert",
-            self.inner.upsert_batch(payments),
+            self.inner.upsert_encoded(payments, encoded),
         )
         .await?;
         metrics::counter!(names::STORE_WRITTEN, "system" => self.system).increment(written);

@@ -5,6 +5,7 @@ mod write;
 
 use crate::{Error, Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
+use bytes::Bytes;
 use payments_core::pb;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -68,7 +69,15 @@ impl PostgresStore {
 #[async_trait]
 impl Sink for PostgresStore {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
-        write::upsert_batch(&self.pool, payments, self.json_doc).await
+        write::upsert_batch(&self.pool, payments, &[], self.json_doc).await
+    }
+
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        encoded: &[Option<Bytes>],
+    ) -> Result<u64> {
+        write::upsert_batch(&self.pool, payments, encoded, self.json_doc).await
     }
 
     async fn ping(&self) -> Result<()> {

@@ -3,8 +3,9 @@
 //! JSONB document is written only when asked for (`json_doc=true`); otherwise it is NULL.
 
 use crate::Result;
-use crate::columns::PaymentColumns;
-use crate::latest::latest_revisions;
+use crate::columns::{PaymentColumns, encoded_at};
+use crate::latest::latest_of;
+use bytes::Bytes;
 use payments_core::pb;
 use sqlx::PgPool;
 
@@ -29,12 +30,23 @@ const SPLIT_FROM: usize = 1_000;
 /// row's `doc` holds the payment as proto3 JSON; without, NULL. A large batch is written as
 /// two statements on two connections at once (each payment in one of them), so that
 /// PostgreSQL works on it with two backends: each half is all-or-nothing, and a failed
-/// batch written again changes nothing the first attempt stored.
-pub async fn upsert_batch(pool: &PgPool, payments: &[pb::Payment], json_doc: bool) -> Result<u64> {
+/// batch written again changes nothing the first attempt stored. `encoded` are the payments'
+/// encodings where the caller holds them (see [`crate::Sink::upsert_encoded`]).
+pub async fn upsert_batch(
+    pool: &PgPool,
+    payments: &[pb::Payment],
+    encoded: &[Option<Bytes>],
+    json_doc: bool,
+) -> Result<u64> {
     if payments.is_empty() {
         return Ok(0);
     }
-    let latest = latest_revisions(payments);
+    let rows: Vec<Row<'_>> = payments
+        .iter()
+        .enumerate()
+        .map(|(index, payment)| (payment, encoded_at(encoded, index)))
+        .collect();
+    let latest = latest_of(&rows, |(payment, _)| payment);
     if latest.len() < SPLIT_FROM {
         return upsert_statement(pool, &latest, json_doc).await;
     }
@@ -47,8 +59,11 @@ pub async fn upsert_batch(pool: &PgPool, payments: &[pb::Payment], json_doc: boo
     Ok(a + b)
 }
 
+/// A payment to write, with its encoding when the caller gave it.
+type Row<'a> = (&'a pb::Payment, Option<&'a Bytes>);
+
 /// Upserts `latest` (one revision per payment) in one statement.
-async fn upsert_statement(pool: &PgPool, latest: &[&pb::Payment], json_doc: bool) -> Result<u64> {
+async fn upsert_statement(pool: &PgPool, latest: &[&Row<'_>], json_doc: bool) -> Result<u64> {
     let n = latest.len();
     let mut ids = Vec::with_capacity(n);
     let mut revisions = Vec::with_capacity(n);
@@ -62,8 +77,8 @@ async fn upsert_statement(pool: &PgPool, latest: &[&pb::Payment], json_doc: bool
     let mut row_keys = Vec::with_capacity(n);
     let mut bodies = Vec::with_capacity(n);
     let mut docs: Vec<Option<String>> = Vec::with_capacity(n);
-    for &payment in latest {
-        let c = PaymentColumns::new(payment);
+    for &&(payment, encoded) in latest {
+        let c = PaymentColumns::with_encoding(payment, encoded);
         let doc = if json_doc {
             Some(serde_json::to_string(payment).map_err(|e| {
                 crate::Error::refused(format!("encoding {} as JSON", c.payment_id), e)

@@ -5,8 +5,10 @@
 //! Redis is a [`Sink`], not a queryable [`crate::Store`]: it cannot list or filter. The
 //! query service reads it first through [`RedisCache`] (`--cache redis://…`).
 
+use crate::columns::encoded_at;
 use crate::{Error, Result, Sink};
 use async_trait::async_trait;
+use bytes::Bytes;
 use chrono::{TimeZone, Utc};
 use payments_core::pb;
 use prost::Message;
@@ -194,12 +196,20 @@ impl RedisSink {
 #[async_trait]
 impl Sink for RedisSink {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
+        self.upsert_encoded(payments, &[]).await
+    }
+
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        encoded: &[Option<Bytes>],
+    ) -> Result<u64> {
         if payments.is_empty() {
             return Ok(0);
         }
         let mut invocation = self.script.prepare_invoke();
         invocation.arg(self.ttl_seconds).arg(&self.prefix);
-        for payment in payments {
+        for (index, payment) in payments.iter().enumerate() {
             let amount = payment.amount.as_ref();
             let created = payment
                 .created_at
@@ -226,8 +236,11 @@ impl Sink for RedisSink {
                         .map(|o| o.party_id.as_str())
                         .unwrap_or_default(),
                 )
-                .arg(created)
-                .arg(payment.encode_to_vec());
+                .arg(created);
+            match encoded_at(encoded, index) {
+                Some(body) => invocation.arg(body.as_ref()),
+                None => invocation.arg(payment.encode_to_vec()),
+            };
         }
         let mut connection = self.connection.clone();
         let applied: u64 = invocation

@@ -239,3 +239,29 @@ async fn an_amount_total_that_would_overflow_refuses_that_payment_and_writes_non
     assert!(again.is_caused_by_records());
     assert!(sink.delete_all().await.unwrap() > 0);
 }
+
+#[tokio::test]
+async fn a_given_encoding_is_cached_as_it_was_given_and_reads_back_as_its_payment() {
+    let Some(sink) = sink("encoded").await else {
+        return;
+    };
+    let payments = batch("E", 2);
+    let mut given = payments[0].encode_to_vec();
+    // Field 1000, a varint 1: unknown to payments.v1.Payment, so only these bytes carry it.
+    given.extend_from_slice(&[0xc0, 0x3e, 0x01]);
+    let encoded = [Some(Bytes::from(given.clone())), None];
+    assert_eq!(sink.upsert_encoded(&payments, &encoded).await.unwrap(), 2);
+    let mut connection = sink.connection.clone();
+    let key = |id: &str| format!("{}payment:{id}", sink.prefix);
+    let stored: Vec<u8> = connection.get(key(&payments[0].payment_id)).await.unwrap();
+    assert_eq!(stored, given, "the given encoding is what is cached");
+    let encoded_here: Vec<u8> = connection.get(key(&payments[1].payment_id)).await.unwrap();
+    assert_eq!(encoded_here, payments[1].encode_to_vec());
+    for payment in &payments {
+        assert_eq!(
+            sink.get_cached(&payment.payment_id).await.unwrap().as_ref(),
+            Some(payment)
+        );
+    }
+    assert!(sink.delete_all().await.unwrap() > 0);
+}

@@ -9,6 +9,7 @@ pub use write::SqliteWriter;
 
 use crate::{Error, Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
+use bytes::Bytes;
 use payments_core::pb;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -120,6 +121,14 @@ impl SqliteStore {
 impl Sink for SqliteStore {
     async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
         self.writer.upsert_batch(payments).await
+    }
+
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        encoded: &[Option<Bytes>],
+    ) -> Result<u64> {
+        self.writer.upsert_encoded(payments, encoded).await
     }
 
     async fn ping(&self) -> Result<()> {
