@@ -241,7 +241,11 @@ struct PickySink {
 
 #[async_trait::async_trait]
 impl Sink for PickySink {
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> payments_store::Result<u64> {
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        encoded: &[Option<Bytes>],
+    ) -> payments_store::Result<u64> {
         self.writes.fetch_add(1, Ordering::Relaxed);
         let poisoned = payments.iter().find(|p| {
             p.originator
@@ -257,7 +261,7 @@ impl Sink for PickySink {
                 "picky upsert",
                 "something went wrong",
             )),
-            None => self.inner.upsert_batch(payments).await,
+            None => self.inner.upsert_encoded(payments, encoded).await,
         }
     }
 
@@ -441,14 +445,18 @@ struct SwitchableSink {
 
 #[async_trait::async_trait]
 impl Sink for SwitchableSink {
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> payments_store::Result<u64> {
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        encoded: &[Option<Bytes>],
+    ) -> payments_store::Result<u64> {
         if self.away.load(Ordering::Relaxed) {
             return Err(payments_store::Error::backend(
                 "switchable upsert",
                 "connection refused",
             ));
         }
-        self.inner.upsert_batch(payments).await
+        self.inner.upsert_encoded(payments, encoded).await
     }
 
     async fn ping(&self) -> payments_store::Result<()> {
@@ -557,7 +565,11 @@ struct SlowSink {
 
 #[async_trait::async_trait]
 impl Sink for SlowSink {
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> payments_store::Result<u64> {
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        _encoded: &[Option<Bytes>],
+    ) -> payments_store::Result<u64> {
         tokio::time::sleep(Duration::from_millis(30)).await;
         let write = payments
             .iter()

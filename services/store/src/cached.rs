@@ -34,10 +34,6 @@ impl CachedStore {
 
 #[async_trait]
 impl Sink for CachedStore {
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
-        self.store.upsert_batch(payments).await
-    }
-
     async fn upsert_encoded(
         &self,
         payments: &[pb::Payment],

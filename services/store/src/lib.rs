@@ -58,20 +58,21 @@ use std::sync::Arc;
 pub trait Sink: Send + Sync {
     /// Upserts a batch atomically: each payment replaces the stored one only when its
     /// revision is higher. Returns how many rows were inserted or replaced.
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64>;
+    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
+        self.upsert_encoded(payments, &[]).await
+    }
 
     /// [`Sink::upsert_batch`], given for each payment its protobuf encoding where the caller
     /// holds it already (`encoded[i]` for `payments[i]`; missing ones are `None`). The caller
     /// promises that each decodes to exactly its payment. A sink that stores the encoding
-    /// keeps these bytes rather than encoding the payment again; others ignore them.
+    /// keeps these bytes rather than encoding the payment again; others ignore them. The one
+    /// write every sink implements, so that no wrapper can pass on one way of writing and not
+    /// the other.
     async fn upsert_encoded(
         &self,
         payments: &[pb::Payment],
         encoded: &[Option<Bytes>],
-    ) -> Result<u64> {
-        let _ = encoded;
-        self.upsert_batch(payments).await
-    }
+    ) -> Result<u64>;
 
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<()>;

@@ -79,10 +79,6 @@ async fn traced<V>(
 
 #[async_trait]
 impl<T: Sink + ?Sized> Sink for Observed<T> {
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
-        self.upsert_encoded(payments, &[]).await
-    }
-
     async fn upsert_encoded(
         &self,
         payments: &[pb::Payment],

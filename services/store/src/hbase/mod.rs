@@ -27,6 +27,7 @@ mod seed_row;
 use crate::latest::latest_revisions;
 use crate::{Error, Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
+use bytes::Bytes;
 use connection::{Connections, already_exists};
 use hbase_thrift::hbase::{BatchMutation, ColumnDescriptor, THbaseSyncClient};
 use payments_core::pb;
@@ -244,7 +245,13 @@ const ROWS_PER_CALL: usize = 2_000;
 
 #[async_trait]
 impl Sink for HbaseStore {
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
+    /// The rows hold the seed's columns and the payment as protobuf JSON, so the encodings
+    /// given have no use here.
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        _encoded: &[Option<Bytes>],
+    ) -> Result<u64> {
         let writes: Vec<PreparedWrite> = latest_revisions(payments)
             .into_iter()
             .map(|payment| {

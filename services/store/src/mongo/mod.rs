@@ -10,6 +10,7 @@ mod write;
 use crate::columns::{PaymentColumns, decode_body};
 use crate::{Error, Page, PageRequest, PaymentFilter, Result, Sink, Stats, Store};
 use async_trait::async_trait;
+use bytes::Bytes;
 use mongodb::bson::{Bson, Document, doc, spec::BinarySubtype};
 use mongodb::error::ErrorKind;
 use mongodb::options::IndexOptions;
@@ -155,7 +156,13 @@ pub(crate) fn document(payment: &pb::Payment) -> Result<Document> {
 
 #[async_trait]
 impl Sink for MongoStore {
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
+    /// Each document is built from the payment anew (its nested form through JSON), so the
+    /// encodings given are not used.
+    async fn upsert_encoded(
+        &self,
+        payments: &[pb::Payment],
+        _encoded: &[Option<Bytes>],
+    ) -> Result<u64> {
         write::upsert_batch(&self.database, &self.payments, payments).await
     }
 

@@ -68,10 +68,6 @@ impl PostgresStore {
 
 #[async_trait]
 impl Sink for PostgresStore {
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
-        write::upsert_batch(&self.pool, payments, &[], self.json_doc).await
-    }
-
     async fn upsert_encoded(
         &self,
         payments: &[pb::Payment],

@@ -195,10 +195,6 @@ impl RedisSink {
 
 #[async_trait]
 impl Sink for RedisSink {
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
-        self.upsert_encoded(payments, &[]).await
-    }
-
     async fn upsert_encoded(
         &self,
         payments: &[pb::Payment],

@@ -119,10 +119,6 @@ impl SqliteStore {
 
 #[async_trait]
 impl Sink for SqliteStore {
-    async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
-        self.writer.upsert_batch(payments).await
-    }
-
     async fn upsert_encoded(
         &self,
         payments: &[pb::Payment],

@@ -84,13 +84,9 @@ impl SqliteWriter {
     /// SQLite starts on the first rows while the rest are flattened on the caller's thread
     /// (250 rows at a time), so the two cores share a batch: flattening 3,000
     /// payments took 4–6 ms before SQLite could begin, a fifth of the 20–30 ms it then took.
-    pub async fn upsert_batch(&self, payments: &[pb::Payment]) -> Result<u64> {
-        self.upsert_encoded(payments, &[]).await
-    }
-
-    /// [`SqliteWriter::upsert_batch`], keeping the encodings given as the rows' bodies (see
-    /// [`crate::Sink::upsert_encoded`]). In a `perf` profile of `paymentsctl bench --count
-    /// 200000`, encoding the bodies took 5.5% of the CPU, against 24% for SQLite's writing.
+    /// The bodies are the encodings given, where given (see [`crate::Sink::upsert_encoded`]):
+    /// in a `perf` profile of `paymentsctl bench --count 200000`, encoding the bodies took 5.5%
+    /// of the CPU, against 24% for SQLite's writing.
     pub async fn upsert_encoded(
         &self,
         payments: &[pb::Payment],
@@ -272,6 +268,15 @@ mod tests {
         }
     }
 
+    /// Upserts `batch` through the store's writer: how many rows changed.
+    async fn upsert(store: &SqliteStore, batch: &[pb::Payment]) -> u64 {
+        store
+            .writer
+            .upsert_encoded(batch, &[])
+            .await
+            .expect("upsert")
+    }
+
     async fn fresh_store(name: &str) -> (SqliteStore, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("payments-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("creating the test directory");
@@ -308,10 +313,7 @@ mod tests {
         let (store, dir) = fresh_store("sqlite-handoffs").await;
         let count = ROWS_PER_HANDOFF * 2 + 17;
         let batch: Vec<pb::Payment> = (0..count).map(|i| payment(&format!("MANY-{i}"))).collect();
-        assert_eq!(
-            store.writer.upsert_batch(&batch).await.expect("upsert"),
-            count as u64
-        );
+        assert_eq!(upsert(&store, &batch).await, count as u64);
         for id in ["MANY-0", "MANY-250", "MANY-516"] {
             assert!(store.get(id).await.expect("get").is_some(), "{id} missing");
         }
@@ -368,7 +370,7 @@ mod tests {
             revised("SAME", 1, 11),
             revised("UP", 1, 21),
         ];
-        assert_eq!(store.writer.upsert_batch(&batch).await.expect("upsert"), 4);
+        assert_eq!(upsert(&store, &batch).await, 4);
         let get = |id: &'static str| store.get(id);
         let same = get("SAME").await.expect("get").expect("SAME stored");
         assert_eq!(same.amount.map(|a| a.minor_units), Some(10));
@@ -395,7 +397,7 @@ mod tests {
         assert!(store.get("HALF-1").await.expect("get").is_none());
         // The writer goes on with the next batch.
         let next = [payment("HALF-2")];
-        assert_eq!(store.writer.upsert_batch(&next).await.expect("upsert"), 1);
+        assert_eq!(upsert(&store, &next).await, 1);
         assert!(store.get("HALF-2").await.expect("get").is_some());
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -411,7 +413,10 @@ mod tests {
                 .map(|i| payments_core::sample::ach_payment(&format!("CKPT-{b}-{i}"), i as i64))
                 .collect()
         };
-        writer.upsert_batch(&batch(0)).await.expect("first batch");
+        writer
+            .upsert_encoded(&batch(0), &[])
+            .await
+            .expect("first batch");
         // Nothing else checkpoints below the limit: the thread did.
         let waited = std::time::Instant::now();
         while writer.checkpointer.last_log_pages() == 0 {
@@ -424,7 +429,7 @@ mod tests {
         let log_pages = || log_pages(&dir.join("w.db-wal"));
         let (mut pages, mut peak, mut largest_batch, mut restarts) = (log_pages(), 0, 0, 0);
         for b in 1..60 {
-            writer.upsert_batch(&batch(b)).await.expect("batch");
+            writer.upsert_encoded(&batch(b), &[]).await.expect("batch");
             let now = log_pages();
             if now < pages {
                 // The log started over with this batch.
