@@ -29,6 +29,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     tonic_prost_build::configure()
         .file_descriptor_set_path(&descriptor_path)
         .compile_well_known_types(true)
+        // Our own Timestamp writes its JSON without allocating (see src/timestamp.rs); the
+        // other well-known types, should a contract use one, are pbjson's.
+        .extern_path(".google.protobuf.Timestamp", "crate::Timestamp")
         .extern_path(".google.protobuf", "::pbjson_types")
         .btree_map(".")
         .compile_with_config(config, PROTOS, &includes.each_ref().map(String::as_str))?;

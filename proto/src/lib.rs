@@ -12,11 +12,14 @@
 pub mod v1 {
     tonic::include_proto!("payments.v1");
     include!(concat!(env!("OUT_DIR"), "/payments.v1.serde.rs"));
+
+    pub use crate::timestamp::Timestamp;
 }
+
+mod timestamp;
+
+pub use timestamp::Timestamp;
 
 /// The encoded `FileDescriptorSet` of every `payments.v1` file, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/payments_descriptor.bin"));
-
-/// Well-known types (`google.protobuf.Timestamp`) with proto3 JSON support.
-pub use pbjson_types as wkt;

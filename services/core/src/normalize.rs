@@ -105,7 +105,7 @@ mod tests {
     #[test]
     fn fills_defaults_and_is_idempotent() {
         let mut p = pb::Payment {
-            created_at: Some(pbjson_types::Timestamp {
+            created_at: Some(crate::pb::Timestamp {
                 seconds: 10,
                 nanos: 0,
             }),

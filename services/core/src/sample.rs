@@ -1,7 +1,7 @@
 //! A small, fully valid example payment, for tests and documentation across the workspace.
 
+use crate::pb::Timestamp;
 use crate::pb::{self, payment::Details};
-use pbjson_types::Timestamp;
 
 /// A valid ACH payment with id `payment_id`, created `offset_seconds` after
 /// 2025-01-06T09:00:00Z, passing every rule in strict mode.

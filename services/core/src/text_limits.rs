@@ -146,8 +146,8 @@ impl TextWalker {
 /// first format as RFC 3339 strings (the costliest part of a walk) only to be checked here.
 fn holds_no_text<T: ?Sized>() -> bool {
     let name = std::any::type_name::<T>();
-    name == std::any::type_name::<pbjson_types::Timestamp>()
-        || name == std::any::type_name::<Option<pbjson_types::Timestamp>>()
+    name == std::any::type_name::<crate::pb::Timestamp>()
+        || name == std::any::type_name::<Option<crate::pb::Timestamp>>()
 }
 
 /// Why a walk stopped early: a value serde refused (an unknown enum number).
@@ -503,8 +503,8 @@ mod tests {
 
     #[test]
     fn only_timestamps_are_skipped_as_holding_no_text() {
-        assert!(holds_no_text::<pbjson_types::Timestamp>());
-        assert!(holds_no_text::<Option<pbjson_types::Timestamp>>());
+        assert!(holds_no_text::<crate::pb::Timestamp>());
+        assert!(holds_no_text::<Option<crate::pb::Timestamp>>());
         assert!(!holds_no_text::<String>());
         assert!(!holds_no_text::<str>());
         assert!(!holds_no_text::<pb::Party>());

@@ -1,10 +1,10 @@
 //! Timestamps: conversion between protobuf `Timestamp` and `chrono`, and parsing of the
 //! seed's zone-less ISO 8601 strings as UTC.
 
+use crate::pb::Timestamp;
 use chrono::{
     DateTime, Datelike, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Timelike, Utc,
 };
-use pbjson_types::Timestamp;
 
 /// A protobuf timestamp for a UTC instant.
 pub fn to_timestamp(at: DateTime<Utc>) -> Timestamp {

@@ -8,10 +8,10 @@
 
 use crate::identifiers::{IdentifierError, validate_aba, validate_bic, validate_iban};
 use crate::money::{MAX_MINOR_UNITS, minor_unit_exponent};
+use crate::pb::Timestamp;
 use crate::pb::{self, payment::Details};
 use crate::text_limits::TextLimits;
 use crate::time::from_timestamp;
-use pbjson_types::Timestamp;
 use std::fmt;
 
 /// How strictly content rules are enforced.

@@ -102,7 +102,7 @@ fn structural_failures_reject_in_lenient_mode() {
 fn dates_must_be_in_order() {
     let mut p = ach_payment("P-5", 0);
     if let Some(proc_info) = p.processing.as_mut() {
-        proc_info.settlement_date = Some(pbjson_types::Timestamp {
+        proc_info.settlement_date = Some(crate::pb::Timestamp {
             seconds: 0,
             nanos: 0,
         });

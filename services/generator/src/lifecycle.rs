@@ -141,7 +141,7 @@ pub fn plan(
     index: u64,
 ) -> Vec<Transition> {
     let mut rng = DetRng::for_index(seed, 2, index);
-    let at = |ts: &Option<pbjson_types::Timestamp>| ts.as_ref().and_then(from_timestamp);
+    let at = |ts: &Option<payments_core::pb::Timestamp>| ts.as_ref().and_then(from_timestamp);
     let created = at(&payment.created_at).unwrap_or_default();
     let processing = payment.processing.clone().unwrap_or_default();
     let submitted = at(&processing.submission_date).unwrap_or(created);

@@ -7,9 +7,9 @@ use crate::decode::decode_payment;
 use crate::prepare::prepare;
 use bytes::Bytes;
 use payments_bus::{BusRecord, Delivery, headers};
+use payments_core::pb::Timestamp;
 use payments_core::sample::ach_payment;
 use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
-use pbjson_types::Timestamp;
 use prost::Message;
 
 const CASES: u64 = 4_000;

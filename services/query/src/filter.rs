@@ -12,7 +12,7 @@ pub fn filter_from_proto(filter: Option<&pb::PaymentFilter>) -> Result<PaymentFi
         return Ok(PaymentFilter::default());
     };
     let instant =
-        |field: &str, ts: &Option<pbjson_types::Timestamp>| -> Result<Option<i64>, Status> {
+        |field: &str, ts: &Option<payments_core::pb::Timestamp>| -> Result<Option<i64>, Status> {
             match ts {
                 None => Ok(None),
                 Some(t) if from_timestamp(t).is_some() => Ok(Some(timestamp_micros(t))),

@@ -78,7 +78,7 @@ async fn to_a_day_gives_the_same_payments_from_the_cli_grpc_the_seed_routes_and_
     let listed = query
         .list_payments(pb::ListPaymentsRequest {
             filter: Some(pb::PaymentFilter {
-                created_to: Some(pbjson_types::Timestamp {
+                created_to: Some(payments_core::pb::Timestamp {
                     seconds: 1_736_208_000, // 2025-01-07T00:00:00Z
                     nanos: 0,
                 }),

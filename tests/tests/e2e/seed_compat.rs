@@ -90,7 +90,7 @@ async fn lenient_submit_accepts_all_90_and_seed_queries_return_them() {
     wait_for_count(&mut query, 90).await;
 
     // The seed's time-range query over gRPC: 2024-12-21, the fixture's day.
-    let day = |d: &str| payments_proto::wkt::Timestamp {
+    let day = |d: &str| payments_proto::Timestamp {
         seconds: chrono_free_midnight(d),
         nanos: 0,
     };

@@ -5,8 +5,8 @@ use super::unmodeled::unmodeled_members;
 use crate::money::decimal_to_minor_units;
 use crate::names::{parse_payment_type, parse_status};
 use crate::pb;
+use crate::pb::Timestamp;
 use crate::time::{parse_instant, to_timestamp};
-use pbjson_types::Timestamp;
 use serde_json::{Map, Value};
 
 pub(super) type Obj = Map<String, Value>;

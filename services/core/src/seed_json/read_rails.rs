@@ -3,8 +3,8 @@
 
 use super::TYPE_SPECIFIC_ATTRIBUTE_PREFIX;
 use super::read::{Obj, Reader, payment_currency, scalar_text};
+use crate::pb::Timestamp;
 use crate::pb::{self, payment::Details};
-use pbjson_types::Timestamp;
 use serde_json::Value;
 
 impl Reader {

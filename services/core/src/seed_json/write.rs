@@ -5,9 +5,9 @@ use super::TYPE_SPECIFIC_ATTRIBUTE_PREFIX;
 use super::unmodeled::restore;
 use crate::money::minor_units_to_json_number;
 use crate::names::{bare_name, seed_type_name, status_name};
+use crate::pb::Timestamp;
 use crate::pb::{self, payment::Details};
 use crate::time::format_seed_instant;
-use pbjson_types::Timestamp;
 use serde_json::{Map, Value, json};
 
 /// The seed's JSON for `payment`. Amounts are JSON numbers in major units, as the seed

@@ -10,9 +10,9 @@ use super::TYPE_SPECIFIC_ATTRIBUTE_PREFIX;
 use super::to_seed;
 use crate::money::minor_units_to_json_number;
 use crate::names::{bare_name, seed_type_name, status_name};
+use crate::pb::Timestamp;
 use crate::pb::{self, payment::Details};
 use crate::time::format_seed_instant;
-use pbjson_types::Timestamp;
 use serde::Serialize;
 
 /// Appends the seed's compact JSON of `payment` to `out`: the document [`to_seed`] gives, its
