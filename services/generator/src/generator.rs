@@ -230,7 +230,7 @@ impl PaymentGenerator {
         let details = details(&mut rng, rail, &cx);
         let id = payment_id_hex(self.config.seed, index);
         pb::Payment {
-            payment_id: format!("{}-{id}", id_prefix(rail)),
+            payment_id: [id_prefix(rail), "-", &id].concat(),
             payment_type: rail as i32,
             schema_version: "1.0".into(),
             revision: 1,
@@ -243,8 +243,8 @@ impl PaymentGenerator {
             beneficiary: Some(beneficiary.party.clone()),
             processing: Some(processing),
             references: Some(pb::References {
-                end_to_end_id: format!("E2E{id}"),
-                transaction_id: format!("TXN{}", rng.hex(10)),
+                end_to_end_id: ["E2E", &id].concat(),
+                transaction_id: rng.hex_after("TXN", 10),
                 ..Default::default()
             }),
             remittance_info: Some(pb::RemittanceInfo {
@@ -252,7 +252,7 @@ impl PaymentGenerator {
                 purpose_code: (*rng
                     .pick(&["SUPP", "SUPP", "SUPP", "TRAD", "SALA", "TAXS", "RENT"]))
                 .into(),
-                description: format!("Invoice {}", rng.digits(6)),
+                description: rng.digits_after("Invoice ", 6),
                 creditor_reference: String::new(),
             }),
             regulatory: Some(pb::Regulatory {
@@ -371,7 +371,10 @@ fn payment_id_hex(seed: u64, index: u64) -> String {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
-    format!("{z:016X}")
+    (0..16)
+        .rev()
+        .map(|nibble| char::from(b"0123456789ABCDEF"[(z >> (4 * nibble)) as usize & 0xF]))
+        .collect()
 }
 
 /// A rail's daily cut-off in UTC: Fedwire 18:00 ET, the last same-day ACH window 16:45 ET,

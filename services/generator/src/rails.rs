@@ -25,11 +25,11 @@ pub fn details(rng: &mut DetRng, rail: pb::PaymentType, cx: &RailContext<'_>) ->
         T::Unspecified => return None,
         T::Ach => Details::Ach(pb::AchDetails {
             sec_code: (*rng.pick(&["CCD", "CCD", "CCD", "CTX", "PPD"])).into(),
-            batch_id: format!("BATCH{}", rng.hex(8)),
+            batch_id: rng.hex_after("BATCH", 8),
             addenda: if rng.chance(0.4) {
                 vec![pb::AchAddenda {
                     type_code: "05".into(),
-                    payment_related_info: format!("INV-{}", rng.digits(6)),
+                    payment_related_info: rng.digits_after("INV-", 6),
                 }]
             } else {
                 Vec::new()
@@ -74,9 +74,9 @@ pub fn details(rng: &mut DetRng, rail: pb::PaymentType, cx: &RailContext<'_>) ->
             clearing_system: (*rng.pick(&["TCH_RTP", "TCH_RTP", "FEDNOW"])).into(),
             settlement_method: "INSTANT".into(),
             processing_mode: "REAL_TIME".into(),
-            confirmation_id: format!("CONF{}", rng.hex(8)),
+            confirmation_id: rng.hex_after("CONF", 8),
             confirmation_timestamp: ts(Duration::milliseconds(800 + rng.below(3_000) as i64)),
-            settlement_confirmation: format!("TCH{}", rng.hex(9)),
+            settlement_confirmation: rng.hex_after("TCH", 9),
             submission_timestamp: ts(Duration::zero()),
             settlement_timestamp: ts(Duration::seconds(4)),
             expiry_timestamp: ts(Duration::minutes(5)),
@@ -89,14 +89,14 @@ pub fn details(rng: &mut DetRng, rail: pb::PaymentType, cx: &RailContext<'_>) ->
             check_type: "BUSINESS".into(),
             presentation_type: (*rng.pick(&["IMAGE", "IMAGE", "PAPER"])).into(),
             capture_type: (*rng.pick(&["REMOTE_DEPOSIT", "LOCKBOX", "BRANCH"])).into(),
-            memo: format!("Invoice {}", rng.digits(6)),
+            memo: rng.digits_after("Invoice ", 6),
             image_reference: String::new(),
         }),
         T::Sepa => {
             let instant = rng.chance(0.35) && cx.amount.minor_units <= 10_000_000;
             Details::Sepa(pb::SepaDetails {
                 scheme: if instant { "SCT_INST" } else { "SCT" }.into(),
-                instruction_id: format!("INST{}", rng.hex(8)),
+                instruction_id: rng.hex_after("INST", 8),
                 service_level: "SEPA".into(),
                 local_instrument: if instant { "INST" } else { "" }.into(),
                 category_purpose: (*rng.pick(&["SUPP", "SUPP", "TRAD", "SALA", "INTC"])).into(),
@@ -106,8 +106,8 @@ pub fn details(rng: &mut DetRng, rail: pb::PaymentType, cx: &RailContext<'_>) ->
             card_present: rng.chance(0.3),
             entry_mode: (*rng.pick(&["CHIP", "CONTACTLESS", "ECOMMERCE", "ECOMMERCE"])).into(),
             auth_type: "ONLINE".into(),
-            terminal_id: format!("TERM{}", rng.digits(6)),
-            merchant_id: format!("MERCH{}", rng.digits(6)),
+            terminal_id: rng.digits_after("TERM", 6),
+            merchant_id: rng.digits_after("MERCH", 6),
             pan_last4: rng.digits(4),
             card_type: (*rng.pick(&["COMMERCIAL", "CREDIT", "DEBIT"])).into(),
             network: (*rng.pick(&["VISA", "VISA", "MASTERCARD", "AMEX"])).into(),
@@ -120,7 +120,7 @@ pub fn details(rng: &mut DetRng, rail: pb::PaymentType, cx: &RailContext<'_>) ->
                 "ACH_DEBIT"
             }
             .into(),
-            mandate_id: format!("MNDT{}", rng.hex(8)),
+            mandate_id: rng.hex_after("MNDT", 8),
             date_of_signature: ts(-Duration::days(30 + rng.below(700) as i64)),
             max_amount: Some(pb::Money {
                 minor_units: cx.amount.minor_units * 2,
@@ -129,7 +129,7 @@ pub fn details(rng: &mut DetRng, rail: pb::PaymentType, cx: &RailContext<'_>) ->
             frequency: "MONTHLY".into(),
             sequence_type: (*rng.pick(&["RCUR", "RCUR", "RCUR", "FRST"])).into(),
             collection_date: ts(Duration::days(2)),
-            creditor_id: format!("CRED{}", rng.hex(8)),
+            creditor_id: rng.hex_after("CRED", 8),
         }),
         T::StandingOrder => Details::StandingOrder(pb::StandingOrderDetails {
             frequency: "MONTHLY".into(),
@@ -144,8 +144,8 @@ pub fn details(rng: &mut DetRng, rail: pb::PaymentType, cx: &RailContext<'_>) ->
             service_provider: (*rng.pick(&["ZELLE", "ZELLE", "PAYPAL", "VENMO"])).into(),
             service_type: "INSTANT".into(),
             purpose: "PAYMENT".into(),
-            message: format!("Invoice {}", rng.digits(5)),
-            device_id: format!("DEV{}", rng.hex(8)),
+            message: rng.digits_after("Invoice ", 5),
+            device_id: rng.hex_after("DEV", 8),
             risk_score: rng.below(60) as i32,
         }),
     })

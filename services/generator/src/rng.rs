@@ -86,9 +86,17 @@ impl DetRng {
 
     /// `n` upper-case hexadecimal digits.
     pub fn hex(&mut self, n: usize) -> String {
+        self.hex_after("", n)
+    }
+
+    /// `prefix`, then `n` upper-case hexadecimal digits drawn as [`DetRng::hex`] draws them:
+    /// one allocation and no formatting, where `format!("{prefix}{}", rng.hex(n))` made two
+    /// (the generator's ids and references, ten a payment).
+    pub fn hex_after(&mut self, prefix: &str, n: usize) -> String {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         let mut bits = self.next_u64();
-        let mut out = String::with_capacity(n);
+        let mut out = String::with_capacity(prefix.len() + n);
+        out.push_str(prefix);
         for i in 0..n {
             if i % 16 == 15 {
                 bits = self.next_u64();
@@ -101,15 +109,41 @@ impl DetRng {
 
     /// `n` decimal digits.
     pub fn digits(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(b'0' + self.below(10) as u8))
-            .collect()
+        self.digits_after("", n)
+    }
+
+    /// `prefix`, then `n` decimal digits drawn as [`DetRng::digits`] draws them, in one
+    /// allocation.
+    pub fn digits_after(&mut self, prefix: &str, n: usize) -> String {
+        let mut out = String::with_capacity(prefix.len() + n);
+        out.push_str(prefix);
+        for _ in 0..n {
+            out.push(char::from(b'0' + self.below(10) as u8));
+        }
+        out
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixed_digits_are_the_digits_drawn_alone() {
+        for n in [0, 1, 8, 15, 16, 17, 40] {
+            let (mut alone, mut prefixed) = (DetRng::new(n as u64), DetRng::new(n as u64));
+            assert_eq!(prefixed.hex_after("TXN", n), format!("TXN{}", alone.hex(n)));
+            assert_eq!(
+                prefixed.digits_after("INV-", n),
+                format!("INV-{}", alone.digits(n))
+            );
+            assert_eq!(
+                prefixed.next_u64(),
+                alone.next_u64(),
+                "the same draws, {n} digits"
+            );
+        }
+    }
 
     #[test]
     fn sequence_is_fixed_forever() {
