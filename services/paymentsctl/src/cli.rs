@@ -233,7 +233,7 @@ pub struct GenerateArgs {
     /// payment ids, participants and roles), to this file.
     #[arg(long)]
     pub truth: Option<PathBuf>,
-    /// Write here instead of stdout.
+    /// Write here instead of stdout (`-` is stdout, as for other tools).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Simulated start time (RFC 3339 or YYYY-MM-DD; default 2025-01-06T09:00:00Z).

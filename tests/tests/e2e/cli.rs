@@ -91,6 +91,26 @@ fn generate_is_deterministic_and_seed_json_reads_back() {
 }
 
 #[test]
+fn generate_out_dash_is_stdout() {
+    let args = ["generate", "--count", "3", "--seed", "8"];
+    let plain = paymentsctl(&args);
+    let dashed = paymentsctl(&[&args[..], &["--out", "-"]].concat());
+    assert!(
+        dashed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dashed.stderr)
+    );
+    assert_eq!(plain.stdout, dashed.stdout);
+    assert_eq!(String::from_utf8_lossy(&dashed.stdout).lines().count(), 3);
+    assert!(
+        !std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("-")
+            .exists(),
+        "no file named - was made"
+    );
+}
+
+#[test]
 fn generate_on_several_threads_writes_the_same_bytes_as_on_one() {
     for (seed, format, count) in [
         ("1", "jsonl", "10000"),

@@ -16,6 +16,7 @@ use payments_generator::shard::Shard;
 use payments_generator::truth::TruthCollector;
 use payments_generator::{GeneratorConfig, LifecycleStream, PaymentGenerator};
 use std::io::{BufWriter, IsTerminal, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The rails in the order the seed's generate_transactions.py wrote them.
@@ -45,7 +46,10 @@ pub fn parse_types(names: &[String]) -> anyhow::Result<Vec<payments_core::pb::Pa
 
 /// Writes `--count` payments in `--format`. A reader that stops early (`| head`) ends the
 /// run quietly, as Unix tools do.
-pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
+pub fn run(mut args: GenerateArgs) -> anyhow::Result<()> {
+    if args.out.as_deref() == Some(Path::new("-")) {
+        args.out = None;
+    }
     match write_payments(&args) {
         Err(e) if is_broken_pipe(&e) => Ok(()),
         other => other,
