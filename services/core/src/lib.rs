@@ -3,6 +3,7 @@
 //! row key and the seed system's JSON payment format.
 
 pub mod byte_scan;
+pub mod compact_json;
 pub mod identifiers;
 pub mod masking;
 pub mod metric_names;

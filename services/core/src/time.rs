@@ -127,7 +127,9 @@ fn push_zero_padded(out: &mut String, mut value: u32, width: usize) {
         *slot = b'0' + (value % 10) as u8;
         value /= 10;
     }
-    out.extend(digits[..width].iter().map(|&d| char::from(d)));
+    // ASCII digits only, so always text; one copy, where pushing char by char re-checked
+    // the capacity and encoded UTF-8 for each.
+    out.push_str(std::str::from_utf8(&digits[..width]).unwrap_or_default());
 }
 
 /// Formats an instant as RFC 3339 UTC with microseconds.

@@ -21,7 +21,6 @@
 //! Formats that carry only some rails skip the others and say how many in [`Written`].
 
 mod camt053;
-mod compact_json;
 mod csv;
 mod iso20022;
 mod nacha;
@@ -32,7 +31,7 @@ mod pacs008;
 mod text;
 
 pub use camt053::opening_balance;
-pub use compact_json::{CompactJsonError, write_compact_json};
+pub use payments_core::compact_json::{CompactJsonError, write_compact_json};
 
 use payments_core::pb;
 use std::io::Write;
@@ -287,11 +286,9 @@ pub fn encode_record(
 ) -> Result<(), FormatError> {
     match format {
         Format::Jsonl => {
-            compact_json::write_compact_json(payment, out).map_err(|e| {
-                FormatError::Unrepresentable {
-                    payment_id: payment.payment_id.clone(),
-                    reason: e.to_string(),
-                }
+            write_compact_json(payment, out).map_err(|e| FormatError::Unrepresentable {
+                payment_id: payment.payment_id.clone(),
+                reason: e.to_string(),
             })?;
             out.push(b'\n');
         }

@@ -386,3 +386,20 @@ fn a_run_of_encoded_records_is_written_as_its_records_one_by_one() {
         );
     }
 }
+
+#[test]
+fn generated_payments_are_written_as_serde_json_writes_them() {
+    use payments_generator::lifecycle::{LifecycleRates, LifecycleStream};
+    let generator = PaymentGenerator::new(GeneratorConfig {
+        seed: 31,
+        scenario_rate: 0.05,
+        ..Default::default()
+    });
+    let revisions = LifecycleStream::new(generator, LifecycleRates::default(), 0..20_000);
+    for (i, payment) in revisions.enumerate() {
+        let mut ours = Vec::new();
+        payments_formats::write_compact_json(&payment, &mut ours).expect("writes");
+        let theirs = serde_json::to_vec(&payment).expect("serde_json writes");
+        assert!(ours == theirs, "revision {i}");
+    }
+}

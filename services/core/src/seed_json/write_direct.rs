@@ -8,6 +8,7 @@
 
 use super::TYPE_SPECIFIC_ATTRIBUTE_PREFIX;
 use super::to_seed;
+use crate::compact_json::{write_compact_json, write_json_string};
 use crate::money::minor_units_to_json_number;
 use crate::names::{bare_name, seed_type_name, status_name};
 use crate::pb::Timestamp;
@@ -56,7 +57,7 @@ impl<'a> Object<'a> {
             self.out.push(b',');
         }
         self.first = false;
-        value(self.out, key);
+        write_json_string(self.out, key);
         self.out.push(b':');
         self.out
     }
@@ -84,14 +85,18 @@ fn objects<T>(out: &mut Vec<u8>, items: &[T], members: impl Fn(&mut Object<'_>, 
     out.push(b']');
 }
 
-/// Any scalar, as serde_json writes it.
+/// Any scalar, as serde_json writes it ([`write_compact_json`]: strings, the most of a
+/// document, are checked for escapes a word at a time, where serde_json goes byte by byte).
 fn value(out: &mut Vec<u8>, v: impl Serialize) {
     // Strings, numbers, booleans and null always serialize.
-    let _ = serde_json::to_writer(out, &v);
+    let _ = write_compact_json(&v, out);
 }
 
 fn instant(out: &mut Vec<u8>, ts: Option<&Timestamp>) {
-    value(out, ts.map(format_seed_instant));
+    match ts {
+        Some(ts) => write_json_string(out, &format_seed_instant(ts)),
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 fn money(out: &mut Vec<u8>, m: Option<&pb::Money>) {
