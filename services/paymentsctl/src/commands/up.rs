@@ -52,7 +52,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
     let run_acks: u64 = runs.list().iter().map(|r| r.acknowledged).sum();
     println!(
-        "drained: traffic generated {} and ingest acknowledged {} (runs: {} more); processor stored {} ({} of them replays of stored revisions) and dead-lettered {}; bye",
+        "drained: steady traffic generated {} and ingest acknowledged {} of them; traffic runs acknowledged {}; processor stored {} from every source, clients' submissions included ({} of them replays of stored revisions), and dead-lettered {}; bye",
         load(&traffic.generated),
         load(&traffic.accepted),
         run_acks,
