@@ -168,7 +168,7 @@ async fn sigterm_under_load_drains_every_role_in_order_storing_and_committing_al
     let client_acks = acknowledged.lock().unwrap().clone();
     assert!(!client_acks.is_empty(), "the client got no acknowledgement");
     let traffic = number_after(&stdout, "ingest acknowledged ");
-    let runs = number_after(&stdout, "(runs: ");
+    let runs = number_after(&stdout, "traffic runs acknowledged ");
     let total = traffic + runs + client_acks.len() as u64;
     let store = open_store(&dir.join("payments.db")).await;
     let stored = stored_ids(store.as_ref()).await.len() as u64;
