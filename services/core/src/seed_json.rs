@@ -39,9 +39,27 @@ pub enum JsonPaymentError {
     /// A seed payment with fields that cannot be mapped; every one is listed.
     #[error("{}", join_fields(.0))]
     SeedFields(Vec<SeedFieldError>),
-    /// Neither a seed payment nor a protobuf JSON payment.
-    #[error("not a payment (seed or protobuf JSON): {0}")]
-    NotAPayment(serde_json::Error),
+    /// Neither a seed payment nor a protobuf JSON payment: the first field that is wrong
+    /// (its protobuf JSON path, `amount.minorUnits`; `.` for the document itself) and why.
+    #[error(
+        "not a payment (seed or protobuf JSON): {}{source}",
+        field_prefix(field)
+    )]
+    NotAPayment {
+        /// Where in the document.
+        field: String,
+        /// What is wrong there.
+        source: serde_json::Error,
+    },
+}
+
+/// `field: `, or nothing for the document itself.
+fn field_prefix(field: &str) -> String {
+    if field == "." {
+        String::new()
+    } else {
+        format!("{field}: ")
+    }
 }
 
 fn join_fields(errors: &[SeedFieldError]) -> String {
@@ -58,7 +76,10 @@ pub fn from_any_json(value: &serde_json::Value) -> Result<pb::Payment, JsonPayme
     if is_seed_payment(value) {
         from_seed(value).map_err(JsonPaymentError::SeedFields)
     } else {
-        serde_json::from_value(value.clone()).map_err(JsonPaymentError::NotAPayment)
+        serde_path_to_error::deserialize(value).map_err(|e| JsonPaymentError::NotAPayment {
+            field: e.path().to_string(),
+            source: e.into_inner(),
+        })
     }
 }
 
@@ -82,3 +103,46 @@ pub struct SeedFieldError {
 
 /// Prefix of the metadata attributes that keep `type_specific_data` values.
 pub const TYPE_SPECIFIC_ATTRIBUTE_PREFIX: &str = "seed.type_specific_data.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(text: &str) -> String {
+        from_json_text(text.as_bytes())
+            .expect_err("refused")
+            .to_string()
+    }
+
+    #[test]
+    fn a_protobuf_json_refusal_names_the_field() {
+        assert_eq!(
+            refusal(r#"{"paymentId":"X-1","createdAt":"not a time"}"#),
+            "not a payment (seed or protobuf JSON): createdAt: premature end of input"
+        );
+        let nested = refusal(r#"{"paymentId":"X-1","amount":{"minorUnits":"abc"}}"#);
+        assert!(
+            nested.starts_with("not a payment (seed or protobuf JSON): amount.minorUnits: "),
+            "{nested}"
+        );
+        let listed = refusal(
+            r#"{"processing":{"statusHistory":[{"status":"PAYMENT_STATUS_PENDING"},{"status":7.5}]}}"#,
+        );
+        assert!(
+            listed.contains("processing.statusHistory[1].status: "),
+            "{listed}"
+        );
+        // The document itself: no field to name.
+        assert_eq!(
+            refusal("[1]"),
+            "not a payment (seed or protobuf JSON): invalid type: sequence, expected struct payments.v1.Payment"
+        );
+    }
+
+    #[test]
+    fn protobuf_json_still_reads() {
+        let payment = crate::sample::ach_payment("P-1", 2);
+        let text = serde_json::to_vec(&payment).expect("writes");
+        assert_eq!(from_json_text(&text).expect("reads"), payment);
+    }
+}
