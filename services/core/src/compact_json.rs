@@ -9,7 +9,7 @@
 //! Every method is `#[inline]`: the serializer runs inside other crates' generic code (the
 //! formats, the seed's JSON), and across crates a method not marked so is a call for every
 //! key and value (moved here from the formats crate without the marks, `generate --format
-//! jsonl` took 16% more CPU).
+//! jsonl` of a million payments took 4.6–5.4 s of CPU instead of 3.9–4.3 s).
 
 use crate::byte_scan::ByteScan;
 use serde::ser::{self, Serialize};
