@@ -5,4 +5,5 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod input;
+pub mod interrupt;
 pub mod stack;

@@ -419,3 +419,76 @@ async fn lifecycle_revisions_leave_one_row_per_payment_at_its_latest_revision() 
     }
     stack.shutdown().await.unwrap();
 }
+
+/// `generate` into a file for `args`, interrupted by SIGINT after `after`: its exit status,
+/// stderr and the file's bytes.
+fn generate_interrupted(
+    args: &[&str],
+    after: Duration,
+) -> (std::process::ExitStatus, String, Vec<u8>) {
+    let dir = common::temp_dir("generate-interrupted");
+    let out = dir.join("payments.out");
+    let child = Command::new(common::paymentsctl())
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting paymentsctl generate");
+    std::thread::sleep(after);
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let done = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr).into_owned();
+    (done.status, stderr, std::fs::read(&out).unwrap())
+}
+
+/// The count in `interrupted: the output holds the first N …`.
+fn interrupted_count(stderr: &str) -> usize {
+    stderr
+        .split("the output holds the first ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no interruption message in\n{stderr}"))
+}
+
+#[test]
+fn ctrl_c_during_generate_leaves_whole_records_and_says_how_many() {
+    // Far more than a second makes, so the signal lands mid-run.
+    let lines = [
+        "generate",
+        "--count",
+        "100000000",
+        "--format",
+        "jsonl",
+        "--jobs",
+        "2",
+    ];
+    let (status, stderr, bytes) = generate_interrupted(&lines, Duration::from_millis(1500));
+    assert!(
+        !status.success(),
+        "an interrupted run is not a success\n{stderr}"
+    );
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.ends_with('\n'), "the file ends at a whole line");
+    for (i, line) in text.lines().enumerate() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("line {i} is not whole JSON: {e}"));
+    }
+    let count = interrupted_count(&stderr);
+    assert!(count > 0, "{stderr}");
+    assert_eq!(text.lines().count(), count, "{stderr}");
+
+    let document = ["generate", "--count", "100000000", "--format", "seed-json"];
+    let (status, stderr, bytes) = generate_interrupted(&document, Duration::from_millis(1500));
+    assert!(!status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("the seed's document is closed: {e}\n{stderr}"));
+    let transactions = doc["transactions"].as_array().unwrap().len();
+    assert_eq!(transactions, interrupted_count(&stderr), "{stderr}");
+}

@@ -4,6 +4,7 @@
 use super::generate_parallel::{Observers, write_in_parallel};
 use super::generate_summary::GenerationSummary;
 use crate::cli::GenerateArgs;
+use crate::interrupt::Interrupt;
 use anyhow::Context;
 use payments_core::names::parse_payment_type;
 use payments_core::pb::PaymentType;
@@ -45,7 +46,9 @@ pub fn parse_types(names: &[String]) -> anyhow::Result<Vec<payments_core::pb::Pa
 }
 
 /// Writes `--count` payments in `--format`. A reader that stops early (`| head`) ends the
-/// run quietly, as Unix tools do.
+/// run quietly, as Unix tools do. Ctrl-C (or SIGTERM) stops it after a whole record, with the
+/// output closed as the format requires (the seed's document, a NACHA file's trailer), and
+/// says how many payments it holds.
 pub fn run(mut args: GenerateArgs) -> anyhow::Result<()> {
     if args.out.as_deref() == Some(Path::new("-")) {
         args.out = None;
@@ -165,6 +168,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         ),
         None => Box::new(std::io::stdout().lock()),
     };
+    let interrupt = Interrupt::watch();
     let mut out = BufWriter::with_capacity(1 << 20, sink);
     let mut writer = PaymentWriter::new(args.format, &mut out)?;
     let payments = args.shard.len(count);
@@ -179,7 +183,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         };
         let mut progress = Progress::new(Some(count), args.out.is_some() && count >= 100_000);
         let mut n = 0;
-        for (r, rail) in rails.into_iter().enumerate() {
+        'rails: for (r, rail) in rails.into_iter().enumerate() {
             // Each rail is a block of payment numbers of its own, so ids and times differ
             // from the other rails' as they would in one run.
             let generator = PaymentGenerator::new(GeneratorConfig {
@@ -188,6 +192,9 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
             });
             let first = per_type.saturating_mul(r as u64);
             for i in first..first.saturating_add(per_type) {
+                if interrupt.requested() {
+                    break 'rails;
+                }
                 let payment = generator.payment(i);
                 truth.observe(&payment);
                 summary.observe(&payment);
@@ -205,6 +212,9 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         let stream =
             LifecycleStream::new(generator, scenario.rates.clone(), args.shard.indices(count));
         for (n, revision) in stream.enumerate() {
+            if interrupt.requested() {
+                break;
+            }
             truth.observe(&revision);
             summary.observe(&revision);
             writer.push(revision)?;
@@ -231,9 +241,13 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
                 args.format,
                 &mut writer,
                 observers,
+                &|| interrupt.requested(),
             )?;
         } else {
             for (n, i) in args.shard.indices(count).enumerate() {
+                if interrupt.requested() {
+                    break;
+                }
                 let payment = generator.payment(i);
                 truth.observe(&payment);
                 summary.observe(&payment);
@@ -258,6 +272,7 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
             path.display()
         );
     }
+    let what = if lifecycle { "records" } else { "payments" };
     if let Some(path) = &args.out {
         let skipped = if written.skipped > 0 {
             format!(
@@ -267,7 +282,6 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         } else {
             String::new()
         };
-        let what = if lifecycle { "records" } else { "payments" };
         match written.messages {
             Some((count, messages)) => eprintln!(
                 "wrote {count} {messages} for {} payments to {}{skipped}",
@@ -281,6 +295,11 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
             ),
         }
     }
+    anyhow::ensure!(
+        !interrupt.requested(),
+        "interrupted: the output holds the first {} {what}, each whole",
+        written.written
+    );
     Ok(())
 }
 

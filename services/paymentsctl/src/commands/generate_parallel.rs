@@ -73,7 +73,8 @@ pub struct Observers<'a> {
 }
 
 /// Makes `generator`'s payments `indices` on `jobs` threads and writes them to `writer` in
-/// order, keeping `observers` up to date as it goes.
+/// order, keeping `observers` up to date as it goes; stops early, after a whole chunk, once
+/// `stop` says so.
 pub fn write_in_parallel(
     generator: &PaymentGenerator,
     indices: impl Iterator<Item = u64> + Send,
@@ -81,6 +82,7 @@ pub fn write_in_parallel(
     format: Format,
     writer: &mut PaymentWriter<'_>,
     observers: Observers<'_>,
+    stop: &dyn Fn() -> bool,
 ) -> Result<(), FormatError> {
     let jobs = jobs.max(1);
     let (work_tx, work_rx) = sync_channel::<(u64, Vec<u64>)>(jobs * IN_FLIGHT_PER_JOB);
@@ -103,7 +105,7 @@ pub fn write_in_parallel(
         drop(work_rx);
         let made_rx = made_rx;
         let spare_limit = jobs * IN_FLIGHT_PER_JOB;
-        write_in_order(&made_rx, format, writer, observers, |records| {
+        write_in_order(&made_rx, format, writer, observers, stop, |records| {
             spares.give_back(records, spare_limit);
         })
     })
@@ -175,17 +177,22 @@ fn make_chunk(
     Ok(made)
 }
 
-/// Writes the chunks as they come, each once every chunk before it is written.
+/// Writes the chunks as they come, each once every chunk before it is written, until they
+/// run out or `stop` says so (then the chunks made but not written are dropped).
 fn write_in_order(
     made: &Receiver<Result<Made, FormatError>>,
     format: Format,
     writer: &mut PaymentWriter<'_>,
     observers: Observers<'_>,
+    stop: &dyn Fn() -> bool,
     mut written_records: impl FnMut(Vec<u8>),
 ) -> Result<(), FormatError> {
     let mut waiting: BTreeMap<u64, Made> = BTreeMap::new();
     let (mut next, mut written) = (0, 0);
     for chunk in made {
+        if stop() {
+            break;
+        }
         let chunk = chunk?;
         waiting.insert(chunk.sequence, chunk);
         while let Some(chunk) = waiting.remove(&next) {
