@@ -30,6 +30,15 @@ fn spawn_up(db: &std::path::Path, extra: &[&str]) -> std::process::Child {
         .expect("starting paymentsctl up")
 }
 
+/// Sends SIGINT (Ctrl-C) to `child`.
+fn interrupt(child: &std::process::Child) {
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(kill.success());
+}
+
 fn paymentsctl(args: &[&str]) -> std::process::Output {
     Command::new(common::paymentsctl())
         .args(args)
@@ -191,11 +200,7 @@ fn ctrl_c_during_a_traffic_run_exits_zero_and_every_acknowledged_payment_is_stor
     stdout.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "payments is up");
     std::thread::sleep(Duration::from_secs(3));
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    interrupt(&child);
     let status = child.wait().unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
@@ -231,10 +236,7 @@ fn ctrl_c_during_a_traffic_run_exits_zero_and_every_acknowledged_payment_is_stor
         })
         .expect("the gRPC address line");
     let stats = paymentsctl(&["stats", "--json", "--server", &grpc]);
-    Command::new("kill")
-        .args(["-INT", &again.id().to_string()])
-        .status()
-        .unwrap();
+    interrupt(&again);
     assert!(again.wait().unwrap().success());
     let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
     let stored: u64 = stats["totalCount"]
@@ -437,11 +439,7 @@ fn generate_interrupted(
         .spawn()
         .expect("starting paymentsctl generate");
     std::thread::sleep(after);
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    interrupt(&child);
     let done = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&done.stderr).into_owned();
     (done.status, stderr, std::fs::read(&out).unwrap())
