@@ -9,6 +9,7 @@ use crate::sink_writer::SinkWriter;
 use crate::{ProcessorConfig, ProcessorError};
 use payments_bus::{Consumer, Delivery};
 use payments_core::metric_names as names;
+use payments_core::pb;
 use payments_core::service_error::with_causes;
 use payments_runtime::Shutdown;
 use payments_runtime::retry::Backoff;
@@ -24,7 +25,14 @@ const COMMIT_ATTEMPTS: u32 = 5;
 
 /// The batch being written, in a task of its own (it yields the batch back for its commit),
 /// and how many records it holds.
-type InFlight = (JoinHandle<Result<Vec<Delivery>, ProcessorError>>, usize);
+type InFlight = (JoinHandle<Result<Written, ProcessorError>>, usize);
+
+/// A batch its sink has taken: its records, to commit, and its payments, freed only once
+/// the next batch is being written (see [`SinkWriter::write`]).
+struct Written {
+    batch: Vec<Delivery>,
+    _payments: Vec<pb::Payment>,
+}
 
 /// Longest one read waits while a batch grows during a write (the write's end is checked
 /// between reads).
@@ -109,8 +117,11 @@ impl SinkPipeline {
             let (writer, write_abort) = (self.writer.clone(), abort.clone());
             let records = batch.len();
             let write = async move {
-                writer.write(&batch, prepared, &write_abort).await?;
-                Ok(batch)
+                let payments = writer.write(&batch, prepared, &write_abort).await?;
+                Ok(Written {
+                    batch,
+                    _payments: payments,
+                })
             };
             in_flight = Some((tokio::spawn(write.instrument(span)), records));
             // Tokio runs a task spawned from a worker on that worker once the spawner yields,
@@ -123,7 +134,7 @@ impl SinkPipeline {
             // group has read and copies its log back: 0.8 s of a 6 s run of `paymentsctl
             // bench`, 65 ms at worst).
             if let Some(written) = written {
-                self.commit_retrying(&written, &abort).await;
+                self.commit_retrying(&written.batch, &abort).await;
             }
         }
         self.finish(in_flight.take(), 0, &abort).await?;
@@ -145,8 +156,8 @@ impl SinkPipeline {
         waiting: usize,
         abort: &Shutdown,
     ) -> Result<(), ProcessorError> {
-        if let Some(batch) = self.written(in_flight, waiting).await? {
-            self.commit_retrying(&batch, abort).await;
+        if let Some(written) = self.written(in_flight, waiting).await? {
+            self.commit_retrying(&written.batch, abort).await;
         }
         Ok(())
     }
@@ -160,7 +171,7 @@ impl SinkPipeline {
         &mut self,
         in_flight: Option<InFlight>,
         waiting: usize,
-    ) -> Result<Option<Vec<Delivery>>, ProcessorError> {
+    ) -> Result<Option<Written>, ProcessorError> {
         let Some((mut in_flight, records)) = in_flight else {
             return Ok(None);
         };

@@ -58,12 +58,16 @@ impl SinkWriter {
     /// records the sink refused and, for the primary writer, those `prepared` holds. Returns
     /// once the batch may be committed; fails only when `abort` is cancelled while the sink
     /// or the bus is away (the batch is then left uncommitted, and comes again).
+    ///
+    /// Hands the batch's payments back rather than freeing them: freeing 10,000 payments
+    /// takes about 5 ms, and the caller does it once the sink is busy with the next batch
+    /// (freed here, they held the sink idle for that long between batches).
     pub async fn write(
         &self,
         batch: &[Delivery],
         prepared: Prepared,
         abort: &Shutdown,
-    ) -> Result<(), ProcessorError> {
+    ) -> Result<Vec<pb::Payment>, ProcessorError> {
         let Prepared {
             payments,
             encoded,
@@ -98,7 +102,7 @@ impl SinkWriter {
             record_end_to_end_latency(batch);
             count_stored_by_type(&payments);
         }
-        Ok(())
+        Ok(payments)
     }
 
     /// Sends `dead` to the dead-letter topic, retrying with backoff (as sink writes are)

@@ -28,8 +28,8 @@ pub struct PaymentColumns {
     pub currency: String,
     /// The seed's row key with the payment id.
     pub row_key: String,
-    /// The whole payment, protobuf-encoded.
-    pub body: Vec<u8>,
+    /// The whole payment, protobuf-encoded (the encoding given, shared, not copied).
+    pub body: Bytes,
 }
 
 impl PaymentColumns {
@@ -65,7 +65,7 @@ impl PaymentColumns {
             amount_minor: amount.map(|a| a.minor_units).unwrap_or_default(),
             currency: amount.map(|a| a.currency.clone()).unwrap_or_default(),
             row_key: payments_core::row_key(payment),
-            body: encoded.map_or_else(|| payment.encode_to_vec(), |bytes| bytes.to_vec()),
+            body: encoded.map_or_else(|| Bytes::from(payment.encode_to_vec()), Bytes::clone),
         }
     }
 }

@@ -149,7 +149,7 @@ pub(crate) fn document(payment: &pb::Payment) -> Result<Document> {
         "amountMinor": c.amount_minor,
         "currency": &c.currency,
         "rowKey": &c.row_key,
-        "body": Bson::Binary(mongodb::bson::Binary { subtype: BinarySubtype::Generic, bytes: c.body }),
+        "body": Bson::Binary(mongodb::bson::Binary { subtype: BinarySubtype::Generic, bytes: Vec::from(c.body) }),
         "payment": nested,
     })
 }

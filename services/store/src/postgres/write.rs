@@ -97,7 +97,7 @@ async fn upsert_statement(pool: &PgPool, latest: &[&Row<'_>], json_doc: bool) ->
         amounts.push(c.amount_minor);
         currencies.push(c.currency);
         row_keys.push(c.row_key);
-        bodies.push(c.body);
+        bodies.push(Vec::from(c.body));
     }
     let done = sqlx::query(UPSERT)
         .bind(ids)
