@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod direct_file;
 pub mod input;
 pub mod interrupt;
 pub mod stack;

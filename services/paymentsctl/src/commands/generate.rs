@@ -4,6 +4,7 @@
 use super::generate_parallel::{Observers, write_in_parallel};
 use super::generate_summary::GenerationSummary;
 use crate::cli::GenerateArgs;
+use crate::direct_file::DirectFileWriter;
 use crate::interrupt::Interrupt;
 use anyhow::Context;
 use payments_core::names::parse_payment_type;
@@ -162,14 +163,15 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         args.per_type.is_none() || args.shard == Shard::ALL,
         "--per-type writes every rail into one output; it does not take --shard"
     );
-    let sink: Box<dyn Write> = match &args.out {
+    // Both buffer what they are given: a file in whole blocks written past the page cache.
+    let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+            DirectFileWriter::create(path)
+                .with_context(|| format!("creating {}", path.display()))?,
         ),
-        None => Box::new(std::io::stdout().lock()),
+        None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())),
     };
     let interrupt = Interrupt::watch();
-    let mut out = BufWriter::with_capacity(1 << 20, sink);
     let mut writer = PaymentWriter::new(args.format, &mut out)?;
     let payments = args.shard.len(count);
     let mut truth = TruthCollector::default();
