@@ -233,7 +233,10 @@ pub struct GenerateArgs {
     /// payment ids, participants and roles), to this file.
     #[arg(long)]
     pub truth: Option<PathBuf>,
-    /// Write here instead of stdout (`-` is stdout, as for other tools).
+    /// Write here instead of stdout (`-` is stdout, as for other tools). A regular file is
+    /// written past the page cache (direct I/O, whole blocks) where its file system allows:
+    /// gigabytes of output then neither cost the kernel's copying nor push out what the cache
+    /// held.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Simulated start time (RFC 3339 or YYYY-MM-DD; default 2025-01-06T09:00:00Z).
