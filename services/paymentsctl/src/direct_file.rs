@@ -1,11 +1,13 @@
-//! [`DirectFileWriter`]: `generate --out FILE` writing its gigabytes past the kernel's page
-//! cache (`O_DIRECT`).
+//! [`DirectFileWriter`]: `generate --out FILE --direct-io` writing its gigabytes past the
+//! kernel's page cache (`O_DIRECT`).
 //!
 //! Written through the page cache, every byte is copied into pages the kernel allocates and
 //! accounts, and those pages push out whatever else the cache held. On this project's 2-core
 //! machine, `dd bs=4M` of 2 GB took 1.5–1.7 s of system time through the cache and 0.2–0.5 s
 //! with `oflag=direct`; a million payments of JSON lines are 2.1 GB, and the generator's
-//! threads needed that core.
+//! threads needed that core. Past the cache, though, every write waits for the disk, where the
+//! cache takes the bytes at memory speed and writes them later: on a disk slower than the
+//! generator that is slower, so direct I/O is asked for, not the default.
 //!
 //! Direct I/O takes whole, aligned blocks from aligned memory, so the writer gathers bytes in a
 //! block-aligned buffer and writes whole blocks of it; the last partial block goes through the

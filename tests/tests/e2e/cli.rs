@@ -163,6 +163,44 @@ fn generate_on_several_threads_writes_the_same_bytes_as_on_one() {
 }
 
 #[test]
+fn generate_direct_io_writes_the_same_file_and_needs_one() {
+    let dir = common::temp_dir("generate-direct-io");
+    // 30,000 JSON lines are 60 MB, many times the direct writer's buffer; NACHA ends with a
+    // trailer written at the end; one payment is less than a block.
+    for (format, count, jobs) in [
+        ("jsonl", "30000", "2"),
+        ("nacha", "3000", "1"),
+        ("jsonl", "1", "1"),
+    ] {
+        let file = |direct: bool| {
+            let path = dir.join(format!("{format}-{count}-{direct}"));
+            let mut args = vec![
+                "generate", "--count", count, "--seed", "9", "--format", format, "--jobs", jobs,
+            ];
+            if direct {
+                args.push("--direct-io");
+            }
+            let out = paymentsctl(&[&args[..], &["--out", path.to_str().unwrap()]].concat());
+            common::succeeded(&out);
+            std::fs::read(&path).expect("reading the output")
+        };
+        let (cached, direct) = (file(false), file(true));
+        assert!(!cached.is_empty());
+        assert!(
+            cached == direct,
+            "{format}, {count} payments: --direct-io wrote other bytes"
+        );
+    }
+    let refused = paymentsctl(&["generate", "--count", "10", "--direct-io"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--direct-io writes a file"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
+
+#[test]
 fn errors_are_clear() {
     let bad_type = paymentsctl(&["generate", "--type", "bitcoin"]);
     assert!(!bad_type.status.success());

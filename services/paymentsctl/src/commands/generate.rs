@@ -163,12 +163,20 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         args.per_type.is_none() || args.shard == Shard::ALL,
         "--per-type writes every rail into one output; it does not take --shard"
     );
-    // Both buffer what they are given: a file in whole blocks written past the page cache.
+    anyhow::ensure!(
+        !args.direct_io || args.out.is_some(),
+        "--direct-io writes a file past the page cache; give the file with --out FILE"
+    );
+    let creating = |path: &Path| format!("creating {}", path.display());
+    // Each buffers what it is given (the direct writer in whole blocks of its own).
     let mut out: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(
-            DirectFileWriter::create(path)
-                .with_context(|| format!("creating {}", path.display()))?,
-        ),
+        Some(path) if args.direct_io => {
+            Box::new(DirectFileWriter::create(path).with_context(|| creating(path))?)
+        }
+        Some(path) => Box::new(BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(path).with_context(|| creating(path))?,
+        )),
         None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())),
     };
     let interrupt = Interrupt::watch();
