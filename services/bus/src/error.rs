@@ -31,10 +31,10 @@ pub enum Error {
         /// What the client reported.
         reason: String,
     },
-    /// The file bus's file cannot be used.
-    #[error("bus file {path}: {reason}")]
+    /// The file bus's directory cannot be used.
+    #[error("file bus {path}: {reason}")]
     File {
-        /// The file.
+        /// The bus's directory.
         path: String,
         /// What went wrong.
         reason: String,

@@ -1,7 +1,7 @@
 //! The message bus between ingest and processor, chosen by URL.
 //!
-//! - `file://PATH`: in one process, durable: a log in a SQLite file that outlives the
-//!   process, even a `kill -9` (see [`file`]). `paymentsctl up`'s default.
+//! - `file://PATH`: in one process, durable: a segment log in the directory `PATH` that
+//!   outlives the process, even a `kill -9` (see [`file`]). `paymentsctl up`'s default.
 //! - `memory://[?capacity=N]`: in-process, bounded, back-pressure (a full topic makes
 //!   producers wait; it never drops a payment), and gone with the process. For tests, and
 //!   `up` when asked.
@@ -263,8 +263,8 @@ impl Bus {
         }
     }
 
-    /// Ends the bus at the end of its process (for a file bus: its records are copied from
-    /// its log into the file itself; see `FileBus::close`). Use nothing of it afterwards.
+    /// Ends the bus at the end of its process (for a file bus: its log is flushed to the
+    /// disk; see `FileBus::close`). Use nothing of it afterwards.
     pub async fn close(&self) -> Result<()> {
         match &self.backend {
             Backend::File(bus) => bus.close().await,

@@ -15,10 +15,10 @@ pub enum BusUrl {
     },
     /// `kafka://host:port[,host:port][?option=value&…]`.
     Kafka(KafkaOptions),
-    /// `file://PATH`: a durable log in one SQLite file (relative paths from the working
-    /// directory; `file:///abs/path` for an absolute one).
+    /// `file://PATH`: a durable segment log in the directory PATH (relative paths from the
+    /// working directory; `file:///abs/path` for an absolute one).
     File {
-        /// The file.
+        /// The bus's directory.
         path: std::path::PathBuf,
     },
 }

@@ -127,8 +127,9 @@ pub struct UpArgs {
     /// HTTP address for the seed's routes, /health, /livez and /readyz.
     #[arg(long, env = "PAYMENTS_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: String,
-    /// Bus URL: `file://PATH` (a durable log in one SQLite file, the default: what ingest
-    /// acknowledged survives even `kill -9`, and the next `up` on the file stores it),
+    /// Bus URL: `file://PATH` (a durable log in the directory PATH, the default: what ingest
+    /// acknowledged survives even `kill -9`, and the next `up` on it stores it; an earlier
+    /// version's SQLite bus file at PATH is moved into a log when first opened),
     /// `memory://` (in-process and NOT durable: what is not stored when the process ends is
     /// lost), or `kafka://host:port[,host:port][?partitions=N&…]` (the payments and
     /// dead-letter topics are created when missing).

@@ -225,16 +225,15 @@ impl RunningStack {
     /// calls and finish those in flight, then the processor stores everything on the bus.
     /// Fails if the drain takes longer than the grace period or a part failed; either way,
     /// says what acknowledged payments were left unstored, and where. A drained stack then
-    /// closes its bus and store: a file bus's records, and a SQLite store's payments, end up
-    /// in their files alone, with no log beside them.
+    /// closes its bus and store: a file bus's log is flushed to the disk, and a SQLite store's
+    /// payments end up in its file alone, with no log beside it.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let drained = self.app.shutdown().await;
         report_left_behind(&self.bus, &self.processor_group).await;
         drained?;
-        // A part that did not drain in time may still read the bus; the file's log then
-        // stays beside it, and the next open reads it.
+        // A file bus's records are in its log already; closing it flushes them to the disk.
         if let Err(error) = self.bus.close().await {
-            tracing::warn!(error = %error, "closing the bus failed; its log stays beside it");
+            tracing::warn!(error = %error, "closing the bus failed; its records stay in its log");
         }
         if let Err(error) = self.store.close().await {
             tracing::warn!(error = %error, "closing the store failed; its log stays beside it");

@@ -1,4 +1,4 @@
-//! `paymentsctl up` keeps what it acknowledged: its default bus is a log file in its working
+//! `paymentsctl up` keeps what it acknowledged: its default bus is a log in its working
 //! directory, so a `kill -9` straight after `SubmitPayments` returns loses nothing, and the
 //! next `up` in that directory stores every acknowledged payment, each once.
 
@@ -29,7 +29,7 @@ async fn kill_9_of_up_straight_after_submit_then_a_new_up_in_the_directory_store
     eprintln!("stored when up was killed: {stored_at_kill} of 30000");
     assert!(
         dir.join("payments-bus.db").exists(),
-        "up's default bus is a file in its working directory"
+        "up's default bus is in its working directory"
     );
 
     let _second = up("up-2.log").await;
