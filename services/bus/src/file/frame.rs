@@ -100,60 +100,83 @@ pub(super) struct RecordTooLarge {
     pub bytes: usize,
 }
 
-/// Appends to `out` the frames that hold `records`, the first at `first_offset`, all stamped
-/// `timestamp_ms`; returns the frames' headers with their positions in `out`.
-pub(super) fn encode_frames(
+/// Appends to `out` one frame holding the records at the front of `records` (as many as fit
+/// in [`FRAME_BODY_BYTES`], one at least), the first at `first_offset`, all stamped
+/// `timestamp_ms`; returns its header and how many records it took.
+pub(super) fn encode_frame(
+    records: &[BusRecord],
+    first_offset: i64,
+    timestamp_ms: i64,
+    out: &mut Vec<u8>,
+) -> Result<(FrameHeader, usize), RecordTooLarge> {
+    let start = out.len();
+    let mut body_len = 0usize;
+    let count = records
+        .iter()
+        .enumerate()
+        .take_while(|&(i, record)| {
+            let len = record_len(record);
+            let fits = i == 0 || body_len + len <= FRAME_BODY_BYTES;
+            if fits {
+                body_len += len;
+            }
+            fits
+        })
+        .count();
+    out.reserve(HEADER_BYTES + body_len);
+    out.extend_from_slice(&[0; HEADER_BYTES]);
+    for record in &records[..count] {
+        let headers = encode_headers(&record.headers);
+        for part in [record.key.len(), record.value.len(), headers.len()] {
+            let len = u32::try_from(part).map_err(|_| RecordTooLarge { bytes: part })?;
+            out.extend_from_slice(&len.to_le_bytes());
+        }
+        out.extend_from_slice(&record.key);
+        out.extend_from_slice(&record.value);
+        out.extend_from_slice(&headers);
+    }
+    let body_len = out.len() - start - HEADER_BYTES;
+    let header = FrameHeader {
+        crc: 0,
+        body_len: u32::try_from(body_len).map_err(|_| RecordTooLarge { bytes: body_len })?,
+        count: count as u32,
+        first_offset,
+        timestamp_ms,
+    };
+    let checked = header.checked_header_bytes();
+    let header = FrameHeader {
+        crc: crc(&checked, &out[start + HEADER_BYTES..]),
+        ..header
+    };
+    out[start..start + 4].copy_from_slice(&MAGIC);
+    out[start + 4..start + 8].copy_from_slice(&header.crc.to_le_bytes());
+    out[start + 8..start + HEADER_BYTES].copy_from_slice(&checked);
+    Ok((header, count))
+}
+
+/// Appends to `out` the frames that hold all of `records` ([`encode_frame`] after
+/// [`encode_frame`]); returns each frame's header with its position in `out`.
+#[cfg(test)]
+fn encode_frames(
     records: &[BusRecord],
     first_offset: i64,
     timestamp_ms: i64,
     out: &mut Vec<u8>,
 ) -> Result<Vec<(usize, FrameHeader)>, RecordTooLarge> {
     let mut frames = Vec::new();
-    let mut offset = first_offset;
     let mut rest = records;
+    let mut offset = first_offset;
     while !rest.is_empty() {
-        let start = out.len();
-        out.extend_from_slice(&[0; HEADER_BYTES]);
-        let mut count = 0usize;
-        for record in rest {
-            let body_so_far = out.len() - start - HEADER_BYTES;
-            if count > 0 && body_so_far + record_len(record) > FRAME_BODY_BYTES {
-                break;
-            }
-            let headers = encode_headers(&record.headers);
-            for part in [record.key.len(), record.value.len(), headers.len()] {
-                let len = u32::try_from(part).map_err(|_| RecordTooLarge { bytes: part })?;
-                out.extend_from_slice(&len.to_le_bytes());
-            }
-            out.extend_from_slice(&record.key);
-            out.extend_from_slice(&record.value);
-            out.extend_from_slice(&headers);
-            count += 1;
-        }
-        let body_len = out.len() - start - HEADER_BYTES;
-        let header = FrameHeader {
-            crc: 0,
-            body_len: u32::try_from(body_len).map_err(|_| RecordTooLarge { bytes: body_len })?,
-            count: count as u32,
-            first_offset: offset,
-            timestamp_ms,
-        };
-        let checked = header.checked_header_bytes();
-        let header = FrameHeader {
-            crc: crc(&checked, &out[start + HEADER_BYTES..]),
-            ..header
-        };
-        out[start..start + 4].copy_from_slice(&MAGIC);
-        out[start + 4..start + 8].copy_from_slice(&header.crc.to_le_bytes());
-        out[start + 8..start + HEADER_BYTES].copy_from_slice(&checked);
-        frames.push((start, header));
+        let at = out.len();
+        let (header, count) = encode_frame(rest, offset, timestamp_ms, out)?;
+        frames.push((at, header));
         offset += count as i64;
         rest = &rest[count..];
     }
     Ok(frames)
 }
 
-/// Bytes `record` takes in a frame's body (its headers estimated by their raw lengths).
+/// Bytes `record` takes in a frame's body.
 fn record_len(record: &BusRecord) -> usize {
     let headers: usize = record
         .headers

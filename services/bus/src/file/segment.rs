@@ -306,31 +306,42 @@ impl SegmentWriter {
         self.len
     }
 
-    /// Writes `records` as the next offsets, stamped `timestamp_ms`. On an error nothing of
-    /// them stays in the file.
+    /// Writes `records` as the next offsets, stamped `timestamp_ms`, a frame at a time
+    /// (each [`frame::FRAME_BODY_BYTES`] at most, so the buffer stays that small). On an error
+    /// nothing of them stays in the file.
     pub fn append(
         &mut self,
         records: &[BusRecord],
         timestamp_ms: i64,
     ) -> Result<Written, AppendError> {
-        self.buffer.clear();
-        let frames = frame::encode_frames(records, self.end, timestamp_ms, &mut self.buffer)
-            .map_err(|e| AppendError::TooLarge { bytes: e.bytes })?;
-        let written = self
-            .file
-            .seek(SeekFrom::Start(self.len))
-            .and_then(|_| self.file.write_all(&self.buffer));
-        if let Err(error) = written {
-            // Leave no part of the frames for a reader or the next open to find.
-            let _ = self.file.set_len(self.len);
-            return Err(AppendError::Io(error));
+        let mut frames = Vec::new();
+        let (mut written_len, mut offset, mut rest) = (0u64, self.end, records);
+        let outcome = self.file.seek(SeekFrom::Start(self.len)).map(|_| ());
+        let mut outcome = outcome.map_err(AppendError::Io);
+        while outcome.is_ok() && !rest.is_empty() {
+            self.buffer.clear();
+            outcome = frame::encode_frame(rest, offset, timestamp_ms, &mut self.buffer)
+                .map_err(|e| AppendError::TooLarge { bytes: e.bytes })
+                .and_then(|(header, count)| {
+                    self.file.write_all(&self.buffer).map_err(AppendError::Io)?;
+                    frames.push((written_len as usize, header));
+                    written_len += header.frame_len();
+                    offset += count as i64;
+                    rest = &rest[count..];
+                    Ok(())
+                });
         }
-        if self.buffer.capacity() > 4 * frame::FRAME_BODY_BYTES {
+        if self.buffer.capacity() > 2 * frame::FRAME_BODY_BYTES {
             self.buffer = Vec::new();
         }
+        if let Err(error) = outcome {
+            // Leave no part of the frames for a reader or the next open to find.
+            let _ = self.file.set_len(self.len);
+            return Err(error);
+        }
         let at = self.len;
-        self.len += frames.iter().map(|(_, h)| h.frame_len()).sum::<u64>();
-        self.end += records.len() as i64;
+        self.len += written_len;
+        self.end = offset;
         Ok(Written { at, frames })
     }
 
