@@ -1,7 +1,7 @@
 //! The message bus between ingest and processor, chosen by URL.
 //!
 //! - `file://PATH`: in one process, durable: a segment log in the directory `PATH` that
-//!   outlives the process, even a `kill -9` (see [`file`]). `paymentsctl up`'s default.
+//!   outlives the process, even a `kill -9` (see [`mod@file`]). `paymentsctl up`'s default.
 //! - `memory://[?capacity=N]`: in-process, bounded, back-pressure (a full topic makes
 //!   producers wait; it never drops a payment), and gone with the process. For tests, and
 //!   `up` when asked.
@@ -18,6 +18,7 @@ pub mod kafka;
 mod kafka_options;
 pub mod memory;
 mod record;
+mod shared_state;
 mod url;
 
 pub use error::{Error, Result};

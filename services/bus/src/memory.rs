@@ -8,12 +8,13 @@
 //! topic has committed it. Dead-letter topics (names ending in `.dlq`) that nobody reads
 //! keep their latest `capacity` records instead of stopping the pipeline.
 
+use crate::shared_state::{lock, now_ms};
 use crate::{BusRecord, Consumer, Delivery, Error, Producer, Receipt, Result};
 use async_trait::async_trait;
 use futures::FutureExt;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// The in-process bus.
@@ -76,20 +77,6 @@ impl TopicState {
             self.base += 1;
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding the lock leaves plain data behind; keep using it.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl MemoryBus {

@@ -1,7 +1,7 @@
 //! `file://PATH`: a durable bus inside one process, kept in the directory `PATH`.
 //!
 //! Each topic is one partition: a log of segment files under `PATH/topics/<topic>/`
-//! ([`segment`]), appended to with one write per [`Producer::enqueue`] call, so a record a
+//! (`segment.rs`), appended to with one write per [`Producer::enqueue`] call, so a record a
 //! producer was told is held survives a `kill -9` of the process (a power cut may lose what
 //! the system had not yet written to the disk). Every append is checksummed: a torn one at the
 //! end of the log is cut off when the bus is next opened, and a damaged one further back is
@@ -10,7 +10,7 @@
 //! A consumer group's next offset is a line of the topic's `commits` file, replaced on
 //! commit; a segment every group has read past is deleted. A consumer keeping up reads the
 //! records this process appended from memory (the latest few, that a consumer here has not
-//! committed yet: [`tail`]); others come from the segments. A new process on the same
+//! committed yet: `tail.rs`); others come from the segments. A new process on the same
 //! directory resumes each group at its commit, so a record is delivered at least once. One
 //! process at a time opens the bus (a lock file beside it says who has it).
 //!
@@ -18,23 +18,26 @@
 //! records.
 //!
 //! Earlier versions kept the bus in one SQLite file at `PATH`; opening such a file moves its
-//! records and commits into a log at the same path ([`sqlite_migration`]).
+//! records and commits into a log at the same path (`sqlite_migration.rs`).
 
 mod commits;
+mod consumer;
+mod directory;
 mod frame;
 mod names;
 mod segment;
 mod sqlite_migration;
 mod tail;
 
-use crate::{BusRecord, Consumer, Delivery, Error, Producer, Receipt, Result};
+use crate::shared_state::{lock, now_ms};
+use crate::{BusRecord, Delivery, Error, Producer, Receipt, Result};
+pub use consumer::FileConsumer;
 use futures::FutureExt;
 use segment::{AppendError, Segment, SegmentWriter};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
 use tail::MemoryTail;
 use tokio::sync::Notify;
 
@@ -106,19 +109,6 @@ impl TopicState {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 fn file_error(path: &Path, what: &str, error: impl std::fmt::Display) -> Error {
     Error::File {
         path: path.display().to_string(),
@@ -169,8 +159,8 @@ impl FileBus {
         })?;
         let dir = path.to_owned();
         let topics = tokio::task::spawn_blocking(move || {
-            prepare_directory(&dir)?;
-            load_topics(&dir)
+            directory::prepare_directory(&dir)?;
+            directory::load_topics(&dir)
         })
         .await
         .map_err(|e| file_error(path, "opening it", e))??;
@@ -237,14 +227,7 @@ impl FileBus {
             let start = state.start;
             *state.committed.entry(group.to_owned()).or_insert(start)
         };
-        Ok(FileConsumer {
-            bus: self.clone(),
-            topic,
-            group: group.to_owned(),
-            position: committed,
-            committed,
-            read_ahead: VecDeque::new(),
-        })
+        Ok(FileConsumer::new(self.clone(), topic, group, committed))
     }
 
     /// How many records of `topic` the bus holds past `group`'s commit.
@@ -442,162 +425,6 @@ impl Topic {
     }
 }
 
-/// Makes `path` a bus directory: creates it when missing, and moves a SQLite bus file of an
-/// earlier version into it.
-fn prepare_directory(path: &Path) -> Result<()> {
-    let failed = |what: &str, e: &dyn std::fmt::Display| file_error(path, what, e);
-    sqlite_migration::recover(path)
-        .map_err(|e| failed("finishing an interrupted move from SQLite", &e))?;
-    let metadata = match std::fs::metadata(path) {
-        Ok(metadata) => metadata,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return init_directory(path).map_err(|e| failed("creating it", &e));
-        }
-        Err(e) => return Err(failed("reading it", &e)),
-    };
-    if metadata.is_file() {
-        if metadata.len() == 0 {
-            std::fs::remove_file(path).map_err(|e| failed("replacing an empty file", &e))?;
-            return init_directory(path).map_err(|e| failed("creating it", &e));
-        }
-        if !sqlite_migration::is_sqlite_file(path).map_err(|e| failed("reading it", &e))? {
-            return Err(failed(
-                "opening it",
-                &"it is a file, neither a file bus directory nor the SQLite file of an earlier \
-                  version; give another --bus file://…",
-            ));
-        }
-        tracing::info!(path = %path.display(), "file bus moving records from its sqlite file into a segment log");
-        let migrated = sqlite_migration::migrate(path, init_directory)
-            .map_err(|e| failed("moving its records from SQLite into a segment log", &e))?;
-        tracing::info!(
-            path = %path.display(),
-            topics = migrated.topics,
-            records = migrated.records,
-            commits = migrated.commits,
-            "file bus moved its sqlite file into a segment log"
-        );
-        return Ok(());
-    }
-    match std::fs::read_to_string(path.join(FORMAT_FILE)) {
-        Ok(format) if format == FORMAT => Ok(()),
-        Ok(format) => Err(failed(
-            "opening it",
-            &format!(
-                "its {FORMAT_FILE} says {:?}, a format this version does not read",
-                format.trim()
-            ),
-        )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let empty = std::fs::read_dir(path)
-                .map_err(|e| failed("reading it", &e))?
-                .next()
-                .is_none();
-            if empty {
-                init_directory(path).map_err(|e| failed("creating it", &e))
-            } else {
-                Err(failed(
-                    "opening it",
-                    &format!(
-                        "it is a directory with files but no {FORMAT_FILE}, so not a file bus; \
-                         give another --bus file://…"
-                    ),
-                ))
-            }
-        }
-        Err(e) => Err(failed("reading it", &e)),
-    }
-}
-
-/// Creates an empty bus directory at `path`.
-fn init_directory(path: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(path.join(TOPICS_DIR))?;
-    std::fs::write(path.join(FORMAT_FILE), FORMAT)
-}
-
-/// Every topic the bus at `path` holds, with its segments and its groups' commits.
-fn load_topics(path: &Path) -> Result<HashMap<String, Arc<Topic>>> {
-    let topics_dir = path.join(TOPICS_DIR);
-    let entries =
-        std::fs::read_dir(&topics_dir).map_err(|e| file_error(path, "reading its topics", e))?;
-    let mut topics = HashMap::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| file_error(path, "reading its topics", e))?;
-        let file_name = entry.file_name();
-        let Some(name) = file_name.to_str().and_then(names::decode_name) else {
-            tracing::warn!(entry = %entry.path().display(), "file bus skipped an entry that names no topic");
-            continue;
-        };
-        let state = load_topic(&entry.path(), &name)
-            .map_err(|e| file_error(path, &format!("reading topic {name:?}"), e))?;
-        topics.insert(name.clone(), Topic::new(path, &name, state));
-    }
-    Ok(topics)
-}
-
-/// The segments and commits of the topic in `dir`. The last segment's frames are checked
-/// whole, and a torn end (what a crash mid-append leaves) is cut off.
-fn load_topic(dir: &Path, name: &str) -> std::io::Result<TopicState> {
-    let mut bases = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if let Some(base) = entry
-            .file_name()
-            .to_str()
-            .and_then(segment::parse_segment_file_name)
-        {
-            bases.push(base);
-        }
-    }
-    bases.sort_unstable();
-    let mut state = TopicState {
-        committed: commits::read_commits(dir)?,
-        ..TopicState::default()
-    };
-    for (i, &base) in bases.iter().enumerate() {
-        let path = dir.join(segment::segment_file_name(base));
-        let next = bases.get(i + 1).copied();
-        let last = next.is_none();
-        let (segment, damage) = Segment::open(&path, base, last, next)?;
-        if let Some(damage) = damage {
-            if last {
-                tracing::warn!(
-                    file = %path.display(),
-                    bytes = damage.bytes_after,
-                    reason = %damage.reason,
-                    "file bus cut off the end of its log that no append finished"
-                );
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&path)?
-                    .set_len(segment.len)?;
-            } else {
-                tracing::error!(
-                    file = %path.display(),
-                    lost_from = segment.end,
-                    lost_to = next,
-                    reason = %damage.reason,
-                    "file bus found part of a segment unreadable; its records are skipped"
-                );
-            }
-        }
-        state.segments.push(segment);
-    }
-    let committed_max = state.committed.values().copied().max().unwrap_or(0);
-    state.start = state.segments.first().map_or(committed_max, |s| s.base);
-    // Past every commit even when the log's end was lost (a power cut): a group that read
-    // an offset never gets a different record under it.
-    state.end = state
-        .segments
-        .last()
-        .map_or(committed_max, |s| s.end)
-        .max(committed_max);
-    if name.ends_with(".dlq") {
-        state.start = state.start.max(state.end - DEAD_LETTERS_KEPT);
-    }
-    Ok(state)
-}
-
 #[async_trait::async_trait]
 impl Producer for FileBus {
     fn system(&self) -> &'static str {
@@ -613,110 +440,6 @@ impl Producer for FileBus {
         self.append(topic, records).await?;
         // Written to the log means held: the receipt is already settled.
         Ok(futures::future::ready(Ok(())).boxed())
-    }
-}
-
-/// A consumer of one topic of the file bus. Dropping it leaves its uncommitted records for
-/// the group's next consumer.
-pub struct FileConsumer {
-    bus: Arc<FileBus>,
-    topic: Arc<Topic>,
-    group: String,
-    /// Next offset to deliver.
-    position: i64,
-    /// First offset not yet committed.
-    committed: i64,
-    /// Records read from the log past what a poll asked for (the rest of a frame), from
-    /// `position` on: the next polls take them rather than read the frame again.
-    read_ahead: VecDeque<Delivery>,
-}
-
-#[async_trait::async_trait]
-impl Consumer for FileConsumer {
-    fn durable(&self) -> bool {
-        true
-    }
-
-    fn system(&self) -> &'static str {
-        "file"
-    }
-
-    async fn poll(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
-        if self
-            .read_ahead
-            .front()
-            .is_some_and(|d| d.offset == self.position)
-        {
-            let take = max.min(self.read_ahead.len());
-            let batch: Vec<Delivery> = self.read_ahead.drain(..take).collect();
-            if let Some(last) = batch.last() {
-                self.position = last.offset + 1;
-            }
-            return Ok(batch);
-        }
-        self.read_ahead.clear();
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let appended = self.topic.appended.notified();
-            tokio::pin!(appended);
-            appended.as_mut().enable();
-            let (end, from_tail) = {
-                let state = lock(&self.topic.state);
-                let from_tail = state.tail.read(self.position, max).unwrap_or_default();
-                (state.end, from_tail)
-            };
-            if end > self.position {
-                let before = self.position;
-                let batch = if from_tail.is_empty() {
-                    let mut read = self.bus.read(&self.topic.name, self.position, max).await?;
-                    self.position = self.position.max(read.reached);
-                    if read.deliveries.len() > max {
-                        self.read_ahead = read.deliveries.split_off(max).into();
-                    }
-                    read.deliveries
-                } else {
-                    from_tail
-                };
-                if let Some(last) = batch.last() {
-                    self.position = last.offset + 1;
-                    return Ok(batch);
-                }
-                if self.position > before {
-                    // Past records the log lost or found damaged: read on.
-                    continue;
-                }
-            }
-            if tokio::time::timeout_at(deadline, appended).await.is_err() {
-                return Ok(Vec::new());
-            }
-        }
-    }
-
-    async fn commit(&mut self, batch: &[Delivery]) -> Result<()> {
-        let Some(upto) = batch.iter().map(|d| d.offset + 1).max() else {
-            return Ok(());
-        };
-        if upto > self.committed {
-            self.bus.commit(&self.topic.name, &self.group, upto).await?;
-            self.committed = upto;
-        }
-        Ok(())
-    }
-
-    fn lag(&self) -> u64 {
-        (lock(&self.topic.state).end - self.committed).max(0) as u64
-    }
-
-    async fn caught_up(&mut self) -> Result<bool> {
-        Ok(self.position >= lock(&self.topic.state).end)
-    }
-}
-
-impl Drop for FileConsumer {
-    fn drop(&mut self) {
-        lock(&self.topic.state)
-            .attached
-            .retain(|g| g != &self.group);
     }
 }
 

@@ -1,6 +1,8 @@
 use super::*;
+use crate::Consumer;
 use bytes::Bytes;
 use rusqlite::{Connection, params};
+use std::time::Duration;
 
 fn record(n: u32) -> BusRecord {
     BusRecord {
