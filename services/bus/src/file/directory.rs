@@ -78,15 +78,18 @@ pub(super) fn prepare_directory(path: &Path) -> Result<()> {
     }
 }
 
-/// Creates an empty bus directory at `path`.
+/// Creates an empty bus directory at `path`. Its format file comes first: a crash before it
+/// leaves an empty directory, which the next open takes for a new bus.
 pub(super) fn init_directory(path: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(path.join(TOPICS_DIR))?;
-    std::fs::write(path.join(FORMAT_FILE), FORMAT)
+    std::fs::create_dir_all(path)?;
+    std::fs::write(path.join(FORMAT_FILE), FORMAT)?;
+    std::fs::create_dir_all(path.join(TOPICS_DIR))
 }
 
 /// Every topic the bus at `path` holds, with its segments and its groups' commits.
 pub(super) fn load_topics(path: &Path) -> Result<HashMap<String, Arc<Topic>>> {
     let topics_dir = path.join(TOPICS_DIR);
+    std::fs::create_dir_all(&topics_dir).map_err(|e| file_error(path, "reading its topics", e))?;
     let entries =
         std::fs::read_dir(&topics_dir).map_err(|e| file_error(path, "reading its topics", e))?;
     let mut topics = HashMap::new();
