@@ -490,6 +490,88 @@ async fn eventually(what: &str, done: impl Fn() -> bool) {
     }
 }
 
+/// A segment file of the file bus, damaged by `damage` (the layout `PATH/topics/<topic>/`
+/// is the file bus's documented one).
+fn damage_the_file_bus_log(bus_dir: &std::path::Path, damage: impl Fn(&mut Vec<u8>)) {
+    let topic_dir = bus_dir.join("topics").join(payments_bus::PAYMENTS_TOPIC);
+    let segment = std::fs::read_dir(&topic_dir)
+        .expect("the topic's directory")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "log"))
+        .expect("a segment");
+    let mut bytes = std::fs::read(&segment).expect("the segment");
+    damage(&mut bytes);
+    std::fs::write(&segment, bytes).expect("writing it back");
+}
+
+#[tokio::test]
+async fn records_whose_bytes_the_file_bus_finds_damaged_are_dead_lettered_and_the_rest_stored()
+-> anyhow::Result<()> {
+    let dir = temp_dir("damaged-log");
+    let bus_dir = dir.join("bus.db");
+    let store = payments_store::open(&format!("sqlite://{}/store.db", dir.display())).await?;
+    {
+        let bus = Bus::connect(&format!("file://{}", bus_dir.display())).await?;
+        let producer = bus.producer();
+        for batch in 0..3 {
+            let records = (0..10)
+                .map(|i| proto_record(&ach_payment(&format!("LOG-{batch}-{i}"), i)))
+                .collect();
+            producer
+                .send_batch(payments_bus::PAYMENTS_TOPIC, records)
+                .await?;
+        }
+        bus.close().await?;
+    }
+    // One byte in the middle of the log: inside the second append, of three of equal size.
+    damage_the_file_bus_log(&bus_dir, |bytes| {
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x55;
+    });
+    let bus = Bus::connect(&format!("file://{}", bus_dir.display())).await?;
+    let mut dlq = bus.consumer(payments_bus::DEAD_LETTER_TOPIC, "test")?;
+    let processor = processor_of(&bus, vec![store.clone()])?;
+    let counters = processor.counters();
+    let drain = Shutdown::new();
+    // A durable bus's consumer does not drain its topic when stopped: wait for the records.
+    let running = tokio::spawn(processor.run(drain.clone(), Shutdown::new()));
+    eventually("the records are stored or dead-lettered", || {
+        counters.stored() + counters.dead_lettered() >= 30
+    })
+    .await;
+    drain.cancel();
+    running.await??;
+    for good in ["LOG-0-0", "LOG-0-9", "LOG-2-0", "LOG-2-9"] {
+        assert!(store.get(good).await?.is_some(), "{good}");
+    }
+    assert!(store.get("LOG-1-0").await?.is_none());
+    assert_eq!(stored_count(store.as_ref()).await?, 20);
+    let dead = dlq.poll(100, Duration::from_millis(50)).await?;
+    let sources: Vec<_> = dead
+        .iter()
+        .map(|d| {
+            d.record
+                .header(headers::DLQ_SOURCE)
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    let expected: Vec<_> = (10..20)
+        .map(|offset| format!("payment-transactions/0/{offset}"))
+        .collect();
+    assert_eq!(sources, expected);
+    for letter in &dead {
+        assert_eq!(letter.record.header(headers::DLQ_STAGE), Some("read"));
+        let reason = letter
+            .record
+            .header(headers::DLQ_REASON)
+            .unwrap_or_default();
+        assert!(reason.contains("damaged"), "{reason}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sink_that_is_away_never_holds_back_the_others_and_catches_up_from_its_own_offsets()
 -> anyhow::Result<()> {

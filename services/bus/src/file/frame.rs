@@ -250,6 +250,30 @@ pub(super) fn unreadable_headers() -> Vec<Header> {
     )]
 }
 
+/// What comes in place of a record at `offset` of `topic` whose frame fails its checksum: no
+/// key, no value, and the reason under [`crate::headers::READ_ERROR`], so that a consumer
+/// dead-letters it where the offsets say, rather than lose it without a trace.
+pub(super) fn damaged_record(topic: &str, offset: i64) -> Delivery {
+    Delivery {
+        topic: topic.to_owned(),
+        partition: 0,
+        offset,
+        timestamp_ms: 0,
+        record: BusRecord {
+            key: Bytes::new(),
+            value: Bytes::new(),
+            headers: vec![(
+                crate::headers::READ_ERROR.to_owned(),
+                Bytes::from_static(DAMAGED.as_bytes()),
+            )],
+        },
+    }
+}
+
+/// Why a record comes as [`damaged_record`].
+pub(super) const DAMAGED: &str =
+    "its bytes in the bus's log are damaged (they fail their checksum); the record is lost";
+
 /// The headers [`encode_headers`] wrote, or `None` when the blob is not such a list.
 pub(super) fn decode_headers(mut blob: &[u8]) -> Option<Vec<Header>> {
     let take = |blob: &mut &[u8]| -> Option<Vec<u8>> {

@@ -4,8 +4,9 @@
 //! (`segment.rs`), appended to with one write per [`Producer::enqueue`] call, so a record a
 //! producer was told is held survives a `kill -9` of the process (a power cut may lose what
 //! the system had not yet written to the disk). Every append is checksummed: a torn one at the
-//! end of the log is cut off when the bus is next opened, and a damaged one further back is
-//! skipped, logged, without stopping the records after it.
+//! end of the log is cut off when the bus is next opened, and each record of a damaged one
+//! further back comes in its place saying so (under [`crate::headers::READ_ERROR`]), without
+//! stopping the records after it.
 //!
 //! A consumer group's next offset is a line of the topic's `commits` file, replaced on
 //! commit; a segment every group has read past is deleted. A consumer keeping up reads the

@@ -104,8 +104,15 @@ impl Segment {
                             h.count
                         ))
                     }
-                    Some(h) if check_bodies && !segment.body_checks(&h, at)? => {
-                        Some("the frame there fails its checksum".to_owned())
+                    Some(h)
+                        if check_bodies
+                            && !segment.body_checks(&h, at)?
+                            && !segment.frame_follows(&h, at, file_len)? =>
+                    {
+                        Some(
+                            "the frame there fails its checksum, and no frame follows it"
+                                .to_owned(),
+                        )
                     }
                     Some(h) => {
                         segment.appended(at, &h);
@@ -128,6 +135,21 @@ impl Segment {
         self.file
             .read_exact_at(&mut body, at + HEADER_BYTES as u64)?;
         Ok(header.checks(&body))
+    }
+
+    /// Whether the frame after the one `header` heads at byte `at` begins whole and in
+    /// sequence: then a frame that fails its checksum is damage to keep (its records come
+    /// saying so), not the torn end of a crash to cut off with everything after it.
+    fn frame_follows(&self, header: &FrameHeader, at: u64, file_len: u64) -> io::Result<bool> {
+        let next = at + header.frame_len();
+        if next + HEADER_BYTES as u64 > file_len {
+            return Ok(false);
+        }
+        let mut bytes = [0; HEADER_BYTES];
+        self.file.read_exact_at(&mut bytes, next)?;
+        Ok(FrameHeader::parse(&bytes).is_some_and(|h| {
+            h.first_offset == header.end_offset() && next + h.frame_len() <= file_len
+        }))
     }
 
     /// Takes in the frame `header` written at byte `at` (the segment's end).
@@ -177,9 +199,9 @@ pub(super) struct Read {
 }
 
 /// Reads the records of `topic` from offset `from` on, from `parts` in order, frame by frame
-/// until at least `limit` (the last frame's records all come, which may be more). A frame
-/// that fails its checksum is skipped, with an error logged naming its offsets: the records
-/// after it still come.
+/// until at least `limit` (the last frame's records all come, which may be more). Each record
+/// of a frame that fails its checksum comes as [`frame::damaged_record`], with an error
+/// logged naming the offsets: a consumer dead-letters it, and the records after it still come.
 pub(super) fn read(
     topic: &str,
     parts: &[SegmentRead],
@@ -214,14 +236,20 @@ pub(super) fn read(
                 .then(|| frame::decode_records(topic, &h, body.freeze()))
                 .flatten();
             let Some(deliveries) = decoded else {
+                // Within what the segment was found to hold when opened, whatever the damaged
+                // header says now.
+                let end = h.end_offset().min(part.end);
                 tracing::error!(
                     topic,
                     file = %part.path.display(),
                     first_offset = h.first_offset,
-                    records = h.count,
-                    "file bus skipped records whose bytes are damaged"
+                    end_offset = end,
+                    "file bus found records whose bytes are damaged; each comes in its place saying so"
                 );
-                read.reached = read.reached.max(h.end_offset());
+                let lost = h.first_offset.max(from)..end;
+                read.deliveries
+                    .extend(lost.map(|offset| frame::damaged_record(topic, offset)));
+                read.reached = read.reached.max(end);
                 continue;
             };
             // The whole frame from `from` on, even past `limit`: its records share one
@@ -474,10 +502,47 @@ mod tests {
             unchecked.end, 3,
             "only the last segment's bodies are checked on open"
         );
-        // Read, the damaged frame is skipped and reading goes on past it.
+        // Read, the damaged frame's record comes saying so, and reading goes on past it.
         let read = read("t", &[unchecked.read_from(0)], 0, 10)?;
-        assert_eq!(offsets(&read), vec![0, 1]);
+        assert_eq!(offsets(&read), vec![0, 1, 2]);
+        assert_eq!(read.deliveries[1].record, record(1));
+        assert!(
+            read.deliveries[2]
+                .record
+                .header(crate::headers::READ_ERROR)
+                .is_some()
+        );
         assert_eq!(read.reached, 3);
+        Ok(())
+    }
+
+    #[test]
+    fn damage_inside_the_last_segment_is_kept_and_only_a_torn_end_cut() -> io::Result<()> {
+        let dir = temp_dir("inside");
+        let (mut writer, mut segment) = SegmentWriter::create(&dir, 0)?;
+        for n in 0..3 {
+            let written = writer
+                .append(&[record(n)], 0)
+                .map_err(|e| io::Error::other(format!("{e:?}")))?;
+            segment.took(&written);
+        }
+        let frame_len = segment.len / 3;
+        let mut bytes = std::fs::read(&segment.path)?;
+        // A byte of the middle frame's value.
+        bytes[(frame_len + frame_len / 2) as usize] ^= 1;
+        std::fs::write(&segment.path, &bytes)?;
+        let (opened, damage) = Segment::open(&segment.path, 0, true, None)?;
+        assert!(damage.is_none(), "{damage:?}");
+        assert_eq!((opened.len, opened.end), (segment.len, 3));
+        let read = read("t", &[opened.read_from(0)], 0, 10)?;
+        assert_eq!(offsets(&read), vec![0, 1, 2]);
+        assert!(
+            read.deliveries[1]
+                .record
+                .header(crate::headers::READ_ERROR)
+                .is_some()
+        );
+        assert_eq!(read.deliveries[2].record, record(2));
         Ok(())
     }
 
@@ -505,7 +570,8 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_segment_never_gives_a_record_other_than_the_one_written() -> io::Result<()> {
+    fn a_damaged_segment_gives_the_records_written_or_ones_saying_they_are_damaged()
+    -> io::Result<()> {
         let dir = temp_dir("damage");
         let (mut writer, mut segment) = SegmentWriter::create(&dir, 0)?;
         let mut records = Vec::new();
@@ -560,10 +626,17 @@ mod tests {
             assert!(damaged.end <= 50, "round {round}: {}", damaged.end);
             let got = read("t", &[damaged.read_from(0)], 0, usize::MAX)?;
             for delivery in &got.deliveries {
-                assert_eq!(
-                    delivery.record, records[delivery.offset as usize],
-                    "round {round}"
+                assert!(
+                    delivery.offset < 50,
+                    "round {round}: offset {}",
+                    delivery.offset
                 );
+                if delivery.record.header(crate::headers::READ_ERROR).is_none() {
+                    assert_eq!(
+                        delivery.record, records[delivery.offset as usize],
+                        "round {round}"
+                    );
+                }
             }
             assert!(got.reached >= got.deliveries.last().map_or(0, |d| d.offset + 1));
         }

@@ -210,7 +210,7 @@ async fn committed_records_leave_the_memory_tail_and_a_later_group_reads_them_fr
 }
 
 #[tokio::test]
-async fn a_damaged_append_is_skipped_and_the_records_after_it_still_come() -> Result<()> {
+async fn a_damaged_append_comes_saying_so_and_the_records_after_it_still_come() -> Result<()> {
     let path = temp_path("damaged");
     {
         let bus = FileBus::open_with_segments_of(&path, 1).await?;
@@ -231,14 +231,20 @@ async fn a_damaged_append_is_skipped_and_the_records_after_it_still_come() -> Re
     let bus = Arc::new(FileBus::open(&path).await?);
     let mut consumer = bus.consumer("t", "g")?;
     let mut got = Vec::new();
-    while got.len() < 4 {
+    while got.len() < 6 {
         let batch = consumer.poll(10, Duration::from_secs(5)).await?;
         assert!(!batch.is_empty(), "only {got:?} came");
         got.extend(batch);
     }
     let offsets: Vec<i64> = got.iter().map(|d| d.offset).collect();
-    assert_eq!(offsets, vec![0, 1, 4, 5]);
-    assert_eq!(got[2].record, kilobyte(4));
+    assert_eq!(offsets, (0..6).collect::<Vec<_>>());
+    assert_eq!(got[1].record, kilobyte(1));
+    for damaged in &got[2..4] {
+        let reason = damaged.record.header(crate::headers::READ_ERROR);
+        assert_eq!(reason, Some(frame::DAMAGED));
+        assert!(damaged.record.value.is_empty());
+    }
+    assert_eq!(got[4].record, kilobyte(4));
     assert!(consumer.caught_up().await?);
     Ok(())
 }
