@@ -12,7 +12,7 @@
 //! | 24..32 | when the records were appended, ms since the Unix epoch (i64) |
 //!
 //! The body is each record in turn: its key's, value's and headers' lengths (u32 each), then
-//! the key, the value and the headers ([`encode_headers`]). Integers are little-endian.
+//! the key, the value and the headers ([`write_headers`]). Integers are little-endian.
 //! Offsets in a frame are consecutive.
 
 use crate::{BusRecord, Delivery, Header};
@@ -126,14 +126,19 @@ pub(super) fn encode_frame(
     out.reserve(HEADER_BYTES + body_len);
     out.extend_from_slice(&[0; HEADER_BYTES]);
     for record in &records[..count] {
-        let headers = encode_headers(&record.headers);
-        for part in [record.key.len(), record.value.len(), headers.len()] {
+        // Each part's length fits a u32 when the three do: the headers are written straight
+        // into the frame, with no blob of their own for each record.
+        for part in [
+            record.key.len(),
+            record.value.len(),
+            headers_len(&record.headers),
+        ] {
             let len = u32::try_from(part).map_err(|_| RecordTooLarge { bytes: part })?;
             out.extend_from_slice(&len.to_le_bytes());
         }
         out.extend_from_slice(&record.key);
         out.extend_from_slice(&record.value);
-        out.extend_from_slice(&headers);
+        write_headers(&record.headers, out);
     }
     let body_len = out.len() - start - HEADER_BYTES;
     let header = FrameHeader {
@@ -178,12 +183,12 @@ fn encode_frames(
 
 /// Bytes `record` takes in a frame's body.
 fn record_len(record: &BusRecord) -> usize {
-    let headers: usize = record
-        .headers
-        .iter()
-        .map(|(n, v)| 8 + n.len() + v.len())
-        .sum();
-    RECORD_PREFIX + record.key.len() + record.value.len() + headers
+    RECORD_PREFIX + record.key.len() + record.value.len() + headers_len(&record.headers)
+}
+
+/// Bytes [`write_headers`] writes for `headers`.
+fn headers_len(headers: &[Header]) -> usize {
+    headers.iter().map(|(n, v)| 8 + n.len() + v.len()).sum()
 }
 
 /// The records of a frame whose body checked ([`FrameHeader::checks`]), as deliveries of
@@ -228,16 +233,23 @@ pub(super) fn body_buffer(len: u32) -> BytesMut {
     BytesMut::zeroed(len as usize)
 }
 
-/// Record headers as one blob: per header, its name's length (u32, big-endian), the name,
-/// its value's length and the value.
-pub(super) fn encode_headers(headers: &[Header]) -> Vec<u8> {
-    let mut out = Vec::new();
+/// Appends record headers to `out` as one blob: per header, its name's length (u32,
+/// big-endian), the name, its value's length and the value. (A part of 4 GiB or more is
+/// refused before: see [`encode_frame`].)
+fn write_headers(headers: &[Header], out: &mut Vec<u8>) {
     for (name, value) in headers {
         for part in [name.as_bytes(), value.as_ref()] {
             out.extend_from_slice(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes());
             out.extend_from_slice(part);
         }
     }
+}
+
+/// `headers` as the blob [`write_headers`] writes (the SQLite bus stored them so too).
+#[cfg(test)]
+pub(super) fn encode_headers(headers: &[Header]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(headers_len(headers));
+    write_headers(headers, &mut out);
     out
 }
 
@@ -274,7 +286,7 @@ pub(super) fn damaged_record(topic: &str, offset: i64) -> Delivery {
 pub(super) const DAMAGED: &str =
     "its bytes in the bus's log are damaged (they fail their checksum); the record is lost";
 
-/// The headers [`encode_headers`] wrote, or `None` when the blob is not such a list.
+/// The headers [`write_headers`] wrote, or `None` when the blob is not such a list.
 pub(super) fn decode_headers(mut blob: &[u8]) -> Option<Vec<Header>> {
     let take = |blob: &mut &[u8]| -> Option<Vec<u8>> {
         let (len, rest) = blob.split_first_chunk::<4>()?;
