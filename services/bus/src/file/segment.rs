@@ -401,6 +401,20 @@ mod tests {
         }
     }
 
+    /// Appends `records` with `writer` and lets `segment` see them.
+    fn append_to(
+        writer: &mut SegmentWriter,
+        segment: &mut Segment,
+        records: &[BusRecord],
+        timestamp_ms: i64,
+    ) -> io::Result<()> {
+        let written = writer
+            .append(records, timestamp_ms)
+            .map_err(|e| io::Error::other(format!("{e:?}")))?;
+        segment.took(&written);
+        Ok(())
+    }
+
     fn temp_dir(name: &str) -> PathBuf {
         let dir =
             std::env::temp_dir().join(format!("payments-segment-{name}-{}", std::process::id()));
@@ -433,10 +447,7 @@ mod tests {
         let (mut writer, mut segment) = SegmentWriter::create(&dir, 10)?;
         for chunk in 0..40 {
             let records: Vec<_> = (0..25).map(|n| record(chunk * 25 + n)).collect();
-            let written = writer
-                .append(&records, chunk)
-                .map_err(|e| io::Error::other(format!("{e:?}")))?;
-            segment.took(&written);
+            append_to(&mut writer, &mut segment, &records, chunk)?;
         }
         assert_eq!(segment.end, 1_010);
         assert!(
@@ -470,10 +481,7 @@ mod tests {
         let dir = temp_dir("torn");
         let (mut writer, mut segment) = SegmentWriter::create(&dir, 0)?;
         for chunk in 0..3 {
-            let written = writer
-                .append(&[record(chunk)], 0)
-                .map_err(|e| io::Error::other(format!("{e:?}")))?;
-            segment.took(&written);
+            append_to(&mut writer, &mut segment, &[record(chunk)], 0)?;
         }
         let whole = segment.len;
         let file = OpenOptions::new().write(true).open(&segment.path)?;
@@ -521,10 +529,7 @@ mod tests {
         let dir = temp_dir("inside");
         let (mut writer, mut segment) = SegmentWriter::create(&dir, 0)?;
         for n in 0..3 {
-            let written = writer
-                .append(&[record(n)], 0)
-                .map_err(|e| io::Error::other(format!("{e:?}")))?;
-            segment.took(&written);
+            append_to(&mut writer, &mut segment, &[record(n)], 0)?;
         }
         let frame_len = segment.len / 3;
         let mut bytes = std::fs::read(&segment.path)?;
@@ -550,18 +555,12 @@ mod tests {
     fn a_resumed_segment_goes_on_where_it_ended() -> io::Result<()> {
         let dir = temp_dir("resume");
         let (mut writer, mut segment) = SegmentWriter::create(&dir, 5)?;
-        let written = writer
-            .append(&[record(0), record(1)], 0)
-            .map_err(|e| io::Error::other(format!("{e:?}")))?;
-        segment.took(&written);
+        append_to(&mut writer, &mut segment, &[record(0), record(1)], 0)?;
         drop(writer);
         let (mut reopened, damage) = Segment::open(&segment.path, 5, true, None)?;
         assert!(damage.is_none());
         let mut resumed = SegmentWriter::resume(&reopened)?;
-        let written = resumed
-            .append(&[record(2)], 0)
-            .map_err(|e| io::Error::other(format!("{e:?}")))?;
-        reopened.took(&written);
+        append_to(&mut resumed, &mut reopened, &[record(2)], 0)?;
         assert_eq!(std::fs::metadata(&segment.path)?.len(), resumed.len());
         let read = read("t", &[reopened.read_from(5)], 5, 10)?;
         assert_eq!(offsets(&read), vec![5, 6, 7]);
@@ -583,10 +582,7 @@ mod tests {
                     headers: vec![("h".into(), Bytes::from(vec![n as u8; n as usize]))],
                 })
                 .collect();
-            let written = writer
-                .append(&appended, chunk)
-                .map_err(|e| io::Error::other(format!("{e:?}")))?;
-            segment.took(&written);
+            append_to(&mut writer, &mut segment, &appended, chunk)?;
             records.extend(appended);
         }
         let whole = std::fs::read(&segment.path)?;

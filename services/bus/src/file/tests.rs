@@ -327,17 +327,20 @@ async fn a_dead_letter_topic_keeps_its_latest_records() -> Result<()> {
     Ok(())
 }
 
+/// Fails unless opening the bus at `path` is refused with an error that says `reason`.
+async fn assert_refused(path: &Path, reason: &str) {
+    let error = FileBus::open(path).await.err().map(|e| e.to_string());
+    assert!(
+        error.as_deref().is_some_and(|e| e.contains(reason)),
+        "{error:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_second_process_is_refused_while_the_first_has_the_bus() -> Result<()> {
     let path = temp_path("lock");
     let _first = FileBus::open(&path).await?;
-    let second = FileBus::open(&path).await.err().map(|e| e.to_string());
-    assert!(
-        second
-            .as_deref()
-            .is_some_and(|e| e.contains("another process has it open")),
-        "{second:?}"
-    );
+    assert_refused(&path, "another process has it open").await;
     Ok(())
 }
 
@@ -346,26 +349,14 @@ async fn what_is_not_a_bus_is_refused_saying_what_it_is() -> Result<()> {
     let path = temp_path("not-a-bus");
     std::fs::create_dir_all(path.parent().expect("a parent")).expect("its directory");
     std::fs::write(&path, "some notes").expect("a file");
-    let error = FileBus::open(&path).await.err().map(|e| e.to_string());
-    assert!(
-        error
-            .as_deref()
-            .is_some_and(|e| e.contains("neither a file bus directory nor")),
-        "{error:?}"
-    );
+    assert_refused(&path, "neither a file bus directory nor").await;
     assert_eq!(
         std::fs::read_to_string(&path).ok().as_deref(),
         Some("some notes")
     );
     std::fs::remove_file(&path).expect("removing it");
     std::fs::create_dir_all(path.join("photos")).expect("a directory");
-    let error = FileBus::open(&path).await.err().map(|e| e.to_string());
-    assert!(
-        error
-            .as_deref()
-            .is_some_and(|e| e.contains("no bus-format, so not a file bus")),
-        "{error:?}"
-    );
+    assert_refused(&path, "no bus-format, so not a file bus").await;
     Ok(())
 }
 
