@@ -1,14 +1,19 @@
 //! `paymentsctl bench`: end-to-end throughput and submit-to-queryable latency.
 //!
 //! Submits `--count` generated payments through IngestService on `--streams` concurrent
-//! client streams, and waits until the query service counts them all. Each payment is made
-//! as its stream sends it (about a microsecond), so the bench holds none of them: its memory
-//! is the pipeline's. Every 100th payment is a latency sample: from the moment its stream
-//! sends it to the moment `GetPayment` first finds it (asked again every 5 ms until then).
+//! client streams, and waits until the query service counts them all. The requests are made
+//! and encoded before the clock starts, into a file of the bench's temporary directory
+//! ([`RequestSpool`]), and each stream reads its next `--chunk` of them back as it needs
+//! them: what is timed is the pipeline, not the client's making of payments, and the bench's
+//! memory is the pipeline's. Every 100th payment is a latency sample: from the moment its
+//! stream sends it to the moment `GetPayment` first finds it (asked again every 5 ms until
+//! then).
 
 use crate::cli::{BenchArgs, ServerArg};
 use crate::client;
+use crate::commands::pre_encoded::submit_pre_encoded;
 use crate::commands::query::describe_status;
+use crate::commands::request_spool::RequestSpool;
 use crate::stack::{RunningStack, StackConfig};
 use anyhow::Context;
 use payments_core::pb;
@@ -50,11 +55,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         std::process::id(),
         super::clock_seed()
     ));
+    std::fs::create_dir_all(&temp_dir)
+        .with_context(|| format!("creating {}", temp_dir.display()))?;
     let (server, stack) = match &args.server {
         Some(server) => (server.clone(), None),
         None => {
-            std::fs::create_dir_all(&temp_dir)
-                .with_context(|| format!("creating {}", temp_dir.display()))?;
             let config = StackConfig {
                 grpc_addr: "127.0.0.1:0".into(),
                 http_addr: "127.0.0.1:0".into(),
@@ -75,26 +80,55 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             (stack.grpc_addr.to_string(), Some(stack))
         }
     };
-    // Ctrl-C stops the measurement; the embedded stack still drains and its files go.
+    // Ctrl-C stops the measurement; the embedded stack still drains and the files go.
     let result = tokio::select! {
-        result = measure(&args, &server) => result,
+        result = measure(&args, &server, &temp_dir) => result,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
     };
-    if let Some(stack) = stack {
-        stack.shutdown().await?;
-        let _ = std::fs::remove_dir_all(&temp_dir);
-    }
-    result
+    let stopped = match stack {
+        Some(stack) => stack.shutdown().await,
+        None => Ok(()),
+    };
+    let _ = std::fs::remove_dir_all(&temp_dir);
+    result.and(stopped)
 }
 
-async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
+/// The requests of the run, encoded into a file in `dir`, and the ids of its latency
+/// samples (every [`SAMPLE_EVERY`]th payment's, in order).
+async fn spool_requests(
+    args: &BenchArgs,
+    dir: &std::path::Path,
+) -> anyhow::Result<(RequestSpool, Vec<String>)> {
     let seed = args.seed.unwrap_or_else(super::clock_seed);
-    let generator = Arc::new(PaymentGenerator::new(GeneratorConfig {
-        seed,
-        ..Default::default()
-    }));
-    let now = chrono::Utc::now();
     let count = usize::try_from(args.count).context("--count")?;
+    let path = dir.join("requests.bin");
+    eprintln!(
+        "encoding {count} payments (seed {seed}) into {} before the clock starts",
+        path.display()
+    );
+    tokio::task::spawn_blocking(move || {
+        let generator = PaymentGenerator::new(GeneratorConfig {
+            seed,
+            ..Default::default()
+        });
+        let mut sample_ids = Vec::with_capacity(count / SAMPLE_EVERY + 1);
+        // Created now, so that time-range queries find them.
+        let now = chrono::Utc::now();
+        let spool = RequestSpool::write(&path, &generator, count, now, |i, payment| {
+            if i % SAMPLE_EVERY == 0 {
+                sample_ids.push(payment.payment_id.clone());
+            }
+        })?;
+        Ok((spool, sample_ids))
+    })
+    .await
+    .context("encoding the bench's requests")?
+}
+
+async fn measure(args: &BenchArgs, server: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+    let count = usize::try_from(args.count).context("--count")?;
+    let (spool, sample_ids) = spool_requests(args, dir).await?;
+    let (spool, sample_ids) = (Arc::new(spool), Arc::new(sample_ids));
     let channel = client::connect(&ServerArg::plain(server)).await?;
     let mut query = client::query(channel.clone());
     let baseline = stats_count(&mut query).await?;
@@ -112,14 +146,15 @@ async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
     ));
     let mut workers = Vec::new();
     for _ in 0..args.streams {
-        let (generator, samples, submitted, next_chunk, chunk) = (
-            generator.clone(),
+        let (spool, sample_ids, samples, submitted, next_chunk, chunk, channel) = (
+            spool.clone(),
+            sample_ids.clone(),
             samples.clone(),
             submitted.clone(),
             next_chunk.clone(),
             args.chunk,
+            channel.clone(),
         );
-        let mut ingest = client::ingest(channel.clone());
         workers.push(tokio::spawn(async move {
             loop {
                 let c = next_chunk.fetch_add(1, Ordering::Relaxed);
@@ -127,25 +162,22 @@ async fn measure(args: &BenchArgs, server: &str) -> anyhow::Result<()> {
                     return anyhow::Ok(());
                 }
                 let range = c * chunk..((c + 1) * chunk).min(count);
-                let generator = generator.clone();
-                let samples = samples.clone();
-                let requests = tokio_stream::iter(range.clone()).map(move |i| {
-                    let payment = generator.payment_at(i as u64, now);
+                let reading = (spool.clone(), range.clone());
+                let encoded = tokio::task::spawn_blocking(move || reading.0.read(reading.1))
+                    .await
+                    .context("reading the bench's requests")??;
+                let (sample_ids, samples) = (sample_ids.clone(), samples.clone());
+                let requests = tokio_stream::iter(range.zip(encoded)).map(move |(i, request)| {
                     if i % SAMPLE_EVERY == 0
                         && let Ok(mut queue) = samples.lock()
                     {
-                        queue.push_back((payment.payment_id.clone(), Instant::now()));
+                        queue.push_back((sample_ids[i / SAMPLE_EVERY].clone(), Instant::now()));
                     }
-                    pb::SubmitPaymentsRequest {
-                        payment: Some(payment),
-                        validation_mode: pb::ValidationMode::Strict as i32,
-                    }
+                    request
                 });
-                let summary = ingest
-                    .submit_payments(requests)
+                let summary = submit_pre_encoded(channel.clone(), requests)
                     .await
-                    .map_err(|s| anyhow::anyhow!("submission failed: {}", describe_status(&s)))?
-                    .into_inner();
+                    .map_err(|s| anyhow::anyhow!("submission failed: {}", describe_status(&s)))?;
                 anyhow::ensure!(
                     summary.rejected == 0,
                     "{} generated payments were rejected",

@@ -172,7 +172,7 @@ async fn ingest_leg(
                     return anyhow::Ok(());
                 };
                 let sent = requests.len() as u64;
-                let summary = submit_pre_encoded(channel.clone(), requests)
+                let summary = submit_pre_encoded(channel.clone(), tokio_stream::iter(requests))
                     .await
                     .map_err(|s| anyhow::anyhow!("submission failed: {}", describe_status(&s)))?;
                 anyhow::ensure!(

@@ -11,6 +11,7 @@ pub mod generate_summary;
 pub mod hbase;
 pub mod pre_encoded;
 pub mod query;
+pub mod request_spool;
 pub mod run;
 pub mod submit;
 pub mod up;

@@ -11,6 +11,7 @@ use crate::client::Connection;
 use bytes::{BufMut, Bytes};
 use payments_core::pb;
 use std::marker::PhantomData;
+use tokio_stream::Stream;
 use tonic::Status;
 use tonic::codec::{Codec, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
@@ -63,14 +64,14 @@ impl Encoder for BytesEncoder {
 /// `SubmitPayments` stream over `channel`, and returns ingest's summary.
 pub async fn submit_pre_encoded(
     channel: Connection,
-    requests: Vec<Bytes>,
+    requests: impl Stream<Item = Bytes> + Send + 'static,
 ) -> Result<pb::SubmitPaymentsResponse, Status> {
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready()
         .await
         .map_err(|e| Status::unknown(format!("ingest was not ready: {e}")))?;
     let path = PathAndQuery::from_static("/payments.v1.IngestService/SubmitPayments");
-    let request = tonic::Request::new(tokio_stream::iter(requests));
+    let request = tonic::Request::new(requests);
     grpc.client_streaming(request, path, PreEncodedCodec::default())
         .await
         .map(tonic::Response::into_inner)
@@ -97,7 +98,7 @@ mod tests {
         let payments: Vec<pb::Payment> = (0..5)
             .map(|i| payments_core::sample::ach_payment(&format!("PRE-{i}"), i))
             .collect();
-        let requests = payments
+        let requests: Vec<Bytes> = payments
             .iter()
             .map(|payment| {
                 let request = pb::SubmitPaymentsRequest {
@@ -108,7 +109,7 @@ mod tests {
             })
             .collect();
         let channel = crate::client::connect(&ServerArg::plain(&addr.to_string())).await?;
-        let summary = submit_pre_encoded(channel, requests).await?;
+        let summary = submit_pre_encoded(channel, tokio_stream::iter(requests)).await?;
         assert_eq!((summary.accepted, summary.rejected), (5, 0));
         let mut consumer = bus.consumer("t", "g")?;
         let delivered = consumer.poll(10, Duration::from_secs(1)).await?;
