@@ -34,6 +34,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .extern_path(".google.protobuf.Timestamp", "crate::Timestamp")
         .extern_path(".google.protobuf", "::pbjson_types")
         .btree_map(".")
+        // Decodes each message from one slice (see src/codec.rs).
+        .codec_path("crate::SliceCodec")
         .compile_with_config(config, PROTOS, &includes.each_ref().map(String::as_str))?;
 
     let descriptors = std::fs::read(&descriptor_path)?;

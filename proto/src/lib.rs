@@ -16,7 +16,10 @@ pub mod v1 {
     pub use crate::timestamp::Timestamp;
 }
 
+mod codec;
 mod timestamp;
+
+pub use codec::{SliceCodec, SliceDecoder};
 
 pub use timestamp::Timestamp;
 
