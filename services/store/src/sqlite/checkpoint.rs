@@ -112,7 +112,13 @@ impl WalCheckpointer {
     /// writer lets the log start over once it holds `log_limit_pages` ([`LOG_LIMIT_PAGES`]).
     pub fn start(path: &Path, log_limit_pages: u32) -> Result<Self> {
         // This connection checkpoints only when asked.
-        let connection = open_connection(path, "checkpoints", &[("wal_autocheckpoint", "0")])?;
+        let connection = open_connection(
+            path,
+            "checkpoints",
+            // It copies pages from the log to the file, and reads none of its own: a cache of
+            // 64 KiB pages would hold nothing of use.
+            &[("wal_autocheckpoint", "0"), ("cache_size", "-256")],
+        )?;
         let shared = Arc::new(Shared::default());
         let (wake, woken) = sync_channel(1);
         let for_thread = shared.clone();

@@ -35,6 +35,12 @@ pub struct SqliteStore {
 /// (each writes whole pages to the WAL) and spare bulk upserts many page splits.
 const PAGE_SIZE: u32 = 65_536;
 
+/// Connections that serve queries.
+const READERS: u32 = 4;
+
+/// Each reading connection's page cache, in KiB: eight of its 64 KiB pages.
+const READER_CACHE_KIB: u32 = 512;
+
 /// The URL option that sets the writer's page cache, in MiB (`sqlite://PATH?cache_mib=128`).
 const CACHE_OPTION: &str = "cache_mib";
 
@@ -108,7 +114,14 @@ impl SqliteStore {
             });
         }
         let writer = SqliteWriter::open(&path, cache_mib)?;
-        let reader = open(4, base).await?;
+        // A reading connection's cache is emptied whenever another connection has written
+        // since its last read, which a busy store does between any two queries: SQLite's
+        // default of 2 MiB a connection only held memory.
+        let reader = open(
+            READERS,
+            base.pragma("cache_size", format!("-{READER_CACHE_KIB}")),
+        )
+        .await?;
         Ok(Self {
             writer,
             reader,
