@@ -4,7 +4,7 @@
 //! each key's payments reach the sink in the order they were sent.
 
 use crate::batch_span::batch_span;
-use crate::prepare::{Prepared, prepare};
+use crate::prepare::Prepared;
 use crate::sink_writer::SinkWriter;
 use crate::{ProcessorConfig, ProcessorError};
 use payments_bus::{Consumer, Delivery};
@@ -28,10 +28,11 @@ const COMMIT_ATTEMPTS: u32 = 5;
 type InFlight = (JoinHandle<Result<Written, ProcessorError>>, usize);
 
 /// A batch its sink has taken: its records, to commit, and its payments, freed only once
-/// the next batch is being written (see [`SinkWriter::write`]).
+/// the next batch is being written (see [`SinkWriter::write`]), as the batch after it
+/// starts to grow in their room.
 struct Written {
     batch: Vec<Delivery>,
-    _payments: Vec<pb::Payment>,
+    payments: Vec<pb::Payment>,
 }
 
 /// Longest one read waits while a batch grows during a write (the write's end is checked
@@ -51,6 +52,9 @@ pub struct SinkPipeline {
     consumer: Box<dyn Consumer>,
     writer: Arc<SinkWriter>,
     config: ProcessorConfig,
+    /// The payments of the last batch committed, emptied: the next batch grows in their room
+    /// ([`Prepared::recycling`]).
+    spare: Vec<pb::Payment>,
 }
 
 impl SinkPipeline {
@@ -60,6 +64,7 @@ impl SinkPipeline {
             consumer,
             writer: Arc::new(writer),
             config,
+            spare: Vec::new(),
         }
     }
 
@@ -104,7 +109,8 @@ impl SinkPipeline {
             // The next batch is decoded and validated while the one before it is written,
             // and grows with what arrives until that write is done.
             let span = batch_span(&batch, self.consumer.system());
-            let mut prepared = self.prepare(&batch, &span);
+            let mut prepared = Prepared::recycling(std::mem::take(&mut self.spare));
+            self.prepare(&mut prepared, &batch, 0, &span);
             self.grow_while_writing(&mut batch, &mut prepared, in_flight.as_ref(), &span)
                 .await;
             span.record("messaging.batch.message_count", batch.len());
@@ -118,10 +124,7 @@ impl SinkPipeline {
             let records = batch.len();
             let write = async move {
                 let payments = writer.write(&batch, prepared, &write_abort).await?;
-                Ok(Written {
-                    batch,
-                    _payments: payments,
-                })
+                Ok(Written { batch, payments })
             };
             in_flight = Some((tokio::spawn(write.instrument(span)), records));
             // Tokio runs a task spawned from a worker on that worker once the spawner yields,
@@ -135,6 +138,7 @@ impl SinkPipeline {
             // bench`, 65 ms at worst).
             if let Some(written) = written {
                 self.commit_retrying(&written.batch, &abort).await;
+                self.spare = written.payments;
             }
         }
         self.finish(in_flight.take(), 0, &abort).await?;
@@ -193,12 +197,19 @@ impl SinkPipeline {
         }
     }
 
-    /// Decodes and validates `batch` in a span of its own within the batch's `span`.
-    fn prepare(&self, batch: &[Delivery], span: &tracing::Span) -> Prepared {
+    /// Decodes and validates `batch`, which follows the `delivered` records `prepared` was
+    /// prepared from, into `prepared`, in a span of its own within the batch's `span`.
+    fn prepare(
+        &self,
+        prepared: &mut Prepared,
+        batch: &[Delivery],
+        delivered: usize,
+        span: &tracing::Span,
+    ) {
         span.in_scope(|| {
             tracing::info_span!("validate batch", records = batch.len())
-                .in_scope(|| prepare(batch, self.config.validation))
-        })
+                .in_scope(|| prepared.extend_from(batch, delivered, self.config.validation))
+        });
     }
 
     /// Adds to `batch` (and `prepared`) the records that arrive while `in_flight` is still
@@ -235,8 +246,7 @@ impl SinkPipeline {
             if more.is_empty() {
                 continue;
             }
-            let later = self.prepare(&more, span);
-            prepared.append(later, batch.len());
+            self.prepare(prepared, &more, batch.len(), span);
             batch.extend(more);
         }
     }

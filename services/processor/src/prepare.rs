@@ -27,72 +27,85 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Appends `later`, prepared from the deliveries that follow the `delivered` ones this
-    /// was prepared from.
-    pub fn append(&mut self, later: Prepared, delivered: usize) {
-        self.payments.extend(later.payments);
-        self.encoded.extend(later.encoded);
-        self.origins
-            .extend(later.origins.into_iter().map(|origin| origin + delivered));
-        self.dead.extend(later.dead);
+    /// An empty batch whose payments go into `payments` (emptied first), so that a pipeline
+    /// reuses the room of a batch it has written: a batch of thousands of payments grown
+    /// into a new vector moved every payment again at each doubling and faulted in fresh
+    /// pages (1.5 µs a payment in a `perf` profile of `paymentsctl bench`).
+    pub fn recycling(mut payments: Vec<pb::Payment>) -> Self {
+        payments.clear();
+        Self {
+            payments,
+            ..Self::default()
+        }
+    }
+
+    /// Decodes, normalizes and validates each record of `batch` (in `validation` mode, or
+    /// leniently when ingest accepted the record leniently) and appends the outcome; the
+    /// records follow the `delivered` ones this batch was prepared from so far. A record
+    /// that the bus could not read whole, cannot be decoded or fails validation becomes a
+    /// dead letter naming why; it never holds back the others.
+    pub fn extend_from(
+        &mut self,
+        batch: &[Delivery],
+        delivered: usize,
+        validation: ValidationMode,
+    ) {
+        let exporting = payments_runtime::telemetry::exporting();
+        self.payments.reserve(batch.len());
+        self.encoded.reserve(batch.len());
+        self.origins.reserve(batch.len());
+        for (index, delivery) in batch.iter().enumerate() {
+            if let Some(reason) = delivery.record.header(headers::READ_ERROR) {
+                self.dead.push(dead_letter(delivery, "read", reason));
+                continue;
+            }
+            let (mut payment, format) = match decode_payment_as(&delivery.record) {
+                Ok(decoded) => decoded,
+                Err(e) => {
+                    self.dead
+                        .push(dead_letter(delivery, "decode", &e.to_string()));
+                    continue;
+                }
+            };
+            let ingest_lenient =
+                delivery.record.header(headers::VALIDATION_MODE) == Some("lenient");
+            let mode = if ingest_lenient {
+                ValidationMode::Lenient
+            } else {
+                validation
+            };
+            let mut changed = normalize(&mut payment);
+            changed |= keep_trace_id(&mut payment, &delivery.record, exporting);
+            match PaymentValidator::new(mode).validate(&payment) {
+                ValidationOutcome::Accepted { warnings } => {
+                    if payment.warnings.is_empty() && !warnings.is_empty() {
+                        payment.warnings = warnings.iter().map(|w| w.to_warning()).collect();
+                        changed = true;
+                    }
+                    let as_sent = format == ValueFormat::Protobuf && !changed;
+                    self.encoded
+                        .push(as_sent.then(|| delivery.record.value.clone()));
+                    self.payments.push(payment);
+                    self.origins.push(delivered + index);
+                }
+                ValidationOutcome::Rejected { violations } => {
+                    let reason: Vec<String> = violations
+                        .iter()
+                        .map(|v| format!("{}: {}", v.field, v.description))
+                        .collect();
+                    self.dead
+                        .push(dead_letter(delivery, "validate", &reason.join("; ")));
+                }
+            }
+        }
     }
 }
 
-/// Decodes, normalizes and validates each record of `batch` (in `validation` mode, or
-/// leniently when ingest accepted the record leniently). A record that the bus could not read
-/// whole, cannot be decoded or fails validation becomes a dead letter naming why; it never
-/// holds back the others.
-pub fn prepare(batch: &[Delivery], validation: ValidationMode) -> Prepared {
-    let exporting = payments_runtime::telemetry::exporting();
-    let mut out = Prepared {
-        payments: Vec::with_capacity(batch.len()),
-        encoded: Vec::with_capacity(batch.len()),
-        origins: Vec::with_capacity(batch.len()),
-        dead: Vec::new(),
-    };
-    for (index, delivery) in batch.iter().enumerate() {
-        if let Some(reason) = delivery.record.header(headers::READ_ERROR) {
-            out.dead.push(dead_letter(delivery, "read", reason));
-            continue;
-        }
-        let (mut payment, format) = match decode_payment_as(&delivery.record) {
-            Ok(decoded) => decoded,
-            Err(e) => {
-                out.dead
-                    .push(dead_letter(delivery, "decode", &e.to_string()));
-                continue;
-            }
-        };
-        let ingest_lenient = delivery.record.header(headers::VALIDATION_MODE) == Some("lenient");
-        let mode = if ingest_lenient {
-            ValidationMode::Lenient
-        } else {
-            validation
-        };
-        let mut changed = normalize(&mut payment);
-        changed |= keep_trace_id(&mut payment, &delivery.record, exporting);
-        match PaymentValidator::new(mode).validate(&payment) {
-            ValidationOutcome::Accepted { warnings } => {
-                if payment.warnings.is_empty() && !warnings.is_empty() {
-                    payment.warnings = warnings.iter().map(|w| w.to_warning()).collect();
-                    changed = true;
-                }
-                let as_sent = format == ValueFormat::Protobuf && !changed;
-                out.encoded
-                    .push(as_sent.then(|| delivery.record.value.clone()));
-                out.payments.push(payment);
-                out.origins.push(index);
-            }
-            ValidationOutcome::Rejected { violations } => {
-                let reason: Vec<String> = violations
-                    .iter()
-                    .map(|v| format!("{}: {}", v.field, v.description))
-                    .collect();
-                out.dead
-                    .push(dead_letter(delivery, "validate", &reason.join("; ")));
-            }
-        }
-    }
+/// [`Prepared::extend_from`] into a new batch: `batch` decoded, normalized and validated.
+#[cfg(test)]
+pub(crate) fn prepare(batch: &[Delivery], validation: ValidationMode) -> Prepared {
+    let mut out = Prepared::default();
+    out.extend_from(batch, 0, validation);
     out
 }
 
@@ -179,6 +192,43 @@ mod tests {
             Some("its headers in the bus file are unreadable")
         );
         assert_eq!(dead.value, batch[1].record.value);
+    }
+
+    #[test]
+    fn a_batch_grown_in_a_recycled_room_holds_its_own_records_only_with_their_origins() {
+        let record = |id: &str| BusRecord {
+            key: Bytes::from(id.to_owned()),
+            value: Bytes::from(ach_payment(id, 0).encode_to_vec()),
+            headers: vec![(
+                headers::CONTENT_TYPE.into(),
+                Bytes::from_static(headers::PROTOBUF.as_bytes()),
+            )],
+        };
+        let garbage = BusRecord {
+            value: Bytes::from_static(b"\x0a\xff"),
+            ..record("P-2")
+        };
+        let mut prepared =
+            Prepared::recycling(vec![ach_payment("OLD-1", 0), ach_payment("OLD-2", 0)]);
+        assert!(prepared.payments.is_empty(), "the room, not its payments");
+        prepared.extend_from(
+            &[delivery(10, record("P-1")), delivery(11, garbage)],
+            0,
+            ValidationMode::Strict,
+        );
+        prepared.extend_from(&[delivery(12, record("P-3"))], 2, ValidationMode::Strict);
+        let ids: Vec<&str> = prepared
+            .payments
+            .iter()
+            .map(|p| p.payment_id.as_str())
+            .collect();
+        assert_eq!(ids, ["P-1", "P-3"]);
+        assert_eq!(prepared.origins, [0, 2], "indexes in the whole batch");
+        assert_eq!(prepared.encoded.len(), 2);
+        let [dead] = prepared.dead.as_slice() else {
+            panic!("one dead letter, not {}", prepared.dead.len());
+        };
+        assert_eq!(dead.header(headers::DLQ_STAGE), Some("decode"));
     }
 
     #[test]

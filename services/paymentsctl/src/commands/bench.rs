@@ -106,7 +106,8 @@ async fn spool_requests(
         "encoding {count} payments (seed {seed}) into {} before the clock starts",
         path.display()
     );
-    tokio::task::spawn_blocking(move || {
+    let started = Instant::now();
+    let (spool, sample_ids) = tokio::task::spawn_blocking(move || {
         let generator = PaymentGenerator::new(GeneratorConfig {
             seed,
             ..Default::default()
@@ -119,10 +120,17 @@ async fn spool_requests(
                 sample_ids.push(payment.payment_id.clone());
             }
         })?;
-        Ok((spool, sample_ids))
+        anyhow::Ok((spool, sample_ids))
     })
     .await
-    .context("encoding the bench's requests")?
+    .context("encoding the bench's requests")??;
+    eprintln!(
+        "encoded {} payments ({:.0} MB) in {:.1}s",
+        spool.len(),
+        spool.bytes() as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok((spool, sample_ids))
 }
 
 async fn measure(args: &BenchArgs, server: &str, dir: &std::path::Path) -> anyhow::Result<()> {
