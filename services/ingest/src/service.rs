@@ -293,7 +293,11 @@ impl IngestGrpc {
         let records = pending.len() as u64;
         let receipt = self
             .ingestor
-            .enqueue(std::mem::take(pending))
+            // The next batch starts with room for a whole batch, not grown from nothing.
+            .enqueue(std::mem::replace(
+                pending,
+                Vec::with_capacity(PUBLISH_BATCH),
+            ))
             .await
             .map_err(|e| bus_failed(summary, &e))?;
         in_flight.push_back(InFlight {
