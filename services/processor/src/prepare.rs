@@ -153,39 +153,50 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_record_the_bus_could_not_read_whole_is_dead_lettered_at_stage_read_alone() {
-        let good = |id: &str| BusRecord {
+    /// A protobuf record of the sample ACH payment `id`.
+    fn ach_record(id: &str) -> BusRecord {
+        BusRecord {
             key: Bytes::from(id.to_owned()),
             value: Bytes::from(ach_payment(id, 0).encode_to_vec()),
             headers: vec![(
                 headers::CONTENT_TYPE.into(),
                 Bytes::from_static(headers::PROTOBUF.as_bytes()),
             )],
-        };
-        let unreadable = BusRecord {
-            headers: vec![(
-                headers::READ_ERROR.into(),
-                Bytes::from_static(b"its headers in the bus file are unreadable"),
-            )],
-            ..good("P-2")
-        };
-        let batch = [
-            delivery(0, good("P-1")),
-            delivery(1, unreadable),
-            delivery(2, good("P-3")),
-        ];
-        let prepared = prepare(&batch, ValidationMode::Strict);
+        }
+    }
+
+    /// Asserts that `prepared` kept payments P-1 and P-3, from the batch's records 0 and 2,
+    /// and made one dead letter, which it returns.
+    fn kept_p1_and_p3_and_one_dead_letter(prepared: &Prepared) -> &BusRecord {
         let ids: Vec<&str> = prepared
             .payments
             .iter()
             .map(|p| p.payment_id.as_str())
             .collect();
         assert_eq!(ids, ["P-1", "P-3"]);
-        assert_eq!(prepared.origins, [0, 2]);
+        assert_eq!(prepared.origins, [0, 2], "indexes in the whole batch");
         let [dead] = prepared.dead.as_slice() else {
             panic!("one dead letter, not {}", prepared.dead.len());
         };
+        dead
+    }
+
+    #[test]
+    fn a_record_the_bus_could_not_read_whole_is_dead_lettered_at_stage_read_alone() {
+        let unreadable = BusRecord {
+            headers: vec![(
+                headers::READ_ERROR.into(),
+                Bytes::from_static(b"its headers in the bus file are unreadable"),
+            )],
+            ..ach_record("P-2")
+        };
+        let batch = [
+            delivery(0, ach_record("P-1")),
+            delivery(1, unreadable),
+            delivery(2, ach_record("P-3")),
+        ];
+        let prepared = prepare(&batch, ValidationMode::Strict);
+        let dead = kept_p1_and_p3_and_one_dead_letter(&prepared);
         assert_eq!(dead.header(headers::DLQ_STAGE), Some("read"));
         assert_eq!(
             dead.header(headers::DLQ_REASON),
@@ -196,38 +207,25 @@ mod tests {
 
     #[test]
     fn a_batch_grown_in_a_recycled_room_holds_its_own_records_only_with_their_origins() {
-        let record = |id: &str| BusRecord {
-            key: Bytes::from(id.to_owned()),
-            value: Bytes::from(ach_payment(id, 0).encode_to_vec()),
-            headers: vec![(
-                headers::CONTENT_TYPE.into(),
-                Bytes::from_static(headers::PROTOBUF.as_bytes()),
-            )],
-        };
         let garbage = BusRecord {
             value: Bytes::from_static(b"\x0a\xff"),
-            ..record("P-2")
+            ..ach_record("P-2")
         };
         let mut prepared =
             Prepared::recycling(vec![ach_payment("OLD-1", 0), ach_payment("OLD-2", 0)]);
         assert!(prepared.payments.is_empty(), "the room, not its payments");
         prepared.extend_from(
-            &[delivery(10, record("P-1")), delivery(11, garbage)],
+            &[delivery(10, ach_record("P-1")), delivery(11, garbage)],
             0,
             ValidationMode::Strict,
         );
-        prepared.extend_from(&[delivery(12, record("P-3"))], 2, ValidationMode::Strict);
-        let ids: Vec<&str> = prepared
-            .payments
-            .iter()
-            .map(|p| p.payment_id.as_str())
-            .collect();
-        assert_eq!(ids, ["P-1", "P-3"]);
-        assert_eq!(prepared.origins, [0, 2], "indexes in the whole batch");
+        prepared.extend_from(
+            &[delivery(12, ach_record("P-3"))],
+            2,
+            ValidationMode::Strict,
+        );
+        let dead = kept_p1_and_p3_and_one_dead_letter(&prepared);
         assert_eq!(prepared.encoded.len(), 2);
-        let [dead] = prepared.dead.as_slice() else {
-            panic!("one dead letter, not {}", prepared.dead.len());
-        };
         assert_eq!(dead.header(headers::DLQ_STAGE), Some("decode"));
     }
 
