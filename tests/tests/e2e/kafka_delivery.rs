@@ -92,6 +92,28 @@ async fn broker_paused_for_ten_seconds_loses_no_acknowledged_payment() {
     every_acknowledged_payment_stored_once(submitter, &dir).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_paused_while_the_processor_joins_its_group_holds_nothing_up_once_back() {
+    let Some(broker) = Broker::start().await else {
+        return;
+    };
+    let dir = common::temp_dir("kafka-pause-join");
+    let ingest = ingest_process(&broker, "partitions=3", &dir).await;
+    let _processor = processor_process(&broker, &dir, "processor.log", &[]).await;
+    // Frozen right after the processor starts, while its group may still be forming: once
+    // thawed, the group's coordinator can answer "not coordinator" for a moment, and a
+    // rebalance then must ask again rather than hold its partitions unread.
+    broker.pause();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    broker.resume();
+    let (acknowledged, failed) = submit(ingest.grpc, &generated(2_000, 23), 500).await;
+    assert_eq!((acknowledged.len(), failed), (2_000, 0));
+    let store = open_store(&dir.join("payments.db")).await;
+    let count = wait_stored(store.as_ref(), 2_000, Duration::from_secs(60)).await;
+    assert_eq!(count, 2_000, "stored once the broker was back");
+    assert_stored_once(store.as_ref(), &acknowledged).await;
+}
+
 /// Submits `payments` in streams of 500 with a pause between them, so that the submission
 /// lasts long enough for something to happen to the broker in the middle of it; returns the
 /// acknowledged ids and how many streams failed.

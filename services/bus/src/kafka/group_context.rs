@@ -11,10 +11,20 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Longest a rebalance waits for the group's committed offsets of the partitions it assigns.
 const COMMITTED_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a rebalance keeps asking for the group's committed offsets before it leaves the
+/// lookup to librdkafka. Right after a broker comes back, the group's coordinator answers "not
+/// coordinator" for a moment; librdkafka's own lookup, failing then, was never tried again,
+/// and the member held its partitions without reading them (a processor stored nothing for
+/// minutes after a 10 s pause of the broker).
+const COMMITTED_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Wait between two asks for the committed offsets.
+const COMMITTED_RETRY: Duration = Duration::from_millis(500);
 
 /// Where a partition the group has never committed starts: the consumer's
 /// `auto.offset.reset` (`earliest`), given explicitly.
@@ -93,10 +103,7 @@ impl GroupContext {
     /// committed), and logs where that is.
     fn assign(&self, consumer: &BaseConsumer<Self>, partitions: &mut TopicPartitionList) {
         // Without an answer, librdkafka looks the commits up itself, as it would by default.
-        let committed = consumer
-            .committed_offsets(partitions.clone(), COMMITTED_TIMEOUT)
-            .map_err(|error| tracing::warn!(%error, topic = %self.topic, "reading the group's committed offsets failed"))
-            .ok();
+        let committed = self.committed_offsets(consumer, partitions);
         for element in committed.iter().flat_map(|list| list.elements()) {
             if element.error().is_ok() && element.offset() == Offset::Invalid {
                 let (topic, partition) = (element.topic(), element.partition());
@@ -127,6 +134,33 @@ impl GroupContext {
             .map(|e| format!("{}@{:?}", e.partition(), e.offset()))
             .collect();
         tracing::info!(topic = %self.topic, partitions = ?ids, ?committed, "partitions assigned");
+    }
+
+    /// The group's committed offsets of `partitions`, asked again for up to
+    /// [`COMMITTED_PATIENCE`]; `None` when no ask was answered.
+    fn committed_offsets(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        partitions: &TopicPartitionList,
+    ) -> Option<TopicPartitionList> {
+        let deadline = Instant::now() + COMMITTED_PATIENCE;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let timeout = deadline
+                .saturating_duration_since(Instant::now())
+                .min(COMMITTED_TIMEOUT);
+            let error = match consumer.committed_offsets(partitions.clone(), timeout) {
+                Ok(committed) => return Some(committed),
+                Err(error) => error,
+            };
+            if Instant::now() + COMMITTED_RETRY >= deadline {
+                tracing::warn!(%error, topic = %self.topic, attempt, "reading the group's committed offsets failed; librdkafka looks them up");
+                return None;
+            }
+            tracing::warn!(%error, topic = %self.topic, attempt, "reading the group's committed offsets failed; asking again");
+            std::thread::sleep(COMMITTED_RETRY);
+        }
     }
 
     /// Commits what was processed on `partitions` before another member takes them, so that
