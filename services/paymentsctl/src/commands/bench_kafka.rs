@@ -11,7 +11,7 @@
 //!
 //! The two topics are deleted afterwards, whatever the outcome, unless `--keep-topics`.
 
-use super::pre_encoded::submit_pre_encoded;
+use super::pre_encoded::{strict_request, submit_pre_encoded};
 use crate::cli::{BenchKafkaArgs, ServerArg};
 use crate::client;
 use crate::commands::query::describe_status;
@@ -150,13 +150,7 @@ async fn ingest_leg(
         let chunk = payments
             .by_ref()
             .take(args.chunk)
-            .map(|payment| {
-                let request = pb::SubmitPaymentsRequest {
-                    payment: Some(payment),
-                    validation_mode: pb::ValidationMode::Strict as i32,
-                };
-                Bytes::from(request.encode_to_vec())
-            })
+            .map(|payment| Bytes::from(strict_request(payment).encode_to_vec()))
             .collect();
         chunks.push(chunk);
     }

@@ -60,6 +60,15 @@ impl Encoder for BytesEncoder {
     }
 }
 
+/// The request submitting `payment` for strict validation, as the benches encode it
+/// beforehand.
+pub fn strict_request(payment: pb::Payment) -> pb::SubmitPaymentsRequest {
+    pb::SubmitPaymentsRequest {
+        payment: Some(payment),
+        validation_mode: pb::ValidationMode::Strict as i32,
+    }
+}
+
 /// Submits `requests`, each a `SubmitPaymentsRequest` encoded beforehand, on one
 /// `SubmitPayments` stream over `channel`, and returns ingest's summary.
 pub async fn submit_pre_encoded(
@@ -100,13 +109,7 @@ mod tests {
             .collect();
         let requests: Vec<Bytes> = payments
             .iter()
-            .map(|payment| {
-                let request = pb::SubmitPaymentsRequest {
-                    payment: Some(payment.clone()),
-                    validation_mode: pb::ValidationMode::Strict as i32,
-                };
-                Bytes::from(request.encode_to_vec())
-            })
+            .map(|payment| Bytes::from(strict_request(payment.clone()).encode_to_vec()))
             .collect();
         let channel = crate::client::connect(&ServerArg::plain(&addr.to_string())).await?;
         let summary = submit_pre_encoded(channel, tokio_stream::iter(requests)).await?;

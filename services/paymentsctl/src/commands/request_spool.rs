@@ -6,6 +6,7 @@
 //! its requests, the client only reads their bytes back. They wait in a file rather than in
 //! memory, so that the bench's peak resident memory stays the pipeline's.
 
+use super::pre_encoded::strict_request;
 use anyhow::Context;
 use bytes::Bytes;
 use payments_core::pb;
@@ -49,12 +50,8 @@ impl RequestSpool {
         for i in 0..count {
             let payment = generator.payment_at(i as u64, now);
             made(i, &payment);
-            let request = pb::SubmitPaymentsRequest {
-                payment: Some(payment),
-                validation_mode: pb::ValidationMode::Strict as i32,
-            };
             encoded.clear();
-            request
+            strict_request(payment)
                 .encode(&mut encoded)
                 .context("encoding a bench request")?;
             out.write_all(&encoded).with_context(writing)?;
