@@ -1,7 +1,11 @@
 //! Compiles `payments/v1/*.proto` into prost messages, tonic clients and servers, proto3 JSON
-//! (serde via pbjson) and a file descriptor set for gRPC server reflection.
+//! (serde via pbjson), each message's walk over its text, and a file descriptor set for gRPC
+//! server reflection.
 
 use std::{env, error::Error, path::PathBuf};
+
+#[path = "build/text_fields.rs"]
+mod text_fields;
 
 const PROTOS: &[&str] = &[
     "payments/v1/money.proto",
@@ -44,6 +48,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         .btree_map(["."])
         .build(&[".payments.v1"])?;
 
+    // Every message's walk over its text, for the text rules (see src/text_fields.rs).
+    let generated = std::fs::read_to_string(out_dir.join("payments.v1.rs"))?;
+    let walks = text_fields::text_fields_impls(&generated)?;
+    std::fs::write(out_dir.join("payments.v1.text.rs"), walks)?;
+
+    println!("cargo:rerun-if-changed=build/text_fields.rs");
     for proto in PROTOS {
         println!("cargo:rerun-if-changed={proto}");
     }

@@ -1,5 +1,5 @@
 //! The `payments.v1` contracts: prost messages, tonic clients and servers, proto3 JSON
-//! (serde, via pbjson) and the encoded file descriptor set that server reflection serves.
+//! (serde, via pbjson), each message's walk over its text ([`TextFields`]) and the encoded file descriptor set that server reflection serves.
 
 /// Protobuf package `payments.v1`.
 #[allow(
@@ -12,14 +12,17 @@
 pub mod v1 {
     tonic::include_proto!("payments.v1");
     include!(concat!(env!("OUT_DIR"), "/payments.v1.serde.rs"));
+    include!(concat!(env!("OUT_DIR"), "/payments.v1.text.rs"));
 
     pub use crate::timestamp::Timestamp;
 }
 
 mod codec;
+mod text_fields;
 mod timestamp;
 
 pub use codec::{SliceCodec, SliceDecoder};
+pub use text_fields::TextFields;
 
 pub use timestamp::Timestamp;
 

@@ -1,0 +1,37 @@
+//! Validating generated payments on one core: `cargo bench -p payments-generator --bench
+//! validate`. Ingest validates every payment it takes, and the processor every one it reads.
+
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
+/// The allocator the service binaries use, so the figure is the one they see.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use payments_core::text_limits::TextLimits;
+use payments_core::{PaymentValidator, ValidationMode};
+use payments_generator::{GeneratorConfig, PaymentGenerator};
+use std::hint::black_box;
+
+fn validate(c: &mut Criterion) {
+    let generator = PaymentGenerator::new(GeneratorConfig {
+        seed: 42,
+        ..Default::default()
+    });
+    let payments: Vec<_> = (0..1_000).map(|i| generator.payment(i)).collect();
+    let mut group = c.benchmark_group("validate");
+    group.throughput(Throughput::Elements(1));
+    let mut next = payments.iter().cycle();
+    group.bench_function("text rules", |b| {
+        b.iter(|| black_box(TextLimits::check(next.next().expect("cycles"))))
+    });
+    group.bench_function("every rule (strict)", |b| {
+        let validator = PaymentValidator::new(ValidationMode::Strict);
+        b.iter(|| black_box(validator.validate(next.next().expect("cycles"))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, validate);
+criterion_main!(benches);
