@@ -29,22 +29,23 @@ fn strings(value: &Value, pointer: String, out: &mut Vec<(String, bool)>) {
     }
 }
 
-/// `json` with a NUL put before the string (or the key) at `pointer`.
-fn with_nul(json: &Value, pointer: &str, key: bool) -> Value {
+/// `json` with a NUL put before the string (or the key) at `pointer`; none when nothing
+/// is there.
+fn with_nul(json: &Value, pointer: &str, key: bool) -> Option<Value> {
     let mut changed = json.clone();
     if key {
-        let (parent, name) = pointer.rsplit_once('/').expect("a key has a parent");
+        let (parent, name) = pointer.rsplit_once('/')?;
         let name = name.replace("~1", "/").replace("~0", "~");
-        let object = changed
-            .pointer_mut(parent)
-            .and_then(Value::as_object_mut)
-            .expect("a key's parent is an object");
-        let item = object.remove(&name).expect("the key is there");
+        let object = changed.pointer_mut(parent)?.as_object_mut()?;
+        let item = object.remove(&name)?;
         object.insert(format!("\u{0}{name}"), item);
-    } else if let Some(Value::String(text)) = changed.pointer_mut(pointer) {
+    } else {
+        let Value::String(text) = changed.pointer_mut(pointer)? else {
+            return None;
+        };
         text.insert(0, '\u{0}');
     }
-    changed
+    Some(changed)
 }
 
 #[test]
@@ -68,7 +69,7 @@ fn a_nul_in_any_text_field_of_any_rail_is_found() {
         let mut found = Vec::new();
         strings(&json, String::new(), &mut found);
         for (pointer, key) in found {
-            let changed = with_nul(&json, &pointer, key);
+            let changed = with_nul(&json, &pointer, key).expect("the string found is there");
             // Enum names, 64-bit numbers, timestamps and bytes are strings in JSON but not
             // text: with a NUL they no longer parse, and are no field of this test.
             let Ok(changed) = serde_json::from_value::<pb::Payment>(changed) else {

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use payments_bus::{BusRecord, Producer, Receipt, ValueEncoding, headers};
+use payments_core::text_limits::MAX_PAYMENT_BYTES;
 use payments_core::validation::Severity;
 use payments_core::{
     FieldViolation, PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb,
@@ -155,11 +156,43 @@ impl Ingestor {
     /// not carry is refused here, on its own, naming the field `payment` and the sizes.
     pub fn prepare(
         &self,
-        mut payment: pb::Payment,
+        payment: pb::Payment,
         mode: ValidationMode,
         trace: &TraceHeader,
     ) -> Result<(Submitted, BusRecord), IngestError> {
-        normalize(&mut payment);
+        self.prepare_as_sent(payment, None, mode, trace)
+    }
+
+    /// [`Self::prepare`] for a payment that arrived as the protobuf bytes `sent`. A payment
+    /// that does not decode is refused on its own, naming the field `payment` and what
+    /// protobuf found wrong. One that ingest leaves as it came (nothing normalized, no
+    /// warnings, within [`MAX_PAYMENT_BYTES`]) goes to a protobuf bus as those bytes, and
+    /// is not encoded again: fields this build does not know travel on with it.
+    pub fn prepare_encoded(
+        &self,
+        sent: Bytes,
+        mode: ValidationMode,
+        trace: &TraceHeader,
+    ) -> Result<(Submitted, BusRecord), IngestError> {
+        let payment = pb::Payment::decode(sent.as_ref()).map_err(|error| IngestError::Invalid {
+            payment_id: String::new(),
+            violations: vec![FieldViolation {
+                field: "payment".into(),
+                description: format!("is not a protobuf Payment: {error}"),
+                severity: Severity::Structural,
+            }],
+        })?;
+        self.prepare_as_sent(payment, Some(sent), mode, trace)
+    }
+
+    fn prepare_as_sent(
+        &self,
+        mut payment: pb::Payment,
+        sent: Option<Bytes>,
+        mode: ValidationMode,
+        trace: &TraceHeader,
+    ) -> Result<(Submitted, BusRecord), IngestError> {
+        let mut changed = normalize(&mut payment);
         let warnings = match PaymentValidator::new(mode).validate(&payment) {
             ValidationOutcome::Accepted { warnings } => warnings,
             ValidationOutcome::Rejected { violations } => {
@@ -169,8 +202,19 @@ impl Ingestor {
                 });
             }
         };
-        payment.warnings = warnings.iter().map(FieldViolation::to_warning).collect();
-        let (value, encoding) = encode(&payment, self.encoding);
+        let stamped: Vec<_> = warnings.iter().map(FieldViolation::to_warning).collect();
+        changed |= stamped != payment.warnings;
+        payment.warnings = stamped;
+        let (value, encoding) = match sent {
+            Some(sent)
+                if !changed
+                    && self.encoding == ValueEncoding::Protobuf
+                    && sent.len() <= MAX_PAYMENT_BYTES =>
+            {
+                (sent, ValueEncoding::Protobuf)
+            }
+            _ => encode(&payment, self.encoding),
+        };
         let record = BusRecord {
             key: self.key.of(&payment),
             value,

@@ -1,5 +1,6 @@
 //! Ingest: validates payments and acknowledges each only once the bus holds it.
-//! [`Ingestor`] is the logic; [`IngestGrpc`] serves it as `payments.v1.IngestService`;
+//! [`Ingestor`] is the logic; [`IngestGrpc`] serves it as `payments.v1.IngestService`
+//! ([`IngestServer`] its gRPC server);
 //! [`Ingest`] is how callers submit, in-process or remote; [`IngestRole`] mounts it on an app.
 
 mod allowed_targets;
@@ -9,7 +10,9 @@ mod ingest;
 mod ingestor;
 mod remote;
 mod role;
+mod server;
 mod service;
+mod submission;
 
 pub use allowed_targets::{AllowedTargets, TargetNotAllowed};
 pub use counters::IngestMetrics;
@@ -17,4 +20,5 @@ pub use ingest::Ingest;
 pub use ingestor::{IngestError, Ingestor, RecordKey, Submitted, TraceHeader};
 pub use remote::{IngestConnection, InvalidTarget, RemoteIngest};
 pub use role::{IngestRole, bus_readiness};
+pub use server::IngestServer;
 pub use service::IngestGrpc;

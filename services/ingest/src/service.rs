@@ -2,6 +2,8 @@
 
 use crate::counters::IngestMetrics;
 use crate::ingest::{Ingest, strict_requests};
+use crate::server::IngestServer;
+use crate::submission::{SentPayment, Submission};
 use crate::{IngestError, Ingestor, TraceHeader};
 use payments_bus::{BusRecord, Receipt};
 use payments_core::ServiceError;
@@ -55,10 +57,10 @@ impl IngestGrpc {
         Self { ingestor }
     }
 
-    /// The tonic server for this service, with message size limits.
-    pub fn into_server(self) -> pb::ingest_service_server::IngestServiceServer<Self> {
-        pb::ingest_service_server::IngestServiceServer::new(self)
-            .max_decoding_message_size(payments_runtime::grpc::MAX_MESSAGE_BYTES)
+    /// The gRPC server for this service, with message size limits: `SubmitPayments` takes
+    /// each payment as the bytes the client encoded ([`IngestServer`]).
+    pub fn into_server(self) -> IngestServer {
+        IngestServer::new(self)
     }
 }
 
@@ -90,10 +92,25 @@ impl IngestService for IngestGrpc {
         })
     }
 
+    /// Reached only through tonic's generated server: [`IngestServer`] serves this method
+    /// on the requests' wire form, through the same [`IngestGrpc::submit_requests`].
     async fn submit_payments(
         &self,
         request: Request<Streaming<pb::SubmitPaymentsRequest>>,
     ) -> Result<Response<pb::SubmitPaymentsResponse>, Status> {
+        self.submit_requests(request).await
+    }
+}
+
+impl IngestGrpc {
+    /// `SubmitPayments` over a stream of its requests, in whichever form they were decoded.
+    pub(crate) async fn submit_requests<M>(
+        &self,
+        request: Request<Streaming<M>>,
+    ) -> Result<Response<pb::SubmitPaymentsResponse>, Status>
+    where
+        M: Into<Submission> + Send + 'static,
+    {
         let span = self.ingestor.publish_span(0);
         let trace =
             span.in_scope(|| TraceHeader::new(&TraceParent::continue_from(request.metadata())));
@@ -101,8 +118,12 @@ impl IngestService for IngestGrpc {
         let mut summary = pb::SubmitPaymentsResponse::default();
         let result = within(
             deadline,
-            self.submit_stream(request.into_inner(), trace, &mut summary)
-                .instrument(span.clone()),
+            self.submit_stream(
+                request.into_inner().map(|item| item.map(Into::into)),
+                trace,
+                &mut summary,
+            )
+            .instrument(span.clone()),
         )
         .await
         .map(|done| done.map(|()| Response::new(std::mem::take(&mut summary))))
@@ -128,9 +149,7 @@ impl IngestService for IngestGrpc {
         }
         result
     }
-}
 
-impl IngestGrpc {
     async fn submit_one(
         &self,
         request: pb::SubmitPaymentRequest,
@@ -174,7 +193,7 @@ impl IngestGrpc {
         summary: &mut pb::SubmitPaymentsResponse,
     ) -> Result<(), Status>
     where
-        S: Stream<Item = Result<pb::SubmitPaymentsRequest, Status>> + Unpin + Send,
+        S: Stream<Item = Result<Submission, Status>> + Unpin + Send,
     {
         let mut pending: Vec<BusRecord> = Vec::with_capacity(PUBLISH_BATCH);
         let mut pending_warned = 0;
@@ -182,8 +201,8 @@ impl IngestGrpc {
         // Looked up once per stream, not per record: the stream is the hot path.
         let accepted = &IngestMetrics::get().accepted;
         loop {
-            let message = match stream.next().await {
-                Some(Ok(message)) => message,
+            let submission = match stream.next().await {
+                Some(Ok(submission)) => submission,
                 None => break,
                 Some(Err(status)) => {
                     // The client broke the stream: publish nothing more and say so.
@@ -193,7 +212,7 @@ impl IngestGrpc {
             };
             let index = summary.received;
             summary.received += 1;
-            let Some(payment) = message.payment else {
+            let Some(payment) = submission.payment else {
                 reject(
                     summary,
                     pb::RejectedRecord {
@@ -207,11 +226,15 @@ impl IngestGrpc {
                 );
                 continue;
             };
-            match self.ingestor.prepare(
-                payment,
-                ValidationMode::from_proto(message.validation_mode),
-                &trace,
-            ) {
+            let prepared = match payment {
+                SentPayment::Decoded(payment) => {
+                    self.ingestor.prepare(payment, submission.mode, &trace)
+                }
+                SentPayment::Encoded(sent) => {
+                    self.ingestor.prepare_encoded(sent, submission.mode, &trace)
+                }
+            };
+            match prepared {
                 Ok((submitted, record)) => {
                     accepted.increment(1);
                     pending.push(record);
@@ -266,7 +289,11 @@ impl Ingest for IngestGrpc {
             TraceHeader::new(&TraceParent::current().unwrap_or_else(TraceParent::new_root))
         });
         let mut summary = pb::SubmitPaymentsResponse::default();
-        let requests = tokio_stream::iter(strict_requests(payments).into_iter().map(Ok));
+        let requests = tokio_stream::iter(
+            strict_requests(payments)
+                .into_iter()
+                .map(|request| Ok(Submission::from(request))),
+        );
         self.submit_stream(requests, trace, &mut summary)
             .instrument(span)
             .await?;

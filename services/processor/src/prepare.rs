@@ -6,6 +6,7 @@ use crate::decode::decode_payment_as;
 use bytes::Bytes;
 use payments_bus::{BusRecord, Delivery, headers};
 use payments_core::payment_value::ValueFormat;
+use payments_core::text_limits::MAX_PAYMENT_BYTES;
 use payments_core::{PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb};
 
 /// The metadata attribute holding the producer's trace id.
@@ -82,7 +83,11 @@ impl Prepared {
                         payment.warnings = warnings.iter().map(|w| w.to_warning()).collect();
                         changed = true;
                     }
-                    let as_sent = format == ValueFormat::Protobuf && !changed;
+                    // Within the size a payment may take, so that what a producer adds
+                    // that no field of this build holds is never stored past it.
+                    let as_sent = format == ValueFormat::Protobuf
+                        && !changed
+                        && delivery.record.value.len() <= MAX_PAYMENT_BYTES;
                     self.encoded
                         .push(as_sent.then(|| delivery.record.value.clone()));
                     self.payments.push(payment);
@@ -261,16 +266,22 @@ mod tests {
             headers: Vec::new(),
             ..protobuf(&canonical)
         };
+        // Field 1000, which Payment does not have, holding more than a payment may take.
+        let mut oversized = protobuf(&canonical);
+        let mut value = oversized.value.to_vec();
+        prost::encoding::bytes::encode(1000, &vec![7u8; 70_000], &mut value);
+        oversized.value = Bytes::from(value);
         let batch = [
             delivery(0, protobuf(&canonical)),
             delivery(1, protobuf(&not_normalized)),
             delivery(2, protobuf(&with_trace_attribute)),
             delivery(3, json),
+            delivery(4, oversized),
         ];
         let prepared = prepare(&batch, ValidationMode::Strict);
-        assert_eq!(prepared.payments.len(), 4, "dead: {:?}", prepared.dead);
+        assert_eq!(prepared.payments.len(), 5, "dead: {:?}", prepared.dead);
         let kept: Vec<bool> = prepared.encoded.iter().map(Option::is_some).collect();
-        assert_eq!(kept, [true, false, false, false]);
+        assert_eq!(kept, [true, false, false, false, false]);
         assert_eq!(prepared.encoded[0].as_ref(), Some(&batch[0].record.value));
         for payment in &prepared.payments {
             assert_eq!(
