@@ -90,7 +90,7 @@ mod tests {
     use bytes::{Bytes, BytesMut};
     use payments_bus::Bus;
     use payments_core::sample::ach_payment;
-    use payments_runtime::{GrpcRoutes, Shutdown};
+    use payments_runtime::Shutdown;
     use prost::Message;
     use std::time::Duration;
     use tonic::codegen::http::uri::PathAndQuery;
@@ -102,10 +102,10 @@ mod tests {
     ) -> anyhow::Result<(pb::SubmitPaymentsResponse, Vec<Bytes>)> {
         let bus = Bus::connect("memory://").await?;
         let ingestor = Ingestor::new(bus.producer(), "t", RecordKey::PaymentId);
-        let (listener, addr) = payments_runtime::grpc::bind("127.0.0.1:0").await?;
         let stop = Shutdown::new();
-        let routes = GrpcRoutes::new().add_service(IngestGrpc::new(ingestor).into_server());
-        let server = tokio::spawn(routes.serve(listener, stop.clone()));
+        let (addr, server) = IngestGrpc::new(ingestor)
+            .serve_locally(stop.clone())
+            .await?;
         let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
             .connect()
             .await?;

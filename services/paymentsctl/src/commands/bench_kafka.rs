@@ -21,7 +21,7 @@ use payments_bus::Bus;
 use payments_core::{ValidationMode, pb};
 use payments_ingest::{IngestGrpc, Ingestor, RecordKey, TraceHeader};
 use payments_processor::{NamedSink, Processor, ProcessorConfig};
-use payments_runtime::{GrpcRoutes, Shutdown};
+use payments_runtime::Shutdown;
 use prost::Message;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -138,11 +138,10 @@ async fn ingest_leg(
     args: &BenchKafkaArgs,
 ) -> anyhow::Result<Duration> {
     let ingestor = Ingestor::new(bus.producer(), topic, RecordKey::PaymentId);
-    let (listener, addr) = payments_runtime::grpc::bind("127.0.0.1:0").await?;
     let stop = Shutdown::new();
-    let routes = GrpcRoutes::new().add_service(IngestGrpc::new(ingestor).into_server());
-    let server_stop = stop.clone();
-    let server = tokio::spawn(async move { routes.serve(listener, server_stop).await });
+    let (addr, server) = IngestGrpc::new(ingestor)
+        .serve_locally(stop.clone())
+        .await?;
     let channel = client::connect(&ServerArg::plain(&addr.to_string())).await?;
     let mut chunks: Vec<Vec<Bytes>> = Vec::new();
     let mut payments = payments.into_iter().peekable();

@@ -92,7 +92,7 @@ mod tests {
     use crate::cli::ServerArg;
     use payments_bus::Bus;
     use payments_ingest::{IngestGrpc, Ingestor, RecordKey};
-    use payments_runtime::{GrpcRoutes, Shutdown};
+    use payments_runtime::Shutdown;
     use prost::Message;
     use std::time::Duration;
 
@@ -100,10 +100,10 @@ mod tests {
     async fn pre_encoded_requests_reach_ingest_as_the_payments_they_encode() -> anyhow::Result<()> {
         let bus = Bus::connect("memory://").await?;
         let ingestor = Ingestor::new(bus.producer(), "t", RecordKey::PaymentId);
-        let (listener, addr) = payments_runtime::grpc::bind("127.0.0.1:0").await?;
         let stop = Shutdown::new();
-        let routes = GrpcRoutes::new().add_service(IngestGrpc::new(ingestor).into_server());
-        let server = tokio::spawn(routes.serve(listener, stop.clone()));
+        let (addr, server) = IngestGrpc::new(ingestor)
+            .serve_locally(stop.clone())
+            .await?;
         let payments: Vec<pb::Payment> = (0..5)
             .map(|i| payments_core::sample::ach_payment(&format!("PRE-{i}"), i))
             .collect();
