@@ -86,11 +86,10 @@ impl ClientStreamingService<SubmitPaymentsWire> for SubmitPaymentsRoute {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Ingestor, RecordKey};
+    use crate::LocalIngest;
     use bytes::{Bytes, BytesMut};
     use payments_bus::Bus;
     use payments_core::sample::ach_payment;
-    use payments_runtime::Shutdown;
     use prost::Message;
     use std::time::Duration;
     use tonic::codegen::http::uri::PathAndQuery;
@@ -101,12 +100,8 @@ mod tests {
         payments: Vec<Option<Bytes>>,
     ) -> anyhow::Result<(pb::SubmitPaymentsResponse, Vec<Bytes>)> {
         let bus = Bus::connect("memory://").await?;
-        let ingestor = Ingestor::new(bus.producer(), "t", RecordKey::PaymentId);
-        let stop = Shutdown::new();
-        let (addr, server) = IngestGrpc::new(ingestor)
-            .serve_locally(stop.clone())
-            .await?;
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+        let ingest = LocalIngest::start(&bus, "t").await?;
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", ingest.addr()))?
             .connect()
             .await?;
         let mut grpc = tonic::client::Grpc::new(channel);
@@ -130,8 +125,7 @@ mod tests {
             .into_iter()
             .map(|delivery| delivery.record.value)
             .collect();
-        stop.cancel();
-        server.await??;
+        ingest.stop().await?;
         Ok((summary, values))
     }
 

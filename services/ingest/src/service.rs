@@ -9,13 +9,10 @@ use payments_bus::{BusRecord, Receipt};
 use payments_core::ServiceError;
 use payments_core::ValidationMode;
 use payments_core::pb::{self, ingest_service_server::IngestService};
+use payments_runtime::TraceParent;
 use payments_runtime::deadline::{CallDeadline, within};
-use payments_runtime::grpc::ServeError;
 use payments_runtime::status::invalid_field;
-use payments_runtime::{GrpcRoutes, Shutdown, TraceParent};
 use std::collections::VecDeque;
-use std::net::SocketAddr;
-use tokio::task::JoinHandle;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
@@ -64,17 +61,6 @@ impl IngestGrpc {
     /// each payment as the bytes the client encoded ([`IngestServer`]).
     pub fn into_server(self) -> IngestServer {
         IngestServer::new(self)
-    }
-
-    /// Serves this service alone on a free port of 127.0.0.1 until `stop` is cancelled, as
-    /// benches and tests in one process do: its address, and the task serving it.
-    pub async fn serve_locally(
-        self,
-        stop: Shutdown,
-    ) -> std::io::Result<(SocketAddr, JoinHandle<Result<(), ServeError>>)> {
-        let (listener, addr) = payments_runtime::grpc::bind("127.0.0.1:0").await?;
-        let routes = GrpcRoutes::new().add_service(self.into_server());
-        Ok((addr, tokio::spawn(routes.serve(listener, stop))))
     }
 }
 

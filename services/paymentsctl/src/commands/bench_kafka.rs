@@ -9,7 +9,8 @@
 //! 3. **process**: a processor with a new consumer group reads that topic into a fresh
 //!    store (`--sink`, default a temporary SQLite file) until every payment is stored.
 //!
-//! The two topics are deleted afterwards, whatever the outcome, unless `--keep-topics`.
+//! The two topics are deleted afterwards, whatever the outcome (Ctrl-C included), unless
+//! `--keep-topics`.
 
 use super::pre_encoded::{strict_request, submit_pre_encoded};
 use crate::cli::{BenchKafkaArgs, ServerArg};
@@ -19,7 +20,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use payments_bus::Bus;
 use payments_core::{ValidationMode, pb};
-use payments_ingest::{IngestGrpc, Ingestor, RecordKey, TraceHeader};
+use payments_ingest::{Ingestor, LocalIngest, RecordKey, TraceHeader};
 use payments_processor::{NamedSink, Processor, ProcessorConfig};
 use payments_runtime::Shutdown;
 use prost::Message;
@@ -31,6 +32,9 @@ use std::time::{Duration, Instant};
 const PRODUCE_BATCH: usize = 512;
 /// Receipts outstanding at once in the produce leg (as ingest allows per stream).
 const PRODUCE_IN_FLIGHT: usize = 64;
+
+/// How long an interrupted run waits for the records in flight before deleting its topics.
+const INTERRUPTED_RECORDS_LAND: Duration = Duration::from_secs(2);
 
 /// Runs the three legs and prints their figures.
 pub async fn run(args: BenchKafkaArgs) -> anyhow::Result<()> {
@@ -47,7 +51,21 @@ pub async fn run(args: BenchKafkaArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to bus {}", args.bus))?;
 
-    let legs = run_legs(&bus, &produce_topic, &ingest_topic, &args, run_id).await;
+    // A fresh store for the process leg unless --sink names one, deleted at the end.
+    let temp_dir = std::env::temp_dir().join(format!("paymentsctl-bench-kafka-{run_id}"));
+    // Ctrl-C stops the legs; the topics and the temporary store still go. Listened for
+    // first, so that a Ctrl-C while the payments are made is caught too.
+    let legs = tokio::select! {
+        biased;
+        _ = tokio::signal::ctrl_c() => {
+            // Records already handed to the producer still land, and on a broker that
+            // creates topics on use they would bring a deleted topic back.
+            tokio::time::sleep(INTERRUPTED_RECORDS_LAND).await;
+            Err(anyhow::anyhow!("interrupted"))
+        }
+        legs = run_legs(&bus, &produce_topic, &ingest_topic, &args, run_id, &temp_dir) => legs,
+    };
+    let _ = std::fs::remove_dir_all(&temp_dir);
     if args.keep_topics {
         eprintln!("kept topics {produce_topic} and {ingest_topic}");
     } else {
@@ -71,6 +89,7 @@ async fn run_legs(
     ingest_topic: &str,
     args: &BenchKafkaArgs,
     run_id: u64,
+    temp_dir: &std::path::Path,
 ) -> anyhow::Result<()> {
     let payments = super::bench::generated_now(args.count, run_id);
     let produce = produce_leg(bus, produce_topic, &payments).await?;
@@ -83,7 +102,7 @@ async fn run_legs(
         "  ingest / produce ratio: {:.2}",
         produce.as_secs_f64() / ingest.as_secs_f64()
     );
-    let process = process_leg(bus, ingest_topic, args, run_id).await?;
+    let process = process_leg(bus, ingest_topic, args, run_id, temp_dir).await?;
     report("process (Kafka -> store)", args.count, process);
     Ok(())
 }
@@ -137,12 +156,8 @@ async fn ingest_leg(
     payments: Vec<pb::Payment>,
     args: &BenchKafkaArgs,
 ) -> anyhow::Result<Duration> {
-    let ingestor = Ingestor::new(bus.producer(), topic, RecordKey::PaymentId);
-    let stop = Shutdown::new();
-    let (addr, server) = IngestGrpc::new(ingestor)
-        .serve_locally(stop.clone())
-        .await?;
-    let channel = client::connect(&ServerArg::plain(&addr.to_string())).await?;
+    let ingest = LocalIngest::start(bus, topic).await?;
+    let channel = client::connect(&ServerArg::plain(&ingest.addr().to_string())).await?;
     let mut chunks: Vec<Vec<Bytes>> = Vec::new();
     let mut payments = payments.into_iter().peekable();
     while payments.peek().is_some() {
@@ -155,10 +170,11 @@ async fn ingest_leg(
     }
     let chunks = Arc::new(std::sync::Mutex::new(chunks.into_iter()));
     let started = Instant::now();
-    let mut workers = Vec::new();
+    // Dropped with the leg (Ctrl-C), the set stops every stream.
+    let mut workers = tokio::task::JoinSet::new();
     for _ in 0..args.streams {
         let (chunks, channel) = (chunks.clone(), channel.clone());
-        workers.push(tokio::spawn(async move {
+        workers.spawn(async move {
             loop {
                 let next = chunks.lock().ok().and_then(|mut c| c.next());
                 let Some(requests) = next else {
@@ -175,14 +191,13 @@ async fn ingest_leg(
                     summary.rejected
                 );
             }
-        }));
+        });
     }
-    for worker in workers {
-        worker.await.context("submission worker")??;
+    while let Some(worker) = workers.join_next().await {
+        worker.context("submission worker")??;
     }
     let took = started.elapsed();
-    stop.cancel();
-    server.await.context("ingest server")??;
+    ingest.stop().await.context("ingest server")?;
     Ok(took)
 }
 
@@ -192,12 +207,12 @@ async fn process_leg(
     topic: &str,
     args: &BenchKafkaArgs,
     run_id: u64,
+    temp_dir: &std::path::Path,
 ) -> anyhow::Result<Duration> {
-    let temp_dir = std::env::temp_dir().join(format!("paymentsctl-bench-kafka-{run_id}"));
     let sink_url = match &args.sink {
         Some(url) => url.clone(),
         None => {
-            std::fs::create_dir_all(&temp_dir)?;
+            std::fs::create_dir_all(temp_dir)?;
             format!("sqlite://{}/bench.db", temp_dir.display())
         }
     };
@@ -243,8 +258,5 @@ async fn process_leg(
     let took = started.elapsed();
     drain.cancel();
     task.await.context("processor task")??;
-    if args.sink.is_none() {
-        let _ = std::fs::remove_dir_all(&temp_dir);
-    }
     Ok(took)
 }

@@ -91,19 +91,14 @@ mod tests {
     use super::*;
     use crate::cli::ServerArg;
     use payments_bus::Bus;
-    use payments_ingest::{IngestGrpc, Ingestor, RecordKey};
-    use payments_runtime::Shutdown;
+    use payments_ingest::LocalIngest;
     use prost::Message;
     use std::time::Duration;
 
     #[tokio::test]
     async fn pre_encoded_requests_reach_ingest_as_the_payments_they_encode() -> anyhow::Result<()> {
         let bus = Bus::connect("memory://").await?;
-        let ingestor = Ingestor::new(bus.producer(), "t", RecordKey::PaymentId);
-        let stop = Shutdown::new();
-        let (addr, server) = IngestGrpc::new(ingestor)
-            .serve_locally(stop.clone())
-            .await?;
+        let ingest = LocalIngest::start(&bus, "t").await?;
         let payments: Vec<pb::Payment> = (0..5)
             .map(|i| payments_core::sample::ach_payment(&format!("PRE-{i}"), i))
             .collect();
@@ -111,7 +106,7 @@ mod tests {
             .iter()
             .map(|payment| Bytes::from(strict_request(payment.clone()).encode_to_vec()))
             .collect();
-        let channel = crate::client::connect(&ServerArg::plain(&addr.to_string())).await?;
+        let channel = crate::client::connect(&ServerArg::plain(&ingest.addr().to_string())).await?;
         let summary = submit_pre_encoded(channel, tokio_stream::iter(requests)).await?;
         assert_eq!((summary.accepted, summary.rejected), (5, 0));
         let mut consumer = bus.consumer("t", "g")?;
@@ -124,8 +119,7 @@ mod tests {
         for (got, sent) in stored.iter().zip(&payments) {
             assert_eq!(got.payment_id, sent.payment_id);
         }
-        stop.cancel();
-        server.await??;
+        ingest.stop().await?;
         Ok(())
     }
 }
