@@ -98,6 +98,7 @@ mod tests {
                 ..Default::default()
             }),
             validation_mode: v1::ValidationMode::Lenient as i32,
+            payments: Vec::new(),
         }
     }
 

@@ -3,8 +3,10 @@
 //! through IngestService's own code, so validation, counters and acknowledgements are the
 //! same.
 
+use crate::MessageGroups;
 use async_trait::async_trait;
 use payments_core::pb;
+use prost::Message;
 use tonic::Status;
 
 /// Somewhere a batch of payments can be submitted.
@@ -19,13 +21,14 @@ pub trait Ingest: Send + Sync {
     ) -> Result<pb::SubmitPaymentsResponse, Status>;
 }
 
-/// The requests submitting `payments` strictly, as a client stream sends them.
+/// The messages submitting `payments` strictly, as a client stream sends them: grouped by
+/// [`MessageGroups`], in order.
 pub(crate) fn strict_requests(payments: &[pb::Payment]) -> Vec<pb::SubmitPaymentsRequest> {
-    payments
-        .iter()
-        .map(|payment| pb::SubmitPaymentsRequest {
-            payment: Some(payment.clone()),
+    MessageGroups::new(payments, |payment| payment.encoded_len())
+        .map(|group| pb::SubmitPaymentsRequest {
+            payments: group.into_iter().cloned().collect(),
             validation_mode: pb::ValidationMode::Strict as i32,
+            ..Default::default()
         })
         .collect()
 }

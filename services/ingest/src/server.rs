@@ -94,10 +94,24 @@ mod tests {
     use std::time::Duration;
     use tonic::codegen::http::uri::PathAndQuery;
 
-    /// Submits `payments` (each the bytes of a payment, or none) over gRPC to an ingest on a
-    /// memory bus, and returns its summary and the values of the records it published.
+    /// Submits `payments` (each the bytes of a payment, or none), a message each, over gRPC
+    /// to an ingest on a memory bus, and returns its summary and the values of the records
+    /// it published.
     async fn submit(
         payments: Vec<Option<Bytes>>,
+    ) -> anyhow::Result<(pb::SubmitPaymentsResponse, Vec<Bytes>)> {
+        let messages = payments.into_iter().map(|payment| SubmitPaymentsWire {
+            payment,
+            validation_mode: pb::ValidationMode::Strict as i32,
+            payments: Vec::new(),
+        });
+        submit_messages(messages.collect()).await
+    }
+
+    /// Submits `messages` over gRPC to an ingest on a memory bus, and returns its summary
+    /// and the values of the records it published.
+    async fn submit_messages(
+        messages: Vec<SubmitPaymentsWire>,
     ) -> anyhow::Result<(pb::SubmitPaymentsResponse, Vec<Bytes>)> {
         let bus = Bus::connect("memory://").await?;
         let ingest = LocalIngest::start(&bus, "t").await?;
@@ -106,13 +120,9 @@ mod tests {
             .await?;
         let mut grpc = tonic::client::Grpc::new(channel);
         grpc.ready().await?;
-        let requests = payments.into_iter().map(|payment| SubmitPaymentsWire {
-            payment,
-            validation_mode: pb::ValidationMode::Strict as i32,
-        });
         let summary = grpc
             .client_streaming(
-                Request::new(tokio_stream::iter(requests)),
+                Request::new(tokio_stream::iter(messages)),
                 PathAndQuery::from_static(SUBMIT_PAYMENTS),
                 SliceCodec::<SubmitPaymentsWire, pb::SubmitPaymentsResponse>::default(),
             )
@@ -120,7 +130,7 @@ mod tests {
             .into_inner();
         let mut consumer = bus.consumer("t", "g")?;
         let values = consumer
-            .poll(10, Duration::from_secs(1))
+            .poll(100, Duration::from_secs(1))
             .await?
             .into_iter()
             .map(|delivery| delivery.record.value)
@@ -176,6 +186,51 @@ mod tests {
             .map(|value| pb::Payment::decode(value.as_ref()).map(|p| p.payment_id))
             .collect::<Result<_, _>>()?;
         assert_eq!(ids, ["P-1", "P-4"]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn each_payment_of_a_message_is_a_record_of_its_own_and_a_bad_one_is_refused_alone()
+    -> anyhow::Result<()> {
+        let broken = Bytes::from_static(&[0x0a, 0xff, 0x01, b'P']);
+        let ids = |ids: &[&str]| -> Vec<Bytes> {
+            ids.iter().map(|id| encoded(&ach_payment(id, 0))).collect()
+        };
+        let (summary, values) = submit_messages(vec![
+            SubmitPaymentsWire {
+                payment: Some(encoded(&ach_payment("P-1", 0))),
+                validation_mode: 0,
+                payments: [ids(&["P-2"]), vec![broken], ids(&["P-4"])].concat(),
+            },
+            SubmitPaymentsWire::default(),
+            SubmitPaymentsWire {
+                payment: None,
+                validation_mode: 0,
+                payments: ids(&["P-6", "P-7"]),
+            },
+        ])
+        .await?;
+        assert_eq!(
+            (summary.received, summary.accepted, summary.rejected),
+            (7, 5, 2)
+        );
+        let refused: Vec<(u64, &str)> = summary
+            .rejections
+            .iter()
+            .map(|r| (r.index, r.violations[0].description.as_str()))
+            .collect();
+        assert_eq!(refused[0].0, 2, "counted across the message's payments");
+        assert!(refused[0].1.starts_with("is not a protobuf Payment"));
+        assert_eq!(
+            refused[1],
+            (4, "is required"),
+            "a message without any payment"
+        );
+        let stored: Vec<String> = values
+            .iter()
+            .map(|value| pb::Payment::decode(value.as_ref()).map(|p| p.payment_id))
+            .collect::<Result<_, _>>()?;
+        assert_eq!(stored, ["P-1", "P-2", "P-4", "P-6", "P-7"]);
         Ok(())
     }
 

@@ -210,9 +210,9 @@ impl IngestGrpc {
                     return Err(status);
                 }
             };
-            let index = summary.received;
-            summary.received += 1;
-            let Some(payment) = submission.payment else {
+            if submission.payments.is_empty() {
+                let index = summary.received;
+                summary.received += 1;
                 reject(
                     summary,
                     pb::RejectedRecord {
@@ -225,39 +225,43 @@ impl IngestGrpc {
                     },
                 );
                 continue;
-            };
-            let prepared = match payment {
-                SentPayment::Decoded(payment) => {
-                    self.ingestor.prepare(payment, submission.mode, &trace)
-                }
-                SentPayment::Encoded(sent) => {
-                    self.ingestor.prepare_encoded(sent, submission.mode, &trace)
-                }
-            };
-            match prepared {
-                Ok((submitted, record)) => {
-                    accepted.increment(1);
-                    pending.push(record);
-                    pending_warned += u64::from(!submitted.warnings.is_empty());
-                }
-                Err(IngestError::Invalid {
-                    payment_id,
-                    violations,
-                }) => {
-                    reject(
-                        summary,
-                        pb::RejectedRecord {
-                            index,
-                            payment_id,
-                            violations: violations.iter().map(|v| v.to_proto()).collect(),
-                        },
-                    );
-                }
-                Err(e) => return Err(to_status(e)),
             }
-            if pending.len() >= PUBLISH_BATCH {
-                self.hand_over(&mut pending, &mut pending_warned, &mut in_flight, summary)
-                    .await?;
+            for payment in submission.payments {
+                let index = summary.received;
+                summary.received += 1;
+                let prepared = match payment {
+                    SentPayment::Decoded(payment) => {
+                        self.ingestor.prepare(payment, submission.mode, &trace)
+                    }
+                    SentPayment::Encoded(sent) => {
+                        self.ingestor.prepare_encoded(sent, submission.mode, &trace)
+                    }
+                };
+                match prepared {
+                    Ok((submitted, record)) => {
+                        accepted.increment(1);
+                        pending.push(record);
+                        pending_warned += u64::from(!submitted.warnings.is_empty());
+                    }
+                    Err(IngestError::Invalid {
+                        payment_id,
+                        violations,
+                    }) => {
+                        reject(
+                            summary,
+                            pb::RejectedRecord {
+                                index,
+                                payment_id,
+                                violations: violations.iter().map(|v| v.to_proto()).collect(),
+                            },
+                        );
+                    }
+                    Err(e) => return Err(to_status(e)),
+                }
+                if pending.len() >= PUBLISH_BATCH {
+                    self.hand_over(&mut pending, &mut pending_warned, &mut in_flight, summary)
+                        .await?;
+                }
             }
         }
         self.hand_over(&mut pending, &mut pending_warned, &mut in_flight, summary)

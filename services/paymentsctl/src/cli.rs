@@ -422,6 +422,10 @@ pub struct BenchArgs {
     /// Payments per submission stream call.
     #[arg(long, default_value_t = 5_000)]
     pub chunk: usize,
+    /// Most payments one message of a stream carries, as our clients send them (1 sends
+    /// each in a message of its own).
+    #[arg(long, default_value_t = payments_ingest::PAYMENTS_PER_MESSAGE)]
+    pub per_message: usize,
     /// Benchmark this running server; without it, an embedded stack (the default file bus
     /// and a SQLite store, both fresh temporary files) is started in this process on free
     /// ports.
@@ -520,6 +524,10 @@ pub struct BenchKafkaArgs {
     /// Payments per submission stream call in the ingest leg.
     #[arg(long, default_value_t = 10_000)]
     pub chunk: usize,
+    /// Most payments one message of a stream carries in the ingest leg, as our clients send
+    /// them (1 sends each in a message of its own).
+    #[arg(long, default_value_t = payments_ingest::PAYMENTS_PER_MESSAGE)]
+    pub per_message: usize,
     /// Sink the process leg writes to, any `--sink` the processor takes (default: a fresh
     /// temporary SQLite file).
     #[arg(long)]

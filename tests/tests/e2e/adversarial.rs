@@ -337,6 +337,7 @@ async fn hostile_payments_through_kafka_into_every_sink_end_stored_alike_or_dead
         .map(|(payment, mode)| pb::SubmitPaymentsRequest {
             payment: Some(payment.clone()),
             validation_mode: *mode as i32,
+            payments: Vec::new(),
         })
         .collect();
     let mut ingest_client = IngestServiceClient::new(common::channel(ingest.grpc).await)

@@ -91,6 +91,7 @@ async fn good_payments_around_bad_ones_in_a_stream_are_stored() {
     let wrap = |p: Option<pb::Payment>| pb::SubmitPaymentsRequest {
         payment: p,
         validation_mode: 0,
+        payments: Vec::new(),
     };
     records.push(wrap(Some(good[0].clone())));
     records.push(wrap(Some(malformed(good[1].clone()))));

@@ -49,6 +49,7 @@ async fn ingest_answers_deadline_exceeded_while_the_broker_is_frozen_and_a_resub
         .map(|p| pb::SubmitPaymentsRequest {
             payment: Some(p.clone()),
             validation_mode: pb::ValidationMode::Strict as i32,
+            payments: Vec::new(),
         })
         .collect();
     let mut stream = tonic::Request::new(tokio_stream::iter(records));

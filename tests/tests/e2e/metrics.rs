@@ -70,6 +70,7 @@ async fn every_service_exports_its_series_with_the_counts_of_the_run() {
             pb::SubmitPaymentsRequest {
                 payment: Some(p),
                 validation_mode: pb::ValidationMode::Strict as i32,
+                payments: Vec::new(),
             }
         })
         .collect();

@@ -62,6 +62,7 @@ async fn a_nul_and_an_oversized_payment_are_refused_alone_and_the_good_ones_reac
     .map(|p| pb::SubmitPaymentsRequest {
         payment: Some(p),
         validation_mode: pb::ValidationMode::Lenient as i32,
+        payments: Vec::new(),
     });
     let mut client = IngestServiceClient::new(common::channel(ingest.grpc).await);
     let summary = client

@@ -104,6 +104,7 @@ async fn calls_need_a_listed_bearer_token_and_calls_past_the_limit_are_shed() {
         .send(pb::SubmitPaymentsRequest {
             payment: Some(payments[1].clone()),
             validation_mode: pb::ValidationMode::Strict as i32,
+            payments: Vec::new(),
         })
         .await
         .unwrap();

@@ -174,6 +174,7 @@ async fn measure(args: &BenchArgs, server: &str, dir: &std::path::Path) -> anyho
             args.chunk,
             channel.clone(),
         );
+        let per_message = args.per_message;
         workers.push(tokio::spawn(async move {
             loop {
                 let c = next_chunk.fetch_add(1, Ordering::Relaxed);
@@ -181,18 +182,22 @@ async fn measure(args: &BenchArgs, server: &str, dir: &std::path::Path) -> anyho
                     return anyhow::Ok(());
                 }
                 let range = c * chunk..((c + 1) * chunk).min(count);
-                let reading = (spool.clone(), range.clone());
-                let encoded = tokio::task::spawn_blocking(move || reading.0.read(reading.1))
-                    .await
-                    .context("reading the bench's requests")??;
+                let reading = (spool.clone(), range);
+                let messages =
+                    tokio::task::spawn_blocking(move || reading.0.read(reading.1, per_message))
+                        .await
+                        .context("reading the bench's requests")??;
                 let (sample_ids, samples) = (sample_ids.clone(), samples.clone());
-                let requests = tokio_stream::iter(range.zip(encoded)).map(move |(i, request)| {
-                    if i % every == 0
+                let requests = tokio_stream::iter(messages).map(move |(carried, message)| {
+                    // The sampled payments this message carries, timed from when it is sent.
+                    let sampled = carried.start.div_ceil(every)..carried.end.div_ceil(every);
+                    if !sampled.is_empty()
                         && let Ok(mut queue) = samples.lock()
                     {
-                        queue.push_back((sample_ids[i / every].clone(), Instant::now()));
+                        let now = Instant::now();
+                        queue.extend(sampled.map(|s| (sample_ids[s].clone(), now)));
                     }
-                    request
+                    message
                 });
                 let summary = submit_pre_encoded(channel.clone(), requests)
                     .await

@@ -12,7 +12,7 @@
 //! The two topics are deleted afterwards, whatever the outcome (Ctrl-C included), unless
 //! `--keep-topics`.
 
-use super::pre_encoded::{strict_request, submit_pre_encoded};
+use super::pre_encoded::{joined, strict_request, submit_pre_encoded};
 use crate::cli::{BenchKafkaArgs, ServerArg};
 use crate::client;
 use crate::commands::query::describe_status;
@@ -158,15 +158,16 @@ async fn ingest_leg(
 ) -> anyhow::Result<Duration> {
     let ingest = LocalIngest::start(bus, topic).await?;
     let channel = client::connect(&ServerArg::plain(&ingest.addr().to_string())).await?;
-    let mut chunks: Vec<Vec<Bytes>> = Vec::new();
+    // Each stream call's payment count and its messages.
+    let mut chunks: Vec<(u64, Vec<Bytes>)> = Vec::new();
     let mut payments = payments.into_iter().peekable();
     while payments.peek().is_some() {
-        let chunk = payments
+        let chunk: Vec<Bytes> = payments
             .by_ref()
             .take(args.chunk)
             .map(|payment| Bytes::from(strict_request(payment).encode_to_vec()))
             .collect();
-        chunks.push(chunk);
+        chunks.push((chunk.len() as u64, joined(chunk, args.per_message)));
     }
     let chunks = Arc::new(std::sync::Mutex::new(chunks.into_iter()));
     let started = Instant::now();
@@ -177,11 +178,10 @@ async fn ingest_leg(
         workers.spawn(async move {
             loop {
                 let next = chunks.lock().ok().and_then(|mut c| c.next());
-                let Some(requests) = next else {
+                let Some((sent, messages)) = next else {
                     return anyhow::Ok(());
                 };
-                let sent = requests.len() as u64;
-                let summary = submit_pre_encoded(channel.clone(), tokio_stream::iter(requests))
+                let summary = submit_pre_encoded(channel.clone(), tokio_stream::iter(messages))
                     .await
                     .map_err(|s| anyhow::anyhow!("submission failed: {}", describe_status(&s)))?;
                 anyhow::ensure!(

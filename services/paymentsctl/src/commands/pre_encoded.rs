@@ -10,6 +10,7 @@
 use crate::client::Connection;
 use bytes::{BufMut, Bytes};
 use payments_core::pb;
+use payments_ingest::MessageGroups;
 use std::marker::PhantomData;
 use tokio_stream::Stream;
 use tonic::Status;
@@ -61,12 +62,27 @@ impl Encoder for BytesEncoder {
 }
 
 /// The request submitting `payment` for strict validation, as the benches encode it
-/// beforehand.
+/// beforehand. The payment is in the repeated `payments`, so that such requests' bytes put
+/// back to back are one request carrying all their payments ([`joined`]).
 pub fn strict_request(payment: pb::Payment) -> pb::SubmitPaymentsRequest {
     pb::SubmitPaymentsRequest {
-        payment: Some(payment),
+        payment: None,
         validation_mode: pb::ValidationMode::Strict as i32,
+        payments: vec![payment],
     }
+}
+
+/// `requests`, each a [`strict_request`] encoded, joined into the messages a client sends:
+/// grouped as [`MessageGroups`] groups them, at most `per_message` a message, each group's
+/// bytes back to back (protobuf appends the values of a repeated field met again, and every
+/// request has the same validation mode).
+pub fn joined(requests: Vec<Bytes>, per_message: usize) -> Vec<Bytes> {
+    MessageGroups::with_limit(requests, Bytes::len, per_message)
+        .map(|group| match <[Bytes; 1]>::try_from(group) {
+            Ok([one]) => one,
+            Err(group) => Bytes::from(group.concat()),
+        })
+        .collect()
 }
 
 /// Submits `requests`, each a `SubmitPaymentsRequest` encoded beforehand, on one
@@ -96,7 +112,8 @@ mod tests {
     use std::time::Duration;
 
     #[tokio::test]
-    async fn pre_encoded_requests_reach_ingest_as_the_payments_they_encode() -> anyhow::Result<()> {
+    async fn pre_encoded_requests_joined_reach_ingest_as_the_payments_they_encode()
+    -> anyhow::Result<()> {
         let bus = Bus::connect("memory://").await?;
         let ingest = LocalIngest::start(&bus, "t").await?;
         let payments: Vec<pb::Payment> = (0..5)
@@ -106,8 +123,13 @@ mod tests {
             .iter()
             .map(|payment| Bytes::from(strict_request(payment.clone()).encode_to_vec()))
             .collect();
+        let messages = joined(requests, 2);
+        assert_eq!(messages.len(), 3, "five payments, at most two a message");
+        let second = pb::SubmitPaymentsRequest::decode(messages[1].as_ref())?;
+        assert_eq!(second.payments, payments[2..4]);
+        assert_eq!(second.validation_mode, pb::ValidationMode::Strict as i32);
         let channel = crate::client::connect(&ServerArg::plain(&ingest.addr().to_string())).await?;
-        let summary = submit_pre_encoded(channel, tokio_stream::iter(requests)).await?;
+        let summary = submit_pre_encoded(channel, tokio_stream::iter(messages)).await?;
         assert_eq!((summary.accepted, summary.rejected), (5, 0));
         let mut consumer = bus.consumer("t", "g")?;
         let delivered = consumer.poll(10, Duration::from_secs(1)).await?;

@@ -11,6 +11,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use payments_core::pb;
 use payments_generator::PaymentGenerator;
+use payments_ingest::MessageGroups;
 use prost::Message;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -78,8 +79,15 @@ impl RequestSpool {
         self.ends.last().copied().unwrap_or(0)
     }
 
-    /// The encoded requests of `range` (within `0..len()`), read with one read of the file.
-    pub fn read(&self, range: Range<usize>) -> anyhow::Result<Vec<Bytes>> {
+    /// The requests of `range` (within `0..len()`), read with one read of the file and
+    /// joined into the messages a client sends, at most `per_message` requests a message
+    /// (see [`joined`](super::pre_encoded::joined)): each message with the range of
+    /// requests it carries, its bytes a slice of the read.
+    pub fn read(
+        &self,
+        range: Range<usize>,
+        per_message: usize,
+    ) -> anyhow::Result<Vec<(Range<usize>, Bytes)>> {
         let start_of = |i: usize| if i == 0 { 0 } else { self.ends[i - 1] };
         let (first, last) = (start_of(range.start), start_of(range.end));
         let mut buffer = vec![0; usize::try_from(last - first)?];
@@ -87,10 +95,13 @@ impl RequestSpool {
             .read_exact_at(&mut buffer, first)
             .context("reading the bench's requests back")?;
         let buffer = Bytes::from(buffer);
-        Ok(range
-            .map(|i| {
-                let (from, to) = (start_of(i) - first, self.ends[i] - first);
-                buffer.slice(from as usize..to as usize)
+        let length = |&i: &usize| (self.ends[i] - start_of(i)) as usize;
+        // The requests of a message lie back to back in the file, so the message is a slice.
+        Ok(MessageGroups::with_limit(range, length, per_message)
+            .map(|group| {
+                let (from, to) = (group[0], group[group.len() - 1] + 1);
+                let bytes = (start_of(from) - first) as usize..(start_of(to) - first) as usize;
+                (from..to, buffer.slice(bytes))
             })
             .collect())
     }
@@ -115,24 +126,31 @@ mod tests {
             ids.push(p.payment_id.clone());
         })?;
         assert_eq!(spool.len(), 10);
-        let read: Vec<Bytes> = [0..3, 3..4, 4..10]
+        let read: Vec<(Range<usize>, Bytes)> = [(0..3, 1), (3..4, 5), (4..10, 4)]
             .into_iter()
-            .map(|range| spool.read(range))
+            .map(|(range, per_message)| spool.read(range, per_message))
             .collect::<anyhow::Result<Vec<_>>>()?
             .concat();
-        assert_eq!(read.len(), 10);
-        for (i, bytes) in read.iter().enumerate() {
+        let ranges: Vec<Range<usize>> = read.iter().map(|(range, _)| range.clone()).collect();
+        assert_eq!(ranges, [0..1, 1..2, 2..3, 3..4, 4..8, 8..10]);
+        for (range, bytes) in &read {
             let request = pb::SubmitPaymentsRequest::decode(bytes.as_ref())?;
-            let payment = request.payment.context("a payment")?;
-            assert_eq!(payment, generator.payment_at(i as u64, now));
-            assert_eq!(payment.payment_id, ids[i]);
+            assert_eq!(request.payment, None);
             assert_eq!(request.validation_mode, pb::ValidationMode::Strict as i32);
+            let expected: Vec<pb::Payment> = range
+                .clone()
+                .map(|i| generator.payment_at(i as u64, now))
+                .collect();
+            assert_eq!(request.payments, expected, "requests {range:?}");
+            for (payment, i) in request.payments.iter().zip(range.clone()) {
+                assert_eq!(payment.payment_id, ids[i]);
+            }
         }
         assert_eq!(
             spool.bytes(),
-            read.iter().map(|b| b.len() as u64).sum::<u64>()
+            read.iter().map(|(_, b)| b.len() as u64).sum::<u64>()
         );
-        assert!(spool.read(5..5)?.is_empty());
+        assert!(spool.read(5..5, 4)?.is_empty());
         Ok(())
     }
 }

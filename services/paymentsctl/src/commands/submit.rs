@@ -5,7 +5,9 @@ use crate::client;
 use crate::commands::query::describe_status;
 use crate::input::read_payments;
 use payments_core::pb;
+use payments_ingest::MessageGroups;
 use payments_runtime::TraceParent;
+use prost::Message;
 use tracing::Instrument;
 
 /// Submits every readable payment in one stream; prints each rejection with its origin and
@@ -35,15 +37,14 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
     } as i32;
     let total = payments.len() as u64;
     let channel = client::connect(&args.server).await?;
-    let requests =
-        tokio_stream::iter(
-            payments
-                .into_iter()
-                .map(move |payment| pb::SubmitPaymentsRequest {
-                    payment: Some(payment),
-                    validation_mode: mode,
-                }),
-        );
+    // A few hundred payments a message; the server still counts, and names, each alone.
+    let requests = tokio_stream::iter(MessageGroups::new(payments, pb::Payment::encoded_len).map(
+        move |payments| pb::SubmitPaymentsRequest {
+            payment: None,
+            validation_mode: mode,
+            payments,
+        },
+    ));
     let span = tracing::info_span!("submit payments", otel.kind = "client", payments = total);
     let mut request = tonic::Request::new(requests);
     span.in_scope(|| TraceParent::inject_current(request.metadata_mut()));

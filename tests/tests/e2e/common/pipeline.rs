@@ -41,6 +41,7 @@ pub async fn submit(
             .map(|p| pb::SubmitPaymentsRequest {
                 payment: Some(p.clone()),
                 validation_mode: pb::ValidationMode::Strict as i32,
+                payments: Vec::new(),
             })
             .collect();
         let mut request = tonic::Request::new(tokio_stream::iter(requests));
