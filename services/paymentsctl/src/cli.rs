@@ -416,7 +416,7 @@ pub struct BenchArgs {
     /// Payments to submit.
     #[arg(long, default_value_t = 100_000)]
     pub count: u64,
-    /// Concurrent submission streams.
+    /// Concurrent submission streams, each on a connection of its own.
     #[arg(long, default_value_t = 2)]
     pub streams: usize,
     /// Payments per submission stream call.
@@ -518,7 +518,7 @@ pub struct BenchKafkaArgs {
     /// Payments per leg.
     #[arg(long, default_value_t = 200_000)]
     pub count: u64,
-    /// Concurrent submission streams in the ingest leg.
+    /// Concurrent submission streams in the ingest leg, each on a connection of its own.
     #[arg(long, default_value_t = 2)]
     pub streams: usize,
     /// Payments per submission stream call in the ingest leg.

@@ -165,14 +165,15 @@ async fn measure(args: &BenchArgs, server: &str, dir: &std::path::Path) -> anyho
     ));
     let mut workers = Vec::new();
     for _ in 0..args.streams {
-        let (spool, sample_ids, samples, submitted, next_chunk, chunk, channel) = (
+        // A connection each, as `bench-kafka` submits (see there).
+        let channel = client::connect(&ServerArg::plain(server)).await?;
+        let (spool, sample_ids, samples, submitted, next_chunk, chunk) = (
             spool.clone(),
             sample_ids.clone(),
             samples.clone(),
             submitted.clone(),
             next_chunk.clone(),
             args.chunk,
-            channel.clone(),
         );
         let per_message = args.per_message;
         workers.push(tokio::spawn(async move {

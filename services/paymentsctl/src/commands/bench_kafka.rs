@@ -157,7 +157,6 @@ async fn ingest_leg(
     args: &BenchKafkaArgs,
 ) -> anyhow::Result<Duration> {
     let ingest = LocalIngest::start(bus, topic).await?;
-    let channel = client::connect(&ServerArg::plain(&ingest.addr().to_string())).await?;
     // Each stream call's payment count and its messages.
     let mut chunks: Vec<(u64, Vec<Bytes>)> = Vec::new();
     let mut payments = payments.into_iter().peekable();
@@ -174,7 +173,11 @@ async fn ingest_leg(
     // Dropped with the leg (Ctrl-C), the set stops every stream.
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..args.streams {
-        let (chunks, channel) = (chunks.clone(), channel.clone());
+        let chunks = chunks.clone();
+        // A connection each: streams sharing one HTTP/2 connection take turns at its one
+        // reader and writer (gRPC's performance guide advises a pool of connections under
+        // high load). Four interleaved pairs: 202k–220k/s against 163k–195k/s on one.
+        let channel = client::connect(&ServerArg::plain(&ingest.addr().to_string())).await?;
         workers.spawn(async move {
             loop {
                 let next = chunks.lock().ok().and_then(|mut c| c.next());
