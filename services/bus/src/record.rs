@@ -1,9 +1,11 @@
 //! Records as producers write them and consumers receive them.
 
 use bytes::Bytes;
+use std::borrow::Cow;
 
-/// One record header: a name and a value.
-pub type Header = (String, Bytes);
+/// One record header: a name and a value. The names the services agree on ([`headers`]) are
+/// borrowed, so that a record made or read costs no allocation for them.
+pub type Header = (Cow<'static, str>, Bytes);
 
 /// A record to append: key (used for partitioning), value and headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,6 +115,27 @@ pub mod headers {
     pub const JSON: &str = payments_core::payment_value::JSON_CONTENT_TYPE;
     /// Schema name of a payment.
     pub const PAYMENT_SCHEMA: &str = "payments.v1.Payment";
+
+    /// Every header name above.
+    const NAMES: [&str; 9] = [
+        CONTENT_TYPE,
+        SCHEMA,
+        VALIDATION_MODE,
+        TRACEPARENT,
+        DLQ_REASON,
+        DLQ_STAGE,
+        DLQ_SOURCE,
+        DLQ_TIME,
+        READ_ERROR,
+    ];
+
+    /// `name` as a record header's name: one of the names above borrowed, any other copied.
+    pub fn name(name: &str) -> super::Cow<'static, str> {
+        NAMES
+            .into_iter()
+            .find(|known| *known == name)
+            .map_or_else(|| name.to_owned().into(), Into::into)
+    }
 }
 
 /// How a payment is encoded in a record's value.
@@ -142,5 +165,27 @@ impl ValueEncoding {
             Self::Protobuf => headers::PROTOBUF,
             Self::Json => headers::JSON,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_agreed_header_names_are_borrowed_and_any_other_is_kept_as_it_came() {
+        for known in [
+            headers::CONTENT_TYPE,
+            headers::TRACEPARENT,
+            headers::READ_ERROR,
+        ] {
+            let name = headers::name(known);
+            assert!(matches!(name, Cow::Borrowed(_)), "{known}");
+            assert_eq!(name, known);
+        }
+        let other = headers::name("x-tenant");
+        assert!(matches!(other, Cow::Owned(_)));
+        assert_eq!(other, "x-tenant");
+        assert_eq!(headers::name(""), "");
     }
 }

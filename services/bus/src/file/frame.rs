@@ -257,7 +257,7 @@ pub(super) fn encode_headers(headers: &[Header]) -> Vec<u8> {
 /// under [`crate::headers::READ_ERROR`].
 pub(super) fn unreadable_headers() -> Vec<Header> {
     vec![(
-        crate::headers::READ_ERROR.to_owned(),
+        crate::headers::READ_ERROR.into(),
         Bytes::from_static(b"its headers in the bus file are unreadable"),
     )]
 }
@@ -275,7 +275,7 @@ pub(super) fn damaged_record(topic: &str, offset: i64) -> Delivery {
             key: Bytes::new(),
             value: Bytes::new(),
             headers: vec![(
-                crate::headers::READ_ERROR.to_owned(),
+                crate::headers::READ_ERROR.into(),
                 Bytes::from_static(DAMAGED.as_bytes()),
             )],
         },
@@ -287,19 +287,19 @@ pub(super) const DAMAGED: &str =
     "its bytes in the bus's log are damaged (they fail their checksum); the record is lost";
 
 /// The headers [`write_headers`] wrote, or `None` when the blob is not such a list.
-pub(super) fn decode_headers(mut blob: &[u8]) -> Option<Vec<Header>> {
-    let take = |blob: &mut &[u8]| -> Option<Vec<u8>> {
+pub(super) fn decode_headers<'a>(mut blob: &'a [u8]) -> Option<Vec<Header>> {
+    let take = |blob: &mut &'a [u8]| -> Option<&'a [u8]> {
         let (len, rest) = blob.split_first_chunk::<4>()?;
         let len = usize::try_from(u32::from_be_bytes(*len)).ok()?;
         let (part, rest) = (rest.get(..len)?, rest.get(len..)?);
         *blob = rest;
-        Some(part.to_vec())
+        Some(part)
     };
     let mut headers = Vec::new();
     while !blob.is_empty() {
-        let name = String::from_utf8(take(&mut blob)?).ok()?;
-        let value = Bytes::from(take(&mut blob)?);
-        headers.push((name, value));
+        let name = std::str::from_utf8(take(&mut blob)?).ok()?;
+        let value = Bytes::copy_from_slice(take(&mut blob)?);
+        headers.push((crate::headers::name(name), value));
     }
     Some(headers)
 }

@@ -114,7 +114,7 @@ pub(super) fn to_delivery(message: &BorrowedMessage<'_>) -> Delivery {
                 .iter()
                 .map(|h| {
                     (
-                        h.key.to_owned(),
+                        crate::headers::name(h.key),
                         Bytes::copy_from_slice(h.value.unwrap_or_default()),
                     )
                 })
