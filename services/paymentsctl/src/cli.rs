@@ -528,6 +528,10 @@ pub struct BenchKafkaArgs {
     /// them (1 sends each in a message of its own).
     #[arg(long, default_value_t = payments_ingest::PAYMENTS_PER_MESSAGE)]
     pub per_message: usize,
+    /// Rounds of the produce and ingest legs, run in turn; each figure printed is the
+    /// median of its rounds.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub rounds: u16,
     /// Sink the process leg writes to, any `--sink` the processor takes (default: a fresh
     /// temporary SQLite file).
     #[arg(long)]

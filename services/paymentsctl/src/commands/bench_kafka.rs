@@ -9,7 +9,11 @@
 //! 3. **process**: a processor with a new consumer group reads that topic into a fresh
 //!    store (`--sink`, default a temporary SQLite file) until every payment is stored.
 //!
-//! The two topics are deleted afterwards, whatever the outcome (Ctrl-C included), unless
+//! The first two legs run in turn for `--rounds` rounds, and each figure printed is the
+//! median of its rounds: on a shared host one pair of sub-second legs moved the ratio
+//! between them by a fifth from one run to the next.
+//!
+//! The topics are deleted afterwards, whatever the outcome (Ctrl-C included), unless
 //! `--keep-topics`.
 
 use super::pre_encoded::{joined, strict_request, submit_pre_encoded};
@@ -18,7 +22,7 @@ use crate::client;
 use crate::commands::query::describe_status;
 use anyhow::Context;
 use bytes::Bytes;
-use payments_bus::Bus;
+use payments_bus::{Bus, BusRecord};
 use payments_core::{ValidationMode, pb};
 use payments_ingest::{Ingestor, LocalIngest, RecordKey, TraceHeader};
 use payments_processor::{NamedSink, Processor, ProcessorConfig};
@@ -46,7 +50,14 @@ pub async fn run(args: BenchKafkaArgs) -> anyhow::Result<()> {
     let run_id = super::clock_seed();
     let produce_topic = format!("bench-{run_id}-produce");
     let ingest_topic = format!("bench-{run_id}-ingest");
-    let topics = [produce_topic.as_str(), ingest_topic.as_str()];
+    // Where the rounds after the first ingest, so that the process leg reads one round.
+    let again_topic = format!("bench-{run_id}-ingest-again");
+    let topics = [
+        produce_topic.as_str(),
+        ingest_topic.as_str(),
+        again_topic.as_str(),
+    ];
+    let named = topics.join(", ");
     let bus = Bus::connect_networked(&args.bus, "paymentsctl bench-kafka", &topics)
         .await
         .with_context(|| format!("connecting to bus {}", args.bus))?;
@@ -63,60 +74,108 @@ pub async fn run(args: BenchKafkaArgs) -> anyhow::Result<()> {
             tokio::time::sleep(INTERRUPTED_RECORDS_LAND).await;
             Err(anyhow::anyhow!("interrupted"))
         }
-        legs = run_legs(&bus, &produce_topic, &ingest_topic, &args, run_id, &temp_dir) => legs,
+        legs = run_legs(&bus, &topics, &args, run_id, &temp_dir) => legs,
     };
     let _ = std::fs::remove_dir_all(&temp_dir);
     if args.keep_topics {
-        eprintln!("kept topics {produce_topic} and {ingest_topic}");
+        eprintln!("kept topics {named}");
     } else {
         match bus.delete_topics(&topics).await {
-            Ok(()) => eprintln!(
-                "deleted topics {produce_topic} and {ingest_topic} (--keep-topics keeps them)"
-            ),
+            Ok(()) => eprintln!("deleted topics {named} (--keep-topics keeps them)"),
             // The figures stand; only the clean-up failed.
-            Err(error) => {
-                eprintln!("could not delete topics {produce_topic} and {ingest_topic}: {error}")
-            }
+            Err(error) => eprintln!("could not delete topics {named}: {error}"),
         }
     }
     legs
 }
 
-/// The three legs, one after another, each printing its figure.
+/// The legs, each printing its figure: produce and ingest in turn for `--rounds` rounds,
+/// then process.
 async fn run_legs(
     bus: &Bus,
-    produce_topic: &str,
-    ingest_topic: &str,
+    [produce_topic, ingest_topic, again_topic]: &[&str; 3],
     args: &BenchKafkaArgs,
     run_id: u64,
     temp_dir: &std::path::Path,
 ) -> anyhow::Result<()> {
     let payments = super::bench::generated_now(args.count, run_id);
-    let produce = produce_leg(bus, produce_topic, &payments).await?;
-    report("produce (rdkafka, no gRPC)", args.count, produce);
-    // The last leg that needs them takes them, so its requests are built without copies.
-    let payments = Arc::try_unwrap(payments).unwrap_or_else(|shared| shared.as_ref().clone());
-    let ingest = ingest_leg(bus, ingest_topic, payments, args).await?;
-    report("ingest (gRPC -> Kafka, acked)", args.count, ingest);
+    // Both legs' inputs are built once, before any clock starts, and shared by the rounds.
+    let records = produce_records(bus, produce_topic, &payments)?;
+    let chunks = ingest_chunks(payments.as_ref(), args);
+    drop(payments);
+    let mut rounds = Vec::with_capacity(usize::from(args.rounds));
+    for round in 1..=args.rounds {
+        let produce = produce_leg(bus, produce_topic, records.clone()).await?;
+        let topic = if round == 1 {
+            ingest_topic
+        } else {
+            again_topic
+        };
+        let ingest = ingest_leg(bus, topic, &chunks, args).await?;
+        let ratio = produce.as_secs_f64() / ingest.as_secs_f64();
+        eprintln!(
+            "  round {round}/{}: produce {:.0}/s, ingest {:.0}/s, ratio {ratio:.2}",
+            args.rounds,
+            rate(args.count, produce),
+            rate(args.count, ingest)
+        );
+        rounds.push((produce, ingest, ratio));
+    }
+    let median_of =
+        |leg: fn(&(Duration, Duration, f64)) -> f64| median(rounds.iter().map(leg).collect());
+    let of_rounds = format!("median of {} rounds", args.rounds);
+    let produce = Duration::from_secs_f64(median_of(|r| r.0.as_secs_f64()));
+    report(
+        "produce (rdkafka, no gRPC)",
+        args.count,
+        produce,
+        &of_rounds,
+    );
+    let ingest = Duration::from_secs_f64(median_of(|r| r.1.as_secs_f64()));
+    report(
+        "ingest (gRPC -> Kafka, acked)",
+        args.count,
+        ingest,
+        &of_rounds,
+    );
     println!(
-        "  ingest / produce ratio: {:.2}",
-        produce.as_secs_f64() / ingest.as_secs_f64()
+        "  ingest / produce ratio: {:.2} ({of_rounds}, each taken from its own round's two legs)",
+        median_of(|r| r.2)
     );
     let process = process_leg(bus, ingest_topic, args, run_id, temp_dir).await?;
-    report("process (Kafka -> store)", args.count, process);
+    report("process (Kafka -> store)", args.count, process, "one run");
     Ok(())
 }
 
-fn report(leg: &str, count: u64, took: Duration) {
+/// The middle value of `values` (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[middle],
+        _ => (values[middle - 1] + values[middle]) / 2.0,
+    }
+}
+
+fn rate(count: u64, took: Duration) -> f64 {
+    count as f64 / took.as_secs_f64()
+}
+
+fn report(leg: &str, count: u64, took: Duration, what: &str) {
     println!(
-        "  {leg:<32} {count} payments in {:>6.2}s  ({:.0} payments/s)",
+        "  {leg:<32} {count} payments in {:>6.2}s  ({:.0} payments/s, {what})",
         took.as_secs_f64(),
-        count as f64 / took.as_secs_f64()
+        rate(count, took)
     );
 }
 
-/// Encodes the payments as ingest would and produces them straight to `topic`.
-async fn produce_leg(bus: &Bus, topic: &str, payments: &[pb::Payment]) -> anyhow::Result<Duration> {
+/// The records ingest would produce for `payments`, as the produce leg sends them.
+fn produce_records(
+    bus: &Bus,
+    topic: &str,
+    payments: &[pb::Payment],
+) -> anyhow::Result<Vec<BusRecord>> {
     let ingestor = Ingestor::new(bus.producer(), topic, RecordKey::PaymentId);
     let trace = TraceHeader::new_root();
     let records = payments
@@ -127,6 +186,11 @@ async fn produce_leg(bus: &Bus, topic: &str, payments: &[pb::Payment]) -> anyhow
                 .map(|(_, r)| r)
         })
         .collect::<Result<Vec<_>, _>>()?;
+    Ok(records)
+}
+
+/// Produces `records` straight to `topic`, in batches pipelined as ingest pipelines them.
+async fn produce_leg(bus: &Bus, topic: &str, records: Vec<BusRecord>) -> anyhow::Result<Duration> {
     let producer = bus.producer();
     let started = Instant::now();
     let mut in_flight = VecDeque::new();
@@ -146,38 +210,48 @@ async fn produce_leg(bus: &Bus, topic: &str, payments: &[pb::Payment]) -> anyhow
     Ok(started.elapsed())
 }
 
-/// Serves IngestService on a free port in this process and submits the payments to it. The
-/// requests are built and encoded before the clock starts, as the produce leg's records are
-/// ([`PreEncodedCodec`](super::pre_encoded::PreEncodedCodec)): what is timed is gRPC, and
-/// ingest's decoding, validation and producing.
+/// One stream call of the ingest leg: how many payments it carries, and its messages.
+type IngestChunk = (u64, Vec<Bytes>);
+
+/// The ingest leg's stream calls, `--chunk` payments each, encoded as our clients send them
+/// ([`joined`]).
+fn ingest_chunks(payments: &[pb::Payment], args: &BenchKafkaArgs) -> Vec<IngestChunk> {
+    payments
+        .chunks(args.chunk)
+        .map(|chunk| {
+            let requests = chunk
+                .iter()
+                .map(|payment| Bytes::from(strict_request(payment.clone()).encode_to_vec()))
+                .collect();
+            (chunk.len() as u64, joined(requests, args.per_message))
+        })
+        .collect()
+}
+
+/// Serves IngestService on a free port in this process and submits `chunks` to it on
+/// `--streams` streams. The requests were encoded before the clock starts, as the produce
+/// leg's records were ([`PreEncodedCodec`](super::pre_encoded::PreEncodedCodec)): what is
+/// timed is gRPC, and ingest's decoding, validation and producing.
 async fn ingest_leg(
     bus: &Bus,
     topic: &str,
-    payments: Vec<pb::Payment>,
+    chunks: &[IngestChunk],
     args: &BenchKafkaArgs,
 ) -> anyhow::Result<Duration> {
     let ingest = LocalIngest::start(bus, topic).await?;
-    // Each stream call's payment count and its messages.
-    let mut chunks: Vec<(u64, Vec<Bytes>)> = Vec::new();
-    let mut payments = payments.into_iter().peekable();
-    while payments.peek().is_some() {
-        let chunk: Vec<Bytes> = payments
-            .by_ref()
-            .take(args.chunk)
-            .map(|payment| Bytes::from(strict_request(payment).encode_to_vec()))
-            .collect();
-        chunks.push((chunk.len() as u64, joined(chunk, args.per_message)));
+    // A connection each: streams sharing one HTTP/2 connection take turns at its one reader
+    // and writer (gRPC's performance guide advises a pool of connections under high load).
+    // Four interleaved pairs: 202k–220k/s against 163k–195k/s on one.
+    let mut channels = Vec::with_capacity(args.streams);
+    for _ in 0..args.streams {
+        channels.push(client::connect(&ServerArg::plain(&ingest.addr().to_string())).await?);
     }
-    let chunks = Arc::new(std::sync::Mutex::new(chunks.into_iter()));
+    let chunks = Arc::new(std::sync::Mutex::new(chunks.to_vec().into_iter()));
     let started = Instant::now();
     // Dropped with the leg (Ctrl-C), the set stops every stream.
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..args.streams {
+    for channel in channels {
         let chunks = chunks.clone();
-        // A connection each: streams sharing one HTTP/2 connection take turns at its one
-        // reader and writer (gRPC's performance guide advises a pool of connections under
-        // high load). Four interleaved pairs: 202k–220k/s against 163k–195k/s on one.
-        let channel = client::connect(&ServerArg::plain(&ingest.addr().to_string())).await?;
         workers.spawn(async move {
             loop {
                 let next = chunks.lock().ok().and_then(|mut c| c.next());
