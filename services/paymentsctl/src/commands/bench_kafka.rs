@@ -111,7 +111,7 @@ async fn run_legs(
         } else {
             again_topic
         };
-        let ingest = ingest_leg(bus, topic, &chunks, args).await?;
+        let ingest = ingest_leg(bus, topic, chunks.clone(), args).await?;
         let ratio = produce.as_secs_f64() / ingest.as_secs_f64();
         eprintln!(
             "  round {round}/{}: produce {:.0}/s, ingest {:.0}/s, ratio {ratio:.2}",
@@ -235,7 +235,7 @@ fn ingest_chunks(payments: &[pb::Payment], args: &BenchKafkaArgs) -> Vec<IngestC
 async fn ingest_leg(
     bus: &Bus,
     topic: &str,
-    chunks: &[IngestChunk],
+    chunks: Vec<IngestChunk>,
     args: &BenchKafkaArgs,
 ) -> anyhow::Result<Duration> {
     let ingest = LocalIngest::start(bus, topic).await?;
@@ -246,7 +246,7 @@ async fn ingest_leg(
     for _ in 0..args.streams {
         channels.push(client::connect(&ServerArg::plain(&ingest.addr().to_string())).await?);
     }
-    let chunks = Arc::new(std::sync::Mutex::new(chunks.to_vec().into_iter()));
+    let chunks = Arc::new(std::sync::Mutex::new(chunks.into_iter()));
     let started = Instant::now();
     // Dropped with the leg (Ctrl-C), the set stops every stream.
     let mut workers = tokio::task::JoinSet::new();
