@@ -164,18 +164,20 @@ async fn kafkas_console_consumer_consumer_groups_and_topics_tools_read_our_topic
     assert!(processor.terminate(), "the processor did not exit cleanly");
 }
 
-/// The two topic names a `bench-kafka` run's last line of stderr names after `what`
-/// (`deleted topics A and B …`, `kept topics A and B`).
-fn bench_topics(stderr: &str, what: &str) -> [String; 2] {
+/// The topics a `bench-kafka` run's last line of stderr names after `what` (`deleted topics
+/// A, B, C …`, `kept topics A, B, C`): produce, ingest, and the later rounds' ingest.
+fn bench_topics(stderr: &str, what: &str) -> Vec<String> {
     let line = stderr
         .lines()
         .find_map(|line| line.strip_prefix(what))
         .unwrap_or_else(|| panic!("no {what:?} line in:\n{stderr}"));
-    let mut names = line
-        .split_whitespace()
-        .filter(|word| word.starts_with("bench-"));
-    let mut next = || names.next().expect("two topic names").to_owned();
-    [next(), next()]
+    let names: Vec<String> = line
+        .split([' ', ','])
+        .filter(|word| word.starts_with("bench-"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(names.len(), 3, "three topic names in {line:?}");
+    names
 }
 
 fn listed_topics(kafka: &SharedKafka) -> Vec<String> {
