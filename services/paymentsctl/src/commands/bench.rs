@@ -56,8 +56,8 @@ type Samples = Arc<Mutex<VecDeque<(String, Instant)>>>;
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.count > 0, "--count must be at least 1");
     anyhow::ensure!(
-        args.streams > 0 && args.chunk > 0,
-        "--streams and --chunk must be at least 1"
+        args.streams > 0 && args.chunk > 0 && args.per_message > 0,
+        "--streams, --chunk and --per-message must be at least 1"
     );
     let temp_dir = std::env::temp_dir().join(format!(
         "paymentsctl-bench-{}-{}",

@@ -44,8 +44,8 @@ const INTERRUPTED_RECORDS_LAND: Duration = Duration::from_secs(2);
 pub async fn run(args: BenchKafkaArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.count > 0, "--count must be at least 1");
     anyhow::ensure!(
-        args.streams > 0 && args.chunk > 0,
-        "--streams and --chunk must be at least 1"
+        args.streams > 0 && args.chunk > 0 && args.per_message > 0,
+        "--streams, --chunk and --per-message must be at least 1"
     );
     let run_id = super::clock_seed();
     let produce_topic = format!("bench-{run_id}-produce");
