@@ -1,7 +1,7 @@
 //! `payments.v1.IngestService` over gRPC.
 
 use crate::counters::IngestMetrics;
-use crate::ingest::{Ingest, strict_requests};
+use crate::ingest::Ingest;
 use crate::server::IngestServer;
 use crate::submission::{SentPayment, Submission};
 use crate::{IngestError, Ingestor, TraceHeader};
@@ -293,11 +293,13 @@ impl Ingest for IngestGrpc {
             TraceHeader::new(&TraceParent::current().unwrap_or_else(TraceParent::new_root))
         });
         let mut summary = pb::SubmitPaymentsResponse::default();
-        let requests = tokio_stream::iter(
-            strict_requests(payments)
-                .into_iter()
-                .map(|request| Ok(Submission::from(request))),
-        );
+        // In-process, no message has a size to keep under: the batch is one submission (and
+        // an empty batch none, which a submission without payments would be a record of).
+        let submission = Submission {
+            payments: payments.iter().cloned().map(SentPayment::Decoded).collect(),
+            mode: ValidationMode::Strict,
+        };
+        let requests = tokio_stream::iter((!payments.is_empty()).then_some(Ok(submission)));
         self.submit_stream(requests, trace, &mut summary)
             .instrument(span)
             .await?;
@@ -366,4 +368,41 @@ fn bus_failed(summary: &pb::SubmitPaymentsResponse, error: &IngestError) -> Stat
         summary.received,
         error.explain()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RecordKey;
+    use payments_bus::Bus;
+    use payments_core::sample::ach_payment;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn an_in_process_batch_is_one_record_a_payment_and_an_empty_batch_none()
+    -> anyhow::Result<()> {
+        let bus = Bus::connect("memory://").await?;
+        let ingest = IngestGrpc::new(Ingestor::new(bus.producer(), "t", RecordKey::PaymentId));
+        let mut invalid = ach_payment("IN-2", 0);
+        invalid.amount = None;
+        let batch = [ach_payment("IN-1", 0), invalid, ach_payment("IN-3", 0)];
+        let summary = ingest.submit_batch(&batch).await?;
+        assert_eq!(
+            (summary.received, summary.accepted, summary.rejected),
+            (3, 2, 1)
+        );
+        assert_eq!(
+            (
+                summary.rejections[0].index,
+                summary.rejections[0].payment_id.as_str()
+            ),
+            (1, "IN-2")
+        );
+        let empty = ingest.submit_batch(&[]).await?;
+        assert_eq!((empty.received, empty.rejected), (0, 0));
+        let mut consumer = bus.consumer("t", "g")?;
+        let stored = consumer.poll(10, Duration::from_secs(1)).await?;
+        assert_eq!(stored.len(), 2);
+        Ok(())
+    }
 }
