@@ -149,7 +149,7 @@ fn load_topic(dir: &Path, name: &str) -> std::io::Result<TopicState> {
                     lost_from = segment.end,
                     lost_to = next,
                     reason = %damage.reason,
-                    "file bus found part of a segment unreadable; its records are skipped"
+                    "file bus found part of a segment unreadable; each of its records comes in its place saying so"
                 );
             }
         }

@@ -283,8 +283,8 @@ pub(super) fn damaged_record(topic: &str, offset: i64) -> Delivery {
 }
 
 /// Why a record comes as [`damaged_record`].
-pub(super) const DAMAGED: &str =
-    "its bytes in the bus's log are damaged (they fail their checksum); the record is lost";
+pub(super) const DAMAGED: &str = "its bytes in the bus's log are damaged (they fail their \
+     checksum, or the header of their frame no longer reads); the record is lost";
 
 /// The headers [`write_headers`] wrote, or `None` when the blob is not such a list.
 pub(super) fn decode_headers<'a>(mut blob: &'a [u8]) -> Option<Vec<Header>> {

@@ -6,7 +6,9 @@
 //! the system had not yet written to the disk). Every append is checksummed: a torn one at the
 //! end of the log is cut off when the bus is next opened, and each record of a damaged one
 //! further back comes in its place saying so (under [`crate::headers::READ_ERROR`]), without
-//! stopping the records after it.
+//! stopping the records after it. A damaged frame header further back loses the records from
+//! there to the next frame a reader can find (the next segment, or the segment's next indexed
+//! frame when the damage came after it was opened), and each of them comes so too.
 //!
 //! A consumer group's next offset is a line of the topic's `commits` file, replaced on
 //! commit; a segment every group has read past is deleted. A consumer keeping up reads the
@@ -265,7 +267,7 @@ impl FileBus {
             let parts: Vec<_> = state
                 .segments
                 .iter()
-                .filter(|s| s.end > from)
+                .filter(|s| s.read_end() > from)
                 .map(|s| s.read_from(from))
                 .collect();
             (from, parts)

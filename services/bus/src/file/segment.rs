@@ -7,6 +7,7 @@ use super::frame::{self, FrameHeader, HEADER_BYTES};
 use crate::{BusRecord, Delivery};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,6 +45,10 @@ pub(super) struct Segment {
     pub len: u64,
     /// The offset after its last record.
     pub end: i64,
+    /// The offset up to which the records after `end` were lost to damage found when it was
+    /// opened (the next segment's first offset), or at most `end` when none were: a reader
+    /// gets each of them as a record saying so ([`frame::damaged_record`]).
+    lost_to: i64,
     /// (first offset, position) of some of its frames, one at least every
     /// [`INDEX_EVERY_BYTES`], the first frame's always.
     index: Vec<(i64, u64)>,
@@ -77,6 +82,7 @@ impl Segment {
             file: Arc::new(file),
             len: 0,
             end: base,
+            lost_to: base,
             index: Vec::new(),
         };
         let mut header = [0; HEADER_BYTES];
@@ -127,6 +133,11 @@ impl Segment {
                 });
             }
         };
+        // Before another segment, what follows the damage held records up to that one's
+        // first; at the log's end it is an append that never finished, cut off.
+        if let (Some(_), Some(next)) = (&damage, end_at_most) {
+            segment.lost_to = next;
+        }
         Ok((segment, damage))
     }
 
@@ -162,20 +173,28 @@ impl Segment {
         self.end = header.end_offset();
     }
 
-    /// Where a reader of `offset` starts: the indexed frame at or before it.
-    fn position_of(&self, offset: i64) -> u64 {
-        let after = self.index.partition_point(|&(first, _)| first <= offset);
-        after.checked_sub(1).map_or(0, |i| self.index[i].1)
+    /// The offset after the last record a reader gets from this segment, those lost to
+    /// damage included.
+    pub fn read_end(&self) -> i64 {
+        self.lost_to.max(self.end)
     }
 
-    /// What a reader of this segment from `offset` on needs, taken out of the topic's lock.
+    /// What a reader of this segment from `offset` on needs, taken out of the topic's lock:
+    /// it starts at the indexed frame at or before `offset`.
     pub fn read_from(&self, offset: i64) -> SegmentRead {
+        let after = self.index.partition_point(|&(first, _)| first <= offset);
+        let (first, position) = after
+            .checked_sub(1)
+            .map_or((self.base, 0), |i| self.index[i]);
         SegmentRead {
             file: self.file.clone(),
             path: self.path.clone(),
-            position: self.position_of(offset),
+            position,
+            first,
+            resume_at: self.index[after..].to_vec(),
             len: self.len,
             end: self.end,
+            lost_to: self.read_end(),
         }
     }
 }
@@ -185,9 +204,17 @@ pub(super) struct SegmentRead {
     file: Arc<File>,
     path: PathBuf,
     position: u64,
+    /// The offset of the frame at `position`.
+    first: i64,
+    /// (first offset, position) of the indexed frames after `position`: where a read picks
+    /// up again past a frame header damaged since the segment was opened.
+    resume_at: Vec<(i64, u64)>,
     len: u64,
     /// The offset after the part's last record.
     end: i64,
+    /// The offset after the last record lost to damage found when the segment was opened,
+    /// or `end`.
+    lost_to: i64,
 }
 
 /// Records read from segments.
@@ -215,16 +242,37 @@ pub(super) fn read(
     let mut header = [0; HEADER_BYTES];
     for part in parts {
         let mut at = part.position;
+        // The offset of the frame at `at`.
+        let mut next = part.first;
         while at + HEADER_BYTES as u64 <= part.len && read.deliveries.len() < limit {
             part.file.read_exact_at(&mut header, at)?;
-            let Some(h) = FrameHeader::parse(&header) else {
-                // Frames up to `len` were found whole when the segment was opened or written.
-                return Err(io::Error::other(format!(
-                    "{}: no frame begins at byte {at}",
-                    part.path.display()
-                )));
+            let whole = |h: &FrameHeader| {
+                h.first_offset == next && h.count > 0 && at + h.frame_len() <= part.len
+            };
+            let Some(h) = FrameHeader::parse(&header).filter(whole) else {
+                // Frames up to `len` were found whole and in sequence when the segment was
+                // opened or written, so this header was damaged since: the read picks up at
+                // the next indexed frame, and each record before it comes saying it is lost.
+                let (resume_offset, resume_position) = part
+                    .resume_at
+                    .iter()
+                    .copied()
+                    .find(|&(_, position)| position > at)
+                    .unwrap_or((part.end, part.len));
+                tracing::error!(
+                    topic,
+                    file = %part.path.display(),
+                    byte = at,
+                    first_offset = next,
+                    end_offset = resume_offset,
+                    "file bus found a frame header damaged; each record up to the next readable frame comes in its place saying so"
+                );
+                deliver_lost(&mut read, topic, next.max(from)..resume_offset, limit);
+                (next, at) = (resume_offset, resume_position);
+                continue;
             };
             at += h.frame_len();
+            next = h.end_offset().min(part.end);
             if h.end_offset() <= from {
                 continue;
             }
@@ -263,6 +311,10 @@ pub(super) fn read(
                 .map_or(read.reached, |d| d.offset + 1)
                 .max(read.reached);
         }
+        if read.deliveries.len() < limit {
+            // Read to its end: what damage found on opening took comes next, saying so.
+            deliver_lost(&mut read, topic, part.end.max(from)..part.lost_to, limit);
+        }
         if read.deliveries.len() >= limit {
             return Ok(read);
         }
@@ -273,6 +325,19 @@ pub(super) fn read(
         .map_or(read.reached, |p| p.end)
         .max(read.reached);
     Ok(read)
+}
+
+/// Delivers each offset of `lost` as a record saying it is lost ([`frame::damaged_record`]),
+/// as many as `limit` deliveries in all leave room for.
+fn deliver_lost(read: &mut Read, topic: &str, lost: Range<i64>, limit: usize) {
+    let room = i64::try_from(limit.saturating_sub(read.deliveries.len())).unwrap_or(i64::MAX);
+    let end = lost.end.min(lost.start.saturating_add(room));
+    if lost.start >= end {
+        return;
+    }
+    read.deliveries
+        .extend((lost.start..end).map(|offset| frame::damaged_record(topic, offset)));
+    read.reached = read.reached.max(end);
 }
 
 /// The end of the segment being appended to.
@@ -621,6 +686,14 @@ mod tests {
             };
             assert!(damaged.end <= 50, "round {round}: {}", damaged.end);
             let got = read("t", &[damaged.read_from(0)], 0, usize::MAX)?;
+            // Before another segment, every offset comes once, in order, written or saying
+            // it is lost; as the last, those before the end that was cut off.
+            let every = if round % 2 == 0 { damaged.end } else { 50 };
+            assert_eq!(
+                offsets(&got),
+                (0..every).collect::<Vec<_>>(),
+                "round {round}"
+            );
             for delivery in &got.deliveries {
                 assert!(
                     delivery.offset < 50,
@@ -636,6 +709,49 @@ mod tests {
             }
             assert!(got.reached >= got.deliveries.last().map_or(0, |d| d.offset + 1));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn a_frame_header_damaged_after_opening_loses_only_the_records_up_to_the_next_indexed_frame()
+    -> io::Result<()> {
+        let dir = temp_dir("header");
+        let (mut writer, mut segment) = SegmentWriter::create(&dir, 0)?;
+        // Frames of 20 KiB, so that the index holds several of them.
+        let big = |n: i64| BusRecord {
+            key: Bytes::from(format!("{n:03}")),
+            value: Bytes::from(vec![n as u8; 20 << 10]),
+            headers: vec![],
+        };
+        for n in 0..60 {
+            append_to(&mut writer, &mut segment, &[big(n)], 0)?;
+        }
+        let (opened, _) = Segment::open(&segment.path, 0, false, Some(60))?;
+        let indexed: Vec<i64> = opened.index.iter().map(|&(first, _)| first).collect();
+        assert!(indexed.len() >= 3, "{indexed:?}");
+        // The magic of frame 20's header, frames 0..20 before it, the next indexed after.
+        let frame_len = opened.len / 60;
+        let mut bytes = std::fs::read(&segment.path)?;
+        bytes[(20 * frame_len) as usize] ^= 0xff;
+        std::fs::write(&segment.path, &bytes)?;
+        let resumed = *indexed.iter().find(|&&first| first > 20).unwrap();
+
+        let got = read("t", &[opened.read_from(0)], 0, usize::MAX)?;
+        assert_eq!(offsets(&got), (0..60).collect::<Vec<_>>());
+        for delivery in &got.deliveries {
+            let lost = delivery.record.header(crate::headers::READ_ERROR).is_some();
+            let offset = delivery.offset;
+            assert_eq!(lost, (20..resumed).contains(&offset), "offset {offset}");
+            if !lost {
+                assert_eq!(delivery.record, big(offset));
+            }
+        }
+        assert_eq!(got.reached, 60);
+        // A reader at the damaged frame, and one given room for two records, go on alike.
+        let at = read("t", &[opened.read_from(20)], 20, 2)?;
+        assert_eq!(offsets(&at), vec![20, 21]);
+        let next = read("t", &[opened.read_from(at.reached)], at.reached, usize::MAX)?;
+        assert_eq!(offsets(&next), (22..60).collect::<Vec<_>>());
         Ok(())
     }
 }
