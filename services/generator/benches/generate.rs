@@ -8,6 +8,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use payments_core::compact_json::write_compact_json;
 use payments_generator::{GeneratorConfig, PaymentGenerator};
 use prost::Message;
 use std::hint::black_box;
@@ -26,10 +27,30 @@ fn generate(c: &mut Criterion) {
             black_box(generator.payment(i))
         })
     });
+    // Made into the payment before, as `generate` makes what it writes and lets go.
+    let mut reused = payments_core::pb::Payment::default();
+    group.bench_function("payment_into", |b| {
+        b.iter(|| {
+            i += 1;
+            generator.payment_into(i, &mut reused);
+            black_box(&reused);
+        })
+    });
     group.bench_function("payment+encode", |b| {
         b.iter(|| {
             i += 1;
             black_box(generator.payment(i).encode_to_vec())
+        })
+    });
+    // A payment's compact JSON (a JSON line's body), written into a reused buffer.
+    let made: Vec<_> = (0..1_000).map(|i| generator.payment(i)).collect();
+    let mut out = Vec::with_capacity(4096);
+    group.bench_function("json", |b| {
+        b.iter(|| {
+            i += 1;
+            out.clear();
+            let written = write_compact_json(&made[(i % 1_000) as usize], &mut out);
+            black_box((written.is_ok(), out.len()))
         })
     });
     group.finish();

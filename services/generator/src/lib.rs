@@ -8,6 +8,7 @@ pub mod config;
 pub mod generator;
 pub mod ingest_client;
 pub mod lifecycle;
+mod payment_reuse;
 pub mod population;
 pub mod presets;
 pub mod rails;

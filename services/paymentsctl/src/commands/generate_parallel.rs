@@ -161,17 +161,24 @@ fn make_chunk(
         summary: GenerationSummary::default(),
         payments: Vec::new(),
     };
-    for i in chunk {
-        let payment = generator.payment(*i);
-        made.summary.observe(&payment);
-        if format.is_streaming() {
-            encode_record(format, &payment, &mut made.records)?;
-            made.ends.push(made.records.len());
-            if payment.scenario.is_some() {
-                made.payments.push(payment);
-            }
-        } else {
+    if !format.is_streaming() {
+        for i in chunk {
+            let payment = generator.payment(*i);
+            made.summary.observe(&payment);
             made.payments.push(payment);
+        }
+        return Ok(made);
+    }
+    // Each payment is written and let go, so the next is made into it (see
+    // `PaymentGenerator::payment_into`); the laundering ones are kept for the truth file.
+    let mut payment = pb::Payment::default();
+    for i in chunk {
+        generator.payment_into(*i, &mut payment);
+        made.summary.observe(&payment);
+        encode_record(format, &payment, &mut made.records)?;
+        made.ends.push(made.records.len());
+        if payment.scenario.is_some() {
+            made.payments.push(payment.clone());
         }
     }
     Ok(made)
