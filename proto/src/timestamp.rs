@@ -99,13 +99,32 @@ impl Timestamp {
 }
 
 /// Writes `value` in decimal into all of `out`, zero-padded on the left (digits beyond
-/// `out`'s length are dropped; callers give room for every digit).
+/// `out`'s length are dropped; callers give room for every digit). Two digits at a time, from
+/// a table: a payment's timestamps are some two hundred digits, and one at a time they were
+/// a tenth of the time its JSON took.
 fn put_digits(out: &mut [u8], mut value: u32) {
-    for slot in out.iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
+    let mut end = out.len();
+    while end >= 2 {
+        let pair = (value % 100) as usize;
+        out[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair]);
+        value /= 100;
+        end -= 2;
+    }
+    if end == 1 {
+        out[0] = b'0' + (value % 10) as u8;
     }
 }
+
+/// `00` to `99`, as text.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        pairs[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    pairs
+};
 
 /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`): year, month 1–12, day 1–31. Exact for every day of the years 0000–9999.
