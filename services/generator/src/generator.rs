@@ -552,8 +552,25 @@ mod tests {
             scenario_rate: 0.1,
             ..Default::default()
         });
-        let mut out = pb::Payment::default();
-        for i in (0..2_000).chain((0..100).rev()) {
+        // First into a payment holding what the generator never writes, each part of it.
+        let mut out = generator.payment(0);
+        out.warnings.push(pb::ValidationWarning {
+            field: "amount".into(),
+            description: "a warning left over".into(),
+        });
+        out.unmodeled.insert("left".into(), "over".into());
+        out.exchange_info = Some(pb::ExchangeInfo::default());
+        if let Some(regulatory) = out.regulatory.as_mut() {
+            regulatory.reporting = Some(pb::RegulatoryReporting::default());
+        }
+        if let Some(metadata) = out.metadata.as_mut() {
+            metadata.attributes.insert("left".into(), "over".into());
+        }
+        if let Some(originator) = out.originator.as_mut() {
+            originator.address = None;
+            originator.email = "left@over.example".into();
+        }
+        for i in (1..2_000).chain((0..100).rev()) {
             generator.payment_into(i, &mut out);
             assert_eq!(out, generator.payment(i), "payment {i}");
         }
