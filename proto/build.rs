@@ -1,9 +1,11 @@
 //! Compiles `payments/v1/*.proto` into prost messages, tonic clients and servers, proto3 JSON
-//! (serde via pbjson), each message's walk over its text, and a file descriptor set for gRPC
-//! server reflection.
+//! (serde via pbjson), each message's walk over its text and its decoding into a message used
+//! before, and a file descriptor set for gRPC server reflection.
 
 use std::{env, error::Error, path::PathBuf};
 
+#[path = "build/reuse_decode.rs"]
+mod reuse_decode;
 #[path = "build/text_fields.rs"]
 mod text_fields;
 
@@ -52,8 +54,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let generated = std::fs::read_to_string(out_dir.join("payments.v1.rs"))?;
     let walks = text_fields::text_fields_impls(&generated)?;
     std::fs::write(out_dir.join("payments.v1.text.rs"), walks)?;
+    // How to decode into a message used before (see src/reuse_decode.rs).
+    let reuse = reuse_decode::reuse_decode_impls(&generated)?;
+    std::fs::write(out_dir.join("payments.v1.reuse.rs"), reuse)?;
 
     println!("cargo:rerun-if-changed=build/text_fields.rs");
+    println!("cargo:rerun-if-changed=build/reuse_decode.rs");
     for proto in PROTOS {
         println!("cargo:rerun-if-changed={proto}");
     }

@@ -80,7 +80,7 @@ fn write_impl(out: &mut String, ty: &str, body: &str) {
 }
 
 /// Whether `attrs` hold a `#[derive(…)]` naming `derive` (`::prost::Message`, say).
-fn derives(attrs: &[syn::Attribute], derive: &str) -> bool {
+pub fn derives(attrs: &[syn::Attribute], derive: &str) -> bool {
     attrs.iter().any(|attr| {
         attr.path().is_ident("derive") && {
             let mut found = false;

@@ -7,6 +7,7 @@ use payments_core::validation::Severity;
 use payments_core::{
     FieldViolation, PaymentValidator, ValidationMode, ValidationOutcome, normalize, pb,
 };
+use payments_proto::decode_into;
 use payments_runtime::TraceParent;
 use prost::Message;
 use std::sync::Arc;
@@ -160,7 +161,8 @@ impl Ingestor {
         mode: ValidationMode,
         trace: &TraceHeader,
     ) -> Result<(Submitted, BusRecord), IngestError> {
-        self.prepare_as_sent(payment, None, mode, trace)
+        let mut payment = payment;
+        self.prepare_as_sent(&mut payment, None, mode, trace)
     }
 
     /// [`Self::prepare`] for a payment that arrived as the protobuf bytes `sent`. A payment
@@ -168,13 +170,18 @@ impl Ingestor {
     /// protobuf found wrong. One that ingest leaves as it came (nothing normalized, no
     /// warnings, within [`MAX_PAYMENT_BYTES`]) goes to a protobuf bus as those bytes, and
     /// is not encoded again: fields this build does not know travel on with it.
+    ///
+    /// The payment is decoded into `scratch`, whatever it held: pass the same one for every
+    /// payment of a stream, and each payment's text goes into the room the last one's left
+    /// ([`decode_into`]). Afterwards it holds the payment as ingest checked it.
     pub fn prepare_encoded(
         &self,
         sent: Bytes,
         mode: ValidationMode,
         trace: &TraceHeader,
+        scratch: &mut pb::Payment,
     ) -> Result<(Submitted, BusRecord), IngestError> {
-        let payment = pb::Payment::decode(sent.as_ref()).map_err(|error| IngestError::Invalid {
+        decode_into(sent.as_ref(), scratch).map_err(|error| IngestError::Invalid {
             payment_id: String::new(),
             violations: vec![FieldViolation {
                 field: "payment".into(),
@@ -182,22 +189,22 @@ impl Ingestor {
                 severity: Severity::Structural,
             }],
         })?;
-        self.prepare_as_sent(payment, Some(sent), mode, trace)
+        self.prepare_as_sent(scratch, Some(sent), mode, trace)
     }
 
     fn prepare_as_sent(
         &self,
-        mut payment: pb::Payment,
+        payment: &mut pb::Payment,
         sent: Option<Bytes>,
         mode: ValidationMode,
         trace: &TraceHeader,
     ) -> Result<(Submitted, BusRecord), IngestError> {
-        let mut changed = normalize(&mut payment);
-        let warnings = match PaymentValidator::new(mode).validate(&payment) {
+        let mut changed = normalize(payment);
+        let warnings = match PaymentValidator::new(mode).validate(payment) {
             ValidationOutcome::Accepted { warnings } => warnings,
             ValidationOutcome::Rejected { violations } => {
                 return Err(IngestError::Invalid {
-                    payment_id: payment.payment_id,
+                    payment_id: std::mem::take(&mut payment.payment_id),
                     violations,
                 });
             }
@@ -213,10 +220,10 @@ impl Ingestor {
             {
                 (sent, ValueEncoding::Protobuf)
             }
-            _ => encode(&payment, self.encoding),
+            _ => encode(payment, self.encoding),
         };
         let record = BusRecord {
-            key: self.key.of(&payment),
+            key: self.key.of(payment),
             value,
             headers: vec![
                 (
@@ -237,7 +244,7 @@ impl Ingestor {
         let (size, limit) = (record.size(), self.producer.max_record_bytes());
         if size > limit {
             return Err(IngestError::Invalid {
-                payment_id: payment.payment_id,
+                payment_id: std::mem::take(&mut payment.payment_id),
                 violations: vec![FieldViolation {
                     field: "payment".into(),
                     description: format!(
@@ -249,7 +256,7 @@ impl Ingestor {
         }
         Ok((
             Submitted {
-                payment_id: payment.payment_id,
+                payment_id: std::mem::take(&mut payment.payment_id),
                 warnings,
             },
             record,

@@ -200,6 +200,8 @@ impl IngestGrpc {
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         // Looked up once per stream, not per record: the stream is the hot path.
         let accepted = &IngestMetrics::get().accepted;
+        // Each payment sent encoded is decoded into the one before it (`decode_into`).
+        let mut scratch = pb::Payment::default();
         loop {
             let submission = match stream.next().await {
                 Some(Ok(submission)) => submission,
@@ -234,7 +236,8 @@ impl IngestGrpc {
                         self.ingestor.prepare(payment, submission.mode, &trace)
                     }
                     SentPayment::Encoded(sent) => {
-                        self.ingestor.prepare_encoded(sent, submission.mode, &trace)
+                        self.ingestor
+                            .prepare_encoded(sent, submission.mode, &trace, &mut scratch)
                     }
                 };
                 match prepared {
@@ -374,8 +377,10 @@ fn bus_failed(summary: &pb::SubmitPaymentsResponse, error: &IngestError) -> Stat
 mod tests {
     use super::*;
     use crate::RecordKey;
+    use bytes::Bytes;
     use payments_bus::Bus;
     use payments_core::sample::ach_payment;
+    use prost::Message;
     use std::time::Duration;
 
     #[tokio::test]
@@ -403,6 +408,61 @@ mod tests {
         let mut consumer = bus.consumer("t", "g")?;
         let stored = consumer.poll(10, Duration::from_secs(1)).await?;
         assert_eq!(stored.len(), 2);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn each_payment_of_a_stream_is_checked_as_sent_not_as_the_one_before_it()
+    -> anyhow::Result<()> {
+        // Each payment sent encoded is decoded into the one before it: a part the one before
+        // had and this one lacks must be missing, not left over.
+        let bus = Bus::connect("memory://").await?;
+        let ingest = IngestGrpc::new(Ingestor::new(bus.producer(), "t", RecordKey::PaymentId));
+        let mut no_amount = ach_payment("IN-2", 0);
+        no_amount.amount = None;
+        let mut no_originator = ach_payment("IN-4", 0);
+        no_originator.originator = None;
+        let sent = [
+            ach_payment("IN-1", 0),
+            no_amount,
+            ach_payment("IN-3", 0),
+            no_originator,
+            ach_payment("IN-5", 0),
+        ]
+        .map(|payment| Bytes::from(payment.encode_to_vec()));
+        let submission = Submission {
+            payments: sent.iter().cloned().map(SentPayment::Encoded).collect(),
+            mode: ValidationMode::Strict,
+        };
+        let mut summary = pb::SubmitPaymentsResponse::default();
+        let trace = TraceHeader::new(&TraceParent::new_root());
+        ingest
+            .submit_stream(tokio_stream::iter([Ok(submission)]), trace, &mut summary)
+            .await?;
+        let rejected: Vec<_> = summary
+            .rejections
+            .iter()
+            .map(|r| (r.index, r.payment_id.as_str()))
+            .collect();
+        assert_eq!(rejected, [(1, "IN-2"), (3, "IN-4")]);
+        let reasons: Vec<Vec<(&str, &str)>> = summary
+            .rejections
+            .iter()
+            .map(|r| {
+                r.violations
+                    .iter()
+                    .map(|v| (v.field.as_str(), v.description.as_str()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            reasons,
+            [[("amount", "is required")], [("originator", "is required")]]
+        );
+        let mut consumer = bus.consumer("t", "g")?;
+        let stored = consumer.poll(10, Duration::from_secs(1)).await?;
+        let values: Vec<_> = stored.iter().map(|d| d.record.value.clone()).collect();
+        assert_eq!(values, [sent[0].clone(), sent[2].clone(), sent[4].clone()]);
         Ok(())
     }
 }
