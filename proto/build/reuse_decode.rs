@@ -7,7 +7,7 @@
 //! stops the build, naming it.
 
 use std::fmt::Write as _;
-use syn::{Attribute, Fields, GenericArgument, Item, PathArguments, Type};
+use syn::{Attribute, Fields, Item, Type};
 
 /// The `ReuseDecode` impls for the items of `generated` (prost's output for one package), to
 /// be included in the same module.
@@ -84,19 +84,8 @@ fn reset_field(ty: &Type, attr: &str, field: &str) -> Result<(String, Kept), Str
         use quote::ToTokens;
         ty.to_token_stream().to_string()
     };
-    let Type::Path(path) = ty else {
-        return Err(unknown());
-    };
-    let Some(last) = path.path.segments.last() else {
-        return Err(unknown());
-    };
-    let inner: Option<&Type> = match &last.arguments {
-        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
-            GenericArgument::Type(ty) => Some(ty),
-            _ => None,
-        }),
-        _ => None,
-    };
+    let (_, name, arguments) = super::text_fields::type_parts(ty)?;
+    let inner = arguments.first().copied();
     let place = format!("self.{field}");
     let pbjson = |message: &syn::TypePath| {
         message
@@ -105,7 +94,7 @@ fn reset_field(ty: &Type, attr: &str, field: &str) -> Result<(String, Kept), Str
             .iter()
             .any(|s| s.ident == "pbjson_types")
     };
-    Ok(match (last.ident.to_string().as_str(), inner) {
+    Ok(match (name.as_str(), inner) {
         ("String" | "Vec" | "BTreeMap" | "HashMap", _) => {
             (format!("{place}.clear();\n"), Kept::Room)
         }

@@ -93,9 +93,10 @@ pub fn derives(attrs: &[syn::Attribute], derive: &str) -> bool {
     })
 }
 
-/// Code visiting the text in `place` (an expression of type `&ty`); `depth` names the
-/// bindings of nested containers apart. Errs with the type when it is not one it knows.
-fn visit(ty: &Type, place: &str, depth: usize) -> Result<String, String> {
+/// A field type taken apart: its path, the name of the path's last segment and that segment's
+/// type arguments (`Option<Party>`: `Option` and `[Party]`). Errs with the type's text when it
+/// is not a path.
+pub fn type_parts(ty: &Type) -> Result<(&syn::TypePath, String, Vec<&Type>), String> {
     let unknown = || {
         use quote::ToTokens;
         ty.to_token_stream().to_string()
@@ -106,7 +107,7 @@ fn visit(ty: &Type, place: &str, depth: usize) -> Result<String, String> {
     let Some(last) = path.path.segments.last() else {
         return Err(unknown());
     };
-    let arguments: Vec<&Type> = match &last.arguments {
+    let arguments = match &last.arguments {
         PathArguments::AngleBracketed(args) => args
             .args
             .iter()
@@ -117,35 +118,43 @@ fn visit(ty: &Type, place: &str, depth: usize) -> Result<String, String> {
             .collect(),
         _ => Vec::new(),
     };
+    Ok((path, last.ident.to_string(), arguments))
+}
+
+/// Code visiting the text in `place` (an expression of type `&ty`); `depth` names the
+/// bindings of nested containers apart. Errs with the type when it is not one it knows.
+fn visit(ty: &Type, place: &str, depth: usize) -> Result<String, String> {
+    let unknown = || {
+        use quote::ToTokens;
+        ty.to_token_stream().to_string()
+    };
+    let (path, name, arguments) = type_parts(ty)?;
     let (item, key) = (format!("item{depth}"), format!("key{depth}"));
-    Ok(
-        match (last.ident.to_string().as_str(), arguments.as_slice()) {
-            ("String", []) => format!("visit(String::as_str({place}));\n"),
-            ("bool" | "i32" | "i64" | "u32" | "u64" | "f32" | "f64" | "u8" | "Bytes", []) => {
-                String::new()
-            }
-            ("Option", [inner]) => match visit(inner, &item, depth + 1)?.as_str() {
-                "" => String::new(),
-                walk => format!("if let Some({item}) = {place} {{ {walk} }}\n"),
-            },
-            ("Vec", [inner]) => match visit(inner, &item, depth + 1)?.as_str() {
-                "" => String::new(),
-                walk => format!("for {item} in {place} {{ {walk} }}\n"),
-            },
-            ("Box", [inner]) => visit(inner, &format!("&**{place}"), depth + 1)?,
-            ("BTreeMap" | "HashMap", [key_type, value_type]) => {
-                let walk =
-                    visit(key_type, &key, depth + 1)? + &visit(value_type, &item, depth + 1)?;
-                match walk.as_str() {
-                    "" => String::new(),
-                    walk => format!("for ({key}, {item}) in {place} {{ {walk} }}\n"),
-                }
-            }
-            // Timestamps hold no text; the crate says so for its own Timestamp.
-            (_, []) if !path.path.segments.iter().any(|s| s.ident == "pbjson_types") => {
-                format!("crate::TextFields::for_each_text({place}, visit);\n")
-            }
-            _ => return Err(unknown()),
+    Ok(match (name.as_str(), arguments.as_slice()) {
+        ("String", []) => format!("visit(String::as_str({place}));\n"),
+        ("bool" | "i32" | "i64" | "u32" | "u64" | "f32" | "f64" | "u8" | "Bytes", []) => {
+            String::new()
+        }
+        ("Option", [inner]) => match visit(inner, &item, depth + 1)?.as_str() {
+            "" => String::new(),
+            walk => format!("if let Some({item}) = {place} {{ {walk} }}\n"),
         },
-    )
+        ("Vec", [inner]) => match visit(inner, &item, depth + 1)?.as_str() {
+            "" => String::new(),
+            walk => format!("for {item} in {place} {{ {walk} }}\n"),
+        },
+        ("Box", [inner]) => visit(inner, &format!("&**{place}"), depth + 1)?,
+        ("BTreeMap" | "HashMap", [key_type, value_type]) => {
+            let walk = visit(key_type, &key, depth + 1)? + &visit(value_type, &item, depth + 1)?;
+            match walk.as_str() {
+                "" => String::new(),
+                walk => format!("for ({key}, {item}) in {place} {{ {walk} }}\n"),
+            }
+        }
+        // Timestamps hold no text; the crate says so for its own Timestamp.
+        (_, []) if !path.path.segments.iter().any(|s| s.ident == "pbjson_types") => {
+            format!("crate::TextFields::for_each_text({place}, visit);\n")
+        }
+        _ => return Err(unknown()),
+    })
 }
