@@ -1,0 +1,210 @@
+//! Tests of [`decode_into`](super::decode_into): whatever payment it decodes into, the
+//! result is what decoding afresh makes, or the same error.
+
+use super::decode_into;
+use crate::v1 as pb;
+use prost::Message;
+
+fn party(name: &str, with_account: bool, with_address: bool) -> pb::Party {
+    pb::Party {
+        party_type: 1,
+        party_id: format!("P-{name}"),
+        name: name.into(),
+        account: with_account.then(|| pb::Account {
+            account_id: "ACC-1".into(),
+            account_type: 1,
+            routing_info: Some(pb::RoutingInfo {
+                r#type: 1,
+                value: "021000021".into(),
+            }),
+            iban: "DE89370400440532013000".into(),
+            bic: "COBADEFFXXX".into(),
+        }),
+        address: with_address.then(|| pb::Address {
+            street: "1 Main St".into(),
+            city: "Springfield".into(),
+            state: "IL".into(),
+            postal_code: "62701".into(),
+            country: "US".into(),
+        }),
+        email: format!("{name}@example.com"),
+        phone: "+15555550100".into(),
+    }
+}
+
+/// A payment with every kind of field set: text, numbers, nested messages two deep,
+/// lists, a map and a oneof.
+fn full() -> pb::Payment {
+    pb::Payment {
+        payment_id: "WIRE-0001".into(),
+        payment_type: 2,
+        schema_version: "1.0".into(),
+        revision: 3,
+        created_at: Some(crate::Timestamp {
+            seconds: 1_736_154_000,
+            nanos: 5,
+        }),
+        updated_at: Some(crate::Timestamp {
+            seconds: 1_736_154_001,
+            nanos: 0,
+        }),
+        status: 2,
+        amount: Some(pb::Money {
+            minor_units: 12_345,
+            currency: "EUR".into(),
+        }),
+        exchange_info: Some(pb::ExchangeInfo {
+            source_currency: "USD".into(),
+            target_currency: "EUR".into(),
+            rate: "0.912345".into(),
+            source_amount: Some(pb::Money {
+                minor_units: 13_500,
+                currency: "USD".into(),
+            }),
+        }),
+        originator: Some(party("acme", true, true)),
+        beneficiary: Some(party("globex", true, false)),
+        processing: Some(pb::ProcessingInfo {
+            priority: 1,
+            submission_date: Some(crate::Timestamp {
+                seconds: 1_736_154_000,
+                nanos: 0,
+            }),
+            status_history: vec![pb::StatusChange::default(); 2],
+            ..Default::default()
+        }),
+        references: Some(pb::References {
+            end_to_end_id: "E2E-1".into(),
+            ..Default::default()
+        }),
+        remittance_info: Some(pb::RemittanceInfo {
+            description: "Invoice 1".into(),
+            ..Default::default()
+        }),
+        regulatory: Some(pb::Regulatory {
+            compliance_checks: vec![pb::ComplianceCheck {
+                name: "aml_check".into(),
+                status: "CLEARED".into(),
+            }],
+            reporting: Some(pb::RegulatoryReporting {
+                authority_name: "FinCEN".into(),
+                details: "CTR".into(),
+            }),
+        }),
+        metadata: Some(pb::Metadata {
+            source_system: "TEST".into(),
+            business_unit: "TREASURY".into(),
+            attributes: [("k".into(), "v".into())].into(),
+        }),
+        warnings: vec![pb::ValidationWarning {
+            field: "amount".into(),
+            description: "large".into(),
+        }],
+        scenario: Some(pb::ScenarioLabel {
+            typology: 1,
+            scenario_id: "S-1".into(),
+            ..Default::default()
+        }),
+        unmodeled: [("extra".into(), "1".into())].into(),
+        details: Some(pb::payment::Details::Wire(pb::WireDetails::default())),
+    }
+}
+
+/// Encodings of payments of many shapes: the full one, each nested message taken away in
+/// turn, nested ones emptied, other details, an empty payment, and fields that occur twice.
+fn corpus() -> Vec<Vec<u8>> {
+    let full = full();
+    let mut shapes = vec![full.clone(), pb::Payment::default()];
+    let takeaways: [fn(&mut pb::Payment); 14] = [
+        |p| p.created_at = None,
+        |p| p.amount = None,
+        |p| p.exchange_info = None,
+        |p| p.exchange_info.as_mut().unwrap().source_amount = None,
+        |p| p.originator = None,
+        |p| p.beneficiary.as_mut().unwrap().account = None,
+        |p| {
+            p.originator
+                .as_mut()
+                .unwrap()
+                .account
+                .as_mut()
+                .unwrap()
+                .routing_info = None
+        },
+        |p| p.originator.as_mut().unwrap().address = None,
+        |p| p.processing = None,
+        |p| p.regulatory.as_mut().unwrap().reporting = None,
+        |p| p.metadata = None,
+        |p| p.scenario = None,
+        |p| p.details = Some(pb::payment::Details::Ach(pb::AchDetails::default())),
+        |p| p.details = None,
+    ];
+    for take in takeaways {
+        let mut shape = full.clone();
+        take(&mut shape);
+        shapes.push(shape);
+    }
+    let mut emptied = full.clone();
+    emptied.originator = Some(pb::Party::default());
+    emptied.amount = Some(pb::Money::default());
+    shapes.push(emptied);
+    let mut encodings: Vec<Vec<u8>> = shapes.iter().map(Message::encode_to_vec).collect();
+    // Two payments back to back are one payment, merged: nested messages occur twice.
+    encodings.push([encodings[0].clone(), encodings[5].clone()].concat());
+    encodings.push([encodings[6].clone(), encodings[1].clone()].concat());
+    // A nested message present but empty on the wire (field 10, length 0).
+    encodings.push(vec![0x52, 0x00]);
+    encodings
+}
+
+fn assert_same_as_fresh(into: &mut pb::Payment, bytes: &[u8], what: &str) {
+    let fresh = pb::Payment::decode(bytes);
+    let reused = decode_into(bytes, into);
+    match fresh {
+        Ok(fresh) => {
+            assert!(reused.is_ok(), "{what}: {reused:?}");
+            assert_eq!(*into, fresh, "{what}");
+        }
+        Err(error) => {
+            assert_eq!(
+                reused.map_err(|e| e.to_string()),
+                Err(error.to_string()),
+                "{what}"
+            );
+            assert_eq!(*into, pb::Payment::default(), "{what}");
+        }
+    }
+}
+
+#[test]
+fn decoded_into_any_payment_before_it_a_payment_is_what_decoding_afresh_makes() {
+    let corpus = corpus();
+    for (i, before) in corpus.iter().enumerate() {
+        for (j, bytes) in corpus.iter().enumerate() {
+            let mut into = pb::Payment::decode(before.as_slice()).unwrap_or_default();
+            assert_same_as_fresh(&mut into, bytes, &format!("{j} into {i}"));
+        }
+    }
+}
+
+#[test]
+fn damaged_bytes_decode_into_a_used_payment_as_they_decode_afresh() {
+    let corpus = corpus();
+    let mut rng = fastrand::Rng::with_seed(19);
+    let mut into = pb::Payment::default();
+    for round in 0..20_000 {
+        let mut bytes = corpus[rng.usize(..corpus.len())].clone();
+        match rng.u8(..3) {
+            0 if !bytes.is_empty() => {
+                let at = rng.usize(..bytes.len());
+                bytes[at] ^= 1 << rng.u8(..8);
+            }
+            1 if !bytes.is_empty() => bytes.truncate(rng.usize(..bytes.len())),
+            _ => {
+                let at = rng.usize(..=bytes.len());
+                bytes.insert(at, rng.u8(..));
+            }
+        }
+        assert_same_as_fresh(&mut into, &bytes, &format!("round {round}: {bytes:?}"));
+    }
+}
