@@ -157,11 +157,10 @@ impl Ingestor {
     /// not carry is refused here, on its own, naming the field `payment` and the sizes.
     pub fn prepare(
         &self,
-        payment: pb::Payment,
+        mut payment: pb::Payment,
         mode: ValidationMode,
         trace: &TraceHeader,
     ) -> Result<(Submitted, BusRecord), IngestError> {
-        let mut payment = payment;
         self.prepare_as_sent(&mut payment, None, mode, trace)
     }
 
@@ -173,7 +172,8 @@ impl Ingestor {
     ///
     /// The payment is decoded into `scratch`, whatever it held: pass the same one for every
     /// payment of a stream, and each payment's text goes into the room the last one's left
-    /// ([`decode_into`]). Afterwards it holds the payment as ingest checked it.
+    /// ([`decode_into`]). Afterwards it holds the payment as ingest checked it, less its id,
+    /// which the result carries.
     pub fn prepare_encoded(
         &self,
         sent: Bytes,
