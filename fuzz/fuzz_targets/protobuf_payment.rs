@@ -2,8 +2,9 @@
 //! send them: decoding never panics, and a decoded payment goes through every rule the
 //! services apply (validation, text limits, normalization, masking, the row key) without
 //! panicking; its encoding decodes back to the same payment. Decoded into a payment used
-//! before, as ingest decodes a stream's payments (`decode_into`), the bytes make exactly what
-//! decoding afresh makes, or the same error.
+//! before, as ingest decodes a stream's payments (`decode_into`), or into a new one by the code
+//! written for each message (`payments_proto::decode`), the bytes make exactly what prost's
+//! decoding makes, or the same error.
 
 #![no_main]
 
@@ -19,9 +20,17 @@ fuzz_target!(|data: &[u8]| {
     // be dropped, not left over.
     let mut reused = ach_payment("FUZZ-BEFORE", 0);
     let into = decode_into(data, &mut reused);
+    // Decoded afresh by the code written for each message, falling back on prost.
+    let filled = payments_proto::decode::<pb::Payment>(data);
     match &fresh {
-        Ok(fresh) => assert_eq!((into, &reused), (Ok(()), fresh), "decoded into a used payment"),
-        Err(error) => assert_eq!(into.map_err(|e| e.to_string()), Err(error.to_string())),
+        Ok(fresh) => {
+            assert_eq!((into, &reused), (Ok(()), fresh), "decoded into a used payment");
+            assert_eq!(filled.as_ref(), Ok(fresh), "decoded afresh, filled");
+        }
+        Err(error) => {
+            assert_eq!(into.map_err(|e| e.to_string()), Err(error.to_string()));
+            assert_eq!(filled.map_err(|e| e.to_string()), Err(error.to_string()));
+        }
     }
     let Ok(mut payment) = fresh else {
         return;

@@ -25,7 +25,7 @@ mod text_fields;
 mod timestamp;
 
 pub use codec::{SliceCodec, SliceDecoder};
-pub use reuse_decode::{ReuseDecode, decode_into};
+pub use reuse_decode::{ReuseDecode, decode, decode_into};
 pub use text_fields::TextFields;
 
 pub use timestamp::Timestamp;

@@ -2,14 +2,16 @@
 //! last message's text left instead of new allocations.
 //!
 //! Decoding a payment afresh allocates each of its forty-odd strings, and they are freed once
-//! it has been checked: ingest does that for every payment it takes. Here the message is
-//! cleared keeping its strings' room and its nested messages ([`ReuseDecode::reset_keeping_room`]),
-//! the bytes are merged into it as prost merges, and then each nested message the bytes did
-//! not carry is dropped again ([`ReuseDecode::drop_absent`], from a walk over the bytes' fields),
-//! so the result is exactly what `Message::decode` makes, presence included.
+//! it has been checked: ingest does that for every payment it takes, and the processor for
+//! every one it reads. Here the message is cleared keeping its strings' room and its nested
+//! messages ([`ReuseDecode::reset_keeping_room`]), and then filled from the bytes by code
+//! written for each message ([`ReuseDecode::fill_from`]): a match on each field's key, reading
+//! the slice directly, that sets to `None` each nested message the bytes did not carry. Bytes
+//! it does not take (see [`Declined`]) are decoded by prost instead, so the result is always
+//! exactly what `Message::decode` makes, presence and errors included.
 //!
 //! The impls are written by `proto/build.rs` from prost's output (`build/reuse_decode.rs`), so
-//! a field added to a contract is cleared and checked without anyone remembering to.
+//! a field added to a contract is cleared and filled without anyone remembering to.
 
 use crate::Timestamp;
 use prost::Message;
@@ -20,115 +22,153 @@ pub trait ReuseDecode: Message + Default {
     /// each nested message (itself cleared so) present.
     fn reset_keeping_room(&mut self);
 
-    /// After `bytes` were merged into a message cleared by [`Self::reset_keeping_room`]: sets
-    /// to `None` each nested message `bytes` does not carry, at every depth. Errs on bytes the
-    /// walk does not take (groups), which leaves the message to be decoded afresh.
-    fn drop_absent(&mut self, bytes: &[u8]) -> Result<(), WireError>;
+    /// Fills a message cleared by [`Self::reset_keeping_room`] (or a default one) from
+    /// `bytes`: afterwards it equals `Self::decode(bytes)`. Declines bytes it does not take,
+    /// leaving the message partly filled.
+    fn fill_from(&mut self, bytes: &[u8]) -> Result<(), Declined>;
 }
 
 /// Decodes `bytes` into `out`: afterwards `out` equals `M::decode(bytes)`, whatever it held
 /// before. On an error (the same error `M::decode` returns) `out` holds a default message.
 pub fn decode_into<M: ReuseDecode>(bytes: &[u8], out: &mut M) -> Result<(), prost::DecodeError> {
     out.reset_keeping_room();
-    if let Err(error) = out.merge(bytes) {
-        *out = M::default();
-        return Err(error);
-    }
-    if out.drop_absent(bytes).is_err() {
-        *out = M::decode(bytes)?;
+    if out.fill_from(bytes).is_err() {
+        *out = M::decode(bytes).inspect_err(|_| *out = M::default())?;
     }
     Ok(())
 }
 
-/// Bytes the field walk does not take: a group, or a field cut short (which prost refuses
-/// before the walk sees it).
+/// Decodes `bytes` into a new message: the same value or error as `M::decode(bytes)`, made by
+/// [`ReuseDecode::fill_from`] when it takes the bytes.
+pub fn decode<M: ReuseDecode>(bytes: &[u8]) -> Result<M, prost::DecodeError> {
+    let mut message = M::default();
+    if message.fill_from(bytes).is_err() {
+        return M::decode(bytes);
+    }
+    Ok(message)
+}
+
+/// Bytes [`ReuseDecode::fill_from`] leaves to prost: any prost refuses, and some it takes but
+/// our encoders never write (a field this contract does not know, a field of another wire type
+/// than its own, a nested message or a oneof met twice in one message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WireError;
+pub struct Declined;
 
-/// Where a nested message's field occurs in a message's bytes. Protobuf merges a field that
-/// occurs more than once, and the concatenation of its occurrences is the encoding of that
-/// merge, so their fields are looked for in the concatenation.
-#[derive(Debug, Default)]
-pub enum Occurrences<'a> {
-    /// Not at all.
-    #[default]
-    Absent,
-    /// Once, with these bytes.
-    Once(&'a [u8]),
-    /// More than once: every occurrence's bytes, in order.
-    Several(Vec<u8>),
-}
+/// Reading fields off the front of a slice, as the generated `fill_from`s do.
+pub mod wire {
+    use super::{Declined, ReuseDecode};
+    use std::collections::BTreeMap;
 
-impl<'a> Occurrences<'a> {
-    /// Records one more occurrence, of `value`.
-    pub fn add(&mut self, value: &'a [u8]) {
-        *self = match std::mem::take(self) {
-            Self::Absent => Self::Once(value),
-            Self::Once(first) => Self::Several([first, value].concat()),
-            Self::Several(mut all) => {
-                all.extend_from_slice(value);
-                Self::Several(all)
-            }
-        };
-    }
-}
-
-/// Drops `field` when `seen` says the bytes did not carry it, and otherwise drops what they did
-/// not carry within it.
-pub fn keep_if_seen<M: ReuseDecode>(
-    field: &mut Option<M>,
-    seen: &Occurrences<'_>,
-) -> Result<(), WireError> {
-    match (seen, field.as_mut()) {
-        (Occurrences::Absent, _) => {
-            *field = None;
-            Ok(())
+    /// A varint, as prost reads it (at most ten bytes, the tenth 0 or 1); declines one cut
+    /// short or too long.
+    #[inline]
+    pub fn varint(bytes: &mut &[u8]) -> Result<u64, Declined> {
+        if let Some((&byte, rest)) = bytes.split_first()
+            && byte < 0x80
+        {
+            *bytes = rest;
+            return Ok(u64::from(byte));
         }
-        (Occurrences::Once(bytes), Some(nested)) => nested.drop_absent(bytes),
-        (Occurrences::Several(bytes), Some(nested)) => nested.drop_absent(bytes),
-        // prost made it afresh: it holds nothing from before.
-        (_, None) => Ok(()),
-    }
-}
-
-/// Calls `visit` with the number and the bytes of each length-delimited field of the message
-/// `bytes`, in order; skips the other fields.
-pub fn for_each_length_delimited<'a>(
-    mut bytes: &'a [u8],
-    mut visit: impl FnMut(u32, &'a [u8]),
-) -> Result<(), WireError> {
-    while !bytes.is_empty() {
-        let key = varint(&mut bytes)?;
-        let number = u32::try_from(key >> 3).map_err(|_| WireError)?;
-        match key & 7 {
-            0 => {
-                varint(&mut bytes)?;
+        let mut value = 0u64;
+        for (i, &byte) in bytes.iter().enumerate().take(10) {
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte < 0x80 {
+                if i == 9 && byte > 1 {
+                    break;
+                }
+                *bytes = &bytes[i + 1..];
+                return Ok(value);
             }
-            1 => bytes = bytes.get(8..).ok_or(WireError)?,
-            2 => {
-                let len = usize::try_from(varint(&mut bytes)?).map_err(|_| WireError)?;
-                let value = bytes.get(..len).ok_or(WireError)?;
-                visit(number, value);
-                bytes = &bytes[len..];
-            }
-            5 => bytes = bytes.get(4..).ok_or(WireError)?,
-            _ => return Err(WireError),
         }
+        Err(Declined)
     }
-    Ok(())
-}
 
-/// Reads a varint off the front of `bytes`.
-fn varint(bytes: &mut &[u8]) -> Result<u64, WireError> {
-    let mut value = 0u64;
-    for (i, &byte) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte < 0x80 {
-            *bytes = &bytes[i + 1..];
-            return Ok(value);
-        }
+    /// A length-delimited field's bytes.
+    #[inline]
+    fn delimited<'a>(bytes: &mut &'a [u8]) -> Result<&'a [u8], Declined> {
+        let len = usize::try_from(varint(bytes)?).map_err(|_| Declined)?;
+        let (value, rest) = bytes.split_at_checked(len).ok_or(Declined)?;
+        *bytes = rest;
+        Ok(value)
     }
-    Err(WireError)
+
+    /// A string field, written over `into`; declines text that is not UTF-8.
+    #[inline]
+    pub fn string(bytes: &mut &[u8], into: &mut String) -> Result<(), Declined> {
+        let text = std::str::from_utf8(delimited(bytes)?).map_err(|_| Declined)?;
+        into.clear();
+        into.push_str(text);
+        Ok(())
+    }
+
+    /// A 64-bit fixed-width field.
+    #[inline]
+    pub fn fixed64(bytes: &mut &[u8]) -> Result<u64, Declined> {
+        let (value, rest) = bytes.split_first_chunk::<8>().ok_or(Declined)?;
+        *bytes = rest;
+        Ok(u64::from_le_bytes(*value))
+    }
+
+    /// A packed repeated `int32` or enum field, appended to `into`.
+    pub fn packed_i32(bytes: &mut &[u8], into: &mut Vec<i32>) -> Result<(), Declined> {
+        let mut packed = delimited(bytes)?;
+        while !packed.is_empty() {
+            // Truncated as prost truncates.
+            #[allow(clippy::cast_possible_truncation)]
+            into.push(varint(&mut packed)? as i32);
+        }
+        Ok(())
+    }
+
+    /// Marks bit `bit` of `present`; declines when it was marked already (a nested message
+    /// or a oneof met twice, which protobuf merges).
+    #[inline]
+    pub fn first(present: &mut u64, bit: u32) -> Result<(), Declined> {
+        if *present & (1 << bit) != 0 {
+            return Err(Declined);
+        }
+        *present |= 1 << bit;
+        Ok(())
+    }
+
+    /// A singular nested message, filled into the one `field` holds cleared (or a new one).
+    #[inline]
+    pub fn nested<M: ReuseDecode>(
+        bytes: &mut &[u8],
+        field: &mut Option<M>,
+        present: &mut u64,
+        bit: u32,
+    ) -> Result<(), Declined> {
+        first(present, bit)?;
+        field.get_or_insert_default().fill_from(delimited(bytes)?)
+    }
+
+    /// A nested message made afresh (an element of a list, a oneof's variant).
+    #[inline]
+    pub fn fresh<M: ReuseDecode>(bytes: &mut &[u8]) -> Result<M, Declined> {
+        let mut message = M::default();
+        message.fill_from(delimited(bytes)?)?;
+        Ok(message)
+    }
+
+    /// An entry of a `map<string, string>`, inserted as prost inserts it (the last of a key
+    /// wins).
+    pub fn string_map_entry(
+        bytes: &mut &[u8],
+        map: &mut BTreeMap<String, String>,
+    ) -> Result<(), Declined> {
+        let mut entry = delimited(bytes)?;
+        let (mut key, mut value) = (String::new(), String::new());
+        while !entry.is_empty() {
+            match varint(&mut entry)? {
+                0x0a => string(&mut entry, &mut key)?,
+                0x12 => string(&mut entry, &mut value)?,
+                _ => return Err(Declined),
+            }
+        }
+        map.insert(key, value);
+        Ok(())
+    }
 }
 
 /// A timestamp holds no room to keep.
@@ -137,7 +177,16 @@ impl ReuseDecode for Timestamp {
         *self = Self::default();
     }
 
-    fn drop_absent(&mut self, _bytes: &[u8]) -> Result<(), WireError> {
+    // Truncated as prost truncates.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+    fn fill_from(&mut self, mut bytes: &[u8]) -> Result<(), Declined> {
+        while !bytes.is_empty() {
+            match wire::varint(&mut bytes)? {
+                0x08 => self.seconds = wire::varint(&mut bytes)? as i64,
+                0x10 => self.nanos = wire::varint(&mut bytes)? as i32,
+                _ => return Err(Declined),
+            }
+        }
         Ok(())
     }
 }

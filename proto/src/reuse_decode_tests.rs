@@ -208,3 +208,70 @@ fn damaged_bytes_decode_into_a_used_payment_as_they_decode_afresh() {
         assert_same_as_fresh(&mut into, &bytes, &format!("round {round}: {bytes:?}"));
     }
 }
+
+#[test]
+fn payments_as_encoders_write_them_are_filled_without_prost() {
+    use super::ReuseDecode;
+    let corpus = corpus();
+    // The shapes one encoder wrote, before the two made of payments back to back.
+    let written = &corpus[..corpus.len() - 3];
+    let mut into = pb::Payment::default();
+    for (i, bytes) in written.iter().enumerate() {
+        into.reset_keeping_room();
+        assert_eq!(into.fill_from(bytes), Ok(()), "shape {i}");
+        assert_eq!(
+            into,
+            pb::Payment::decode(bytes.as_slice()).unwrap(),
+            "shape {i}"
+        );
+    }
+    let mut with_lists = full();
+    with_lists.processing.as_mut().unwrap().status_history = vec![
+        pb::StatusChange {
+            status: 2,
+            ..Default::default()
+        };
+        3
+    ];
+    with_lists.unmodeled = [("a".into(), "1".into()), ("b".into(), String::new())].into();
+    // Negative numbers are varints of ten bytes.
+    with_lists.amount.as_mut().unwrap().minor_units = -5;
+    with_lists.created_at.as_mut().unwrap().seconds = -86_400;
+    let bytes = with_lists.encode_to_vec();
+    into.reset_keeping_room();
+    assert_eq!(into.fill_from(&bytes), Ok(()));
+    assert_eq!(into, with_lists);
+}
+
+#[test]
+fn bytes_no_encoder_writes_are_left_to_prost_and_decode_as_it_decodes_them() {
+    use super::{Declined, ReuseDecode};
+    let full = full().encode_to_vec();
+    let cases: [(&str, Vec<u8>); 5] = [
+        // Field 99 is not in the contract: prost skips it.
+        (
+            "an unknown field",
+            [full.as_slice(), &[0x98, 0x06, 0x01]].concat(),
+        ),
+        // Two payments back to back: `amount` occurs twice and is merged.
+        (
+            "a nested message twice",
+            [full.clone(), full.clone()].concat(),
+        ),
+        // `payment_id` (field 1) sent as a varint: prost refuses it.
+        ("a field of another wire type", vec![0x08, 0x01]),
+        // `payment_id` as bytes that are not UTF-8: prost refuses them.
+        ("text that is not UTF-8", vec![0x0a, 0x01, 0xff]),
+        // `revision` as an eleven-byte varint: prost refuses it.
+        (
+            "a varint too long",
+            [&[0x20][..], &[0xff; 10], &[0x01]].concat(),
+        ),
+    ];
+    for (what, bytes) in cases {
+        let mut filled = pb::Payment::default();
+        assert_eq!(filled.fill_from(&bytes), Err(Declined), "{what}");
+        let mut into = pb::Payment::decode(full.as_slice()).unwrap();
+        assert_same_as_fresh(&mut into, &bytes, what);
+    }
+}

@@ -4,7 +4,6 @@
 
 use crate::pb;
 use crate::seed_json::from_json_text;
-use prost::Message;
 
 /// The content type of a protobuf `payments.v1.Payment`.
 pub const PROTOBUF_CONTENT_TYPE: &str = "application/x-protobuf";
@@ -70,7 +69,7 @@ pub fn decode_payment_value(
 }
 
 fn decode_protobuf(value: &[u8]) -> Result<pb::Payment, DecodeError> {
-    pb::Payment::decode(value).map_err(|e| DecodeError::Protobuf(e.to_string()))
+    payments_proto::decode(value).map_err(|e| DecodeError::Protobuf(e.to_string()))
 }
 
 fn decode_json(value: &[u8]) -> Result<pb::Payment, DecodeError> {

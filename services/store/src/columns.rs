@@ -77,7 +77,7 @@ pub fn encoded_at(encoded: &[Option<Bytes>], index: usize) -> Option<&Bytes> {
 
 /// Decodes a stored body, naming the row when it is corrupt.
 pub fn decode_body(payment_id: &str, body: &[u8]) -> crate::Result<pb::Payment> {
-    pb::Payment::decode(body).map_err(|e| crate::Error::Corrupt {
+    payments_proto::decode(body).map_err(|e| crate::Error::Corrupt {
         payment_id: payment_id.to_owned(),
         reason: e.to_string(),
     })
