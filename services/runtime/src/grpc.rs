@@ -24,6 +24,17 @@ pub const MAX_STREAMS_PER_CONNECTION: u32 = 256;
 /// context, far below what would let one call hold much memory.
 pub const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
 
+/// Largest HTTP/2 frame a client may send (HTTP/2's default is 16 KiB): a submission message
+/// of 256 payments is one or two frames rather than a dozen.
+pub const MAX_FRAME_BYTES: u32 = 256 * 1024;
+/// Bytes a client may send on one call before the server asks for more (hyper's default is
+/// 1 MiB). With [`MAX_FRAME_BYTES`]: `paymentsctl bench-kafka`'s ingest took 220k payments/s
+/// against 206k/s with the defaults (nine rounds each, interleaved).
+pub const STREAM_WINDOW_BYTES: u32 = 4 * 1024 * 1024;
+/// Bytes a client may send on one connection, over all its calls, before the server asks for
+/// more: the most a connection's unread requests hold in the server's memory.
+pub const CONNECTION_WINDOW_BYTES: u32 = 8 * 1024 * 1024;
+
 /// The health status of every registered service, flipped together.
 #[derive(Clone)]
 pub struct HealthRegistry {
@@ -194,6 +205,9 @@ impl GrpcRoutes {
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
             .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
             .http2_max_header_list_size(Some(MAX_HEADER_LIST_BYTES))
+            .max_frame_size(Some(MAX_FRAME_BYTES))
+            .initial_stream_window_size(Some(STREAM_WINDOW_BYTES))
+            .initial_connection_window_size(Some(CONNECTION_WINDOW_BYTES))
             .layer(crate::grpc_observe::ObserveCalls)
             .layer(auth)
             .layer(shed)
