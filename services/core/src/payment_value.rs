@@ -80,6 +80,7 @@ fn decode_json(value: &[u8]) -> Result<pb::Payment, DecodeError> {
 mod tests {
     use super::*;
     use crate::sample::ach_payment;
+    use prost::Message;
 
     #[test]
     fn protobuf_json_and_seed_json_decode() -> Result<(), DecodeError> {
