@@ -1,6 +1,7 @@
 //! The `payments.v1` contracts: prost messages, tonic clients and servers, proto3 JSON
-//! (serde, via pbjson), each message's walk over its text ([`TextFields`]), decoding into a
-//! message used before ([`decode_into`]) and the encoded file descriptor set that server reflection serves.
+//! (serde, via pbjson), each message's walk over its text ([`TextFields`]), each message's
+//! decoding by code written for it, afresh ([`decode`]) or into a message used before
+//! ([`decode_into`]), and the encoded file descriptor set that server reflection serves.
 
 /// Protobuf package `payments.v1`.
 #[allow(
