@@ -170,6 +170,8 @@ struct Fill {
     arms: String,
     /// Fields set to `None` unless the bytes carried them, by bit.
     present: Vec<String>,
+    /// Whether an arm fills a nested message (and so passes the message's depth on).
+    nests: bool,
 }
 
 impl Fill {
@@ -194,12 +196,13 @@ impl Fill {
                 .ok_or_else(|| format!("oneof {path} not found"))?;
             let bit = self.present.len();
             self.present.push(place.clone());
+            self.nests = true;
             for (variant, tag) in variants {
                 self.arm(
                     tag << 3 | 2,
                     &format!(
                         "{{ crate::reuse_decode::wire::first(&mut present, {bit})?; \
-                         {place} = Some({path}::{variant}(crate::reuse_decode::wire::fresh(&mut bytes)?)); }}"
+                         {place} = Some({path}::{variant}(crate::reuse_decode::wire::fresh(&mut bytes, depth)?)); }}"
                     ),
                 );
             }
@@ -239,17 +242,21 @@ impl Fill {
             ("message", false, true) => {
                 let bit = self.present.len();
                 self.present.push(place.clone());
+                self.nests = true;
                 self.arm(
                     delimited,
                     &format!(
-                        "crate::reuse_decode::wire::nested(&mut bytes, &mut {place}, &mut present, {bit})?"
+                        "crate::reuse_decode::wire::nested(&mut bytes, &mut {place}, &mut present, {bit}, depth)?"
                     ),
                 );
             }
-            ("message", true, false) => self.arm(
-                delimited,
-                &format!("{place}.push(crate::reuse_decode::wire::fresh(&mut bytes)?)"),
-            ),
+            ("message", true, false) => {
+                self.nests = true;
+                self.arm(
+                    delimited,
+                    &format!("{place}.push(crate::reuse_decode::wire::fresh(&mut bytes, depth)?)"),
+                );
+            }
             ("btree_map", false, false) if attr.contains("\"string, string\"") => self.arm(
                 delimited,
                 &format!("crate::reuse_decode::wire::string_map_entry(&mut bytes, &mut {place})?"),
@@ -277,11 +284,13 @@ fn write_impl(out: &mut String, ty: &str, reset: &str, fill: &Fill) {
     } else {
         "let mut present = 0u64;\n"
     };
+    // Only a message holding messages passes its depth on.
+    let depth = if fill.nests { "depth" } else { "_depth" };
     let _ = writeln!(
         out,
         "impl crate::ReuseDecode for {ty} {{\n\
          fn reset_keeping_room(&mut self) {{\n{reset}}}\n\
-         fn fill_from(&mut self, mut bytes: &[u8]) -> Result<(), crate::reuse_decode::Declined> {{\n\
+         fn fill_nested(&mut self, mut bytes: &[u8], {depth}: u32) -> Result<(), crate::reuse_decode::Declined> {{\n\
          {present}\
          while !bytes.is_empty() {{\n\
          match crate::reuse_decode::wire::varint(&mut bytes)? {{\n{arms}\

@@ -25,8 +25,18 @@ pub trait ReuseDecode: Message + Default {
     /// Fills a message cleared by [`Self::reset_keeping_room`] (or a default one) from
     /// `bytes`: afterwards it equals `Self::decode(bytes)`. Declines bytes it does not take,
     /// leaving the message partly filled.
-    fn fill_from(&mut self, bytes: &[u8]) -> Result<(), Declined>;
+    fn fill_from(&mut self, bytes: &[u8]) -> Result<(), Declined> {
+        self.fill_nested(bytes, 0)
+    }
+
+    /// [`Self::fill_from`] for a message nested `depth` messages deep. Declines a message
+    /// nested deeper than [`MAX_DEPTH`], so that bytes nesting a recursive message without end
+    /// are left to prost, which refuses them at its own limit, rather than overflow the stack.
+    fn fill_nested(&mut self, bytes: &[u8], depth: u32) -> Result<(), Declined>;
 }
+
+/// The deepest nesting [`ReuseDecode::fill_from`] takes (prost refuses past 100).
+pub const MAX_DEPTH: u32 = 64;
 
 /// Decodes `bytes` into `out`: afterwards `out` equals `M::decode(bytes)`, whatever it held
 /// before. On an error (the same error `M::decode` returns) `out` holds a default message.
@@ -131,24 +141,40 @@ pub mod wire {
         Ok(())
     }
 
-    /// A singular nested message, filled into the one `field` holds cleared (or a new one).
+    /// A singular nested message of a message `depth` deep, filled into the one `field` holds
+    /// cleared (or a new one).
     #[inline]
     pub fn nested<M: ReuseDecode>(
         bytes: &mut &[u8],
         field: &mut Option<M>,
         present: &mut u64,
         bit: u32,
+        depth: u32,
     ) -> Result<(), Declined> {
         first(present, bit)?;
-        field.get_or_insert_default().fill_from(delimited(bytes)?)
+        let depth = deeper(depth)?;
+        field
+            .get_or_insert_default()
+            .fill_nested(delimited(bytes)?, depth)
     }
 
-    /// A nested message made afresh (an element of a list, a oneof's variant).
+    /// A nested message of a message `depth` deep, made afresh (an element of a list, a
+    /// oneof's variant).
     #[inline]
-    pub fn fresh<M: ReuseDecode>(bytes: &mut &[u8]) -> Result<M, Declined> {
+    pub fn fresh<M: ReuseDecode>(bytes: &mut &[u8], depth: u32) -> Result<M, Declined> {
+        let depth = deeper(depth)?;
         let mut message = M::default();
-        message.fill_from(delimited(bytes)?)?;
+        message.fill_nested(delimited(bytes)?, depth)?;
         Ok(message)
+    }
+
+    /// The depth of a message nested in one `depth` deep; declines past [`MAX_DEPTH`].
+    #[inline]
+    fn deeper(depth: u32) -> Result<u32, Declined> {
+        if depth >= super::MAX_DEPTH {
+            return Err(Declined);
+        }
+        Ok(depth + 1)
     }
 
     /// An entry of a `map<string, string>`, inserted as prost inserts it (the last of a key
@@ -179,7 +205,7 @@ impl ReuseDecode for Timestamp {
 
     // Truncated as prost truncates.
     #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
-    fn fill_from(&mut self, mut bytes: &[u8]) -> Result<(), Declined> {
+    fn fill_nested(&mut self, mut bytes: &[u8], _depth: u32) -> Result<(), Declined> {
         while !bytes.is_empty() {
             match wire::varint(&mut bytes)? {
                 0x08 => self.seconds = wire::varint(&mut bytes)? as i64,

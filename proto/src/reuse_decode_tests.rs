@@ -275,3 +275,14 @@ fn bytes_no_encoder_writes_are_left_to_prost_and_decode_as_it_decodes_them() {
         assert_same_as_fresh(&mut into, &bytes, what);
     }
 }
+
+#[test]
+fn a_message_nested_past_the_deepest_taken_is_left_to_prost() {
+    use super::{Declined, MAX_DEPTH, ReuseDecode};
+    let bytes = full().encode_to_vec();
+    let mut at_the_limit = pb::Payment::default();
+    assert_eq!(at_the_limit.fill_nested(&bytes, MAX_DEPTH), Err(Declined));
+    let mut within = pb::Payment::default();
+    assert_eq!(within.fill_nested(&bytes, MAX_DEPTH - 4), Ok(()));
+    assert_eq!(within, full());
+}
