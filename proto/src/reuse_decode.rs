@@ -60,7 +60,8 @@ pub fn decode<M: ReuseDecode>(bytes: &[u8]) -> Result<M, prost::DecodeError> {
 
 /// Bytes [`ReuseDecode::fill_from`] leaves to prost: any prost refuses, and some it takes but
 /// our encoders never write (a field this contract does not know, a field of another wire type
-/// than its own, a nested message or a oneof met twice in one message).
+/// than its own, a nested message or a oneof met twice in one message, a message nested deeper
+/// than [`MAX_DEPTH`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Declined;
 
