@@ -28,8 +28,8 @@ pub const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
 /// of 256 payments is one or two frames rather than a dozen.
 pub const MAX_FRAME_BYTES: u32 = 256 * 1024;
 /// Bytes a client may send on one call before the server asks for more (hyper's default is
-/// 1 MiB). With [`MAX_FRAME_BYTES`]: `paymentsctl bench-kafka`'s ingest took 220k payments/s
-/// against 206k/s with the defaults (nine rounds each, interleaved).
+/// 1 MiB). With [`MAX_FRAME_BYTES`]: `paymentsctl bench-kafka`'s ingest took 218k payments/s
+/// on average against 206k/s with the defaults (six runs of three rounds each, interleaved).
 pub const STREAM_WINDOW_BYTES: u32 = 4 * 1024 * 1024;
 /// Bytes a client may send on one connection, over all its calls, before the server asks for
 /// more: the most a connection's unread requests hold in the server's memory.
