@@ -36,14 +36,14 @@ fn collect_oneofs(
                 let name = format!("{module}{}", oneof.ident);
                 let mut variants = Vec::new();
                 for variant in &oneof.variants {
-                    let attr = prost_attr(&variant.attrs);
-                    let Some(tag) = tag_of(&attr) else {
+                    let attr = ProstAttr::of(&variant.attrs)?;
+                    let Some(tag) = attr.tag() else {
                         return Err(format!("{name}::{}: no tag", variant.ident));
                     };
-                    if kind_of(&attr) != "message" {
+                    if attr.kind() != "message" {
                         return Err(format!(
-                            "{name}::{}: no filling for a oneof variant of {attr}",
-                            variant.ident
+                            "{name}::{}: no filling for a oneof variant of {}",
+                            variant.ident, attr.text
                         ));
                     }
                     variants.push((variant.ident.to_string(), tag));
@@ -78,7 +78,7 @@ fn walk_items(
                 let mut reset = String::new();
                 for field in &fields.named {
                     let Some(ident) = &field.ident else { continue };
-                    let attr = prost_attr(&field.attrs);
+                    let attr = ProstAttr::of(&field.attrs)?;
                     reset.push_str(
                         &reset_field(&field.ty, &attr, &ident.to_string())
                             .map_err(|ty| format!("{name}.{ident}: no reset for type {ty}"))?,
@@ -102,35 +102,70 @@ fn walk_items(
     Ok(())
 }
 
-/// The text of the field's `#[prost(…)]` attribute (empty when it has none).
-fn prost_attr(attrs: &[Attribute]) -> String {
-    use quote::ToTokens;
-    attrs
-        .iter()
-        .find(|a| a.path().is_ident("prost"))
-        .map(|a| a.meta.to_token_stream().to_string())
-        .unwrap_or_default()
+/// A field's `#[prost(…)]` attribute taken apart, in order: bare words (`string`, `optional`,
+/// `repeated`) and keys with their quoted values (`tag = "5"`, `oneof = "payment::Details"`).
+struct ProstAttr {
+    items: Vec<(String, Option<String>)>,
+    /// The attribute as written, for messages.
+    text: String,
 }
 
-/// The field number in a `#[prost(…, tag = "N")]` attribute.
-fn tag_of(attr: &str) -> Option<u32> {
-    let rest = &attr[attr.find("tag = \"")? + "tag = \"".len()..];
-    rest[..rest.find('"')?].parse().ok()
-}
+impl ProstAttr {
+    /// The `#[prost(…)]` attribute among `attrs` (no items when there is none).
+    fn of(attrs: &[Attribute]) -> Result<Self, String> {
+        use quote::ToTokens;
+        let mut items = Vec::new();
+        let Some(attr) = attrs.iter().find(|a| a.path().is_ident("prost")) else {
+            return Ok(Self {
+                items,
+                text: String::new(),
+            });
+        };
+        let text = attr.meta.to_token_stream().to_string();
+        attr.parse_nested_meta(|meta| {
+            let name = meta.path.to_token_stream().to_string();
+            let value = if meta.input.peek(syn::Token![=]) {
+                Some(meta.value()?.parse::<syn::LitStr>()?.value())
+            } else {
+                None
+            };
+            items.push((name, value));
+            Ok(())
+        })
+        .map_err(|e| format!("reading {text}: {e}"))?;
+        Ok(Self { items, text })
+    }
 
-/// The field's protobuf type as prost names it first in its attribute (`string`, `message`,
-/// `enumeration`, `btree_map`, `oneof`, …).
-fn kind_of(attr: &str) -> &str {
-    let inside = attr.find('(').map_or("", |open| &attr[open + 1..]);
-    inside
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .find(|word| !word.is_empty())
-        .unwrap_or_default()
+    /// The protobuf type, as prost names it first (`string`, `message`, `enumeration`,
+    /// `btree_map`, `oneof`, …).
+    fn kind(&self) -> &str {
+        self.items.first().map_or("", |(name, _)| name)
+    }
+
+    /// Whether the bare word `word` (`optional`, `repeated`) is among the items.
+    fn has(&self, word: &str) -> bool {
+        self.items
+            .iter()
+            .any(|(name, value)| name == word && value.is_none())
+    }
+
+    /// The quoted value of `key`.
+    fn value(&self, key: &str) -> Option<&str> {
+        self.items
+            .iter()
+            .find(|(name, _)| name == key)
+            .and_then(|(_, value)| value.as_deref())
+    }
+
+    /// The field number.
+    fn tag(&self) -> Option<u32> {
+        self.value("tag")?.parse().ok()
+    }
 }
 
 /// Code clearing `self.<field>` of type `ty` while keeping its room; errs with the type when
 /// it is not one this knows.
-fn reset_field(ty: &Type, attr: &str, field: &str) -> Result<String, String> {
+fn reset_field(ty: &Type, attr: &ProstAttr, field: &str) -> Result<String, String> {
     let unknown = || {
         use quote::ToTokens;
         ty.to_token_stream().to_string()
@@ -151,7 +186,7 @@ fn reset_field(ty: &Type, attr: &str, field: &str) -> Result<String, String> {
             format!("{place} = Default::default();\n")
         }
         // A oneof's variants differ in type, and a proto3 `optional` scalar holds no room.
-        ("Option", Some(_)) if attr.contains("oneof") || !attr.contains("message") => {
+        ("Option", Some(_)) if attr.kind() != "message" => {
             format!("{place} = None;\n")
         }
         // A nested message stays, cleared: filling it again reuses its room.
@@ -178,18 +213,17 @@ impl Fill {
     /// Adds the arms filling `self.<field>`, whose `#[prost(…)]` attribute is `attr`.
     fn field(
         &mut self,
-        attr: &str,
+        attr: &ProstAttr,
         field: &str,
         module: &str,
         oneofs: &HashMap<String, Variants>,
     ) -> Result<(), String> {
         let place = format!("self.{field}");
-        let kind = kind_of(attr);
+        let kind = attr.kind();
         if kind == "oneof" {
             let path = attr
-                .split('"')
-                .nth(1)
-                .ok_or_else(|| format!("no oneof path in {attr}"))?;
+                .value("oneof")
+                .ok_or_else(|| format!("no oneof path in {}", attr.text))?;
             let path = format!("{module}{path}");
             let variants = oneofs
                 .get(&path)
@@ -208,10 +242,11 @@ impl Fill {
             }
             return Ok(());
         }
-        let tag = tag_of(attr).ok_or_else(|| format!("no tag in {attr}"))?;
+        let tag = attr
+            .tag()
+            .ok_or_else(|| format!("no tag in {}", attr.text))?;
         let (varint, delimited, fixed64) = (tag << 3, tag << 3 | 2, tag << 3 | 1);
-        let repeated = attr.contains("repeated");
-        let optional = attr.contains("optional");
+        let (repeated, optional) = (attr.has("repeated"), attr.has("optional"));
         let read = "crate::reuse_decode::wire::varint(&mut bytes)?";
         match (kind, repeated, optional) {
             ("string", false, false) => self.arm(
@@ -257,11 +292,15 @@ impl Fill {
                     &format!("{place}.push(crate::reuse_decode::wire::fresh(&mut bytes, depth)?)"),
                 );
             }
-            ("btree_map", false, false) if attr.contains("\"string, string\"") => self.arm(
-                delimited,
-                &format!("crate::reuse_decode::wire::string_map_entry(&mut bytes, &mut {place})?"),
-            ),
-            _ => return Err(format!("no filling for {attr}")),
+            ("btree_map", false, false) if attr.value("btree_map") == Some("string, string") => {
+                self.arm(
+                    delimited,
+                    &format!(
+                        "crate::reuse_decode::wire::string_map_entry(&mut bytes, &mut {place})?"
+                    ),
+                )
+            }
+            _ => return Err(format!("no filling for {}", attr.text)),
         }
         Ok(())
     }
