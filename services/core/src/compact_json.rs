@@ -88,10 +88,54 @@ pub fn write_json_string(out: &mut Vec<u8>, text: &str) {
         write_escaped(out, bytes);
         return;
     }
+    if bytes.len() <= QUOTED_SHORT - 2 {
+        write_short_quoted(out, bytes);
+        return;
+    }
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     out.extend_from_slice(bytes);
     out.push(b'"');
+}
+
+/// The room [`write_short_quoted`] quotes text in: text up to two bytes shorter (a payment's
+/// keys and nearly all its values) is written that way.
+const QUOTED_SHORT: usize = 32;
+
+/// Appends `bytes` (at most [`QUOTED_SHORT`]` - 2` long) in quotes. The quoted text is put
+/// together in an array on the stack with stores of eight or four bytes (the last overlapping
+/// the one before), and the whole array appended then cut back to the text's length. So no
+/// length but the array's is variable, where `extend_from_slice(bytes)` calls `memcpy` for
+/// every string: in a profile of `generate --format jsonl`, those calls were a seventh of the
+/// time.
+#[inline]
+fn write_short_quoted(out: &mut Vec<u8>, bytes: &[u8]) {
+    let n = bytes.len();
+    let mut quoted = [0; QUOTED_SHORT];
+    quoted[0] = b'"';
+    let text = &mut quoted[1..];
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 <= n {
+            text[at..at + 8].copy_from_slice(&bytes[at..at + 8]);
+            at += 8;
+        }
+        if at < n {
+            text[n - 8..n].copy_from_slice(&bytes[n - 8..]);
+        }
+    } else if n >= 4 {
+        text[..4].copy_from_slice(&bytes[..4]);
+        text[n - 4..n].copy_from_slice(&bytes[n - 4..]);
+    } else if n > 0 {
+        // One to three bytes: the first, middle and last are every byte.
+        text[0] = bytes[0];
+        text[n / 2] = bytes[n / 2];
+        text[n - 1] = bytes[n - 1];
+    }
+    text[n] = b'"';
+    let end = out.len() + n + 2;
+    out.extend_from_slice(&quoted);
+    out.truncate(end);
 }
 
 /// [`write_json_string`] for text that holds a byte to escape.
@@ -489,6 +533,20 @@ mod tests {
         for text in [every_ascii.as_str(), "", "\\", "\"", "\u{7f}", "tab\there"] {
             let (ours, theirs) = both(&text);
             assert_eq!(ours, theirs, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn text_of_every_length_is_written_whole_after_what_came_before() {
+        // Short text is put together in a fixed array and cut back to its length: every
+        // length, past that array's too, written after other bytes, is as serde_json writes.
+        let alphabet = "abcdefghijklmnopqrstuvwxyz0123456789é€🦀ABCDEFGHIJ";
+        for len in (0..=alphabet.len()).filter(|&len| alphabet.is_char_boundary(len)) {
+            let text = &alphabet[..len];
+            let mut ours = b"[1,".to_vec();
+            write_json_string(&mut ours, text);
+            let theirs = format!("[1,{}", serde_json::to_string(text).expect("writes"));
+            assert_eq!(String::from_utf8_lossy(&ours), theirs, "{len} bytes");
         }
     }
 
