@@ -4,7 +4,7 @@
 //! panicking; its encoding decodes back to the same payment. Decoded into a payment used
 //! before, as ingest decodes a stream's payments (`decode_into`), or into a new one by the code
 //! written for each message (`payments_proto::decode`), the bytes make exactly what prost's
-//! decoding makes, or the same error.
+//! decoding makes, or the same error. Its compact JSON is serde_json's, byte for byte.
 
 #![no_main]
 
@@ -45,6 +45,13 @@ fuzz_target!(|data: &[u8]| {
     normalize(&mut payment);
     assert_eq!(payment, normalized, "normalization is idempotent");
     let _ = row_key(&payment);
-    let _ = serde_json::to_string(&payment);
+    // The compact JSON `generate` and the seed's JSON write is serde_json's, byte for byte,
+    // whatever the text holds (quotes, control characters, any length), or the same refusal.
+    let mut compact = Vec::new();
+    let written = payments_core::compact_json::write_compact_json(&payment, &mut compact);
+    match serde_json::to_vec(&payment) {
+        Ok(theirs) => assert!(written.is_ok() && compact == theirs, "compact json"),
+        Err(_) => assert!(written.is_err(), "compact json wrote what serde_json refuses"),
+    }
     masking::mask_accounts(&mut payment);
 });
