@@ -541,8 +541,9 @@ mod tests {
 
     #[test]
     fn text_of_every_length_is_written_whole_after_what_came_before() {
-        // Short text is put together in a fixed array and cut back to its length: every
-        // length, past that array's too, written after other bytes, is as serde_json writes.
+        // Short text is stored into fixed room appended to the output, then cut back to its
+        // length: every length, past that room's too, written after other bytes, is as
+        // serde_json writes.
         let alphabet = "abcdefghijklmnopqrstuvwxyz0123456789é€🦀ABCDEFGHIJ";
         for len in (0..=alphabet.len()).filter(|&len| alphabet.is_char_boundary(len)) {
             let text = &alphabet[..len];
