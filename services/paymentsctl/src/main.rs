@@ -32,5 +32,5 @@ async fn main() -> ExitCode {
         Command::BenchSink(args) => commands::bench_sink::run(args).await,
         Command::Hbase(args) => commands::hbase::run(args).await,
     };
-    payments_runtime::exit_code(result)
+    paymentsctl::interrupt::exit_code(result)
 }

@@ -14,6 +14,7 @@ use crate::client;
 use crate::commands::pre_encoded::submit_pre_encoded;
 use crate::commands::query::describe_status;
 use crate::commands::request_spool::RequestSpool;
+use crate::interrupt::Interrupted;
 use crate::stack::{RunningStack, StackConfig};
 use anyhow::Context;
 use payments_core::pb;
@@ -92,7 +93,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     // Ctrl-C stops the measurement; the embedded stack still drains and the files go.
     let result = tokio::select! {
         result = measure(&args, &server, &temp_dir) => result,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        _ = tokio::signal::ctrl_c() => Err(Interrupted::default().into()),
     };
     let stopped = match stack {
         Some(stack) => stack.shutdown().await,

@@ -20,6 +20,7 @@ use super::pre_encoded::{joined, strict_request, submit_pre_encoded};
 use crate::cli::{BenchKafkaArgs, ServerArg};
 use crate::client;
 use crate::commands::query::describe_status;
+use crate::interrupt::Interrupted;
 use anyhow::Context;
 use bytes::Bytes;
 use payments_bus::{Bus, BusRecord};
@@ -72,7 +73,7 @@ pub async fn run(args: BenchKafkaArgs) -> anyhow::Result<()> {
             // Records already handed to the producer still land, and on a broker that
             // creates topics on use they would bring a deleted topic back.
             tokio::time::sleep(INTERRUPTED_RECORDS_LAND).await;
-            Err(anyhow::anyhow!("interrupted"))
+            Err(Interrupted::default().into())
         }
         legs = run_legs(&bus, &topics, &args, run_id, &temp_dir) => legs,
     };

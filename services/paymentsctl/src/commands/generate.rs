@@ -5,7 +5,7 @@ use super::generate_parallel::{Observers, write_in_parallel};
 use super::generate_summary::GenerationSummary;
 use crate::cli::GenerateArgs;
 use crate::direct_file::DirectFileWriter;
-use crate::interrupt::Interrupt;
+use crate::interrupt::{Interrupt, Interrupted};
 use anyhow::Context;
 use payments_core::names::parse_payment_type;
 use payments_core::pb::PaymentType;
@@ -305,11 +305,13 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
             ),
         }
     }
-    anyhow::ensure!(
-        !interrupt.requested(),
-        "interrupted: the output holds the first {} {what}, each whole",
-        written.written
-    );
+    if interrupt.requested() {
+        return Err(Interrupted::leaving(format!(
+            "the output holds the first {} {what}, each whole",
+            written.written
+        ))
+        .into());
+    }
     Ok(())
 }
 
