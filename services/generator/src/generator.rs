@@ -394,19 +394,22 @@ impl TrafficModel for PaymentGenerator {
     }
 }
 
-/// Sixteen hex digits that identify payment `index` of `seed`: a bijection of the index
-/// (xor with a seed key, then SplitMix64's invertible finalizer), so no two payments of one
-/// seed ever share an id, however long the run.
+/// Sixteen hex digits that identify payment `index` of `seed`: a counter that starts where the
+/// seed says, as a bank numbers its payment references in sequence (a NACHA trace number, a
+/// Fedwire IMAD). The index is added to a 64-bit start drawn from the seed, wrapping, so:
+/// - one seed never repeats an id, however long the run (addition is a bijection);
+/// - the runs of two seeds, a billion payments each, share an id with odds of about one in
+///   nine billion (their starts would have to lie within a billion of each other);
+/// - consecutive payments get consecutive ids, so a store's id index takes a batch at one
+///   place rather than at a page of its own for every payment (random ids made the SQLite
+///   sink's id index a quarter of its cost).
 fn payment_id_hex(seed: u64, index: u64) -> String {
-    let mut key_state = seed ^ 0x1D_5EED;
-    let key = crate::rng::splitmix64(&mut key_state);
-    let mut z = index ^ key;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
+    let mut start_state = seed ^ 0x1D_5EED;
+    let start = crate::rng::splitmix64(&mut start_state);
+    let number = start.wrapping_add(index);
     (0..16)
         .rev()
-        .map(|nibble| char::from(b"0123456789ABCDEF"[(z >> (4 * nibble)) as usize & 0xF]))
+        .map(|nibble| char::from(b"0123456789ABCDEF"[(number >> (4 * nibble)) as usize & 0xF]))
         .collect()
 }
 
@@ -591,6 +594,38 @@ mod tests {
                 .payment_id
                 .ends_with(&payment_id_hex(3, 7))
         );
+    }
+
+    #[test]
+    fn consecutive_payments_get_consecutive_ids() {
+        let number = |seed, index| u64::from_str_radix(&payment_id_hex(seed, index), 16).unwrap();
+        for seed in [0, 3, u64::MAX] {
+            for index in [0, 1, 999_999, u64::MAX - 1] {
+                assert_eq!(
+                    number(seed, index).wrapping_add(1),
+                    number(seed, index + 1),
+                    "seed {seed}, payment {index}"
+                );
+            }
+        }
+        // Within a rail (the prefix names it), ids sort in the order the payments were made,
+        // unless the counter wraps in between: seed 8's does not within these.
+        let generator = PaymentGenerator::new(GeneratorConfig {
+            seed: 8,
+            ..Default::default()
+        });
+        assert!(number(8, 0).checked_add(2_000).is_some());
+        let mut last: std::collections::HashMap<i32, String> = Default::default();
+        for index in 0..2_000 {
+            let payment = generator.payment(index);
+            if let Some(before) = last.insert(payment.payment_type, payment.payment_id.clone()) {
+                assert!(
+                    before < payment.payment_id,
+                    "{before} then {}",
+                    payment.payment_id
+                );
+            }
+        }
     }
 
     #[test]

@@ -19,7 +19,10 @@ pub async fn run(args: BenchSinkArgs) -> anyhow::Result<()> {
         "--count and --batch must be at least 1"
     );
     let seed = super::clock_seed();
-    let payments = super::bench::generated_now(args.count, seed);
+    let mut payments = super::bench::generated_now(args.count, seed);
+    if args.random_ids {
+        scatter_ids(std::sync::Arc::make_mut(&mut payments).as_mut_slice());
+    }
     let store = payments_store::open_sink(&args.sink)
         .await
         .with_context(|| format!("opening sink {}", args.sink))?;
@@ -28,8 +31,9 @@ pub async fn run(args: BenchSinkArgs) -> anyhow::Result<()> {
         store.upsert_batch(batch).await?;
     }
     let upsert = started.elapsed();
+    let ids = if args.random_ids { ", random ids" } else { "" };
     report(
-        &format!("upsert into {}", store.describe()),
+        &format!("upsert into {}{ids}", store.describe()),
         args.count,
         upsert,
     );
@@ -42,6 +46,24 @@ pub async fn run(args: BenchSinkArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Replaces each payment's sequential number (the hex digits after the rail's prefix) with
+/// SplitMix64's finalizer of it: a bijection of 64-bit numbers, so the ids stay unique, in an
+/// order that has nothing to do with the payments'.
+fn scatter_ids(payments: &mut [pb::Payment]) {
+    for payment in payments {
+        let Some((prefix, number)) = payment.payment_id.split_once('-') else {
+            continue;
+        };
+        let Ok(mut z) = u64::from_str_radix(number, 16) else {
+            continue;
+        };
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        payment.payment_id = format!("{prefix}-{z:016X}");
+    }
 }
 
 fn report(what: &str, count: u64, took: Duration) {
@@ -123,4 +145,46 @@ async fn copy_baseline(url: &str, payments: &[pb::Payment]) -> anyhow::Result<Du
         .execute(&pool)
         .await?;
     Ok(took)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scattered_ids_stay_unique_keep_their_rail_and_lose_their_order() {
+        let mut payments = super::super::bench::generated_now(10_000, 4)
+            .as_ref()
+            .clone();
+        let before: Vec<String> = payments.iter().map(|p| p.payment_id.clone()).collect();
+        scatter_ids(&mut payments);
+        let after: Vec<&str> = payments.iter().map(|p| p.payment_id.as_str()).collect();
+        let unique: std::collections::HashSet<&&str> = after.iter().collect();
+        assert_eq!(unique.len(), after.len());
+        for (old, new) in before.iter().zip(&after) {
+            assert_eq!(
+                old.split_once('-').unwrap().0,
+                new.split_once('-').unwrap().0
+            );
+            assert_eq!(new.len(), old.len());
+        }
+        // Within a rail, the generator's ids ascend; scattered, about half of them do.
+        let ascending_within_rails = |ids: &[&str]| {
+            let mut last: std::collections::HashMap<&str, &str> = Default::default();
+            ids.iter()
+                .filter(|id| {
+                    let rail = id.split_once('-').unwrap().0;
+                    last.insert(rail, id).is_some_and(|before| before < **id)
+                })
+                .count()
+        };
+        let before: Vec<&str> = before.iter().map(String::as_str).collect();
+        assert!(ascending_within_rails(&before) > before.len() * 99 / 100);
+        let ascending = ascending_within_rails(&after);
+        assert!(
+            ascending < after.len() * 3 / 5,
+            "{ascending} of {} ascend",
+            after.len()
+        );
+    }
 }
