@@ -49,20 +49,18 @@ pub async fn run(args: BenchSinkArgs) -> anyhow::Result<()> {
 }
 
 /// Replaces each payment's sequential number (the hex digits after the rail's prefix) with
-/// SplitMix64's finalizer of it: a bijection of 64-bit numbers, so the ids stay unique, in an
+/// one SplitMix64 step from it: a bijection of 64-bit numbers, so the ids stay unique, in an
 /// order that has nothing to do with the payments'.
 fn scatter_ids(payments: &mut [pb::Payment]) {
     for payment in payments {
         let Some((prefix, number)) = payment.payment_id.split_once('-') else {
             continue;
         };
-        let Ok(mut z) = u64::from_str_radix(number, 16) else {
+        let Ok(mut state) = u64::from_str_radix(number, 16) else {
             continue;
         };
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        payment.payment_id = format!("{prefix}-{z:016X}");
+        let scattered = payments_generator::rng::splitmix64(&mut state);
+        payment.payment_id = format!("{prefix}-{scattered:016X}");
     }
 }
 
