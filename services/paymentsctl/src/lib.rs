@@ -8,3 +8,4 @@ pub mod direct_file;
 pub mod input;
 pub mod interrupt;
 pub mod stack;
+pub mod write_behind;

@@ -6,6 +6,7 @@ use super::generate_summary::GenerationSummary;
 use crate::cli::GenerateArgs;
 use crate::direct_file::DirectFileWriter;
 use crate::interrupt::{Interrupt, Interrupted};
+use crate::write_behind::WriteBehindFile;
 use anyhow::Context;
 use payments_core::names::parse_payment_type;
 use payments_core::pb::PaymentType;
@@ -168,14 +169,16 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
         "--direct-io writes a file past the page cache; give the file with --out FILE"
     );
     let creating = |path: &Path| format!("creating {}", path.display());
-    // Each buffers what it is given (the direct writer in whole blocks of its own).
+    // Each buffers what it is given (the direct writer in whole blocks of its own). A file
+    // through the page cache is handed to the disk as it is written, and leaves the cache.
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) if args.direct_io => {
             Box::new(DirectFileWriter::create(path).with_context(|| creating(path))?)
         }
         Some(path) => Box::new(BufWriter::with_capacity(
             1 << 20,
-            std::fs::File::create(path).with_context(|| creating(path))?,
+            WriteBehindFile::new(std::fs::File::create(path).with_context(|| creating(path))?)
+                .with_context(|| creating(path))?,
         )),
         None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())),
     };
