@@ -1,4 +1,4 @@
-//! [`WriteBehindFile`]: `generate --out FILE` handing what it has written to the disk as it
+//! [`WriteBehindFile`]: `generate --out FILE` (or `> FILE`) handing what it has written to the disk as it
 //! goes, and then out of the kernel's page cache, so that a file of gigabytes takes a few
 //! dozen megabytes of the cache rather than gigabytes of it.
 //!
@@ -44,6 +44,8 @@ pub const SLOW_WINDOWS: u32 = 2;
 pub struct WriteBehindFile {
     file: File,
     window: u64,
+    /// Where in the file the writer began: the end of what a shell wrote before it, say.
+    start: u64,
     /// Bytes written to the file.
     written: u64,
     /// Where the bytes not yet handed to the disk start: a multiple of `window`.
@@ -68,9 +70,11 @@ impl WriteBehindFile {
     /// regular file: a pipe, a terminal or a device is written as it is.
     pub fn with_window(file: File, window: u64) -> io::Result<Self> {
         let behind = cfg!(target_os = "linux") && file.metadata()?.file_type().is_file();
+        let start = if behind { start_of_writes(&file)? } else { 0 };
         Ok(Self {
             file,
             window: window.max(1),
+            start,
             written: 0,
             handed: 0,
             dropped: 0,
@@ -78,6 +82,17 @@ impl WriteBehindFile {
             behind,
             pace: DiskPace::default(),
         })
+    }
+
+    /// This process's standard output, written behind itself, if it is a regular file (`>
+    /// FILE` in a shell); `None` for a terminal, a pipe, a device, or a standard output that
+    /// cannot be looked at (closed, say: writing to it then reports why). Nothing else may
+    /// write to standard output while it is in use: it writes past `std::io::stdout()`'s
+    /// buffer.
+    pub fn stdout() -> Option<Self> {
+        use std::os::fd::AsFd;
+        let file = File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
+        Self::new(file).ok().filter(|writer| writer.behind)
     }
 
     /// Whether the writer is still handing windows to the disk and dropping them.
@@ -92,9 +107,10 @@ impl WriteBehindFile {
         let began = Instant::now();
         let writing = began.duration_since(self.window_began);
         let keep_from = end.saturating_sub(LAG * self.window);
-        let advised = advise_dont_need(&self.file, self.handed, end).and_then(|()| {
+        let at = |offset: u64| self.start + offset;
+        let advised = advise_dont_need(&self.file, at(self.handed), at(end)).and_then(|()| {
             if keep_from > self.dropped {
-                advise_dont_need(&self.file, self.dropped, keep_from)?;
+                advise_dont_need(&self.file, at(self.dropped), at(keep_from))?;
                 self.dropped = keep_from;
             }
             Ok(())
@@ -145,6 +161,23 @@ impl DiskPace {
         };
         self.slow_in_a_row < self.limit
     }
+}
+
+/// Where the next write to `file` goes: its end if it was opened to append (`>>`), else its
+/// offset.
+#[cfg(target_os = "linux")]
+fn start_of_writes(file: &File) -> io::Result<u64> {
+    use rustix::fs::{OFlags, SeekFrom, fcntl_getfl, seek};
+    if fcntl_getfl(file)?.contains(OFlags::APPEND) {
+        Ok(file.metadata()?.len())
+    } else {
+        Ok(seek(file, SeekFrom::Current(0))?)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_of_writes(_: &File) -> io::Result<u64> {
+    Ok(0)
 }
 
 /// Tells the kernel that bytes `from..to` of `file` are not needed again: it starts writing
@@ -229,6 +262,30 @@ mod tests {
         assert!(!writer.is_behind());
         writer.write_all(&[0; 10_000]).expect("writing");
         assert!(!writer.is_behind());
+    }
+
+    #[test]
+    fn writing_behind_a_file_begins_where_its_writes_go() {
+        let dir = temp_dir("write-behind-start");
+        let path = dir.join("out");
+        std::fs::write(&path, [7; 1000]).expect("writing what comes before");
+        let appending = File::options()
+            .append(true)
+            .open(&path)
+            .expect("opening to append");
+        let mut writer = WriteBehindFile::with_window(appending, 4096).expect("wrapping");
+        writer.write_all(&[9; 10_000]).expect("appending");
+        let mut at_offset = File::options().write(true).open(&path).expect("opening");
+        std::io::Seek::seek(&mut at_offset, std::io::SeekFrom::Start(500)).expect("seeking");
+        let overwriting = WriteBehindFile::with_window(at_offset, 4096).expect("wrapping");
+        if cfg!(target_os = "linux") {
+            assert_eq!(writer.start, 1000, "an appending file's end");
+            assert_eq!(overwriting.start, 500, "the file's offset");
+        }
+        drop((writer, overwriting));
+        let read = std::fs::read(&path).expect("reading back");
+        assert!(read[..1000] == [7; 1000] && read[1000..] == [9; 10_000]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[cfg(target_os = "linux")]

@@ -201,6 +201,44 @@ fn generate_direct_io_writes_the_same_file_and_needs_one() {
 }
 
 #[test]
+fn generate_into_a_redirected_file_writes_what_it_pipes_after_what_was_there() {
+    let dir = common::temp_dir("generate-redirected");
+    // 30,000 JSON lines are 60 MB: windows of the write-behind handed off and dropped.
+    let args = [
+        "generate", "--count", "30000", "--seed", "4", "--format", "jsonl", "--jobs", "2",
+    ];
+    let piped = paymentsctl(&args);
+    common::succeeded(&piped);
+    // `> FILE` and `>> FILE` after a line already there, as a shell would open them.
+    let created = dir.join("created");
+    let appended = dir.join("appended");
+    std::fs::write(&appended, b"already here\n").expect("writing the first line");
+    for (path, file) in [
+        (&created, std::fs::File::create(&created)),
+        (
+            &appended,
+            std::fs::File::options().append(true).open(&appended),
+        ),
+    ] {
+        let status = Command::new(common::paymentsctl())
+            .args(args)
+            .stdout(file.expect("opening the redirect"))
+            .status()
+            .expect("running paymentsctl");
+        assert!(status.success(), "{}", path.display());
+    }
+    assert!(
+        std::fs::read(&created).expect("reading") == piped.stdout,
+        "> FILE holds other bytes than the pipe"
+    );
+    let appended = std::fs::read(&appended).expect("reading");
+    assert!(
+        appended.strip_prefix(b"already here\n") == Some(&piped.stdout[..]),
+        ">> FILE holds other bytes than the line before and the pipe's"
+    );
+}
+
+#[test]
 fn errors_are_clear() {
     let bad_type = paymentsctl(&["generate", "--type", "bitcoin"]);
     assert!(!bad_type.status.success());

@@ -180,7 +180,11 @@ fn write_payments(args: &GenerateArgs) -> anyhow::Result<()> {
             WriteBehindFile::new(std::fs::File::create(path).with_context(|| creating(path))?)
                 .with_context(|| creating(path))?,
         )),
-        None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())),
+        // Standard output redirected to a file (`> FILE`) is written as --out FILE is.
+        None => match WriteBehindFile::stdout() {
+            Some(file) => Box::new(BufWriter::with_capacity(1 << 20, file)),
+            None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())),
+        },
     };
     let interrupt = Interrupt::watch();
     let mut writer = PaymentWriter::new(args.format, &mut out)?;
