@@ -245,7 +245,7 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Write the --out file past the page cache (direct I/O in whole blocks), where its file
-    /// system allows. Saves the kernel's copying into the cache (about 0.6 s of CPU a 2 GB file
+    /// system allows. Saves the kernel's copying into the cache (0.5–0.9 s of CPU a 2 GB file
     /// on the project's machine) on a disk quicker than the generator (about 1 GB/s with
     /// --jobs 2); slower on a slower disk, where the cache would have taken the output at
     /// memory speed and written it later.

@@ -12,8 +12,9 @@
 //!
 //! That matters most on a VM that hands the memory its guest frees back to the host: there the
 //! first 2 GB file after a pause lands in pages the host must fault in again. On this project's
-//! 2-core VM, 2 GB written in 1 MiB pieces after 30 s idle took 2.9–3.2 s of system time
-//! written plainly, and 0.6–0.7 s (0.8–0.9 s of wall time) written behind in 16 MiB windows.
+//! 2-core VM, 2 GB written in 1 MiB pieces after 30 s idle took 2.7–3.2 s of system time
+//! written plainly, and 0.6–0.7 s (0.8–0.9 s of wall time) written behind in windows of 16 or
+//! 32 MiB.
 //!
 //! Advice never waits for the disk, but starting the writeback does once the disk's queue is
 //! full. A disk slower than the generator would then hold the generator to the disk's pace,
