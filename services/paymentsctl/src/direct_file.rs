@@ -167,12 +167,7 @@ fn disable_direct(_: &File) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn temp_dir(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("paymentsctl-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("creating the test directory");
-        dir
-    }
+    use crate::test_support::temp_dir;
 
     /// `len` bytes that differ from block to block and within blocks.
     fn pattern(len: usize) -> Vec<u8> {

@@ -8,4 +8,6 @@ pub mod direct_file;
 pub mod input;
 pub mod interrupt;
 pub mod stack;
+#[cfg(test)]
+mod test_support;
 pub mod write_behind;

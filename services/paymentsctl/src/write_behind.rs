@@ -215,12 +215,7 @@ impl Write for WriteBehindFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn temp_dir(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("paymentsctl-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("creating the test directory");
-        dir
-    }
+    use crate::test_support::temp_dir;
 
     #[test]
     fn the_file_holds_every_byte_written_in_every_way_of_cutting_it() {
