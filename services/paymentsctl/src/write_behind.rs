@@ -1,6 +1,6 @@
-//! [`WriteBehindFile`]: `generate --out FILE` (or `> FILE`) handing what it has written to the disk as it
-//! goes, and then out of the kernel's page cache, so that a file of gigabytes takes a few
-//! dozen megabytes of the cache rather than gigabytes of it.
+//! [`WriteBehindFile`]: `generate --out FILE` (or `> FILE`) handing what it has written to the
+//! disk as it goes, and then out of the kernel's page cache, so that a file of gigabytes takes
+//! a few dozen megabytes of the cache rather than gigabytes of it.
 //!
 //! Written the plain way, every byte lands in a page the kernel must find first, and the file's
 //! pages push out whatever else the cache held (a database's, say) until the kernel writes
