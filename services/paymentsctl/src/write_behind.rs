@@ -12,7 +12,7 @@
 //!
 //! That matters most on a VM that hands the memory its guest frees back to the host: there the
 //! first 2 GB file after a pause lands in pages the host must fault in again. On this project's
-//! 2-core VM, 2 GB written in 1 MiB pieces after 30 s idle took 2.7–3.2 s of system time
+//! 2-core VM, 2 GB written in 1 MiB pieces after 30 s idle took 2.7–3.1 s of system time
 //! written plainly, and 0.6–0.7 s (0.8–0.9 s of wall time) written behind in windows of 16 or
 //! 32 MiB.
 //!
