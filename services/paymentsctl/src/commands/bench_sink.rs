@@ -48,12 +48,12 @@ pub async fn run(args: BenchSinkArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Replaces each payment's sequential number (the hex digits after the rail's prefix) with
+/// Replaces each payment's sequential number (the hex digits after the last `-`) with
 /// one SplitMix64 step from it: a bijection of 64-bit numbers, so the ids stay unique, in an
 /// order that has nothing to do with the payments'.
 fn scatter_ids(payments: &mut [pb::Payment]) {
     for payment in payments {
-        let Some((prefix, number)) = payment.payment_id.split_once('-') else {
+        let Some((prefix, number)) = payment.payment_id.rsplit_once('-') else {
             continue;
         };
         let Ok(mut state) = u64::from_str_radix(number, 16) else {
@@ -161,8 +161,8 @@ mod tests {
         assert_eq!(unique.len(), after.len());
         for (old, new) in before.iter().zip(&after) {
             assert_eq!(
-                old.split_once('-').unwrap().0,
-                new.split_once('-').unwrap().0
+                old.rsplit_once('-').unwrap().0,
+                new.rsplit_once('-').unwrap().0
             );
             assert_eq!(new.len(), old.len());
         }
@@ -171,7 +171,7 @@ mod tests {
             let mut last: std::collections::HashMap<&str, &str> = Default::default();
             ids.iter()
                 .filter(|id| {
-                    let rail = id.split_once('-').unwrap().0;
+                    let rail = id.rsplit_once('-').unwrap().0;
                     last.insert(rail, id).is_some_and(|before| before < **id)
                 })
                 .count()
