@@ -57,6 +57,20 @@ impl ValueFormat {
             Self::Json => decode_json(value),
         }
     }
+
+    /// [`Self::decode`] into `out`, whatever it held: a protobuf value is decoded into the
+    /// room of `out`'s text ([`payments_proto::decode_into`]), so a payment used before is
+    /// filled without allocating its strings again. On an error `out` holds a default payment.
+    pub fn decode_into(self, value: &[u8], out: &mut pb::Payment) -> Result<(), DecodeError> {
+        match self {
+            Self::Protobuf => payments_proto::decode_into(value, out)
+                .map_err(|e| DecodeError::Protobuf(e.to_string())),
+            Self::Json => {
+                *out = decode_json(value).inspect_err(|_| *out = pb::Payment::default())?;
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Decodes `value` according to `content_type` (or, without one, by sniffing: a value

@@ -1,9 +1,9 @@
 //! Validating generated payments on one core: `cargo bench -p payments-generator --bench
 //! validate`. Ingest validates every payment it takes, and the processor every one it reads;
 //! both decode each from protobuf first. `decode` is prost's own (more than every rule
-//! together); `decode filled` is the code `proto/build.rs` writes for each message, as the
-//! processor decodes (`payments_proto::decode`); `decode_into` is the same into the payment
-//! decoded before, as ingest decodes (`payments_proto::decode_into`).
+//! together); `decode filled` is the code `proto/build.rs` writes for each message, into a new
+//! payment (`payments_proto::decode`); `decode_into` is the same into a payment decoded
+//! before, as ingest and the processor decode (`payments_proto::decode_into`).
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
@@ -58,7 +58,8 @@ fn validate(c: &mut Criterion) {
             ))
         })
     });
-    // Into the payment decoded before, as ingest decodes each payment of a stream.
+    // Into a payment decoded before, as ingest decodes each payment of a stream and the
+    // processor each of a batch (into the payments of a batch written before).
     let mut into = payments_core::pb::Payment::default();
     group.bench_function("decode_into", |b| {
         b.iter(|| {

@@ -9,9 +9,8 @@ use clap::Parser;
 use payments_generator::{GeneratorRole, config::GeneratorArgs, traffic_resource};
 use payments_runtime::{App, ServeFlags};
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    payments_runtime::exit_code(run().await)
+fn main() -> std::process::ExitCode {
+    payments_runtime::async_runtime::block_on(async { payments_runtime::exit_code(run().await) })
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -10,8 +10,11 @@ use paymentsctl::cli::{Cli, Command};
 use paymentsctl::commands;
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    payments_runtime::async_runtime::block_on(run())
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
     let _telemetry = payments_runtime::telemetry::init_with_default_filter(
         "paymentsctl",

@@ -9,11 +9,21 @@ use payments_core::pb;
 /// Decodes a record's value according to its content type (or, without one, by sniffing:
 /// a value starting with `{` is JSON).
 pub fn decode_payment(record: &BusRecord) -> Result<pb::Payment, DecodeError> {
-    decode_payment_as(record).map(|(payment, _)| payment)
+    value_format(record)?.decode(&record.value)
 }
 
-/// [`decode_payment`], with the format the value was in.
-pub fn decode_payment_as(record: &BusRecord) -> Result<(pb::Payment, ValueFormat), DecodeError> {
-    let format = ValueFormat::of(record.header(headers::CONTENT_TYPE), &record.value)?;
-    Ok((format.decode(&record.value)?, format))
+/// [`decode_payment`] into `out`, a payment used before whose text's room it fills (see
+/// [`ValueFormat::decode_into`]); returns the format the value was in. On an error `out`
+/// holds a default payment.
+pub fn decode_payment_into(
+    record: &BusRecord,
+    out: &mut pb::Payment,
+) -> Result<ValueFormat, DecodeError> {
+    let format = value_format(record).inspect_err(|_| *out = pb::Payment::default())?;
+    format.decode_into(&record.value, out)?;
+    Ok(format)
+}
+
+fn value_format(record: &BusRecord) -> Result<ValueFormat, DecodeError> {
+    ValueFormat::of(record.header(headers::CONTENT_TYPE), &record.value)
 }

@@ -52,9 +52,11 @@ pub struct SinkPipeline {
     consumer: Box<dyn Consumer>,
     writer: Arc<SinkWriter>,
     config: ProcessorConfig,
-    /// The payments of the last batch committed, emptied: the next batch grows in their room
+    /// The payments of the last batch committed: the next batch is decoded into them
     /// ([`Prepared::recycling`]).
     spare: Vec<pb::Payment>,
+    /// An empty vector with the room of a batch, for the next batch to grow in.
+    room: Vec<pb::Payment>,
 }
 
 impl SinkPipeline {
@@ -65,6 +67,7 @@ impl SinkPipeline {
             writer: Arc::new(writer),
             config,
             spare: Vec::new(),
+            room: Vec::new(),
         }
     }
 
@@ -109,10 +112,14 @@ impl SinkPipeline {
             // The next batch is decoded and validated while the one before it is written,
             // and grows with what arrives until that write is done.
             let span = batch_span(&batch, self.consumer.system());
-            let mut prepared = Prepared::recycling(std::mem::take(&mut self.spare));
+            let mut prepared = Prepared::recycling(
+                std::mem::take(&mut self.spare),
+                std::mem::take(&mut self.room),
+            );
             self.prepare(&mut prepared, &batch, 0, &span);
             self.grow_while_writing(&mut batch, &mut prepared, in_flight.as_ref(), &span)
                 .await;
+            self.room = prepared.take_room();
             span.record("messaging.batch.message_count", batch.len());
             let counters = &self.writer.counters;
             counters

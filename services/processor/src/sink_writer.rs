@@ -73,6 +73,7 @@ impl SinkWriter {
             encoded,
             origins,
             dead,
+            ..
         } = prepared;
         let mut dead = if self.primary { dead } else { Vec::new() };
         let mut refusals = Vec::new();

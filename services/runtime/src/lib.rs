@@ -2,6 +2,7 @@
 //! errors to gRPC statuses, HTTP probes and graceful shutdown.
 
 pub mod app;
+pub mod async_runtime;
 pub mod auth;
 pub mod deadline;
 pub mod drain;

@@ -82,7 +82,9 @@ impl ConsumerContext for GroupContext {
         err: RDKafkaRespErr,
         partitions: &mut TopicPartitionList,
     ) {
-        match err {
+        // Asking for the committed offsets, and committing, wait on the broker: seconds, when
+        // its coordinator is moving.
+        off_the_worker(|| match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
                 self.assign(consumer, partitions)
             }
@@ -94,7 +96,21 @@ impl ConsumerContext for GroupContext {
                 tracing::warn!(%error, topic = %self.topic, "kafka rebalance failed; giving up the partitions");
                 self.unassign(consumer, partitions);
             }
+        })
+    }
+}
+
+/// Runs `work`, which blocks its thread, so that it holds up no other task: on a worker of a
+/// multi-threaded runtime (where a stream consumer's callbacks run, as the stream is polled),
+/// the worker's other tasks are first handed to another thread. Anywhere else (a blocking
+/// thread, a single-threaded test runtime, no runtime) it simply runs.
+fn off_the_worker<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
         }
+        _ => work(),
     }
 }
 
