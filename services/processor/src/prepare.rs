@@ -286,10 +286,10 @@ mod tests {
         ];
         let mut prepared = Prepared::recycling(spent, vec![ach_payment("OLD-IN-ROOM", 0)]);
         prepared.extend_from(&batch, 0, ValidationMode::Strict);
-        let mut fresh = prepare(&batch, ValidationMode::Strict);
+        let fresh = prepare(&batch, ValidationMode::Strict);
         assert!(prepared.dead.is_empty(), "dead: {:?}", prepared.dead);
         assert_eq!(prepared.payments.len(), 3);
-        assert_eq!(prepared.payments, std::mem::take(&mut fresh.payments));
+        assert_eq!(prepared.payments, fresh.payments);
         assert_eq!(prepared.encoded, fresh.encoded);
         let room = prepared.take_room();
         assert!(
