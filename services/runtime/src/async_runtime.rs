@@ -6,9 +6,9 @@
 //! default, a worker a core, lets the workers (ingest's gRPC, the processor's decoding and
 //! checks, and their searching for work to steal when idle) take turns with that writer on
 //! every core, so the store, the pipeline's slowest stage, waits for a core it needs all of.
-//! With one core left to it, `paymentsctl bench --count 200000` on 2 cores stored 79.1k
-//! payments a second on average over six runs, against 73.0k with a worker a core, each pair
-//! run one after the other (every pair but one gained, and that one was even).
+//! With one core left to it, `paymentsctl bench --count 200000` on 2 cores stored 76.9k
+//! payments a second on average over twelve runs, against 70.8k with a worker a core, each
+//! pair run one after the other (eleven of the twelve gained).
 //!
 //! `TOKIO_WORKER_THREADS`, Tokio's own setting, still chooses the number when it is set.
 
