@@ -11,7 +11,7 @@ use payments_ingest::{IngestRole, config::IngestArgs};
 use payments_runtime::{App, ServeFlags};
 
 fn main() -> std::process::ExitCode {
-    payments_runtime::async_runtime::block_on(async { payments_runtime::exit_code(run().await) })
+    payments_runtime::async_runtime::block_on_result(run())
 }
 
 async fn run() -> anyhow::Result<()> {

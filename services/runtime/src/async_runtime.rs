@@ -47,6 +47,14 @@ pub fn block_on(main: impl Future<Output = ExitCode>) -> ExitCode {
     }
 }
 
+/// [`block_on`] for a binary whose `main` returns a result: its error is printed as
+/// [`crate::exit_code`] prints it.
+pub fn block_on_result<E: std::fmt::Display>(
+    main: impl Future<Output = Result<(), E>>,
+) -> ExitCode {
+    block_on(async { crate::exit_code(main.await) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
